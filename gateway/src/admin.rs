@@ -1,0 +1,90 @@
+//! The operators' listener (default 127.0.0.1:9090): `/metrics` for Prometheus, `/healthz`
+//! (the process answers), `/readyz` (listeners bound and not draining: send traffic), and
+//! `POST /reload`. A state-changing request needs the configured bearer token, compared in
+//! constant time, or, when no token is configured, a loopback peer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use subtle::ConstantTimeEq;
+
+use crate::reload::Reloader;
+use crate::state::Shared;
+
+/// Answers one admin request.
+pub async fn handle<B>(
+    shared: &Shared,
+    reloader: &Reloader,
+    peer: SocketAddr,
+    req: Request<B>,
+) -> Response<Full<Bytes>> {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/metrics") => {
+            let mut response = text(StatusCode::OK, shared.metrics.render());
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") => {
+            if shared.ready.load(Ordering::Acquire) {
+                text(StatusCode::OK, "ready\n")
+            } else {
+                text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+            }
+        }
+        (&Method::POST, "/reload") => {
+            if !authorized(shared, peer, &req) {
+                return text(StatusCode::UNAUTHORIZED, "admin token required\n");
+            }
+            match reloader.reload("admin request").await {
+                Ok(()) => text(StatusCode::OK, "reloaded\n"),
+                Err(err) => text(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("reload refused; the last good configuration stays in use:\n{err}\n"),
+                ),
+            }
+        }
+        (_, "/metrics" | "/healthz" | "/readyz" | "/reload") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn authorized<B>(shared: &Shared, peer: SocketAddr, req: &Request<B>) -> bool {
+    let snapshot = shared.snapshot.load();
+    match &snapshot.config.admin.token {
+        Some(token) => req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))),
+        None => peer.ip().is_loopback(),
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Shared by the admin listener's connections.
+pub struct AdminContext {
+    /// Gateway state.
+    pub shared: Arc<Shared>,
+    /// Reload entry point.
+    pub reloader: Arc<Reloader>,
+}

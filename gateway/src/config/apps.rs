@@ -1,0 +1,396 @@
+//! `apps.toml`: the collaboration apps behind the gateway, each reached by one or more hosts (and
+//! optionally a path prefix) and served by one or more upstream URLs.
+//!
+//! ```text
+//! apps.toml ──toml──▶ AppsFile (as written) ──validate──▶ Vec<App> (runtime, all checked)
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytesize::ByteSize;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::error::{ConfigError, ConfigErrors};
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppsFile {
+    #[serde(default)]
+    app: Vec<AppEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppEntry {
+    name: Spanned<String>,
+    display_name: Option<String>,
+    icon: Option<String>,
+    hosts: Spanned<Vec<Spanned<String>>>,
+    #[serde(default = "default_prefix")]
+    path_prefix: Spanned<String>,
+    upstreams: Spanned<Vec<Spanned<String>>>,
+    upstream_ca: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    upstream_protocol: UpstreamProtocol,
+    #[serde(default = "default_connect_timeout", with = "humantime_serde")]
+    connect_timeout: Duration,
+    #[serde(default = "default_response_timeout", with = "humantime_serde")]
+    response_timeout: Duration,
+    #[serde(default = "default_max_body")]
+    max_body_size: ByteSize,
+    #[serde(default)]
+    passive_health: PassiveHealth,
+}
+
+fn default_prefix() -> Spanned<String> {
+    Spanned::new(0..0, "/".to_string())
+}
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_response_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+fn default_max_body() -> ByteSize {
+    ByteSize::gib(1)
+}
+
+/// How the gateway speaks to an app's upstreams.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamProtocol {
+    /// HTTP/1.1 for `http://`; for `https://` whatever ALPN agrees (HTTP/2 preferred).
+    #[default]
+    Auto,
+    /// HTTP/1.1 only (needed for WebSocket upgrades on `https://` upstreams).
+    Http1,
+    /// HTTP/2 only: prior knowledge on `http://` (h2c), ALPN `h2` on `https://`.
+    Http2,
+}
+
+/// When an upstream counts as failing and how long it is then skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PassiveHealth {
+    /// Consecutive connect errors or timeouts that take an upstream out of rotation.
+    pub failures: u32,
+    /// How long a failing upstream is skipped before it is tried again.
+    #[serde(with = "humantime_serde")]
+    pub cooldown: Duration,
+}
+
+impl Default for PassiveHealth {
+    fn default() -> Self {
+        Self {
+            failures: 1,
+            cooldown: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An upstream base URL, checked: scheme http or https, an authority, no path or query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamUrl {
+    /// `http` or `https`.
+    pub scheme: http::uri::Scheme,
+    /// `host:port` as written.
+    pub authority: http::uri::Authority,
+}
+
+impl std::fmt::Display for UpstreamUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// A validated app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    /// Short, unique name used in policies, metrics and logs.
+    pub name: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Icon name or URL for the portal tile.
+    pub icon: Option<String>,
+    /// Host names (lower case, no port) the app answers on.
+    pub hosts: Vec<String>,
+    /// Path prefix under those hosts: `/` or `/something` without a trailing slash.
+    pub path_prefix: String,
+    /// Where requests go.
+    pub upstreams: Vec<UpstreamUrl>,
+    /// CA certificates (PEM) that sign the upstreams' certificates; the system roots otherwise.
+    pub upstream_ca: Option<PathBuf>,
+    /// Protocol towards the upstreams.
+    pub upstream_protocol: UpstreamProtocol,
+    /// Time to open a connection to an upstream.
+    pub connect_timeout: Duration,
+    /// Time an upstream has to start its response.
+    pub response_timeout: Duration,
+    /// Largest request body accepted for this app.
+    pub max_body_bytes: u64,
+    /// Failure detection for the upstreams.
+    pub passive_health: PassiveHealth,
+}
+
+/// Reads and validates an apps file; every problem is reported with its place.
+pub fn load(path: &Path) -> Result<Vec<App>, ConfigErrors> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::whole_file(path, format!("cannot read apps file: {e}")))?;
+    parse(path, &source)
+}
+
+/// Validates the text of an apps file (`path` is used for messages and relative CA paths).
+pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
+    let file: AppsFile =
+        toml::from_str(source).map_err(|e| ConfigError::from_toml(path, source, &e))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut errors = Vec::new();
+    let mut apps = Vec::new();
+    let mut seen_names: HashMap<String, usize> = HashMap::new();
+    let mut seen_routes: HashMap<(String, String), String> = HashMap::new();
+    for (index, entry) in file.app.into_iter().enumerate() {
+        let mut err = |span: std::ops::Range<usize>, field: &str, message: String| {
+            let key = format!("app[{index}].{field}");
+            errors.push(ConfigError::at(
+                path,
+                source,
+                Some(span),
+                Some(key),
+                message,
+            ));
+        };
+        let name = entry.name.get_ref().clone();
+        if !is_valid_name(&name) {
+            err(
+                entry.name.span(),
+                "name",
+                format!("app name {name:?} must be 1-63 lower-case letters, digits, '-' or '_'"),
+            );
+        } else if seen_names.insert(name.clone(), index).is_some() {
+            err(
+                entry.name.span(),
+                "name",
+                format!("app name {name:?} is used twice"),
+            );
+        }
+        let prefix = entry.path_prefix.get_ref().clone();
+        if let Err(message) = check_prefix(&prefix) {
+            err(entry.path_prefix.span(), "path_prefix", message);
+        }
+        let mut hosts = Vec::new();
+        if entry.hosts.get_ref().is_empty() {
+            err(
+                entry.hosts.span(),
+                "hosts",
+                "an app needs at least one host".into(),
+            );
+        }
+        for host in entry.hosts.get_ref() {
+            let lower = host.get_ref().to_ascii_lowercase();
+            if !is_valid_host(&lower) {
+                err(
+                    host.span(),
+                    "hosts",
+                    format!(
+                        "{:?} is not a host name (no scheme, port or path)",
+                        host.get_ref()
+                    ),
+                );
+                continue;
+            }
+            if let Some(other) = seen_routes.insert((lower.clone(), prefix.clone()), name.clone()) {
+                err(
+                    host.span(),
+                    "hosts",
+                    format!(
+                        "host {lower} with path prefix {prefix} is already used by app {other:?}"
+                    ),
+                );
+            }
+            hosts.push(lower);
+        }
+        let mut upstreams = Vec::new();
+        if entry.upstreams.get_ref().is_empty() {
+            err(
+                entry.upstreams.span(),
+                "upstreams",
+                "an app needs at least one upstream".into(),
+            );
+        }
+        for url in entry.upstreams.get_ref() {
+            match parse_upstream(url.get_ref()) {
+                Ok(u) => upstreams.push(u),
+                Err(message) => err(url.span(), "upstreams", message),
+            }
+        }
+        let upstream_ca = entry.upstream_ca.as_ref().map(|ca| base.join(ca.get_ref()));
+        if let (Some(ca), Some(spanned)) = (&upstream_ca, &entry.upstream_ca)
+            && !ca.is_file()
+        {
+            err(
+                spanned.span(),
+                "upstream_ca",
+                format!("CA file {} not found", ca.display()),
+            );
+        }
+        for (value, field) in [
+            (entry.connect_timeout, "connect_timeout"),
+            (entry.response_timeout, "response_timeout"),
+        ] {
+            if value.is_zero() {
+                err(0..0, field, "must be longer than 0s".into());
+            }
+        }
+        apps.push(App {
+            display_name: entry.display_name.unwrap_or_else(|| name.clone()),
+            name,
+            icon: entry.icon,
+            hosts,
+            path_prefix: prefix,
+            upstreams,
+            upstream_ca,
+            upstream_protocol: entry.upstream_protocol,
+            connect_timeout: entry.connect_timeout,
+            response_timeout: entry.response_timeout,
+            max_body_bytes: entry.max_body_size.as_u64(),
+            passive_health: entry.passive_health,
+        });
+    }
+    if errors.is_empty() {
+        Ok(apps)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+fn is_valid_name(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// A DNS host name: labels of letters, digits and '-', joined by dots.
+pub fn is_valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn check_prefix(prefix: &str) -> Result<(), String> {
+    if !prefix.starts_with('/') {
+        return Err(format!("path_prefix {prefix:?} must start with '/'"));
+    }
+    if prefix.len() > 1 && prefix.ends_with('/') {
+        return Err(format!(
+            "path_prefix {prefix:?} must not end with '/': write {:?}",
+            prefix.trim_end_matches('/')
+        ));
+    }
+    if prefix.split('/').any(|seg| seg == "." || seg == "..") || prefix.contains("//") {
+        return Err(format!(
+            "path_prefix {prefix:?} must not contain '.', '..' or empty segments"
+        ));
+    }
+    if !prefix.bytes().all(|b| b.is_ascii_graphic()) || prefix.contains(['?', '#', '%']) {
+        return Err(format!(
+            "path_prefix {prefix:?} may hold only plain URL path characters"
+        ));
+    }
+    Ok(())
+}
+
+fn parse_upstream(text: &str) -> Result<UpstreamUrl, String> {
+    let uri: http::Uri = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    let scheme = uri
+        .scheme()
+        .cloned()
+        .ok_or_else(|| format!("{text:?} needs http:// or https://"))?;
+    if scheme != http::uri::Scheme::HTTP && scheme != http::uri::Scheme::HTTPS {
+        return Err(format!(
+            "{text:?}: only http:// and https:// upstreams are supported"
+        ));
+    }
+    let authority = uri
+        .authority()
+        .cloned()
+        .ok_or_else(|| format!("{text:?} has no host"))?;
+    if authority.as_str().contains('@') {
+        return Err(format!(
+            "{text:?}: credentials in upstream URLs are not supported"
+        ));
+    }
+    if uri.path_and_query().is_some_and(|pq| pq.as_str() != "/") {
+        return Err(format!(
+            "{text:?}: an upstream URL has no path or query; requests keep their own path"
+        ));
+    }
+    Ok(UpstreamUrl { scheme, authority })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(src: &str) -> Result<Vec<App>, ConfigErrors> {
+        parse(Path::new("apps.toml"), src)
+    }
+
+    #[test]
+    fn minimal_app_gets_defaults() {
+        let apps = parse_str(
+            "[[app]]\nname = \"mail\"\nhosts = [\"Mail.Example.org\"]\nupstreams = [\"http://127.0.0.1:8080\"]\n",
+        )
+        .unwrap();
+        assert_eq!(apps.len(), 1);
+        assert_eq!(apps[0].hosts, vec!["mail.example.org"]);
+        assert_eq!(apps[0].path_prefix, "/");
+        assert_eq!(apps[0].display_name, "mail");
+        assert_eq!(apps[0].upstreams[0].to_string(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn all_problems_reported_with_place() {
+        let src = "[[app]]\nname = \"Mail!\"\nhosts = [\"mail.example.org:443\"]\npath_prefix = \"docs/\"\nupstreams = [\"ftp://x\", \"http://h/p\"]\n";
+        let errs = parse_str(src).unwrap_err().to_string();
+        assert!(
+            errs.contains("apps.toml:2:8: app[0].name: app name \"Mail!\""),
+            "{errs}"
+        );
+        assert!(errs.contains("apps.toml:3:10: app[0].hosts:"), "{errs}");
+        assert!(
+            errs.contains("app[0].path_prefix: path_prefix \"docs/\" must start with '/'"),
+            "{errs}"
+        );
+        assert!(errs.contains("only http:// and https://"), "{errs}");
+        assert!(errs.contains("an upstream URL has no path"), "{errs}");
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let src = "[[app]]\nname = \"mail\"\nhosts = [\"m.org\"]\nupstreams = [\"http://h:1\"]\nupstram = 1\n";
+        let errs = parse_str(src).unwrap_err().to_string();
+        assert!(errs.starts_with("apps.toml:5:1:"), "{errs}");
+        assert!(errs.contains("unknown field `upstram`"), "{errs}");
+    }
+
+    #[test]
+    fn duplicate_host_and_prefix_is_refused() {
+        let src = "[[app]]\nname = \"a\"\nhosts = [\"x.org\"]\nupstreams = [\"http://h:1\"]\n[[app]]\nname = \"b\"\nhosts = [\"x.org\"]\nupstreams = [\"http://h:2\"]\n";
+        let errs = parse_str(src).unwrap_err().to_string();
+        assert!(errs.contains("already used by app \"a\""), "{errs}");
+    }
+}

@@ -1,0 +1,374 @@
+//! Configuration: `gateway.toml` and the app definitions it points to.
+//!
+//! ```text
+//! gateway.toml ──toml──▶ file::GatewayFile ──validate──▶ Config ─┐
+//! apps.toml    ──toml──▶ apps::AppsFile    ──validate──▶ Vec<App>┴─▶ the server
+//! ```
+//!
+//! The file structs mirror what operators write and refuse unknown keys; `validate` turns them into
+//! the runtime types, resolving relative paths against the file's folder and collecting every
+//! problem with its place before anything is used.
+
+pub mod apps;
+pub mod error;
+pub mod file;
+pub mod secret;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+pub use apps::App;
+pub use error::{ConfigError, ConfigErrors};
+pub use file::LogFormat;
+pub use secret::{Secret, SecretSource};
+
+/// The validated gateway configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from, for reloads and messages.
+    pub source: PathBuf,
+    /// Listeners and trust.
+    pub server: Server,
+    /// The admin listener.
+    pub admin: Admin,
+    /// Connection limits.
+    pub limits: Limits,
+    /// Certificate files, in the order written.
+    pub certificates: Vec<CertificatePaths>,
+    /// The login host.
+    pub portal_host: String,
+    /// The apps file.
+    pub apps_file: PathBuf,
+    /// Logging.
+    pub log: Log,
+}
+
+/// Listeners and which peers are believed about the original client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// HTTPS listeners.
+    pub listen: Vec<SocketAddr>,
+    /// Plain-HTTP listeners that redirect to HTTPS.
+    pub http_redirect: Vec<SocketAddr>,
+    /// The HTTPS port in links and redirects.
+    pub public_https_port: u16,
+    /// Peers whose forwarding headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// The admin listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admin {
+    /// Where it listens.
+    pub listen: SocketAddr,
+    /// Bearer token for state-changing requests; without one they are taken from loopback only.
+    pub token: Option<Secret>,
+}
+
+/// Connection limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Handshake and request-head deadline.
+    pub header_read_timeout: Duration,
+    /// Largest request head.
+    pub max_header_bytes: usize,
+    /// Concurrent connections.
+    pub max_connections: usize,
+    /// Idle connection lifetime.
+    pub idle_timeout: Duration,
+    /// Drain time on shutdown.
+    pub shutdown_grace: Duration,
+}
+
+/// One certificate chain and its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificatePaths {
+    /// PEM chain.
+    pub cert: PathBuf,
+    /// PEM key.
+    pub key: PathBuf,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    /// Line format.
+    pub format: LogFormat,
+    /// Filter directive.
+    pub level: String,
+}
+
+/// Smallest head buffer hyper accepts.
+const MIN_HEADER_BYTES: usize = 8 * 1024;
+
+impl Config {
+    /// Reads and validates `gateway.toml`.
+    pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::whole_file(path, format!("cannot read config file: {e}")))?;
+        Self::parse(path, &source)
+    }
+
+    /// Validates the text of a config file; `path` names it in messages and anchors relative paths.
+    pub fn parse(path: &Path, source: &str) -> Result<Self, ConfigErrors> {
+        let file: file::GatewayFile =
+            toml::from_str(source).map_err(|e| ConfigError::from_toml(path, source, &e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut errors = Vec::new();
+        let mut err = |span: std::ops::Range<usize>, key: &str, message: String| {
+            errors.push(ConfigError::at(
+                path,
+                source,
+                Some(span),
+                Some(key.to_string()),
+                message,
+            ));
+        };
+
+        let listen = file.server.listen.get_ref().clone();
+        if listen.is_empty() {
+            err(
+                file.server.listen.span(),
+                "server.listen",
+                "at least one HTTPS address is needed".into(),
+            );
+        }
+        let public_https_port = file
+            .server
+            .public_https_port
+            .or_else(|| listen.first().map(SocketAddr::port))
+            .unwrap_or(443);
+
+        let token =
+            file.admin
+                .token
+                .as_ref()
+                .and_then(|spanned| match spanned.get_ref().read(base) {
+                    Ok(secret) => Some(secret),
+                    Err(e) => {
+                        err(spanned.span(), "admin.token", e.to_string());
+                        None
+                    }
+                });
+
+        let limits = &file.limits;
+        if *limits.max_header_bytes.get_ref() < MIN_HEADER_BYTES {
+            err(
+                limits.max_header_bytes.span(),
+                "limits.max_header_bytes",
+                format!("must be at least {MIN_HEADER_BYTES}"),
+            );
+        }
+        if *limits.max_connections.get_ref() == 0 {
+            err(
+                limits.max_connections.span(),
+                "limits.max_connections",
+                "must be at least 1".into(),
+            );
+        }
+
+        let mut certificates = Vec::new();
+        if file.tls.certificates.get_ref().is_empty() {
+            err(
+                file.tls.certificates.span(),
+                "tls.certificates",
+                "at least one certificate is needed".into(),
+            );
+        }
+        for (i, entry) in file.tls.certificates.get_ref().iter().enumerate() {
+            let cert = base.join(entry.cert.get_ref());
+            let key = base.join(entry.key.get_ref());
+            for (p, spanned, field) in [(&cert, &entry.cert, "cert"), (&key, &entry.key, "key")] {
+                if !p.is_file() {
+                    err(
+                        spanned.span(),
+                        &format!("tls.certificates[{i}].{field}"),
+                        format!("file {} not found", p.display()),
+                    );
+                }
+            }
+            certificates.push(CertificatePaths { cert, key });
+        }
+
+        let portal_host = file.portal.host.get_ref().to_ascii_lowercase();
+        if !apps::is_valid_host(&portal_host) {
+            err(
+                file.portal.host.span(),
+                "portal.host",
+                format!("{portal_host:?} is not a host name"),
+            );
+        }
+
+        let apps_file = base.join(file.apps.file.get_ref());
+        if !apps_file.is_file() {
+            err(
+                file.apps.file.span(),
+                "apps.file",
+                format!("file {} not found", apps_file.display()),
+            );
+        }
+
+        let level = file.log.level.clone().unwrap_or_else(|| "info".to_string());
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
+            errors.push(ConfigError::at(
+                path,
+                source,
+                None,
+                Some("log.level".into()),
+                e.to_string(),
+            ));
+        }
+
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(Config {
+            source: path.to_path_buf(),
+            server: Server {
+                listen,
+                http_redirect: file.server.http_redirect,
+                public_https_port,
+                trusted_proxies: file.server.trusted_proxies,
+            },
+            admin: Admin {
+                listen: file.admin.listen,
+                token,
+            },
+            limits: Limits {
+                header_read_timeout: limits.header_read_timeout,
+                max_header_bytes: *limits.max_header_bytes.get_ref(),
+                max_connections: *limits.max_connections.get_ref(),
+                idle_timeout: limits.idle_timeout,
+                shutdown_grace: limits.shutdown_grace,
+            },
+            certificates,
+            portal_host,
+            apps_file,
+            log: Log {
+                format: file.log.format,
+                level,
+            },
+        })
+    }
+
+    /// Loads the apps this config points to, and checks they do not take the login host.
+    pub fn load_apps(&self) -> Result<Vec<App>, ConfigErrors> {
+        let apps = apps::load(&self.apps_file)?;
+        let clashes: Vec<ConfigError> = apps
+            .iter()
+            .filter(|app| app.hosts.contains(&self.portal_host))
+            .map(|app| {
+                ConfigError::whole_file(
+                    &self.apps_file,
+                    format!(
+                        "app {:?} uses the login host {}; give it another host",
+                        app.name, self.portal_host
+                    ),
+                )
+            })
+            .collect();
+        if clashes.is_empty() {
+            Ok(apps)
+        } else {
+            Err(ConfigErrors(clashes))
+        }
+    }
+
+    /// What cannot change without a restart differs between `self` and `newer`.
+    pub fn restart_needed_for(&self, newer: &Config) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.server.listen != newer.server.listen
+            || self.server.http_redirect != newer.server.http_redirect
+        {
+            keys.push("server.listen / server.http_redirect");
+        }
+        if self.admin.listen != newer.admin.listen {
+            keys.push("admin.listen");
+        }
+        if self.limits != newer.limits {
+            keys.push("limits");
+        }
+        if self.log != newer.log {
+            keys.push("log");
+        }
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_minimal(dir: &Path, extra: &str) -> PathBuf {
+        std::fs::write(dir.join("c.pem"), "x").unwrap();
+        std::fs::write(dir.join("k.pem"), "x").unwrap();
+        std::fs::write(dir.join("apps.toml"), "").unwrap();
+        let path = dir.join("gateway.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[server]\nlisten = [\"127.0.0.1:8443\"]\n[[tls.certificates]]\ncert = \"c.pem\"\nkey = \"k.pem\"\n[portal]\nhost = \"login.example.org\"\n[apps]\nfile = \"apps.toml\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn minimal_config_fills_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::load(&write_minimal(dir.path(), "")).unwrap();
+        assert_eq!(cfg.admin.listen.to_string(), "127.0.0.1:9090");
+        assert_eq!(cfg.server.public_https_port, 8443);
+        assert_eq!(cfg.limits.max_header_bytes, 65536);
+        assert_eq!(cfg.certificates[0].cert, dir.path().join("c.pem"));
+        assert_eq!(cfg.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_minimal(dir.path(), "[limits]\nmax_conections = 5\n");
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("gateway.toml:11:1"), "{err}");
+        assert!(err.contains("unknown field `max_conections`"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_minimal(
+            dir.path(),
+            "[limits]\nmax_header_bytes = 10\nmax_connections = 0\n",
+        );
+        let err = Config::load(&path).unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+        assert!(
+            err.to_string()
+                .contains("limits.max_header_bytes: must be at least 8192")
+        );
+    }
+
+    #[test]
+    fn bad_address_is_a_parse_error_with_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(&path, "[server]\nlisten = [\"localhost\"]\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("g.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let err = Config::load(Path::new("/nonexistent/gw.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("/nonexistent/gw.toml: cannot read config file"),
+            "{err}"
+        );
+    }
+}

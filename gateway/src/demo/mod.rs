@@ -1,0 +1,148 @@
+//! `pforte demo`: the whole gateway on one machine with nothing to prepare. It makes a state
+//! folder with a self-signed certificate for `localhost` and `*.localhost`, the demo apps file and
+//! a `gateway.toml`, starts a small demo app on each app's loopback upstream address, and then
+//! runs the real server on those files, so the demo exercises exactly the production code path.
+
+pub mod cert;
+pub mod upstream;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::config::apps;
+use crate::server::{self, ServerError};
+
+/// The demo's apps file, compiled in so the demo needs no checkout.
+pub const DEMO_APPS: &str = include_str!("../../../policies/apps.toml");
+
+/// What the demo needs from the command line.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Where certificate and files are kept between runs.
+    pub state_dir: PathBuf,
+    /// HTTPS listen address.
+    pub listen: SocketAddr,
+    /// Admin listen address.
+    pub admin: SocketAddr,
+    /// An apps file to use instead of the embedded one.
+    pub apps_file: Option<PathBuf>,
+}
+
+/// Why the demo could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The state folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The certificate could not be made.
+    #[error("cannot make the demo certificate: {0}")]
+    Cert(#[from] rcgen::Error),
+    /// The apps file is invalid.
+    #[error("{0}")]
+    Apps(#[from] crate::config::ConfigErrors),
+    /// A demo app could not listen on its upstream address.
+    #[error("demo app {app} cannot listen on {addr}: {source} (is another demo still running?)")]
+    Upstream {
+        /// The app.
+        app: String,
+        /// Its address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The gateway itself failed.
+    #[error("{0}")]
+    Server(#[from] ServerError),
+}
+
+/// The default state folder: `$XDG_STATE_HOME/pforte/demo`, else `~/.local/state/pforte/demo`.
+pub fn default_state_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("pforte").join("demo")
+}
+
+/// Prepares the state folder, starts the demo apps and runs the gateway until it is stopped.
+pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
+    let dir = &options.state_dir;
+    create_dir(dir)?;
+    let cert = cert::ensure(dir)?;
+    let apps_file = match &options.apps_file {
+        Some(path) => path.clone(),
+        None => {
+            let path = dir.join("apps.toml");
+            write(&path, DEMO_APPS)?;
+            path
+        }
+    };
+    let apps = apps::load(&apps_file)?;
+    let config_path = dir.join("gateway.toml");
+    write(&config_path, &gateway_toml(&options, &cert, &apps_file))?;
+    let started = upstream::start_all(&apps).await?;
+
+    let port = options.listen.port();
+    println!(
+        "\nPforte demo is starting. Open these in your browser (the certificate is self-signed:"
+    );
+    println!("accept it once, or trust {}):\n", cert.cert.display());
+    println!("  start page      https://login.localhost:{port}/");
+    for app in &apps {
+        if let Some(host) = app.hosts.first() {
+            println!("  {:<15} https://{host}:{port}/", app.name);
+        }
+    }
+    println!("\n  metrics         http://{}/metrics", options.admin);
+    println!("  files           {}", dir.display());
+    println!("  demo apps       {} on loopback\n", started);
+    server::run(&config_path).await?;
+    Ok(())
+}
+
+fn gateway_toml(options: &DemoOptions, cert: &cert::DemoCert, apps_file: &Path) -> String {
+    format!(
+        "# Written by `pforte demo` on every start; edit a copy and run it with `pforte run --config`.\n\
+[server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
+[[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
+[portal]\nhost = \"login.localhost\"\n\n[apps]\nfile = {apps:?}\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
+        listen = options.listen,
+        admin = options.admin,
+        cert = cert.cert.display().to_string(),
+        key = cert.key.display().to_string(),
+        apps = apps_file.display().to_string(),
+    )
+}
+
+fn create_dir(path: &Path) -> Result<(), DemoError> {
+    std::fs::create_dir_all(path).map_err(|source| DemoError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), DemoError> {
+    std::fs::write(path, text).map_err(|source| DemoError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_apps_file_is_valid() {
+        let apps = apps::parse(Path::new("policies/apps.toml"), DEMO_APPS).unwrap();
+        let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+        for needed in ["mail", "docs", "video"] {
+            assert!(names.contains(&needed), "{names:?}");
+        }
+    }
+}

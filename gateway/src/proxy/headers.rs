@@ -1,0 +1,228 @@
+//! Header rewriting between client and upstream: hop-by-hop headers never cross the proxy, the
+//! forwarding headers say who the client really is (believed from trusted proxies only), and every
+//! request carries an id that ties the access log, the upstream's log and the client together.
+
+use std::net::IpAddr;
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// Headers that describe one hop (RFC 9110 section 7.6.1) and must not be forwarded.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
+
+/// Removes hop-by-hop headers and those the `Connection` header names. An `Upgrade` handshake
+/// keeps its `Upgrade` value, returned so the caller can put it back with `Connection: upgrade`.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    let wants_upgrade = named.contains(&header::UPGRADE);
+    let upgrade = headers.remove(header::UPGRADE);
+    for name in named {
+        headers.remove(name);
+    }
+    for name in &HOP_BY_HOP {
+        headers.remove(name);
+    }
+    if wants_upgrade { upgrade } else { None }
+}
+
+/// Sets `Connection: upgrade` and `Upgrade` for a handshake that was stripped before.
+pub fn restore_upgrade(headers: &mut HeaderMap, upgrade: HeaderValue) {
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, upgrade);
+}
+
+/// What the proxy knows about the client side of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientSide<'a> {
+    /// The address of the peer that connected to us.
+    pub peer: IpAddr,
+    /// Whether that peer is a trusted proxy whose forwarding headers we extend.
+    pub trusted: bool,
+    /// The host the client asked for.
+    pub host: &'a str,
+    /// This request's id.
+    pub request_id: &'a str,
+}
+
+/// Sets `X-Forwarded-For/-Proto/-Host`, `Forwarded` and `X-Request-Id`. From an untrusted peer
+/// every client-supplied value is replaced; from a trusted proxy the chain is extended.
+pub fn set_forwarding(headers: &mut HeaderMap, client: ClientSide<'_>) {
+    let peer = client.peer.to_string();
+    let previous_xff = joined(headers, &X_FORWARDED_FOR);
+    let previous_forwarded = joined(headers, &FORWARDED);
+    let xff = match previous_xff.filter(|_| client.trusted) {
+        Some(chain) => format!("{chain}, {peer}"),
+        None => peer,
+    };
+    insert(headers, X_FORWARDED_FOR, &xff);
+
+    if !client.trusted || !headers.contains_key(&X_FORWARDED_PROTO) {
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+    }
+    if !client.trusted || !headers.contains_key(&X_FORWARDED_HOST) {
+        insert(headers, X_FORWARDED_HOST, client.host);
+    }
+
+    let node = match client.peer {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let element = format!("for={node};host=\"{}\";proto=https", client.host);
+    let forwarded = match previous_forwarded.filter(|_| client.trusted) {
+        Some(chain) => format!("{chain}, {element}"),
+        None => element,
+    };
+    insert(headers, FORWARDED, &forwarded);
+    insert(headers, REQUEST_ID, client.request_id);
+}
+
+fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    let values: Vec<&str> = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if values.is_empty() {
+        None
+    } else {
+        Some(values.join(", "))
+    }
+}
+
+fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+    // Values built from parsed addresses, validated hosts and ids are always valid header values.
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name, value);
+    }
+}
+
+/// A client's request id is kept when it is short and plain; otherwise a new one is made.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map_or_else(
+            || format!("{:032x}", rand::random::<u128>()),
+            str::to_string,
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn hop_by_hop_and_connection_named_headers_go() {
+        let mut h = map(&[
+            ("connection", "keep-alive, x-secret-hop"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret-hop", "1"),
+            ("te", "trailers"),
+            ("upgrade", "websocket"),
+            ("accept", "*/*"),
+        ]);
+        assert_eq!(strip_hop_by_hop(&mut h), None);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("accept"));
+    }
+
+    #[test]
+    fn upgrade_survives_when_connection_asks_for_it() {
+        let mut h = map(&[("connection", "Upgrade"), ("upgrade", "websocket")]);
+        let upgrade = strip_hop_by_hop(&mut h).unwrap();
+        assert_eq!(upgrade, "websocket");
+        restore_upgrade(&mut h, upgrade);
+        assert_eq!(h["connection"], "upgrade");
+    }
+
+    #[test]
+    fn untrusted_client_values_are_replaced() {
+        let mut h = map(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-host", "evil.org"),
+            ("x-forwarded-proto", "http"),
+            ("forwarded", "for=1.2.3.4"),
+        ]);
+        let client = ClientSide {
+            peer: "192.0.2.7".parse().unwrap(),
+            trusted: false,
+            host: "mail.example.org",
+            request_id: "r1",
+        };
+        set_forwarding(&mut h, client);
+        assert_eq!(h["x-forwarded-for"], "192.0.2.7");
+        assert_eq!(h["x-forwarded-host"], "mail.example.org");
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(
+            h["forwarded"],
+            "for=192.0.2.7;host=\"mail.example.org\";proto=https"
+        );
+        assert_eq!(h["x-request-id"], "r1");
+    }
+
+    #[test]
+    fn trusted_proxy_chain_is_extended() {
+        let mut h = map(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-for", "5.6.7.8"),
+            ("forwarded", "for=1.2.3.4"),
+        ]);
+        let client = ClientSide {
+            peer: "::1".parse().unwrap(),
+            trusted: true,
+            host: "m.org",
+            request_id: "r",
+        };
+        set_forwarding(&mut h, client);
+        assert_eq!(h["x-forwarded-for"], "1.2.3.4, 5.6.7.8, ::1");
+        assert_eq!(
+            h["forwarded"],
+            "for=1.2.3.4, for=\"[::1]\";host=\"m.org\";proto=https"
+        );
+    }
+
+    #[test]
+    fn request_id_kept_only_when_plain() {
+        assert_eq!(request_id(&map(&[("x-request-id", "abc-123")])), "abc-123");
+        let fresh = request_id(&map(&[("x-request-id", "bad id\"")]));
+        assert_eq!(fresh.len(), 32);
+        assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
+    }
+}

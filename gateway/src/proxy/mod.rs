@@ -1,0 +1,185 @@
+//! Forwarding a permitted request to its app's upstream and the answer back: rewrite headers,
+//! pick an upstream, stream the body both ways, join upgraded connections, and classify failures
+//! so the client gets a 502, 504 or 413 rather than a hang.
+
+pub mod body;
+pub mod headers;
+pub mod upgrade;
+pub mod upstream;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use http::{Request, Response, StatusCode, Uri};
+use hyper::body::{Body, Incoming};
+use tokio_util::task::TaskTracker;
+
+use crate::pipeline::decide::Permitted;
+use crate::telemetry::metrics::UpstreamErrorKind;
+use body::RequestBody;
+use headers::ClientSide;
+use upstream::{Upstream, UpstreamSet};
+
+/// Why forwarding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// No upstream accepted a connection.
+    #[error("cannot connect to an upstream: {0}")]
+    Connect(String),
+    /// The upstream did not start its answer in time.
+    #[error("upstream did not answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// The exchange broke off or the answer was not valid HTTP.
+    #[error("upstream exchange failed: {0}")]
+    Protocol(String),
+    /// The request body was larger than the app accepts.
+    #[error("request body over the limit of {0} bytes")]
+    BodyTooLarge(u64),
+}
+
+impl ProxyError {
+    /// The metric label of this failure, when it is the upstream's fault.
+    pub fn upstream_kind(&self) -> Option<UpstreamErrorKind> {
+        match self {
+            Self::Connect(_) => Some(UpstreamErrorKind::Connect),
+            Self::Timeout(_) => Some(UpstreamErrorKind::Timeout),
+            Self::Protocol(_) => Some(UpstreamErrorKind::Protocol),
+            Self::BodyTooLarge(_) => None,
+        }
+    }
+}
+
+/// Everything about an app the proxy needs.
+pub struct AppProxy {
+    /// The app's name, for logs and metrics.
+    pub name: String,
+    /// Its upstreams.
+    pub upstreams: UpstreamSet,
+    /// Time an upstream has to start its answer.
+    pub response_timeout: std::time::Duration,
+    /// Largest request body.
+    pub max_body_bytes: u64,
+}
+
+/// Forwards `req` to one of the app's upstreams and returns the upstream's answer, headers
+/// cleaned, body still streaming.
+pub async fn forward(
+    app: &AppProxy,
+    req: Permitted<Request<Incoming>>,
+    client: ClientSide<'_>,
+    tasks: &TaskTracker,
+) -> Result<Response<Incoming>, ProxyError> {
+    let mut req = req.into_inner();
+    if req.body().size_hint().lower() > app.max_body_bytes {
+        return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
+    }
+    let client_upgrade = headers::strip_hop_by_hop(req.headers_mut());
+    let on_client_upgrade = client_upgrade
+        .is_some()
+        .then(|| hyper::upgrade::on(&mut req));
+    if let Some(upgrade) = &client_upgrade {
+        headers::restore_upgrade(req.headers_mut(), upgrade.clone());
+    }
+    headers::set_forwarding(req.headers_mut(), client);
+    if !req.headers().contains_key(http::header::HOST)
+        && let Ok(value) = http::HeaderValue::from_str(client.host)
+    {
+        req.headers_mut().insert(http::header::HOST, value);
+    }
+    // A request without a body can be sent again to the next upstream when a connect fails.
+    let replayable = req.body().is_end_stream() && client_upgrade.is_none();
+    let (parts, incoming) = req.into_parts();
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let mut body = Some(RequestBody::capped(
+        incoming,
+        app.max_body_bytes,
+        exceeded.clone(),
+    ));
+
+    let mut last_error = ProxyError::Connect("the app has no upstream".into());
+    for upstream in app.upstreams.candidates() {
+        let body = match body.take() {
+            Some(body) => body,
+            None if replayable => RequestBody::Empty,
+            None => break,
+        };
+        let outgoing = build_request(&parts, &upstream.url, body)?;
+        match send(app, upstream, outgoing).await {
+            Ok(mut response) => {
+                app.upstreams.record_success(upstream);
+                let upstream_upgrade = headers::strip_hop_by_hop(response.headers_mut());
+                if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+                    let (Some(on_client), Some(upgrade)) = (on_client_upgrade, upstream_upgrade)
+                    else {
+                        return Err(ProxyError::Protocol(
+                            "upstream switched protocols unasked".into(),
+                        ));
+                    };
+                    headers::restore_upgrade(response.headers_mut(), upgrade);
+                    let on_upstream = hyper::upgrade::on(&mut response);
+                    upgrade::tunnel(on_client, on_upstream, tasks, app.name.clone());
+                }
+                return Ok(response);
+            }
+            Err(err) => {
+                if exceeded.load(Ordering::Relaxed) {
+                    return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
+                }
+                let retry = matches!(err, ProxyError::Connect(_));
+                if !matches!(err, ProxyError::Protocol(_)) {
+                    app.upstreams.record_failure(upstream);
+                }
+                tracing::debug!(app = %app.name, upstream = %upstream.url, error = %err, "upstream failed");
+                last_error = err;
+                if !retry {
+                    break;
+                }
+            }
+        }
+    }
+    Err(last_error)
+}
+
+fn build_request(
+    parts: &http::request::Parts,
+    url: &crate::config::apps::UpstreamUrl,
+    body: RequestBody,
+) -> Result<Request<RequestBody>, ProxyError> {
+    let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let uri = Uri::builder()
+        .scheme(url.scheme.clone())
+        .authority(url.authority.clone())
+        .path_and_query(path)
+        .build()
+        .map_err(|e| ProxyError::Protocol(format!("cannot build upstream URI: {e}")))?;
+    let mut outgoing = Request::new(body);
+    *outgoing.method_mut() = parts.method.clone();
+    *outgoing.uri_mut() = uri;
+    *outgoing.headers_mut() = parts.headers.clone();
+    Ok(outgoing)
+}
+
+async fn send(
+    app: &AppProxy,
+    upstream: &Upstream,
+    req: Request<RequestBody>,
+) -> Result<Response<Incoming>, ProxyError> {
+    match tokio::time::timeout(app.response_timeout, upstream.client.request(req)).await {
+        Err(_) => Err(ProxyError::Timeout(app.response_timeout)),
+        Ok(Ok(response)) => Ok(response),
+        Ok(Err(e)) if e.is_connect() => Err(ProxyError::Connect(error_chain(&e))),
+        Ok(Err(e)) => Err(ProxyError::Protocol(error_chain(&e))),
+    }
+}
+
+/// An error with its causes, for a log line.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

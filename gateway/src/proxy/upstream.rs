@@ -1,0 +1,206 @@
+//! An app's upstreams: one pooled client each (keep-alive for HTTP/1.1, multiplexed HTTP/2), picked
+//! round-robin, with passive health: an upstream that fails to connect or answer in time is
+//! skipped for a cool-down, and tried again after it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls::crypto::CryptoProvider;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+
+use super::body::RequestBody;
+use crate::config::apps::{App, PassiveHealth, UpstreamProtocol, UpstreamUrl};
+
+/// The pooled HTTP client for one upstream.
+pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
+
+/// Why an app's upstream clients could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    /// The CA file is unreadable or holds no usable certificate.
+    #[error("app {app}: upstream_ca {path}: {reason}")]
+    Ca {
+        /// The app.
+        app: String,
+        /// The CA file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The TLS client configuration was refused.
+    #[error("app {app}: TLS client configuration: {source}")]
+    Tls {
+        /// The app.
+        app: String,
+        /// What rustls said.
+        source: rustls::Error,
+    },
+}
+
+/// One upstream URL with its pool and health record.
+pub struct Upstream {
+    /// Where it is.
+    pub url: UpstreamUrl,
+    /// Its pooled client.
+    pub client: UpstreamClient,
+    consecutive_failures: AtomicU32,
+    down_until_millis: AtomicU64,
+}
+
+/// The upstreams of one app.
+pub struct UpstreamSet {
+    upstreams: Vec<Upstream>,
+    next: AtomicUsize,
+    health: PassiveHealth,
+    anchor: Instant,
+}
+
+impl UpstreamSet {
+    /// Builds a client per upstream URL of `app`.
+    pub fn new(app: &App, provider: &Arc<CryptoProvider>) -> Result<Self, UpstreamError> {
+        let tls = client_tls(app, provider)?;
+        let upstreams = app
+            .upstreams
+            .iter()
+            .map(|url| Upstream {
+                url: url.clone(),
+                client: build_client(app, url, tls.clone()),
+                consecutive_failures: AtomicU32::new(0),
+                down_until_millis: AtomicU64::new(0),
+            })
+            .collect();
+        Ok(Self {
+            upstreams,
+            next: AtomicUsize::new(0),
+            health: app.passive_health,
+            anchor: Instant::now(),
+        })
+    }
+
+    /// The upstreams in the order to try them for one request: round-robin start, healthy ones
+    /// first, the ones cooling down last (tried only when nothing healthy is left).
+    pub fn candidates(&self) -> impl Iterator<Item = &Upstream> {
+        let n = self.upstreams.len();
+        let start = if n > 1 {
+            self.next.fetch_add(1, Ordering::Relaxed) % n
+        } else {
+            0
+        };
+        let now = self.now_millis();
+        let rotated = (0..n).filter_map(move |i| self.upstreams.get((start + i) % n));
+        let healthy = rotated
+            .clone()
+            .filter(move |u| u.down_until_millis.load(Ordering::Relaxed) <= now);
+        let cooling = rotated.filter(move |u| u.down_until_millis.load(Ordering::Relaxed) > now);
+        healthy.chain(cooling)
+    }
+
+    /// True when `upstream` is cooling down now.
+    pub fn is_down(&self, upstream: &Upstream) -> bool {
+        upstream.down_until_millis.load(Ordering::Relaxed) > self.now_millis()
+    }
+
+    /// Records a connect error or timeout; enough of them in a row take the upstream out.
+    pub fn record_failure(&self, upstream: &Upstream) {
+        let failures = upstream
+            .consecutive_failures
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
+        if failures >= self.health.failures.max(1) {
+            let cooldown = u64::try_from(self.health.cooldown.as_millis()).unwrap_or(u64::MAX);
+            upstream.down_until_millis.store(
+                self.now_millis().saturating_add(cooldown),
+                Ordering::Relaxed,
+            );
+            upstream.consecutive_failures.store(0, Ordering::Relaxed);
+            tracing::warn!(upstream = %upstream.url, cooldown = ?self.health.cooldown, "upstream marked down");
+        }
+    }
+
+    /// Records an answer: the upstream is healthy again.
+    pub fn record_success(&self, upstream: &Upstream) {
+        if upstream.consecutive_failures.load(Ordering::Relaxed) != 0 {
+            upstream.consecutive_failures.store(0, Ordering::Relaxed);
+        }
+        if upstream.down_until_millis.load(Ordering::Relaxed) != 0 {
+            upstream.down_until_millis.store(0, Ordering::Relaxed);
+        }
+    }
+
+    fn now_millis(&self) -> u64 {
+        // Offset by one so that 0 always means "never marked down".
+        u64::try_from(self.anchor.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+}
+
+fn client_tls(
+    app: &App,
+    provider: &Arc<CryptoProvider>,
+) -> Result<rustls::ClientConfig, UpstreamError> {
+    let tls_err = |source| UpstreamError::Tls {
+        app: app.name.clone(),
+        source,
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(tls_err)?;
+    let mut roots = rustls::RootCertStore::empty();
+    match &app.upstream_ca {
+        Some(path) => {
+            let ca_err = |reason: String| UpstreamError::Ca {
+                app: app.name.clone(),
+                path: path.display().to_string(),
+                reason,
+            };
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| ca_err(e.to_string()))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ca_err(e.to_string()))?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(ca_err("no usable CA certificate in the file".into()));
+            }
+        }
+        None => {
+            // Apps without their own CA are verified against the system's roots; a missing or
+            // partly unreadable system store only matters for https upstreams, which then fail
+            // their handshake with a clear upstream error.
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        }
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+fn build_client(app: &App, url: &UpstreamUrl, tls: rustls::ClientConfig) -> UpstreamClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(app.connect_timeout));
+    http.set_keepalive(Some(Duration::from_secs(60)));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    let connector = match app.upstream_protocol {
+        UpstreamProtocol::Http1 => connector.enable_http1().wrap_connector(http),
+        UpstreamProtocol::Http2 => connector.enable_http2().wrap_connector(http),
+        UpstreamProtocol::Auto => connector.enable_all_versions().wrap_connector(http),
+    };
+    let http2_only =
+        app.upstream_protocol == UpstreamProtocol::Http2 && url.scheme == http::uri::Scheme::HTTP;
+    Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .http2_only(http2_only)
+        .http2_adaptive_window(true)
+        .build(connector)
+}

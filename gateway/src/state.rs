@@ -1,0 +1,113 @@
+//! What the request path reads: one immutable [`Snapshot`] of everything that a reload can change
+//! (config, routes, apps with their upstream pools), swapped atomically, plus the parts that live
+//! as long as the process (metrics, certificate resolver, task tracking, shutdown signal).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use rustls::crypto::CryptoProvider;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{App, Config};
+use crate::proxy::AppProxy;
+use crate::proxy::upstream::{UpstreamError, UpstreamSet};
+use crate::route::RouteTable;
+use crate::server::tls::CertResolver;
+use crate::telemetry::Metrics;
+
+/// One app, ready to serve.
+pub struct AppRuntime {
+    /// Its definition.
+    pub app: App,
+    /// Its name as a shared label for logs and metrics.
+    pub label: Arc<str>,
+    /// Its upstreams.
+    pub proxy: AppProxy,
+}
+
+/// Everything a reload replaces, as one consistent value.
+pub struct Snapshot {
+    /// The validated config.
+    pub config: Arc<Config>,
+    /// Host and path to target.
+    pub routes: RouteTable,
+    /// Apps in file order; route targets index into this.
+    pub apps: Vec<Arc<AppRuntime>>,
+    /// Label of requests for the login host.
+    pub portal_label: Arc<str>,
+    /// Label of requests that matched no route.
+    pub unrouted_label: Arc<str>,
+}
+
+impl Snapshot {
+    /// Builds routes and upstream pools for `apps`. An app whose definition did not change since
+    /// `previous` keeps its pools and health records, so a reload does not drop warm connections.
+    pub fn build(
+        config: Config,
+        apps: Vec<App>,
+        provider: &Arc<CryptoProvider>,
+        previous: Option<&Snapshot>,
+    ) -> Result<Self, UpstreamError> {
+        let routes = RouteTable::new(&apps, &config.portal_host);
+        let apps = apps
+            .into_iter()
+            .map(|app| {
+                if let Some(same) = previous.and_then(|p| p.apps.iter().find(|old| old.app == app))
+                {
+                    return Ok(same.clone());
+                }
+                let upstreams = UpstreamSet::new(&app, provider)?;
+                let proxy = AppProxy {
+                    name: app.name.clone(),
+                    upstreams,
+                    response_timeout: app.response_timeout,
+                    max_body_bytes: app.max_body_bytes,
+                };
+                Ok(Arc::new(AppRuntime {
+                    label: Arc::from(app.name.as_str()),
+                    app,
+                    proxy,
+                }))
+            })
+            .collect::<Result<Vec<_>, UpstreamError>>()?;
+        Ok(Self {
+            config: Arc::new(config),
+            routes,
+            apps,
+            portal_label: Arc::from("portal"),
+            unrouted_label: Arc::from("-"),
+        })
+    }
+
+    /// True when `peer` is a trusted proxy.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.config
+            .server
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer))
+    }
+}
+
+/// State shared by every connection of the process.
+pub struct Shared {
+    /// The current snapshot.
+    pub snapshot: ArcSwap<Snapshot>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// The SNI resolver whose store reloads replace.
+    pub certs: Arc<CertResolver>,
+    /// The crypto provider (for upstream TLS and certificate loading).
+    pub provider: Arc<CryptoProvider>,
+    /// Connection and tunnel tasks, so shutdown can wait for them.
+    pub tasks: TaskTracker,
+    /// Fired once on SIGTERM/SIGINT.
+    pub shutdown: CancellationToken,
+    /// Process start, for uptime.
+    pub started: Instant,
+    /// Set once listeners are bound and unset when draining: what `/readyz` says.
+    pub ready: AtomicBool,
+}

@@ -1,0 +1,287 @@
+//! Every metric the gateway exports, registered in one place under the `pforte_` prefix, in base
+//! units, with low-cardinality labels only (app, method class, status class, kind, result: never
+//! a user, a path or an address).
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+/// The registry and handles to each metric.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_duration: HistogramVec,
+    upstream_errors: IntCounterVec,
+    open_connections: IntGaugeVec,
+    tls_handshakes: IntCounterVec,
+    reloads: IntCounterVec,
+    last_reload_success: IntGauge,
+    tls_handshake_duration: Histogram,
+}
+
+/// Why an upstream exchange failed, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamErrorKind {
+    /// No connection could be opened.
+    Connect,
+    /// The upstream did not answer in time.
+    Timeout,
+    /// The connection broke or the answer was not HTTP.
+    Protocol,
+}
+
+impl UpstreamErrorKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::Timeout => "timeout",
+            Self::Protocol => "protocol",
+        }
+    }
+}
+
+/// The result of a reload, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// The new state is in use.
+    Success,
+    /// The new state was refused; the last good one stays.
+    Error,
+}
+
+/// Which listener a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerKind {
+    /// The public HTTPS listener.
+    Https,
+    /// The plain-HTTP redirect listener.
+    HttpRedirect,
+}
+
+impl ListenerKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Https => "https",
+            Self::HttpRedirect => "http_redirect",
+        }
+    }
+}
+
+/// Requests are grouped into few method classes to keep series few.
+pub fn method_class(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS => "read",
+        http::Method::POST | http::Method::PUT | http::Method::PATCH | http::Method::DELETE => {
+            "write"
+        }
+        _ => "other",
+    }
+}
+
+/// `2xx`, `4xx`, ...
+pub fn status_class(status: http::StatusCode) -> &'static str {
+    match status.as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// Buckets from 1 ms to 60 s: proxied requests span that whole range.
+const DURATION_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// A registration failure; only possible through a programming error (a duplicate name).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot register metric: {0}")]
+pub struct MetricsError(#[from] prometheus::Error);
+
+impl Metrics {
+    /// Registers every metric; `version` goes into `pforte_build_info`.
+    pub fn new(version: &str) -> Result<Self, MetricsError> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "pforte_http_requests_total",
+                "HTTP requests answered, by app, method class and status class.",
+            ),
+            &["app", "method", "status"],
+        )?;
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "pforte_http_request_duration_seconds",
+                "Time from request head to the end of the response body.",
+            )
+            .buckets(DURATION_BUCKETS.to_vec()),
+            &["app", "method"],
+        )?;
+        let upstream_errors = IntCounterVec::new(
+            Opts::new(
+                "pforte_upstream_errors_total",
+                "Failed exchanges with upstream apps, by app and kind.",
+            ),
+            &["app", "kind"],
+        )?;
+        let open_connections = IntGaugeVec::new(
+            Opts::new(
+                "pforte_open_connections",
+                "Client connections open now, by listener.",
+            ),
+            &["listener"],
+        )?;
+        let tls_handshakes = IntCounterVec::new(
+            Opts::new("pforte_tls_handshakes_total", "TLS handshakes, by result."),
+            &["result"],
+        )?;
+        let tls_handshake_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "pforte_tls_handshake_duration_seconds",
+                "Time to complete a TLS handshake.",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+            ]),
+        )?;
+        let reloads = IntCounterVec::new(
+            Opts::new(
+                "pforte_config_reloads_total",
+                "Reloads of gateway.toml, the apps file and the certificates, by result.",
+            ),
+            &["result"],
+        )?;
+        let last_reload_success = IntGauge::new(
+            "pforte_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful reload.",
+        )?;
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "pforte_build_info",
+                "Always 1; the labels say which build runs.",
+            ),
+            &["version"],
+        )?;
+        build_info.with_label_values(&[version]).set(1);
+        for listener in [ListenerKind::Https, ListenerKind::HttpRedirect] {
+            open_connections
+                .with_label_values(&[listener.label()])
+                .set(0);
+        }
+        for result in ["success", "error"] {
+            tls_handshakes.with_label_values(&[result]);
+            reloads.with_label_values(&[result]);
+        }
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(request_duration.clone()))?;
+        registry.register(Box::new(upstream_errors.clone()))?;
+        registry.register(Box::new(open_connections.clone()))?;
+        registry.register(Box::new(tls_handshakes.clone()))?;
+        registry.register(Box::new(tls_handshake_duration.clone()))?;
+        registry.register(Box::new(reloads.clone()))?;
+        registry.register(Box::new(last_reload_success.clone()))?;
+        registry.register(Box::new(build_info))?;
+        Ok(Self {
+            registry,
+            requests,
+            request_duration,
+            upstream_errors,
+            open_connections,
+            tls_handshakes,
+            reloads,
+            last_reload_success,
+            tls_handshake_duration,
+        })
+    }
+
+    /// One answered request.
+    pub fn record_request(
+        &self,
+        app: &str,
+        method: &'static str,
+        status: http::StatusCode,
+        seconds: f64,
+    ) {
+        self.requests
+            .with_label_values(&[app, method, status_class(status)])
+            .inc();
+        self.request_duration
+            .with_label_values(&[app, method])
+            .observe(seconds);
+    }
+
+    /// One failed upstream exchange.
+    pub fn record_upstream_error(&self, app: &str, kind: UpstreamErrorKind) {
+        self.upstream_errors
+            .with_label_values(&[app, kind.label()])
+            .inc();
+    }
+
+    /// The open-connections gauge of a listener; the caller increments and decrements it.
+    pub fn open_connections(&self, listener: ListenerKind) -> IntGauge {
+        self.open_connections.with_label_values(&[listener.label()])
+    }
+
+    /// One TLS handshake.
+    pub fn record_tls_handshake(&self, ok: bool, seconds: f64) {
+        self.tls_handshakes
+            .with_label_values(&[if ok { "success" } else { "error" }])
+            .inc();
+        if ok {
+            self.tls_handshake_duration.observe(seconds);
+        }
+    }
+
+    /// One reload, stamped with `now_unix`.
+    pub fn record_reload(&self, result: ReloadResult, now_unix: i64) {
+        let label = match result {
+            ReloadResult::Success => "success",
+            ReloadResult::Error => "error",
+        };
+        self.reloads.with_label_values(&[label]).inc();
+        if result == ReloadResult::Success {
+            self.last_reload_success.set(now_unix);
+        }
+    }
+
+    /// The text exposition format for `/metrics`.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metrics; an empty page would show it.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prefixed_metrics_with_classes() {
+        let m = Metrics::new("1.2.3").unwrap();
+        m.record_request(
+            "mail",
+            method_class(&http::Method::POST),
+            http::StatusCode::BAD_GATEWAY,
+            0.01,
+        );
+        m.record_upstream_error("mail", UpstreamErrorKind::Timeout);
+        m.record_reload(ReloadResult::Error, 5);
+        let text = String::from_utf8(m.render()).unwrap();
+        assert!(
+            text.contains(
+                "pforte_http_requests_total{app=\"mail\",method=\"write\",status=\"5xx\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("pforte_upstream_errors_total{app=\"mail\",kind=\"timeout\"} 1"));
+        assert!(text.contains("pforte_config_reloads_total{result=\"error\"} 1"));
+        assert!(text.contains("pforte_config_reloads_total{result=\"success\"} 0"));
+        assert!(text.contains("pforte_build_info{version=\"1.2.3\"} 1"));
+        assert!(text.contains("pforte_config_last_reload_success_timestamp_seconds 0"));
+    }
+}
