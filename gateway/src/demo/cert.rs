@@ -1,5 +1,7 @@
-//! The demo's self-signed certificate, made once with rcgen and reused while valid, so a browser
-//! exception made for it keeps working across runs.
+//! The demo's self-signed certificate, made with rcgen and reused while it covers every host, so
+//! a browser exception made for it keeps working across runs. It names each host explicitly:
+//! TLS clients (rustls, NSS, Chromium) refuse a wildcard with fewer than two labels after it, so
+//! `*.localhost` alone would not do.
 
 use std::path::{Path, PathBuf};
 
@@ -16,14 +18,17 @@ pub struct DemoCert {
     pub key: PathBuf,
 }
 
-/// Returns the demo certificate in `dir/tls`, making it first if it is missing.
-pub fn ensure(dir: &Path) -> Result<DemoCert, DemoError> {
+/// Returns the demo certificate in `dir/tls` for `hosts`, making a new one when it is missing or
+/// does not name every host.
+pub fn ensure(dir: &Path, hosts: &[String]) -> Result<DemoCert, DemoError> {
     let tls = dir.join("tls");
     let paths = DemoCert {
         cert: tls.join("demo.crt"),
         key: tls.join("demo.key"),
     };
-    if paths.cert.is_file() && paths.key.is_file() {
+    let mut names = vec!["localhost".to_string()];
+    names.extend(hosts.iter().cloned());
+    if paths.key.is_file() && covers(&paths.cert, &names) {
         return Ok(paths);
     }
     std::fs::create_dir_all(&tls).map_err(|source| DemoError::Write {
@@ -31,8 +36,7 @@ pub fn ensure(dir: &Path) -> Result<DemoCert, DemoError> {
         source,
     })?;
     let key = KeyPair::generate()?;
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_string(), "*.localhost".to_string()])?;
+    let mut params = CertificateParams::new(names)?;
     params
         .subject_alt_names
         .push(SanType::IpAddress([127, 0, 0, 1].into()));
@@ -46,6 +50,31 @@ pub fn ensure(dir: &Path) -> Result<DemoCert, DemoError> {
         source,
     })?;
     Ok(paths)
+}
+
+/// True when the PEM certificate at `path` names every one of `names`.
+fn covers(path: &Path, names: &[String]) -> bool {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let Ok(der) = CertificateDer::from_pem_file(path) else {
+        return false;
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der.as_ref()) else {
+        return false;
+    };
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return false;
+    };
+    let present: Vec<String> = san
+        .value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
+            _ => None,
+        })
+        .collect();
+    cert.validity().is_valid() && names.iter().all(|n| present.contains(n))
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), DemoError> {

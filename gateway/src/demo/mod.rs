@@ -15,6 +15,9 @@ use crate::server::{self, ServerError};
 /// The demo's apps file, compiled in so the demo needs no checkout.
 pub const DEMO_APPS: &str = include_str!("../../../policies/apps.toml");
 
+/// The demo's login host.
+pub const PORTAL_HOST: &str = "login.localhost";
+
 /// What the demo needs from the command line.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -73,7 +76,6 @@ pub fn default_state_dir() -> PathBuf {
 pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let dir = &options.state_dir;
     create_dir(dir)?;
-    let cert = cert::ensure(dir)?;
     let apps_file = match &options.apps_file {
         Some(path) => path.clone(),
         None => {
@@ -83,6 +85,9 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         }
     };
     let apps = apps::load(&apps_file)?;
+    let mut hosts = vec![PORTAL_HOST.to_string()];
+    hosts.extend(apps.iter().flat_map(|app| app.hosts.iter().cloned()));
+    let cert = cert::ensure(dir, &hosts)?;
     let config_path = dir.join("gateway.toml");
     write(&config_path, &gateway_toml(&options, &cert, &apps_file))?;
     let started = upstream::start_all(&apps).await?;
@@ -92,7 +97,7 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         "\nPforte demo is starting. Open these in your browser (the certificate is self-signed:"
     );
     println!("accept it once, or trust {}):\n", cert.cert.display());
-    println!("  start page      https://login.localhost:{port}/");
+    println!("  start page      https://{PORTAL_HOST}:{port}/");
     for app in &apps {
         if let Some(host) = app.hosts.first() {
             println!("  {:<15} https://{host}:{port}/", app.name);
@@ -110,8 +115,9 @@ fn gateway_toml(options: &DemoOptions, cert: &cert::DemoCert, apps_file: &Path) 
         "# Written by `pforte demo` on every start; edit a copy and run it with `pforte run --config`.\n\
 [server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
-[portal]\nhost = \"login.localhost\"\n\n[apps]\nfile = {apps:?}\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
         listen = options.listen,
+        portal = PORTAL_HOST,
         admin = options.admin,
         cert = cert.cert.display().to_string(),
         key = cert.key.display().to_string(),

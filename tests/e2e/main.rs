@@ -1,0 +1,4 @@
+//! End-to-end tests: the real `pforte` binary between real TLS clients and real upstream servers.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod proxy;

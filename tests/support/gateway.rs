@@ -1,0 +1,332 @@
+//! Starts the real `pforte` binary with a generated `gateway.toml` in a temporary folder, waits
+//! until its admin listener says ready, and stops it when dropped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::client::{self, H1, H2, Reply};
+use crate::pki::{LeafFiles, TestCa};
+
+/// The binary under test: `$PFORTE_BIN`, else the workspace's debug build.
+pub fn pforte_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("PFORTE_BIN") {
+        return PathBuf::from(bin);
+    }
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/pforte");
+    assert!(
+        bin.is_file(),
+        "{} not found: run `cargo build --bin pforte` or ./tests/run",
+        bin.display()
+    );
+    bin
+}
+
+pub struct GatewayBuilder {
+    apps: String,
+    limits: String,
+    trusted_proxies: Vec<String>,
+    certificates: Vec<(String, Vec<String>)>,
+    http_redirect: bool,
+    admin_token: Option<String>,
+    extra_files: Vec<(String, String)>,
+}
+
+pub struct Gateway {
+    pub dir: TempDir,
+    pub ca: TestCa,
+    pub https: SocketAddr,
+    pub http: Option<SocketAddr>,
+    pub admin: SocketAddr,
+    pub config_path: PathBuf,
+    pub log_path: PathBuf,
+    pub certs: Vec<LeafFiles>,
+    child: Child,
+}
+
+impl Default for GatewayBuilder {
+    fn default() -> Self {
+        Self {
+            apps: String::new(),
+            limits: "header_read_timeout = \"3s\"\nshutdown_grace = \"10s\"\n".into(),
+            trusted_proxies: Vec::new(),
+            certificates: vec![("default".into(), vec!["*.gw.test".into()])],
+            http_redirect: false,
+            admin_token: None,
+            extra_files: Vec::new(),
+        }
+    }
+}
+
+impl GatewayBuilder {
+    /// The apps file's content.
+    pub fn apps(mut self, toml: impl Into<String>) -> Self {
+        self.apps = toml.into();
+        self
+    }
+
+    /// Adds `[[app]]` named `name` on `host` (path prefix `/`) proxying to `upstreams`.
+    pub fn app(mut self, name: &str, host: &str, upstreams: &[String]) -> Self {
+        self.apps
+            .push_str(&app_toml(name, host, "/", upstreams, ""));
+        self
+    }
+
+    /// The `[limits]` table's content.
+    pub fn limits(mut self, toml: impl Into<String>) -> Self {
+        self.limits = toml.into();
+        self
+    }
+
+    pub fn trusted_proxies(mut self, nets: &[&str]) -> Self {
+        self.trusted_proxies = nets.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Certificates as (file stem, names); replaces the default `*.gw.test` one.
+    pub fn certificates(mut self, certs: &[(&str, &[&str])]) -> Self {
+        self.certificates = certs
+            .iter()
+            .map(|(s, n)| (s.to_string(), n.iter().map(|x| x.to_string()).collect()))
+            .collect();
+        self
+    }
+
+    pub fn http_redirect(mut self) -> Self {
+        self.http_redirect = true;
+        self
+    }
+
+    pub fn admin_token(mut self, token: &str) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// A further file in the gateway's folder (CA files for upstreams, ...).
+    pub fn file(mut self, name: &str, content: impl Into<String>) -> Self {
+        self.extra_files.push((name.into(), content.into()));
+        self
+    }
+
+    pub async fn start(self) -> Gateway {
+        self.start_with_ca(TestCa::new()).await
+    }
+
+    pub async fn start_with_ca(self, ca: TestCa) -> Gateway {
+        crate::init_crypto();
+        let dir = tempfile::tempdir().unwrap();
+        let certs: Vec<LeafFiles> = self
+            .certificates
+            .iter()
+            .map(|(stem, names)| {
+                ca.leaf(
+                    dir.path(),
+                    stem,
+                    &names.iter().map(String::as_str).collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        for (name, content) in &self.extra_files {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        std::fs::write(dir.path().join("apps.toml"), &self.apps).unwrap();
+        let https: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
+        let admin: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
+        let http: Option<SocketAddr> = self
+            .http_redirect
+            .then(|| format!("127.0.0.1:{}", crate::free_port()).parse().unwrap());
+        let mut config = format!(
+            "[server]\nlisten = [\"{https}\"]\npublic_https_port = 443\ntrusted_proxies = {trusted:?}\n",
+            trusted = self.trusted_proxies
+        );
+        if let Some(http) = http {
+            config.push_str(&format!("http_redirect = [\"{http}\"]\n"));
+        }
+        config.push_str(&format!("\n[admin]\nlisten = \"{admin}\"\n"));
+        if let Some(token) = &self.admin_token {
+            std::fs::write(dir.path().join("admin-token"), format!("{token}\n")).unwrap();
+            config.push_str("token = { file = \"admin-token\" }\n");
+        }
+        config.push_str(&format!("\n[limits]\n{}\n", self.limits));
+        for (stem, _) in &self.certificates {
+            config.push_str(&format!(
+                "[[tls.certificates]]\ncert = \"{stem}.crt\"\nkey = \"{stem}.key\"\n\n"
+            ));
+        }
+        config.push_str("[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
+        let config_path = dir.path().join("gateway.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let log_path = dir.path().join("pforte.log");
+        let child = Command::new(pforte_bin())
+            .args(["run", "--config"])
+            .arg(&config_path)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("stdout.log")).unwrap())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let mut gateway = Gateway {
+            dir,
+            ca,
+            https,
+            http,
+            admin,
+            config_path,
+            log_path,
+            certs,
+            child,
+        };
+        gateway.wait_ready().await;
+        gateway
+    }
+}
+
+/// One `[[app]]` table.
+pub fn app_toml(name: &str, host: &str, prefix: &str, upstreams: &[String], extra: &str) -> String {
+    format!(
+        "[[app]]\nname = \"{name}\"\nhosts = [\"{host}\"]\npath_prefix = \"{prefix}\"\nupstreams = {upstreams:?}\n{extra}\n"
+    )
+}
+
+impl Gateway {
+    pub fn builder() -> GatewayBuilder {
+        GatewayBuilder::default()
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "pforte exited with {status} before it was ready:\n{}",
+                    self.log()
+                );
+            }
+            if let Ok(Ok(tcp)) = tokio::time::timeout(
+                Duration::from_millis(200),
+                tokio::net::TcpStream::connect(self.admin),
+            )
+            .await
+            {
+                drop(tcp);
+                if client::plain(self.admin, "GET", "/readyz", &[])
+                    .await
+                    .status
+                    == 200
+                {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "pforte not ready after 20 s:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn root(&self) -> rustls_pki_types::CertificateDer<'static> {
+        self.ca.der()
+    }
+
+    pub async fn h1(&self, host: &str) -> H1 {
+        H1::connect(self.https, host, &self.root()).await
+    }
+
+    pub async fn h2(&self, host: &str) -> H2 {
+        H2::connect(self.https, host, &self.root()).await
+    }
+
+    /// GET over a new HTTP/1.1 connection.
+    pub async fn get(&self, host: &str, path: &str) -> Reply {
+        self.h1(host).await.get(path).await
+    }
+
+    pub async fn metrics(&self) -> String {
+        client::plain(self.admin, "GET", "/metrics", &[])
+            .await
+            .text()
+    }
+
+    /// The value of one metric series (`name{labels}` exactly as exposed), if present.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        self.metrics().await.lines().find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub async fn wait_for_log(&self, needle: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Peak resident memory of the gateway process, in KiB (VmHWM).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// Waits for the process to exit on its own.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Rewrites a file in the gateway's folder (atomically, as deploy tools do).
+    pub fn replace_file(&self, name: &str, content: impl AsRef<[u8]>) {
+        let tmp = self.dir.path().join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, content).unwrap();
+        std::fs::rename(&tmp, self.dir.path().join(name)).unwrap();
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

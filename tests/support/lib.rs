@@ -1,0 +1,23 @@
+//! The end-to-end harness: a test CA, real upstream servers on 127.0.0.1, the real `pforte`
+//! binary started with a generated config, and TLS clients that speak HTTP/1.1 and HTTP/2. Every
+//! server binds a free loopback port; every file lives in a temporary folder.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod client;
+pub mod gateway;
+pub mod pki;
+pub mod upstream;
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Installs the process-wide rustls provider once.
+pub fn init_crypto() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
