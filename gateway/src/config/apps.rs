@@ -59,6 +59,9 @@ fn default_max_body() -> ByteSize {
     ByteSize::gib(1)
 }
 
+/// Most upstreams one app may list (the balancer keeps one health bit per upstream).
+pub const MAX_UPSTREAMS: usize = 64;
+
 /// How the gateway speaks to an app's upstreams.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -219,6 +222,15 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
                 entry.upstreams.span(),
                 "upstreams",
                 "an app needs at least one upstream".into(),
+            );
+        }
+        if entry.upstreams.get_ref().len() > MAX_UPSTREAMS {
+            err(
+                entry.upstreams.span(),
+                "upstreams",
+                format!(
+                    "at most {MAX_UPSTREAMS} upstreams per app; put a load balancer in front of more"
+                ),
             );
         }
         for url in entry.upstreams.get_ref() {

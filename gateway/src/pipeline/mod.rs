@@ -117,12 +117,17 @@ async fn route_and_dispatch(
         host: &host,
         request_id,
     };
-    let outcome = match proxy::forward(&app.proxy, permitted, client, &shared.tasks).await {
+    let outcome = match proxy::forward(
+        &app.proxy,
+        permitted,
+        client,
+        &shared.tasks,
+        &shared.metrics,
+    )
+    .await
+    {
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
-            if let Some(kind) = err.upstream_kind() {
-                shared.metrics.record_upstream_error(&app.app.name, kind);
-            }
             tracing::warn!(request_id, app = %app.app.name, error = %err, "upstream error");
             Err(GatewayError::Proxy(err))
         }

@@ -15,6 +15,7 @@ use hyper::body::{Body, Incoming};
 use tokio_util::task::TaskTracker;
 
 use crate::pipeline::decide::Permitted;
+use crate::telemetry::Metrics;
 use crate::telemetry::metrics::UpstreamErrorKind;
 use body::RequestBody;
 use headers::ClientSide;
@@ -62,12 +63,13 @@ pub struct AppProxy {
 }
 
 /// Forwards `req` to one of the app's upstreams and returns the upstream's answer, headers
-/// cleaned, body still streaming.
+/// cleaned, body still streaming. Every failed attempt is metered, also one a retry recovered.
 pub async fn forward(
     app: &AppProxy,
     req: Permitted<Request<Incoming>>,
     client: ClientSide<'_>,
     tasks: &TaskTracker,
+    metrics: &Metrics,
 ) -> Result<Response<Incoming>, ProxyError> {
     let mut req = req.into_inner();
     if req.body().size_hint().lower() > app.max_body_bytes {
@@ -124,6 +126,9 @@ pub async fn forward(
             Err(err) => {
                 if exceeded.load(Ordering::Relaxed) {
                     return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
+                }
+                if let Some(kind) = err.upstream_kind() {
+                    metrics.record_upstream_error(&app.name, kind);
                 }
                 let retry = matches!(err, ProxyError::Connect(_));
                 if !matches!(err, ProxyError::Protocol(_)) {

@@ -84,7 +84,8 @@ impl UpstreamSet {
     }
 
     /// The upstreams in the order to try them for one request: round-robin start, healthy ones
-    /// first, the ones cooling down last (tried only when nothing healthy is left).
+    /// first, the ones cooling down last (tried only when nothing healthy is left). Health is read
+    /// once, up front, so an upstream that fails during this request is not offered twice.
     pub fn candidates(&self) -> impl Iterator<Item = &Upstream> {
         let n = self.upstreams.len();
         let start = if n > 1 {
@@ -93,17 +94,20 @@ impl UpstreamSet {
             0
         };
         let now = self.now_millis();
-        let rotated = (0..n).filter_map(move |i| self.upstreams.get((start + i) % n));
-        let healthy = rotated
-            .clone()
-            .filter(move |u| u.down_until_millis.load(Ordering::Relaxed) <= now);
-        let cooling = rotated.filter(move |u| u.down_until_millis.load(Ordering::Relaxed) > now);
-        healthy.chain(cooling)
-    }
-
-    /// True when `upstream` is cooling down now.
-    pub fn is_down(&self, upstream: &Upstream) -> bool {
-        upstream.down_until_millis.load(Ordering::Relaxed) > self.now_millis()
+        // At most MAX_UPSTREAMS per app (checked when the apps file is loaded), so one bit each.
+        let down: u64 = self
+            .upstreams
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.down_until_millis.load(Ordering::Relaxed) > now)
+            .fold(0, |mask, (i, _)| mask | (1u64 << (i % 64)));
+        let order = move |want_down: bool| {
+            (0..n)
+                .map(move |i| (start + i) % n)
+                .filter(move |&i| (down & (1u64 << (i % 64)) != 0) == want_down)
+                .filter_map(|i| self.upstreams.get(i))
+        };
+        order(false).chain(order(true))
     }
 
     /// Records a connect error or timeout; enough of them in a row take the upstream out.
@@ -203,4 +207,57 @@ fn build_client(app: &App, url: &UpstreamUrl, tls: rustls::ClientConfig) -> Upst
         .http2_only(http2_only)
         .http2_adaptive_window(true)
         .build(connector)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::apps::parse;
+    use std::path::Path;
+
+    fn set(upstreams: usize) -> UpstreamSet {
+        let urls: Vec<String> = (0..upstreams)
+            .map(|i| format!("\"http://127.0.0.1:{}\"", 1000 + i))
+            .collect();
+        let src = format!(
+            "[[app]]\nname = \"a\"\nhosts = [\"a.org\"]\nupstreams = [{}]\n",
+            urls.join(",")
+        );
+        let app = parse(Path::new("apps.toml"), &src).unwrap().remove(0);
+        UpstreamSet::new(&app, &crate::server::tls::provider()).unwrap()
+    }
+
+    fn ports(set: &UpstreamSet) -> Vec<u16> {
+        set.candidates()
+            .map(|u| u.url.authority.port_u16().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn rotates_and_puts_failing_upstreams_last_once() {
+        let set = set(3);
+        assert_eq!(ports(&set), vec![1000, 1001, 1002]);
+        assert_eq!(ports(&set), vec![1001, 1002, 1000]);
+        let mut order = set.candidates();
+        let first = order.next().unwrap();
+        set.record_failure(first);
+        let rest: Vec<u16> = order.map(|u| u.url.authority.port_u16().unwrap()).collect();
+        assert_eq!(
+            rest,
+            vec![1000, 1001],
+            "an upstream failing mid-request is not offered again"
+        );
+        assert_eq!(
+            ports(&set),
+            vec![1000, 1001, 1002],
+            "the failing one goes last while cooling down"
+        );
+        let failing = set.candidates().last().unwrap();
+        set.record_success(failing);
+        assert_eq!(
+            ports(&set),
+            vec![1002, 1000, 1001],
+            "an answer makes it healthy again"
+        );
+    }
 }
