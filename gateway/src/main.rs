@@ -95,7 +95,11 @@ fn main() -> ExitCode {
 
 fn check(config: &std::path::Path) -> ExitCode {
     let provider = server::tls::provider();
-    match reload::load(config, &provider, None) {
+    let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION")) {
+        Ok(metrics) => metrics,
+        Err(e) => return report(&e),
+    };
+    match reload::load(config, &provider, &metrics, None) {
         Ok((snapshot, _)) => {
             println!(
                 "{}: OK ({} apps, {} certificates)",

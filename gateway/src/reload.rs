@@ -14,6 +14,7 @@ use crate::config::{Config, ConfigErrors};
 use crate::proxy::upstream::UpstreamError;
 use crate::server::tls::{CertStore, TlsError};
 use crate::state::{Shared, Snapshot};
+use crate::telemetry::Metrics;
 use crate::telemetry::metrics::ReloadResult;
 
 /// Why a set of files could not be loaded.
@@ -34,12 +35,13 @@ pub enum LoadError {
 pub fn load(
     path: &Path,
     provider: &Arc<CryptoProvider>,
+    metrics: &Metrics,
     previous: Option<&Snapshot>,
 ) -> Result<(Snapshot, CertStore), LoadError> {
     let config = Config::load(path)?;
     let apps = config.load_apps()?;
     let certs = CertStore::load(&config.certificates, provider)?;
-    let snapshot = Snapshot::build(config, apps, provider, previous)?;
+    let snapshot = Snapshot::build(config, apps, provider, metrics, previous)?;
     Ok((snapshot, certs))
 }
 
@@ -66,19 +68,19 @@ impl Reloader {
         let current = self.shared.snapshot.load_full();
         let path = self.path.clone();
         let provider = self.shared.provider.clone();
-        let loaded = tokio::task::spawn_blocking(move || load(&path, &provider, Some(&current)))
-            .await
-            .unwrap_or_else(|join| {
-                Err(LoadError::Config(ConfigErrors::one(
-                    crate::config::ConfigError::whole_file(
-                        &self.path,
-                        format!("reload task failed: {join}"),
-                    ),
-                )))
-            });
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let metrics = self.shared.metrics.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || load(&path, &provider, &metrics, Some(&current)))
+                .await
+                .unwrap_or_else(|join| {
+                    Err(LoadError::Config(ConfigErrors::one(
+                        crate::config::ConfigError::whole_file(
+                            &self.path,
+                            format!("reload task failed: {join}"),
+                        ),
+                    )))
+                });
+        let now = unix_now();
         match loaded {
             Ok((snapshot, certs)) => {
                 let current = self.shared.snapshot.load();
@@ -157,4 +159,11 @@ impl Reloader {
         }
         hasher.finish()
     }
+}
+
+/// Seconds since the Unix epoch, for the last-reload gauge.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

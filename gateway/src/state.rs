@@ -17,13 +17,14 @@ use crate::proxy::upstream::{UpstreamError, UpstreamSet};
 use crate::route::RouteTable;
 use crate::server::tls::CertResolver;
 use crate::telemetry::Metrics;
+use crate::telemetry::metrics::RouteMetrics;
 
 /// One app, ready to serve.
 pub struct AppRuntime {
     /// Its definition.
     pub app: App,
-    /// Its name as a shared label for logs and metrics.
-    pub label: Arc<str>,
+    /// Its request metrics and label.
+    pub metrics: Arc<RouteMetrics>,
     /// Its upstreams.
     pub proxy: AppProxy,
 }
@@ -36,10 +37,10 @@ pub struct Snapshot {
     pub routes: RouteTable,
     /// Apps in file order; route targets index into this.
     pub apps: Vec<Arc<AppRuntime>>,
-    /// Label of requests for the login host.
-    pub portal_label: Arc<str>,
-    /// Label of requests that matched no route.
-    pub unrouted_label: Arc<str>,
+    /// Request metrics of the login host.
+    pub portal_metrics: Arc<RouteMetrics>,
+    /// Request metrics of requests that matched no route.
+    pub unrouted_metrics: Arc<RouteMetrics>,
 }
 
 impl Snapshot {
@@ -49,6 +50,7 @@ impl Snapshot {
         config: Config,
         apps: Vec<App>,
         provider: &Arc<CryptoProvider>,
+        metrics: &Metrics,
         previous: Option<&Snapshot>,
     ) -> Result<Self, UpstreamError> {
         let routes = RouteTable::new(&apps, &config.portal_host);
@@ -67,7 +69,7 @@ impl Snapshot {
                     max_body_bytes: app.max_body_bytes,
                 };
                 Ok(Arc::new(AppRuntime {
-                    label: Arc::from(app.name.as_str()),
+                    metrics: Arc::new(metrics.route(&app.name)),
                     app,
                     proxy,
                 }))
@@ -77,8 +79,8 @@ impl Snapshot {
             config: Arc::new(config),
             routes,
             apps,
-            portal_label: Arc::from("portal"),
-            unrouted_label: Arc::from("-"),
+            portal_metrics: Arc::new(metrics.route("portal")),
+            unrouted_metrics: Arc::new(metrics.route("-")),
         })
     }
 

@@ -26,6 +26,7 @@ use crate::route::{self, Target};
 use crate::server::activity::Activity;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::access::{AccessRecord, Logged};
+use crate::telemetry::metrics::RouteMetrics;
 use body::ResponseBody;
 use decide::Verdict;
 use error::GatewayError;
@@ -52,7 +53,7 @@ pub async fn handle(
     let version = req.version();
     let path = req.uri().path().to_string();
 
-    let (label, outcome) = route_and_dispatch(&shared, &snapshot, &conn, &request_id, req).await;
+    let (route, outcome) = route_and_dispatch(&shared, &snapshot, &conn, &request_id, req).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(err) => {
@@ -68,13 +69,12 @@ pub async fn handle(
     let record = AccessRecord {
         started,
         request_id,
-        app: label,
+        route,
         method,
         path,
         version,
         status: response.status(),
         peer: conn.peer.ip(),
-        metrics: shared.metrics.clone(),
         in_flight,
     };
     response.map(|body| Logged::new(body, record))
@@ -86,30 +86,33 @@ async fn route_and_dispatch(
     conn: &ConnInfo,
     request_id: &str,
     req: Request<Incoming>,
-) -> (Arc<str>, Result<Response<ResponseBody>, GatewayError>) {
+) -> (
+    Arc<RouteMetrics>,
+    Result<Response<ResponseBody>, GatewayError>,
+) {
     let Some(host) = route::request_host(&req) else {
-        return (snapshot.unrouted_label.clone(), Err(GatewayError::NoHost));
+        return (snapshot.unrouted_metrics.clone(), Err(GatewayError::NoHost));
     };
     let app_index = match snapshot.routes.resolve(&host, req.uri().path()) {
         None => {
             return (
-                snapshot.unrouted_label.clone(),
+                snapshot.unrouted_metrics.clone(),
                 Err(GatewayError::UnknownHost(host)),
             );
         }
         Some(Target::Portal) => {
             let page = crate::portal::start_page(snapshot).map(ResponseBody::local);
-            return (snapshot.portal_label.clone(), Ok(page));
+            return (snapshot.portal_metrics.clone(), Ok(page));
         }
         Some(Target::App(index)) => index,
     };
     let Some(app) = snapshot.apps.get(app_index) else {
         return (
-            snapshot.unrouted_label.clone(),
+            snapshot.unrouted_metrics.clone(),
             Err(GatewayError::UnknownHost(host)),
         );
     };
-    let label = app.label.clone();
+    let route = app.metrics.clone();
     let Verdict::Permit(permitted) = decide::decide(app_index, req);
     let client = ClientSide {
         peer: conn.peer.ip(),
@@ -132,5 +135,5 @@ async fn route_and_dispatch(
             Err(GatewayError::Proxy(err))
         }
     };
-    (label, outcome)
+    (route, outcome)
 }

@@ -88,9 +88,16 @@ pub async fn forward(
     {
         req.headers_mut().insert(http::header::HOST, value);
     }
-    // A request without a body can be sent again to the next upstream when a connect fails.
+    // A request without a body can be sent again to the next upstream when a connect fails;
+    // only then is a copy of its head kept.
     let replayable = req.body().is_end_stream() && client_upgrade.is_none();
+    let may_retry = replayable && app.upstreams.count() > 1;
     let (parts, incoming) = req.into_parts();
+    let mut head = Some(UpstreamHead {
+        method: parts.method,
+        path: parts.uri.path_and_query().cloned(),
+        headers: parts.headers,
+    });
     let exceeded = Arc::new(AtomicBool::new(false));
     let mut body = Some(RequestBody::capped(
         incoming,
@@ -105,7 +112,14 @@ pub async fn forward(
             None if replayable => RequestBody::Empty,
             None => break,
         };
-        let outgoing = build_request(&parts, &upstream.url, body)?;
+        let this_head = match (&head, may_retry) {
+            (Some(kept), true) => kept.clone(),
+            _ => match head.take() {
+                Some(head) => head,
+                None => break,
+            },
+        };
+        let outgoing = this_head.into_request(&upstream.url, body)?;
         match send(app, upstream, outgoing).await {
             Ok(mut response) => {
                 app.upstreams.record_success(upstream);
@@ -145,23 +159,36 @@ pub async fn forward(
     Err(last_error)
 }
 
-fn build_request(
-    parts: &http::request::Parts,
-    url: &crate::config::apps::UpstreamUrl,
-    body: RequestBody,
-) -> Result<Request<RequestBody>, ProxyError> {
-    let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-    let uri = Uri::builder()
-        .scheme(url.scheme.clone())
-        .authority(url.authority.clone())
-        .path_and_query(path)
-        .build()
-        .map_err(|e| ProxyError::Protocol(format!("cannot build upstream URI: {e}")))?;
-    let mut outgoing = Request::new(body);
-    *outgoing.method_mut() = parts.method.clone();
-    *outgoing.uri_mut() = uri;
-    *outgoing.headers_mut() = parts.headers.clone();
-    Ok(outgoing)
+/// What is sent upstream of the client's request head: the rest (version, client-side
+/// extensions) belongs to the client's connection and stays behind.
+#[derive(Clone)]
+struct UpstreamHead {
+    method: http::Method,
+    path: Option<http::uri::PathAndQuery>,
+    headers: http::HeaderMap,
+}
+
+impl UpstreamHead {
+    fn into_request(
+        self,
+        url: &crate::config::apps::UpstreamUrl,
+        body: RequestBody,
+    ) -> Result<Request<RequestBody>, ProxyError> {
+        let uri = Uri::builder()
+            .scheme(url.scheme.clone())
+            .authority(url.authority.clone())
+            .path_and_query(
+                self.path
+                    .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
+            )
+            .build()
+            .map_err(|e| ProxyError::Protocol(format!("cannot build upstream URI: {e}")))?;
+        let mut outgoing = Request::new(body);
+        *outgoing.method_mut() = self.method;
+        *outgoing.uri_mut() = uri;
+        *outgoing.headers_mut() = self.headers;
+        Ok(outgoing)
+    }
 }
 
 async fn send(

@@ -83,6 +83,11 @@ impl UpstreamSet {
         })
     }
 
+    /// How many upstreams the app has.
+    pub fn count(&self) -> usize {
+        self.upstreams.len()
+    }
+
     /// The upstreams in the order to try them for one request: round-robin start, healthy ones
     /// first, the ones cooling down last (tried only when nothing healthy is left). Health is read
     /// once, up front, so an upstream that fails during this request is not offered twice.

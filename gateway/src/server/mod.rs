@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use hyper::service::service_fn;
@@ -64,10 +64,10 @@ pub enum ServerError {
 /// Runs the gateway for the config at `config_path` until SIGTERM or SIGINT, then drains.
 pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     let provider = tls::provider();
-    let (snapshot, certs) = reload::load(config_path, &provider, None)?;
-    let config = snapshot.config.clone();
     let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"))?);
-    metrics.record_reload(ReloadResult::Success, unix_now());
+    let (snapshot, certs) = reload::load(config_path, &provider, &metrics, None)?;
+    let config = snapshot.config.clone();
+    metrics.record_reload(ReloadResult::Success, reload::unix_now());
     let shared = Arc::new(Shared {
         snapshot: ArcSwap::from_pointee(snapshot),
         metrics,
@@ -247,10 +247,4 @@ async fn shutdown_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 
-use super::metrics::{Metrics, method_class};
+use super::metrics::RouteMetrics;
 use crate::server::activity::InFlight;
 
 /// The facts of one request, completed by the response body.
@@ -21,8 +21,8 @@ pub struct AccessRecord {
     pub started: Instant,
     /// The request id.
     pub request_id: String,
-    /// The app's name, or a built-in target (`portal`, `-` for no route).
-    pub app: Arc<str>,
+    /// The route target's series and label (an app, `portal`, or `-` for no route).
+    pub route: Arc<RouteMetrics>,
     /// Request method.
     pub method: Method,
     /// Request path without the query (queries can carry codes and tokens).
@@ -33,8 +33,6 @@ pub struct AccessRecord {
     pub status: StatusCode,
     /// Client address.
     pub peer: IpAddr,
-    /// Where metrics go.
-    pub metrics: Arc<Metrics>,
     /// Keeps the connection from counting as idle until the body ends.
     pub in_flight: InFlight,
 }
@@ -42,13 +40,12 @@ pub struct AccessRecord {
 impl AccessRecord {
     fn finish(self, bytes: u64, completed: bool) {
         let elapsed = self.started.elapsed();
-        let method = method_class(&self.method);
-        self.metrics
-            .record_request(&self.app, method, self.status, elapsed.as_secs_f64());
+        self.route
+            .record(&self.method, self.status, elapsed.as_secs_f64());
         tracing::info!(
             target: "pforte::access",
             request_id = %self.request_id,
-            app = %self.app,
+            app = %self.route.label,
             method = %self.method,
             path = %self.path,
             version = ?self.version,

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Proxy throughput: Pforte against nginx as a TLS reverse proxy to the same upstream, in one run.
+#
+#   tests/bench/proxy.sh                 # 10 s per measurement
+#   DURATION=30 CONNECTIONS=128 tests/bench/proxy.sh
+#   PROFILE=/tmp/pforte.perf tests/bench/proxy.sh   # also record a perf profile of Pforte
+#
+# The machine has 2 cores: the load generator runs on core 0, the proxy under test and the
+# upstream share core 1 (taskset), so each proxy gets one core (nginx: 1 worker; Pforte: tokio
+# sees one CPU and starts one worker). Measured with the same tool and settings each:
+#   direct   wrk  -> upstream (plain HTTP, the ceiling)
+#   nginx    wrk  -> nginx  (TLS, HTTP/1.1 keep-alive) -> upstream (keep-alive pool)
+#   pforte   wrk  -> pforte (TLS, HTTP/1.1 keep-alive) -> upstream (keep-alive pool)
+#   and the same two proxies over HTTP/2 with h2load.
+# The upstream is nginx answering a small static body. Access logs are off on both proxies.
+# Prints req/s, p50 and p99 per row and, last, `proxy_ratio_vs_nginx=<pforte/nginx, HTTP/1.1>`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+STREAMS=${STREAMS:-10}
+LOAD_CPU=${LOAD_CPU:-0}
+SERVER_CPU=${SERVER_CPU:-1}
+HOST=bench.localhost
+
+for tool in nginx wrk h2load openssl taskset curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nginx-light wrk nghttp2-client openssl util-linux curl" >&2; exit 1; }
+done
+export PATH=$PATH:/usr/sbin
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+
+echo "building release binary..." >&2
+cargo build --release --bin pforte -q
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$HOST" \
+  -addext "subjectAltName=DNS:$HOST" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+UPSTREAM=$(free_port); NGINX=$(free_port); PFORTE=$(free_port); ADMIN=$(free_port)
+mkdir -p "$work/upstream" "$work/nginx"
+
+cat > "$work/upstream/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/upstream/nginx.pid;
+error_log $work/upstream/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/upstream; proxy_temp_path $work/upstream; fastcgi_temp_path $work/upstream;
+  uwsgi_temp_path $work/upstream; scgi_temp_path $work/upstream;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$UPSTREAM; location / { return 200 "hello from the upstream\n"; } }
+}
+CONF
+
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  keepalive_requests 1000000;
+  upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX ssl http2;
+    server_name $HOST;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+    }
+  }
+}
+CONF
+
+cat > "$work/apps.toml" <<CONF
+[[app]]
+name = "bench"
+hosts = ["$HOST"]
+upstreams = ["http://127.0.0.1:$UPSTREAM"]
+CONF
+cat > "$work/gateway.toml" <<CONF
+[server]
+listen = ["127.0.0.1:$PFORTE"]
+[admin]
+listen = "127.0.0.1:$ADMIN"
+[limits]
+max_connections = 10000
+[[tls.certificates]]
+cert = "cert.pem"
+key = "key.pem"
+[portal]
+host = "login.$HOST"
+[apps]
+file = "apps.toml"
+[log]
+level = "warn"
+CONF
+
+taskset -c "$SERVER_CPU" nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
+taskset -c "$SERVER_CPU" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
+taskset -c "$SERVER_CPU" target/release/pforte run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
+wait_port "$UPSTREAM"; wait_port "$NGINX"; wait_port "$PFORTE"
+for port in "$NGINX" "$PFORTE"; do
+  curl -sfk --resolve "$HOST:$port:127.0.0.1" "https://$HOST:$port/" >/dev/null || { echo "proxy on $port does not answer" >&2; cat "$work/pforte.log" >&2; exit 1; }
+done
+
+# wrk: "Requests/sec" and the 50%/99% lines of --latency, latencies normalised to ms.
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
+run_wrk() {   # name url
+  local out; out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: $HOST" "$2")
+  local rps p50 p99
+  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
+  printf '%-24s %10s req/s   p50 %8s ms   p99 %8s ms\n' "$1" "$rps" "$p50" "$p99" >&2
+  echo "$rps"
+}
+# h2load: "finished in ..., N req/s" and the request-time line (min max mean sd); h2load has no
+# percentiles, so mean and max are shown instead.
+run_h2() {   # name port
+  local out; out=$(taskset -c "$LOAD_CPU" h2load -t1 -c"$CONNECTIONS" -m"$STREAMS" -D"$DURATION" --warm-up-time=1 \
+    "https://$HOST:$2/" --connect-to="127.0.0.1:$2" 2>&1) || { echo "$out" >&2; return 1; }
+  local rps mean max
+  rps=$(awk '/^finished in/ {for (i=1;i<=NF;i++) if ($(i+1)=="req/s,") {v=$i; gsub(",","",v); printf "%.0f", v}}' <<<"$out")
+  mean=$(awk '/^time for request:/ {print $6}' <<<"$out" | to_ms)
+  max=$(awk '/^time for request:/ {print $5}' <<<"$out" | to_ms)
+  printf '%-24s %10s req/s   mean %7s ms   max %8s ms\n' "$1" "$rps" "$mean" "$max" >&2
+  echo "$rps"
+}
+
+echo "cores: load generator on $LOAD_CPU, servers on $SERVER_CPU; ${DURATION}s each, $CONNECTIONS connections" >&2
+direct=$(run_wrk "direct (http/1.1)" "http://127.0.0.1:$UPSTREAM/")
+nginx_h1=$(run_wrk "nginx (https/1.1)" "https://127.0.0.1:$NGINX/")
+if [ -n "${PROFILE:-}" ]; then   # PROFILE=out.data: perf samples of Pforte during its HTTP/1.1 run
+  perf record -e cpu-clock -F 1999 --call-graph dwarf,16384 -o "$PROFILE" -p "${pids[2]}" -- sleep "$DURATION" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
+pforte_h1=$(run_wrk "pforte (https/1.1)" "https://127.0.0.1:$PFORTE/")
+[ -n "${PROFILE:-}" ] && wait "$perf_pid"
+if [ -n "${SYSCALLS:-}" ]; then   # SYSCALLS=1: count system calls per request of both proxies (strace -c)
+  for target in "nginx:$(cat "$work/nginx/nginx.pid" 2>/dev/null):$NGINX" "pforte:${pids[2]}:$PFORTE"; do
+    IFS=: read -r name pid port <<<"$target"
+    [ "$name" = nginx ] && pid=$(pgrep -P "$pid" | head -1)
+    timeout 6 strace -f -c -p "$pid" -o "$work/$name.strace" & st=$!
+    sleep 1
+    n=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d3s -H "Host: $HOST" "https://127.0.0.1:$port/" | awk '/requests in/ {print $1}')
+    wait "$st" || true
+    awk -v n="$n" -v name="$name" '$NF=="total" {printf "%s: %.1f system calls per request\n", name, $(NF-2)/n}' "$work/$name.strace" >&2
+    grep -E "^ *[0-9]" "$work/$name.strace" | sort -k4 -n -r | head -6 >&2
+  done
+fi
+nginx_h2=$(run_h2 "nginx (h2, ${STREAMS} streams)" "$NGINX")
+pforte_h2=$(run_h2 "pforte (h2, ${STREAMS} streams)" "$PFORTE")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+echo "pforte/nginx https/1.1: $(ratio "$pforte_h1" "$nginx_h1")   h2: $(ratio "$pforte_h2" "$nginx_h2")   pforte/direct: $(ratio "$pforte_h1" "$direct")" >&2
+echo "proxy_ratio_vs_nginx=$(ratio "$pforte_h1" "$nginx_h1")"
