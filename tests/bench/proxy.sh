@@ -5,9 +5,9 @@
 #   DURATION=30 CONNECTIONS=128 tests/bench/proxy.sh
 #   PROFILE=/tmp/pforte.perf tests/bench/proxy.sh   # also record a perf profile of Pforte
 #
-# The machine has 2 cores: the load generator runs on core 0, the proxy under test and the
-# upstream share core 1 (taskset), so each proxy gets one core (nginx: 1 worker; Pforte: tokio
-# sees one CPU and starts one worker). Measured with the same tool and settings each:
+# The machine has 2 cores: the proxy under test runs alone on core 1 (nginx: 1 worker; Pforte:
+# tokio sees one CPU and starts one worker); the load generator and the upstream share core 0
+# (taskset). UPSTREAM_CPU=1 puts the upstream beside the proxy instead. Measured with the same tool and settings each:
 #   direct   wrk  -> upstream (plain HTTP, the ceiling)
 #   nginx    wrk  -> nginx  (TLS, HTTP/1.1 keep-alive) -> upstream (keep-alive pool)
 #   pforte   wrk  -> pforte (TLS, HTTP/1.1 keep-alive) -> upstream (keep-alive pool)
@@ -22,6 +22,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 STREAMS=${STREAMS:-10}
 LOAD_CPU=${LOAD_CPU:-0}
 SERVER_CPU=${SERVER_CPU:-1}
+UPSTREAM_CPU=${UPSTREAM_CPU:-0}
 HOST=bench.localhost
 
 for tool in nginx wrk h2load openssl taskset curl; do
@@ -114,7 +115,7 @@ file = "apps.toml"
 level = "warn"
 CONF
 
-taskset -c "$SERVER_CPU" nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
+taskset -c "$UPSTREAM_CPU" nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
 taskset -c "$SERVER_CPU" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
 taskset -c "$SERVER_CPU" target/release/pforte run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
 wait_port "$UPSTREAM"; wait_port "$NGINX"; wait_port "$PFORTE"
@@ -146,7 +147,7 @@ run_h2() {   # name port
   echo "$rps"
 }
 
-echo "cores: load generator on $LOAD_CPU, servers on $SERVER_CPU; ${DURATION}s each, $CONNECTIONS connections" >&2
+echo "cores: load generator on $LOAD_CPU, upstream on $UPSTREAM_CPU, proxies on $SERVER_CPU; ${DURATION}s each, $CONNECTIONS connections" >&2
 direct=$(run_wrk "direct (http/1.1)" "http://127.0.0.1:$UPSTREAM/")
 nginx_h1=$(run_wrk "nginx (https/1.1)" "https://127.0.0.1:$NGINX/")
 if [ -n "${PROFILE:-}" ]; then   # PROFILE=out.data: perf samples of Pforte during its HTTP/1.1 run
