@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use pforte::config::{Config, LogFormat};
 use pforte::{demo, reload, server, telemetry};
 
@@ -16,30 +16,25 @@ struct Cli {
     command: Command,
 }
 
+/// The config file option every command that reads `gateway.toml` takes.
+#[derive(Args)]
+struct ConfigArg {
+    /// The gateway config file.
+    #[arg(
+        long,
+        short,
+        env = "PFORTE_CONFIG",
+        default_value = "/etc/pforte/gateway.toml"
+    )]
+    config: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve: terminate TLS and route every request to its app.
-    Run {
-        /// The gateway config file.
-        #[arg(
-            long,
-            short,
-            env = "PFORTE_CONFIG",
-            default_value = "/etc/pforte/gateway.toml"
-        )]
-        config: PathBuf,
-    },
+    Run(ConfigArg),
     /// Validate the config file, the apps file and the certificates; exit 1 with every problem.
-    Check {
-        /// The gateway config file.
-        #[arg(
-            long,
-            short,
-            env = "PFORTE_CONFIG",
-            default_value = "/etc/pforte/gateway.toml"
-        )]
-        config: PathBuf,
-    },
+    Check(ConfigArg),
     /// Run a complete demo workplace on this machine (https://login.localhost:8443).
     Demo {
         /// Where the demo keeps its certificate and files.
@@ -66,8 +61,8 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     match cli.command {
-        Command::Check { config } => check(&config),
-        Command::Run { config } => {
+        Command::Check(ConfigArg { config }) => check(&config),
+        Command::Run(ConfigArg { config }) => {
             let loaded = match Config::load(&config) {
                 Ok(loaded) => loaded,
                 Err(errors) => return report(&errors),

@@ -1,5 +1,6 @@
 //! Routing and proxying.
 
+use pforte_e2e::client::stream_post;
 use pforte_e2e::gateway::{Gateway, app_toml};
 use pforte_e2e::upstream::Upstream;
 
@@ -208,29 +209,17 @@ async fn hundred_megabytes_stream_both_ways_in_bounded_memory() {
     assert_eq!(received, SIZE);
 
     // Upload: a streamed body of 100 MB, produced chunk by chunk.
-    let tls = pforte_e2e::client::connect_tls(
+    let chunk = bytes::Bytes::from(vec![b'u'; 256 * 1024]);
+    let count = SIZE / chunk.len() as u64;
+    let reply = stream_post(
         gw.https,
         "files.gw.test",
-        pforte_e2e::client::tls_config(&gw.root(), &[b"http/1.1"]),
+        &gw.root(),
+        "/upload",
+        chunk,
+        count,
     )
-    .await
-    .unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    let chunk = bytes::Bytes::from(vec![b'u'; 256 * 1024]);
-    let stream =
-        futures_util::stream::iter((0..SIZE / chunk.len() as u64).map(move |_| {
-            Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(chunk.clone()))
-        }));
-    let req = http::Request::post("/upload")
-        .header("host", "files.gw.test")
-        .body(http_body_util::StreamBody::new(stream))
-        .unwrap();
-    let reply =
-        pforte_e2e::client::Reply::from_response(sender.send_request(req).await.unwrap()).await;
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["received"], SIZE);
 
@@ -270,29 +259,8 @@ async fn body_over_the_app_limit_is_refused_with_413() {
     );
 
     // A chunked body without a length is cut off once it passes the limit.
-    let tls = pforte_e2e::client::connect_tls(
-        gw.https,
-        "files.gw.test",
-        pforte_e2e::client::tls_config(&gw.root(), &[b"http/1.1"]),
-    )
-    .await
-    .unwrap();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
     let chunk = bytes::Bytes::from(vec![b'c'; 1024]);
-    let stream =
-        futures_util::stream::iter((0..8).map(move |_| {
-            Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(chunk.clone()))
-        }));
-    let req = http::Request::post("/upload")
-        .header("host", "files.gw.test")
-        .body(http_body_util::StreamBody::new(stream))
-        .unwrap();
-    let reply =
-        pforte_e2e::client::Reply::from_response(sender.send_request(req).await.unwrap()).await;
+    let reply = stream_post(gw.https, "files.gw.test", &gw.root(), "/upload", chunk, 8).await;
     assert_eq!(reply.status, 413);
     let mut h1 = gw.h1("files.gw.test").await;
     let req = h1

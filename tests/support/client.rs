@@ -183,3 +183,29 @@ pub async fn plain(addr: SocketAddr, method: &str, path: &str, headers: &[(&str,
     }
     Reply::from_response(sender.send_request(req).await.unwrap()).await
 }
+
+/// POSTs `count` chunks of `chunk` over a new HTTP/1.1 connection as a streamed body without a
+/// length (chunked), produced one chunk at a time: neither side ever holds it whole.
+pub async fn stream_post(
+    addr: SocketAddr,
+    host: &str,
+    root: &CertificateDer<'static>,
+    path: &str,
+    chunk: Bytes,
+    count: u64,
+) -> Reply {
+    let tls = connect_tls(addr, host, tls_config(root, &[b"http/1.1"]))
+        .await
+        .unwrap();
+    let (mut sender, conn) = http1::handshake(TokioIo::new(tls)).await.unwrap();
+    tokio::spawn(conn);
+    let frames =
+        futures_util::stream::iter((0..count).map(move |_| {
+            Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(chunk.clone()))
+        }));
+    let req = Request::post(path)
+        .header("host", host)
+        .body(http_body_util::StreamBody::new(frames))
+        .unwrap();
+    Reply::from_response(sender.send_request(req).await.unwrap()).await
+}

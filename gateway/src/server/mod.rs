@@ -8,11 +8,11 @@
 
 pub mod activity;
 pub mod conn;
+pub mod handlers;
 pub mod listener;
 pub mod redirect;
 pub mod tls;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,21 +20,21 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use hyper::service::service_fn;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::admin;
-use crate::pipeline::{self, ConnInfo};
 use crate::reload::{self, LoadError, Reloader};
 use crate::state::Shared;
 use crate::telemetry::Metrics;
 use crate::telemetry::metrics::{ListenerKind, MetricsError, ReloadResult};
-use activity::Activity;
+use handlers::ListenerContext;
 use tls::{CertResolver, TlsError};
+
+/// Connections the admin listener serves at once.
+const ADMIN_CONNECTIONS: usize = 64;
 
 /// How often watched files are checked for changes.
 const WATCH_INTERVAL: Duration = Duration::from_secs(1);
@@ -83,110 +83,50 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     let redirects = bind_all(&config.server.http_redirect).await?;
     let admin = bind_all(&[config.admin.listen]).await?;
     let acceptor = TlsAcceptor::from(tls::server_config(shared.certs.clone(), provider)?);
-    let builder = Arc::new(conn::http_builder(&config.limits));
-    let permits = Arc::new(Semaphore::new(config.limits.max_connections));
     let reloader = Arc::new(Reloader::new(shared.clone(), config_path.to_path_buf()));
     let limits = config.limits;
 
+    let context = Arc::new(ListenerContext {
+        shared: shared.clone(),
+        reloader: reloader.clone(),
+        acceptor,
+        builder: conn::http_builder(&config.limits),
+        limits: config.limits,
+    });
     let mut accepting = tokio::task::JoinSet::new();
+    let permits = Arc::new(Semaphore::new(config.limits.max_connections));
+    let https_gauge = Some(shared.metrics.open_connections(ListenerKind::Https));
+    let redirect_gauge = Some(shared.metrics.open_connections(ListenerKind::HttpRedirect));
+    let admin_permits = Arc::new(Semaphore::new(ADMIN_CONNECTIONS));
     for listener in https {
-        let (shared, acceptor, builder) = (shared.clone(), acceptor.clone(), builder.clone());
-        let gauge = shared.metrics.open_connections(ListenerKind::Https);
-        let (permits, shutdown) = (permits.clone(), shared.shutdown.clone());
-        accepting.spawn(listener::accept_loop(listener, permits, Some(gauge), shutdown, move |stream, peer, guard| {
-            let (shared, acceptor, builder) = (shared.clone(), acceptor.clone(), builder.clone());
-            shared.clone().tasks.spawn(async move {
-                let _guard = guard;
-                let started = Instant::now();
-                let tls = match tokio::time::timeout(limits.header_read_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(e)) => {
-                        shared.metrics.record_tls_handshake(false, 0.0);
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        shared.metrics.record_tls_handshake(false, 0.0);
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
-                shared.metrics.record_tls_handshake(true, started.elapsed().as_secs_f64());
-                let activity = Activity::new();
-                let info = Arc::new(ConnInfo { peer, activity: activity.clone() });
-                let shutdown = shared.shutdown.clone();
-                let service = service_fn(move |req| {
-                    let (shared, info) = (shared.clone(), info.clone());
-                    async move { Ok::<_, Infallible>(pipeline::handle(shared, info, req).await) }
-                });
-                conn::serve(tls, activity, service, &builder, limits.idle_timeout, shutdown).await;
-            });
-        }));
+        spawn_accept(
+            &mut accepting,
+            listener,
+            &permits,
+            &https_gauge,
+            &context,
+            handlers::https,
+        );
     }
     for listener in redirects {
-        let (shared, builder) = (shared.clone(), builder.clone());
-        let gauge = shared.metrics.open_connections(ListenerKind::HttpRedirect);
-        let (permits, shutdown) = (permits.clone(), shared.shutdown.clone());
-        accepting.spawn(listener::accept_loop(
+        spawn_accept(
+            &mut accepting,
             listener,
-            permits,
-            Some(gauge),
-            shutdown,
-            move |stream, _peer, guard| {
-                let (shared, builder) = (shared.clone(), builder.clone());
-                shared.clone().tasks.spawn(async move {
-                    let _guard = guard;
-                    let shutdown = shared.shutdown.clone();
-                    let service = service_fn(move |req| {
-                        let response = redirect::redirect(&shared.snapshot.load(), &req);
-                        async move { Ok::<_, Infallible>(response) }
-                    });
-                    conn::serve(
-                        stream,
-                        Activity::new(),
-                        service,
-                        &builder,
-                        limits.idle_timeout,
-                        shutdown,
-                    )
-                    .await;
-                });
-            },
-        ));
+            &permits,
+            &redirect_gauge,
+            &context,
+            handlers::redirect,
+        );
     }
     for listener in admin {
-        let (shared, builder, reloader) = (shared.clone(), builder.clone(), reloader.clone());
-        let shutdown = shared.shutdown.clone();
-        let admin_permits = Arc::new(Semaphore::new(64));
-        accepting.spawn(listener::accept_loop(
+        spawn_accept(
+            &mut accepting,
             listener,
-            admin_permits,
-            None,
-            shutdown,
-            move |stream, peer, guard| {
-                let (shared, builder, reloader) =
-                    (shared.clone(), builder.clone(), reloader.clone());
-                tokio::spawn(async move {
-                    let _guard = guard;
-                    let shutdown = shared.shutdown.clone();
-                    let service = service_fn(move |req| {
-                        let (shared, reloader) = (shared.clone(), reloader.clone());
-                        async move {
-                            Ok::<_, Infallible>(admin::handle(&shared, &reloader, peer, req).await)
-                        }
-                    });
-                    conn::serve(
-                        stream,
-                        Activity::new(),
-                        service,
-                        &builder,
-                        limits.idle_timeout,
-                        shutdown,
-                    )
-                    .await;
-                });
-            },
-        ));
+            &admin_permits,
+            &None,
+            &context,
+            handlers::admin,
+        );
     }
     tokio::spawn(reloader.clone().on_sighup());
     tokio::spawn(reloader.watch_files(WATCH_INTERVAL));
@@ -216,6 +156,36 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Accepts on `listener` in a task of `accepting`; each connection is handled by `handler` in a
+/// task the shutdown drain waits for.
+fn spawn_accept<F, Fut>(
+    accepting: &mut tokio::task::JoinSet<()>,
+    listener: TcpListener,
+    permits: &Arc<Semaphore>,
+    gauge: &Option<prometheus::IntGauge>,
+    context: &Arc<ListenerContext>,
+    handler: F,
+) where
+    F: Fn(Arc<ListenerContext>, TcpStream, SocketAddr) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let shutdown = context.shared.shutdown.clone();
+    let context = context.clone();
+    accepting.spawn(listener::accept_loop(
+        listener,
+        permits.clone(),
+        gauge.clone(),
+        shutdown,
+        move |stream, peer, guard| {
+            let work = handler(context.clone(), stream, peer);
+            context.shared.tasks.spawn(async move {
+                let _guard = guard;
+                work.await;
+            });
+        },
+    ));
 }
 
 async fn bind_all(addrs: &[SocketAddr]) -> Result<Vec<TcpListener>, ServerError> {
