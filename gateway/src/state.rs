@@ -67,6 +67,7 @@ impl Snapshot {
                     upstreams,
                     response_timeout: app.response_timeout,
                     max_body_bytes: app.max_body_bytes,
+                    errors: metrics.upstream_errors(&app.name),
                 };
                 Ok(Arc::new(AppRuntime {
                     metrics: Arc::new(metrics.route(&app.name)),

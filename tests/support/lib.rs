@@ -21,3 +21,19 @@ pub fn free_port() -> u16 {
 pub fn init_crypto() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
+
+/// Waits until `check` holds, polling every 100 ms; false when `within` passed first. For effects
+/// that take a moment (file-change reloads, closed connections), never for measuring speed.
+pub async fn eventually<F: AsyncFnMut() -> bool>(
+    within: std::time::Duration,
+    mut check: F,
+) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

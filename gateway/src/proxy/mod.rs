@@ -15,8 +15,7 @@ use hyper::body::{Body, Incoming};
 use tokio_util::task::TaskTracker;
 
 use crate::pipeline::decide::Permitted;
-use crate::telemetry::Metrics;
-use crate::telemetry::metrics::UpstreamErrorKind;
+use crate::telemetry::metrics::{UpstreamErrorKind, UpstreamErrors};
 use body::RequestBody;
 use headers::ClientSide;
 use upstream::{Upstream, UpstreamSet};
@@ -60,6 +59,8 @@ pub struct AppProxy {
     pub response_timeout: std::time::Duration,
     /// Largest request body.
     pub max_body_bytes: u64,
+    /// Failed exchanges, by kind.
+    pub errors: UpstreamErrors,
 }
 
 /// Forwards `req` to one of the app's upstreams and returns the upstream's answer, headers
@@ -69,7 +70,6 @@ pub async fn forward(
     req: Permitted<Request<Incoming>>,
     client: ClientSide<'_>,
     tasks: &TaskTracker,
-    metrics: &Metrics,
 ) -> Result<Response<Incoming>, ProxyError> {
     let mut req = req.into_inner();
     if req.body().size_hint().lower() > app.max_body_bytes {
@@ -142,7 +142,7 @@ pub async fn forward(
                     return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
                 }
                 if let Some(kind) = err.upstream_kind() {
-                    metrics.record_upstream_error(&app.name, kind);
+                    app.errors.record(kind);
                 }
                 let retry = matches!(err, ProxyError::Connect(_));
                 if !matches!(err, ProxyError::Protocol(_)) {

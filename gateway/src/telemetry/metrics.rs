@@ -34,7 +34,19 @@ pub enum UpstreamErrorKind {
     Protocol,
 }
 
+/// The upstream-error counters of one app, by kind.
+pub struct UpstreamErrors([IntCounter; 3]);
+
+impl UpstreamErrors {
+    /// One failed upstream exchange.
+    pub fn record(&self, kind: UpstreamErrorKind) {
+        self.0[kind as usize].inc();
+    }
+}
+
 impl UpstreamErrorKind {
+    const ALL: [Self; 3] = [Self::Connect, Self::Timeout, Self::Protocol];
+
     fn label(self) -> &'static str {
         match self {
             Self::Connect => "connect",
@@ -245,11 +257,12 @@ impl Metrics {
         }
     }
 
-    /// One failed upstream exchange.
-    pub fn record_upstream_error(&self, app: &str, kind: UpstreamErrorKind) {
-        self.upstream_errors
-            .with_label_values(&[app, kind.label()])
-            .inc();
+    /// The upstream-error counters of one app, resolved once and exported at zero from the start
+    /// (a series that appears only with its first error cannot be alerted on by rate).
+    pub fn upstream_errors(&self, app: &str) -> UpstreamErrors {
+        let counters = UpstreamErrorKind::ALL
+            .map(|kind| self.upstream_errors.with_label_values(&[app, kind.label()]));
+        UpstreamErrors(counters)
     }
 
     /// The open-connections gauge of a listener; the caller increments and decrements it.
@@ -297,7 +310,8 @@ mod tests {
         let m = Metrics::new("1.2.3").unwrap();
         m.route("mail")
             .record(&http::Method::POST, http::StatusCode::BAD_GATEWAY, 0.01);
-        m.record_upstream_error("mail", UpstreamErrorKind::Timeout);
+        let errors = m.upstream_errors("mail");
+        errors.record(UpstreamErrorKind::Timeout);
         m.record_reload(ReloadResult::Error, 5);
         let text = String::from_utf8(m.render()).unwrap();
         assert!(
@@ -307,6 +321,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("pforte_upstream_errors_total{app=\"mail\",kind=\"timeout\"} 1"));
+        assert!(text.contains("pforte_upstream_errors_total{app=\"mail\",kind=\"connect\"} 0"));
         assert!(text.contains("pforte_config_reloads_total{result=\"error\"} 1"));
         assert!(text.contains("pforte_config_reloads_total{result=\"success\"} 0"));
         assert!(text.contains("pforte_build_info{version=\"1.2.3\"} 1"));
