@@ -371,4 +371,16 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn deployment_example_has_only_missing_files_here() {
+        let source = include_str!("../../../deploy/gateway.example.toml");
+        let errors = Config::parse(Path::new("deploy/gateway.example.toml"), source).unwrap_err();
+        for error in &errors.0 {
+            assert!(
+                error.message.contains("not found"),
+                "the example config has a real problem: {error}"
+            );
+        }
+    }
 }
