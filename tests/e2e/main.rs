@@ -2,6 +2,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod config_check;
+mod demo;
 mod lifecycle;
 mod proxy;
 mod reload;
