@@ -4,6 +4,7 @@
 #   tests/bench/proxy.sh                 # 10 s per measurement
 #   DURATION=30 CONNECTIONS=128 tests/bench/proxy.sh
 #   PROFILE=/tmp/pforte.perf tests/bench/proxy.sh   # also record a perf profile of Pforte
+#   SYSCALLS=1 tests/bench/proxy.sh                 # also count system calls per request
 #
 # The machine has 2 cores: the proxy under test runs alone on core 1 (nginx: 1 worker; Pforte:
 # tokio sees one CPU and starts one worker); the load generator and the upstream share core 0
@@ -13,11 +14,13 @@
 #   pforte   wrk  -> pforte (TLS, HTTP/1.1 keep-alive) -> upstream (keep-alive pool)
 #   and the same two proxies over HTTP/2 with h2load.
 # The upstream is nginx answering a small static body. Access logs are off on both proxies.
-# Prints req/s, p50 and p99 per row and, last, `proxy_ratio_vs_nginx=<pforte/nginx, HTTP/1.1>`.
+# Each row is run ROUNDS times, interleaved, and the medians are compared. Prints req/s, p50, p99
+# and the proxy's CPU use per row and, last, `proxy_ratio_vs_nginx=<pforte/nginx, HTTP/1.1>`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 STREAMS=${STREAMS:-10}
 LOAD_CPU=${LOAD_CPU:-0}
@@ -125,13 +128,17 @@ done
 
 # wrk: "Requests/sec" and the 50%/99% lines of --latency, latencies normalised to ms.
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
-run_wrk() {   # name url
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }   # utime + stime
+run_wrk() {   # name url [pid: report its CPU use during the run]
+  local before=0; [ -n "${3:-}" ] && before=$(cpu_ticks "$3")
   local out; out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: $HOST" "$2")
   local rps p50 p99
   rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)
   p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
-  printf '%-24s %10s req/s   p50 %8s ms   p99 %8s ms\n' "$1" "$rps" "$p50" "$p99" >&2
+  local cpu=""
+  [ -n "${3:-}" ] && cpu=$(awk -v t="$(( $(cpu_ticks "$3") - before ))" -v d="$DURATION" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "   cpu %3.0f%%", 100 * t / hz / d}')
+  printf '%-24s %10s req/s   p50 %8s ms   p99 %8s ms%s\n' "$1" "$rps" "$p50" "$p99" "$cpu" >&2
   echo "$rps"
 }
 # h2load: "finished in ..., N req/s" and the request-time line (min max mean sd); h2load has no
@@ -147,29 +154,40 @@ run_h2() {   # name port
   echo "$rps"
 }
 
-echo "cores: load generator on $LOAD_CPU, upstream on $UPSTREAM_CPU, proxies on $SERVER_CPU; ${DURATION}s each, $CONNECTIONS connections" >&2
-direct=$(run_wrk "direct (http/1.1)" "http://127.0.0.1:$UPSTREAM/")
-nginx_h1=$(run_wrk "nginx (https/1.1)" "https://127.0.0.1:$NGINX/")
-if [ -n "${PROFILE:-}" ]; then   # PROFILE=out.data: perf samples of Pforte during its HTTP/1.1 run
-  perf record -e cpu-clock -F 1999 --call-graph dwarf,16384 -o "$PROFILE" -p "${pids[2]}" -- sleep "$DURATION" >/dev/null 2>&1 &
-  perf_pid=$!
-fi
-pforte_h1=$(run_wrk "pforte (https/1.1)" "https://127.0.0.1:$PFORTE/")
-[ -n "${PROFILE:-}" ] && wait "$perf_pid"
-if [ -n "${SYSCALLS:-}" ]; then   # SYSCALLS=1: count system calls per request of both proxies (strace -c)
-  for target in "nginx:$(cat "$work/nginx/nginx.pid" 2>/dev/null):$NGINX" "pforte:${pids[2]}:$PFORTE"; do
+echo "cores: load generator on $LOAD_CPU, upstream on $UPSTREAM_CPU, proxies on $SERVER_CPU; ${DURATION}s each, $CONNECTIONS connections, $ROUNDS rounds (median)" >&2
+nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+declare -a direct_r nginx_r pforte_r nginx2_r pforte2_r
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round" >&2
+  direct_r+=("$(run_wrk "direct (http/1.1)" "http://127.0.0.1:$UPSTREAM/")")
+  nginx_r+=("$(run_wrk "nginx (https/1.1)" "https://127.0.0.1:$NGINX/" "$nginx_worker")")
+  if [ -n "${PROFILE:-}" ] && [ "$round" = 1 ]; then   # PROFILE=out.data: perf samples of Pforte
+    perf record -e cpu-clock -F 1999 --call-graph dwarf,16384 -o "$PROFILE" -p "${pids[2]}" -- sleep "$DURATION" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  pforte_r+=("$(run_wrk "pforte (https/1.1)" "https://127.0.0.1:$PFORTE/" "${pids[2]}")")
+  [ -n "${perf_pid:-}" ] && { wait "$perf_pid"; perf_pid=""; }
+  nginx2_r+=("$(run_h2 "nginx (h2, ${STREAMS} streams)" "$NGINX")")
+  pforte2_r+=("$(run_h2 "pforte (h2, ${STREAMS} streams)" "$PFORTE")")
+done
+direct=$(printf '%s\n' "${direct_r[@]}" | median)
+nginx_h1=$(printf '%s\n' "${nginx_r[@]}" | median)
+pforte_h1=$(printf '%s\n' "${pforte_r[@]}" | median)
+nginx_h2=$(printf '%s\n' "${nginx2_r[@]}" | median)
+pforte_h2=$(printf '%s\n' "${pforte2_r[@]}" | median)
+echo "medians: direct $direct, nginx https/1.1 $nginx_h1, pforte https/1.1 $pforte_h1, nginx h2 $nginx_h2, pforte h2 $pforte_h2 req/s" >&2
+
+if [ -n "${SYSCALLS:-}" ]; then   # system calls per request of both proxies (strace -c, 3 s each)
+  for target in "nginx:$nginx_worker:$NGINX" "pforte:${pids[2]}:$PFORTE"; do
     IFS=: read -r name pid port <<<"$target"
-    [ "$name" = nginx ] && pid=$(pgrep -P "$pid" | head -1)
-    timeout 6 strace -f -c -p "$pid" -o "$work/$name.strace" & st=$!
+    timeout 6 strace -f -c -p "$pid" -o "$work/$name.strace" 2>/dev/null & st=$!
     sleep 1
     n=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d3s -H "Host: $HOST" "https://127.0.0.1:$port/" | awk '/requests in/ {print $1}')
     wait "$st" || true
     awk -v n="$n" -v name="$name" '$NF=="total" {printf "%s: %.1f system calls per request\n", name, $(NF-2)/n}' "$work/$name.strace" >&2
-    grep -E "^ *[0-9]" "$work/$name.strace" | sort -k4 -n -r | head -6 >&2
   done
 fi
-nginx_h2=$(run_h2 "nginx (h2, ${STREAMS} streams)" "$NGINX")
-pforte_h2=$(run_h2 "pforte (h2, ${STREAMS} streams)" "$PFORTE")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 echo "pforte/nginx https/1.1: $(ratio "$pforte_h1" "$nginx_h1")   h2: $(ratio "$pforte_h2" "$nginx_h2")   pforte/direct: $(ratio "$pforte_h1" "$direct")" >&2

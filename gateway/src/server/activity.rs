@@ -1,14 +1,11 @@
-//! Knowing when a connection is idle: the wrapper notes the time of every read and write, and
-//! requests in flight are counted, so a connection is closed only when nothing happens on it.
+//! Knowing when a connection is idle: requests in flight are counted and the end of the last one
+//! is noted, so a connection is closed only when no request has been open on it for the idle
+//! timeout. (A request whose body streams slowly is in flight, so it never counts as idle;
+//! watching every read and write would cost a clock read per I/O call and tell nothing more.)
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// What a connection did last.
 #[derive(Debug)]
@@ -33,7 +30,7 @@ impl Activity {
         self.last_millis.store(millis, Ordering::Relaxed);
     }
 
-    /// True when no request is in flight and no byte moved for `limit`.
+    /// True when no request is in flight and none ended within `limit`.
     pub fn idle_for(&self, limit: Duration) -> bool {
         let now = self.anchor.elapsed();
         let last = Duration::from_millis(self.last_millis.load(Ordering::Relaxed));
@@ -55,78 +52,6 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
         self.0.touch();
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// An I/O object that reports its traffic to an [`Activity`].
-    pub struct Tracked<IO> {
-        #[pin]
-        io: IO,
-        activity: Arc<Activity>,
-    }
-}
-
-impl<IO> Tracked<IO> {
-    /// Wraps `io`.
-    pub fn new(io: IO, activity: Arc<Activity>) -> Self {
-        Self { io, activity }
-    }
-}
-
-impl<IO: AsyncRead> AsyncRead for Tracked<IO> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.project();
-        let before = buf.filled().len();
-        let result = this.io.poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.activity.touch();
-        }
-        result
-    }
-}
-
-impl<IO: AsyncWrite> AsyncWrite for Tracked<IO> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let result = this.io.poll_write(cx, buf);
-        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            this.activity.touch();
-        }
-        result
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.project();
-        let result = this.io.poll_write_vectored(cx, bufs);
-        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            this.activity.touch();
-        }
-        result
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().io.poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.project().io.poll_shutdown(cx)
     }
 }
 

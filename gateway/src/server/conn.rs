@@ -12,7 +12,7 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
-use super::activity::{Activity, Tracked};
+use super::activity::Activity;
 use crate::config::Limits;
 
 /// The hyper connection builder with the configured limits.
@@ -53,7 +53,7 @@ pub async fn serve<IO, S, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let io = TokioIo::new(Tracked::new(io, activity.clone()));
+    let io = TokioIo::new(io);
     let connection = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(connection);
     let period = (idle_timeout / 4).max(Duration::from_millis(100));

@@ -84,13 +84,16 @@ pub async fn https(context: Arc<ListenerContext>, stream: TcpStream, peer: Socke
 pub async fn redirect(context: Arc<ListenerContext>, stream: TcpStream, _peer: SocketAddr) {
     let shared = context.shared.clone();
     let shutdown = shared.shutdown.clone();
+    let activity = Activity::new();
+    let requests = activity.clone();
     let service = service_fn(move |req| {
+        let _in_flight = requests.begin_request();
         let response = redirect::redirect(&shared.snapshot.load(), &req);
         async move { Ok::<_, Infallible>(response) }
     });
     conn::serve(
         stream,
-        Activity::new(),
+        activity,
         service,
         &context.builder,
         context.limits.idle_timeout,
@@ -103,13 +106,20 @@ pub async fn redirect(context: Arc<ListenerContext>, stream: TcpStream, _peer: S
 pub async fn admin(context: Arc<ListenerContext>, stream: TcpStream, peer: SocketAddr) {
     let (shared, reloader) = (context.shared.clone(), context.reloader.clone());
     let shutdown = shared.shutdown.clone();
+    let activity = Activity::new();
+    let requests = activity.clone();
     let service = service_fn(move |req| {
         let (shared, reloader) = (shared.clone(), reloader.clone());
-        async move { Ok::<_, Infallible>(admin::handle(&shared, &reloader, peer, req).await) }
+        let in_flight = requests.begin_request();
+        async move {
+            let response = admin::handle(&shared, &reloader, peer, req).await;
+            drop(in_flight);
+            Ok::<_, Infallible>(response)
+        }
     });
     conn::serve(
         stream,
-        Activity::new(),
+        activity,
         service,
         &context.builder,
         context.limits.idle_timeout,
