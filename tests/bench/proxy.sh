@@ -141,16 +141,15 @@ run_wrk() {   # name url [pid: report its CPU use during the run]
   printf '%-24s %10s req/s   p50 %8s ms   p99 %8s ms%s\n' "$1" "$rps" "$p50" "$p99" "$cpu" >&2
   echo "$rps"
 }
-# h2load: "finished in ..., N req/s" and the request-time line (min max mean sd); h2load has no
-# percentiles, so mean and max are shown instead.
+# h2load: "finished in ..., N req/s"; p50 and p99 from its per-request log (duration in µs).
 run_h2() {   # name port
+  local log=$work/h2load.log
   local out; out=$(taskset -c "$LOAD_CPU" h2load -t1 -c"$CONNECTIONS" -m"$STREAMS" -D"$DURATION" --warm-up-time=1 \
-    "https://$HOST:$2/" --connect-to="127.0.0.1:$2" 2>&1) || { echo "$out" >&2; return 1; }
-  local rps mean max
+    --log-file="$log" "https://$HOST:$2/" --connect-to="127.0.0.1:$2" 2>&1) || { echo "$out" >&2; return 1; }
+  local rps p50 p99
   rps=$(awk '/^finished in/ {for (i=1;i<=NF;i++) if ($(i+1)=="req/s,") {v=$i; gsub(",","",v); printf "%.0f", v}}' <<<"$out")
-  mean=$(awk '/^time for request:/ {print $6}' <<<"$out" | to_ms)
-  max=$(awk '/^time for request:/ {print $5}' <<<"$out" | to_ms)
-  printf '%-24s %10s req/s   mean %7s ms   max %8s ms\n' "$1" "$rps" "$mean" "$max" >&2
+  read -r p50 p99 < <(awk '{print $3}' "$log" | sort -n | awk '{v[NR]=$1} END {printf "%.2f %.2f\n", v[int(NR*0.5)]/1000, v[int(NR*0.99)]/1000}')
+  printf '%-24s %10s req/s   p50 %8s ms   p99 %8s ms\n' "$1" "$rps" "$p50" "$p99" >&2
   echo "$rps"
 }
 

@@ -1,7 +1,7 @@
 //! The demo's self-signed certificate, made with rcgen and reused while it covers every host, so
-//! a browser exception made for it keeps working across runs. It names each host explicitly:
-//! TLS clients (rustls, NSS, Chromium) refuse a wildcard with fewer than two labels after it, so
-//! `*.localhost` alone would not do.
+//! a browser exception made for it keeps working across runs. Besides `*.localhost` it names each
+//! host explicitly: TLS clients (rustls, NSS, Chromium) refuse a wildcard with fewer than two
+//! labels after it, so `*.localhost` alone would not do.
 
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,7 @@ pub fn ensure(dir: &Path, hosts: &[String]) -> Result<DemoCert, DemoError> {
         cert: tls.join("demo.crt"),
         key: tls.join("demo.key"),
     };
-    let mut names = vec!["localhost".to_string()];
+    let mut names = vec!["localhost".to_string(), "*.localhost".to_string()];
     names.extend(hosts.iter().cloned());
     if paths.key.is_file() && covers(&paths.cert, &names) {
         return Ok(paths);
