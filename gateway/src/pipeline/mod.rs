@@ -6,17 +6,18 @@
 //!                                                                  └─▶ proxy::forward (app)
 //! ```
 //!
-//! Errors from any stage come back here and become a response in [`error::respond`]; the access
-//! log line and request metrics are written when the response body ends.
+//! One [`RequestContext`] carries the request's facts through the stages. Errors from any stage
+//! come back here and become a response in [`error::respond`]; the access log line and request
+//! metrics are written when the response body ends.
 
 pub mod body;
+pub mod context;
 pub mod decide;
 pub mod error;
 pub mod pages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
@@ -25,9 +26,10 @@ use crate::proxy::{self, headers::ClientSide};
 use crate::route::{self, Target};
 use crate::server::activity::Activity;
 use crate::state::{Shared, Snapshot};
-use crate::telemetry::access::{AccessRecord, Logged};
+use crate::telemetry::access::Logged;
 use crate::telemetry::metrics::RouteMetrics;
 use body::ResponseBody;
+use context::RequestContext;
 use decide::Verdict;
 use error::GatewayError;
 
@@ -46,45 +48,29 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Response<Logged<ResponseBody>> {
     let in_flight = conn.activity.begin_request();
-    let started = Instant::now();
+    let ctx = RequestContext::new(&req, conn.peer);
     let snapshot = shared.snapshot.load_full();
-    let request_id = proxy::headers::request_id(req.headers());
-    let method = req.method().clone();
-    let version = req.version();
-    let path = req.uri().path().to_string();
-
-    let (route, outcome) = route_and_dispatch(&shared, &snapshot, &conn, &request_id, req).await;
+    let (route, outcome) = route_and_dispatch(&shared, &snapshot, &ctx, req).await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(err) => {
-            tracing::debug!(request_id, error = %err, "request failed");
-            error::respond(&err, &request_id).map(ResponseBody::local)
+            tracing::debug!(request_id = ctx.request_id, error = %err, "request failed");
+            error::respond(&err, &ctx.request_id).map(ResponseBody::local)
         }
     };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
         response
             .headers_mut()
             .insert(proxy::headers::REQUEST_ID, value);
     }
-    let record = AccessRecord {
-        started,
-        request_id,
-        route,
-        method,
-        path,
-        version,
-        status: response.status(),
-        peer: conn.peer.ip(),
-        in_flight,
-    };
+    let record = ctx.into_record(route, response.status(), in_flight);
     response.map(|body| Logged::new(body, record))
 }
 
 async fn route_and_dispatch(
     shared: &Shared,
     snapshot: &Snapshot,
-    conn: &ConnInfo,
-    request_id: &str,
+    ctx: &RequestContext,
     req: Request<Incoming>,
 ) -> (
     Arc<RouteMetrics>,
@@ -115,15 +101,15 @@ async fn route_and_dispatch(
     let route = app.metrics.clone();
     let Verdict::Permit(permitted) = decide::decide(app_index, req);
     let client = ClientSide {
-        peer: conn.peer.ip(),
-        trusted: snapshot.trusts(conn.peer.ip()),
+        peer: ctx.peer.ip(),
+        trusted: snapshot.trusts(ctx.peer.ip()),
         host: &host,
-        request_id,
+        request_id: &ctx.request_id,
     };
     let outcome = match proxy::forward(&app.proxy, permitted, client, &shared.tasks).await {
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
-            tracing::warn!(request_id, app = %app.app.name, error = %err, "upstream error");
+            tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
             Err(GatewayError::Proxy(err))
         }
     };

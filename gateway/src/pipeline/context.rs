@@ -1,0 +1,63 @@
+//! The facts of one request that every stage may need, gathered once when its head arrives and
+//! handed on to the access log when its response ends.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::{Method, Request, StatusCode, Version};
+
+use crate::proxy::headers;
+use crate::server::activity::InFlight;
+use crate::telemetry::access::AccessRecord;
+use crate::telemetry::metrics::RouteMetrics;
+
+/// One request on its way through the gateway.
+pub struct RequestContext {
+    /// The id that ties the access log, the upstream's log and the client's report together.
+    pub request_id: String,
+    /// When the head arrived.
+    pub started: Instant,
+    /// Request method.
+    pub method: Method,
+    /// HTTP version the client spoke.
+    pub version: Version,
+    /// Request path, without the query.
+    pub path: String,
+    /// The peer that sent it.
+    pub peer: SocketAddr,
+}
+
+impl RequestContext {
+    /// Gathers the facts from the request head.
+    pub fn new<B>(req: &Request<B>, peer: SocketAddr) -> Self {
+        Self {
+            request_id: headers::request_id(req.headers()),
+            started: Instant::now(),
+            method: req.method().clone(),
+            version: req.version(),
+            path: req.uri().path().to_string(),
+            peer,
+        }
+    }
+
+    /// The access record written when the response to this request ends.
+    pub fn into_record(
+        self,
+        route: Arc<RouteMetrics>,
+        status: StatusCode,
+        in_flight: InFlight,
+    ) -> AccessRecord {
+        AccessRecord {
+            started: self.started,
+            request_id: self.request_id,
+            route,
+            method: self.method,
+            path: self.path,
+            version: self.version,
+            status,
+            peer: self.peer.ip(),
+            in_flight,
+        }
+    }
+}
