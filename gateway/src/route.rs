@@ -153,3 +153,33 @@ upstreams = ["http://127.0.0.1:2"]
         assert_eq!(request_host(&req), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// No Host header a client can send makes host extraction panic, and what comes out is
+        /// lower case without a port.
+        #[test]
+        fn any_host_header_is_handled(raw in "[ -~]{0,80}") {
+            let Ok(req) = http::Request::get("/").header("host", raw.as_str()).body(()) else {
+                return Ok(());
+            };
+            if let Some(host) = request_host(&req) {
+                prop_assert_eq!(host.to_ascii_lowercase(), host.clone());
+                prop_assert!(!host.ends_with('.'));
+            }
+        }
+
+        /// A prefix route never matches a path that merely starts with the same letters.
+        #[test]
+        fn prefixes_match_on_segment_boundaries(prefix in "/[a-z]{1,8}", rest in "[a-z/]{0,8}") {
+            let path = format!("{prefix}{rest}");
+            let matched = prefix_matches(&prefix, &path);
+            let expected = rest.is_empty() || rest.starts_with('/');
+            prop_assert_eq!(matched, expected);
+        }
+    }
+}

@@ -226,3 +226,78 @@ mod tests {
         assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn header_name() -> impl Strategy<Value = HeaderName> {
+        prop_oneof![
+            Just(header::CONNECTION),
+            Just(header::UPGRADE),
+            Just(header::TE),
+            Just(header::TRANSFER_ENCODING),
+            Just(HeaderName::from_static("keep-alive")),
+            Just(X_FORWARDED_FOR),
+            Just(FORWARDED),
+            Just(REQUEST_ID),
+            "[a-z][a-z0-9-]{0,12}".prop_map(|s| HeaderName::from_bytes(s.as_bytes()).unwrap()),
+        ]
+    }
+
+    fn headers() -> impl Strategy<Value = HeaderMap> {
+        proptest::collection::vec((header_name(), "[ -~]{0,40}"), 0..12).prop_map(|pairs| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    map.append(name, value);
+                }
+            }
+            map
+        })
+    }
+
+    proptest! {
+        /// Whatever a client sends, nothing hop-by-hop crosses, nothing named in `Connection`
+        /// crosses, and an untrusted client's forwarding chain is exactly its own address.
+        #[test]
+        fn rewriting_any_headers_keeps_the_invariants(mut map in headers(), trusted: bool, v4: [u8; 4]) {
+            let named: Vec<HeaderName> = map
+                .get_all(header::CONNECTION)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+                .filter(|n| *n != header::UPGRADE)
+                .collect();
+            strip_hop_by_hop(&mut map);
+            for name in HOP_BY_HOP.iter().chain(named.iter()) {
+                prop_assert!(!map.contains_key(name), "{name} crossed");
+            }
+            prop_assert!(!map.contains_key(header::UPGRADE));
+            let peer = IpAddr::from(v4);
+            set_forwarding(&mut map, ClientSide { peer, trusted, host: "app.example.org", request_id: "rid" });
+            let xff = map.get(&X_FORWARDED_FOR).unwrap().to_str().unwrap().to_string();
+            prop_assert!(xff.ends_with(&peer.to_string()));
+            if !trusted {
+                prop_assert_eq!(xff, peer.to_string());
+                prop_assert_eq!(map.get(&X_FORWARDED_HOST).unwrap(), "app.example.org");
+                prop_assert_eq!(map.get(&X_FORWARDED_PROTO).unwrap(), "https");
+            }
+            prop_assert_eq!(map.get_all(&REQUEST_ID).iter().count(), 1);
+        }
+
+        /// Request ids from clients are kept only when plain, and are always valid header values.
+        #[test]
+        fn request_ids_are_always_plain(raw in "[ -~]{0,200}") {
+            let mut map = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_str(&raw) {
+                map.insert(REQUEST_ID, value);
+            }
+            let id = request_id(&map);
+            prop_assert!((1..=128).contains(&id.len()));
+            prop_assert!(id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')));
+        }
+    }
+}
