@@ -50,7 +50,7 @@ impl AccessRecord {
             path = %self.path,
             version = ?self.version,
             status = self.status.as_u16(),
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0,
             bytes,
             completed,
             peer = %self.peer,
