@@ -9,13 +9,21 @@ use clap::Parser;
 #[command(name = "pforte-admin", version, about, long_about = None)]
 struct Cli {
     /// The gateway config file, shared with the gateway.
-    #[arg(long, short, env = "PFORTE_CONFIG", default_value = "/etc/pforte/gateway.toml")]
+    #[arg(
+        long,
+        short,
+        env = "PFORTE_CONFIG",
+        default_value = "/etc/pforte/gateway.toml"
+    )]
     config: std::path::PathBuf,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = pforte::config::Config::load(&cli.config)?;
-    println!("{}: OK; no commands yet: see `pforte-admin --help`", config.source.display());
+    println!(
+        "{}: OK; no commands yet: see `pforte-admin --help`",
+        config.source.display()
+    );
     Ok(())
 }
