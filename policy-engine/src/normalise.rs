@@ -1,0 +1,212 @@
+//! Path normalisation: the one form of a request path that rules are matched against.
+//!
+//! Rules match the path as given, so the gateway must hand `decide` a normalised path, or
+//! `/public/../admin` would match a public prefix and reach `/admin` upstream. The gateway
+//! calls [`normalise_path`] once per request and forwards the normalised path upstream too,
+//! so the policy and the app see the same path.
+
+use std::borrow::Cow;
+
+/// Why a request path was refused; the gateway answers `400 Bad Request`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// The path does not start with `/`.
+    #[error("the path does not start with /")]
+    NotAbsolute,
+    /// A byte that has no place in a path: a control character, a space, a backslash, `#`,
+    /// `?` (the query must be split off before) or a non-ASCII byte.
+    #[error("the path contains a character that must be percent-encoded")]
+    InvalidCharacter,
+    /// A `%` not followed by two hex digits.
+    #[error("the path contains a malformed percent escape")]
+    InvalidEscape,
+    /// `%2F` or `%5C`: an encoded `/` or `\`, which apps decode differently, and which could
+    /// smuggle a `..` past a path rule.
+    #[error("the path contains an encoded / or \\")]
+    EncodedSeparator,
+}
+
+/// Normalises a request path (without its query) so that path rules cannot be bypassed.
+///
+/// 1. Percent-escapes of unreserved characters (`A-Z a-z 0-9 - . _ ~`) are decoded; other
+///    escapes are kept, with upper-case hex digits. An encoded `/` or `\` is refused.
+/// 2. `.` and `..` segments are removed (RFC 3986, 5.2.4); `..` never climbs above `/`.
+/// 3. Empty segments (`//`) are collapsed. A trailing `/` is kept.
+///
+/// Returns the input unchanged (borrowed, no allocation) when it is already normal.
+/// Normalising twice gives the same result as once.
+pub fn normalise_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
+    if raw.is_empty() {
+        return Ok(Cow::Borrowed("/"));
+    }
+    if !raw.starts_with('/') {
+        return Err(PathError::NotAbsolute);
+    }
+    if raw
+        .bytes()
+        .any(|b| !b.is_ascii_graphic() || matches!(b, b'\\' | b'#' | b'?'))
+    {
+        return Err(PathError::InvalidCharacter);
+    }
+    if is_normal(raw) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let decoded = decode_unreserved(raw)?;
+    Ok(Cow::Owned(remove_dot_segments(&decoded)))
+}
+
+/// True when nothing in `raw` would change: no escape, no empty, `.` or `..` segment.
+fn is_normal(raw: &str) -> bool {
+    if raw.contains('%') {
+        return false;
+    }
+    let mut segments = raw[1..].split('/').peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        if segment == "." || segment == ".." || (segment.is_empty() && !last) {
+            return false;
+        }
+    }
+    true
+}
+
+fn decode_unreserved(raw: &str) -> Result<String, PathError> {
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b != b'%' {
+            out.push(char::from(b));
+            i += 1;
+            continue;
+        }
+        let (Some(hi), Some(lo)) = (
+            bytes.get(i + 1).and_then(|h| hex(*h)),
+            bytes.get(i + 2).and_then(|l| hex(*l)),
+        ) else {
+            return Err(PathError::InvalidEscape);
+        };
+        let value = hi * 16 + lo;
+        if value == b'/' || value == b'\\' {
+            return Err(PathError::EncodedSeparator);
+        }
+        if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(value));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX_DIGITS[usize::from(hi)]));
+            out.push(char::from(HEX_DIGITS[usize::from(lo)]));
+        }
+        i += 3;
+    }
+    Ok(out)
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn remove_dot_segments(path: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut trailing_slash = false;
+    for segment in path.split('/').skip(1) {
+        trailing_slash = matches!(segment, "" | "." | "..");
+        match segment {
+            "" | "." => {}
+            ".." => {
+                kept.pop();
+            }
+            s => kept.push(s),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for segment in &kept {
+        out.push('/');
+        out.push_str(segment);
+    }
+    if trailing_slash || kept.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn n(raw: &str) -> Result<String, PathError> {
+        normalise_path(raw).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn normal_paths_are_borrowed() {
+        for p in [
+            "/",
+            "/a",
+            "/a/",
+            "/a/b.c",
+            "/.well-known/openid-configuration",
+            "/a/..b",
+        ] {
+            assert!(matches!(normalise_path(p), Ok(Cow::Borrowed(_))), "{p}");
+        }
+    }
+
+    #[test]
+    fn traversal_cannot_escape_a_prefix() {
+        assert_eq!(n("/public/../admin").unwrap(), "/admin");
+        assert_eq!(n("/public/%2e%2e/admin").unwrap(), "/admin");
+        assert_eq!(n("/public/%2E./admin/").unwrap(), "/admin/");
+        assert_eq!(n("/../../etc").unwrap(), "/etc");
+        assert_eq!(n("/a/./b/.").unwrap(), "/a/b/");
+        assert_eq!(n("/a/b/..").unwrap(), "/a/");
+        assert_eq!(n("//admin//x").unwrap(), "/admin/x");
+        assert_eq!(n("").unwrap(), "/");
+        assert_eq!(n("/..").unwrap(), "/");
+    }
+
+    #[test]
+    fn escapes_decode_unreserved_only() {
+        assert_eq!(n("/%7euser/%41").unwrap(), "/~user/A");
+        assert_eq!(n("/a%20b%3f").unwrap(), "/a%20b%3F");
+        assert_eq!(n("/a%2fb"), Err(PathError::EncodedSeparator));
+        assert_eq!(n("/a%5Cb"), Err(PathError::EncodedSeparator));
+        assert_eq!(n("/a%2"), Err(PathError::InvalidEscape));
+        assert_eq!(n("/a%zz"), Err(PathError::InvalidEscape));
+    }
+
+    #[test]
+    fn bad_characters_are_refused() {
+        assert_eq!(n("admin"), Err(PathError::NotAbsolute));
+        for p in ["/a b", "/a\\..\\b", "/a?x", "/a#x", "/ä", "/a\0"] {
+            assert_eq!(n(p), Err(PathError::InvalidCharacter), "{p:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn normalising_is_total_and_idempotent(raw in "(/|\\.|\\.\\.|%2[eEfF]|%41|%7|[a-c]|%){0,12}") {
+            if let Ok(once) = normalise_path(&raw) {
+                prop_assert!(once.starts_with('/'));
+                prop_assert!(!once.contains("//"));
+                prop_assert!(once.split('/').all(|s| s != "." && s != ".."));
+                let twice = normalise_path(&once).map(Cow::into_owned);
+                prop_assert_eq!(twice, Ok(once.into_owned()));
+            }
+        }
+
+        #[test]
+        fn normalising_never_panics(raw in "\\PC{0,40}") {
+            let _ = normalise_path(&raw);
+        }
+    }
+}
