@@ -4,21 +4,24 @@
 //!
 //! ```text
 //! client ──TLS──▶ server (listener, tls, conn) ──▶ pipeline::handle
+//!                                                    ├─ path       the one normal form of the path
 //!                                                    ├─ route      host + path → app | login host
-//!                                                    ├─ decide     the one decision point → Permitted<Request>
+//!                                                    ├─ decide     policy: allow → Permitted<Request>, else 403
 //!                                                    └─ dispatch ─┬─▶ portal   the login host's pages
 //!                                                                 └─▶ proxy    headers, upstream pool, WebSocket
 //! every step: telemetry (metrics, access log) · config + reload (atomic snapshots) · admin listener
 //! ```
 //!
-//! `config` is plain data with file:line errors; `state` holds the snapshot a reload swaps;
-//! `demo` runs the whole thing on embedded defaults.
+//! `config` is plain data with file:line errors; `policy` compiles the access rules for the apps
+//! (the pure engine is the `pforte-policy` crate) and holds the `pforte policy` tools; `state`
+//! holds the snapshot a reload swaps; `demo` runs the whole thing on embedded defaults.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
 pub mod config;
 pub mod demo;
 pub mod pipeline;
+pub mod policy;
 pub mod portal;
 pub mod proxy;
 pub mod reload;

@@ -1,7 +1,8 @@
-//! Loading and reloading: the config file, the apps file and the certificates are read and
-//! validated together, off the request path; only a complete, valid set replaces the running
-//! one. A reload is triggered by SIGHUP, by a change to any of those files, or by the admin
-//! endpoint; a broken file keeps the last good state and is reported in the log and metrics.
+//! Loading and reloading: the config file, the apps file, the certificates and the policy files
+//! are read, validated and compiled together, off the request path; only a complete, valid set
+//! replaces the running one, in one atomic swap. A reload is triggered by SIGHUP, by a change to
+//! any of those files, or by the admin endpoint; a broken file keeps the last good state and is
+//! reported in the log (with file and line) and in the metrics.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rustls::crypto::CryptoProvider;
 
 use crate::config::{Config, ConfigErrors};
+use crate::policy::{self, engine};
 use crate::proxy::upstream::UpstreamError;
 use crate::server::tls::{CertStore, TlsError};
 use crate::state::{Shared, Snapshot};
@@ -21,14 +23,36 @@ use crate::telemetry::metrics::ReloadResult;
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// `gateway.toml` or the apps file is invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Config(#[from] ConfigErrors),
     /// A certificate or key is unusable.
-    #[error("{0}")]
+    #[error(transparent)]
     Tls(#[from] TlsError),
     /// An app's upstream TLS settings are unusable.
-    #[error("{0}")]
+    #[error(transparent)]
     Upstream(#[from] UpstreamError),
+    /// The policy does not load.
+    #[error(transparent)]
+    Policy(engine::LoadErrors),
+}
+
+/// A complete, valid set of files, ready to be swapped in.
+pub struct LoadedSet {
+    /// Config, routes, apps and policy.
+    pub snapshot: Snapshot,
+    /// The certificates.
+    pub certs: CertStore,
+    /// What the policy's author should look at, though it loaded.
+    pub policy_warnings: Vec<engine::Diagnostic>,
+}
+
+impl LoadedSet {
+    /// Logs the policy's warnings, each with its file and line.
+    pub fn log_warnings(&self) {
+        for warning in &self.policy_warnings {
+            tracing::warn!(%warning, "policy warning");
+        }
+    }
 }
 
 /// Reads and validates everything `path` refers to, without touching the running state.
@@ -37,12 +61,17 @@ pub fn load(
     provider: &Arc<CryptoProvider>,
     metrics: &Metrics,
     previous: Option<&Snapshot>,
-) -> Result<(Snapshot, CertStore), LoadError> {
+) -> Result<LoadedSet, LoadError> {
     let config = Config::load(path)?;
     let apps = config.load_apps()?;
     let certs = CertStore::load(&config.certificates, provider)?;
-    let snapshot = Snapshot::build(config, apps, provider, metrics, previous)?;
-    Ok((snapshot, certs))
+    let loaded = policy::load(&config.policy_file, &apps).map_err(LoadError::Policy)?;
+    let snapshot = Snapshot::build(config, apps, loaded.policy, provider, metrics, previous)?;
+    Ok(LoadedSet {
+        snapshot,
+        certs,
+        policy_warnings: loaded.warnings,
+    })
 }
 
 /// Replaces the running state with a freshly loaded one, or keeps it.
@@ -81,25 +110,31 @@ impl Reloader {
                     )))
                 });
         let now = unix_now();
+        let metrics = &self.shared.metrics;
         match loaded {
-            Ok((snapshot, certs)) => {
+            Ok(set) => {
                 let current = self.shared.snapshot.load();
-                for key in current.config.restart_needed_for(&snapshot.config) {
+                for key in current.config.restart_needed_for(&set.snapshot.config) {
                     tracing::warn!(
                         key,
                         "changed in the config file; takes effect after a restart"
                     );
                 }
-                self.shared.certs.replace(certs);
-                self.shared.snapshot.store(Arc::new(snapshot));
-                self.shared
-                    .metrics
-                    .record_reload(ReloadResult::Success, now);
-                tracing::info!(trigger, "configuration reloaded");
+                set.log_warnings();
+                let rules = set.snapshot.policy.rule_count();
+                self.shared.certs.replace(set.certs);
+                self.shared.snapshot.store(Arc::new(set.snapshot));
+                metrics.record_reload(ReloadResult::Success, now);
+                metrics.record_policy_load(ReloadResult::Success, now, rules);
+                tracing::info!(trigger, rules, "configuration and policy reloaded");
                 Ok(())
             }
             Err(err) => {
-                self.shared.metrics.record_reload(ReloadResult::Error, now);
+                metrics.record_reload(ReloadResult::Error, now);
+                if matches!(err, LoadError::Policy(_)) {
+                    let rules = self.shared.snapshot.load().policy.rule_count();
+                    metrics.record_policy_load(ReloadResult::Error, now, rules);
+                }
                 tracing::error!(trigger, error = %err, "reload refused; the last good configuration stays in use");
                 Err(Arc::new(err))
             }
@@ -152,12 +187,45 @@ impl Reloader {
             files.push(&pair.cert);
             files.push(&pair.key);
         }
+        let mut policy_files = Vec::new();
+        if let Some(folder) = config.policy_file.parent() {
+            toml_files_below(folder, POLICY_FOLDER_DEPTH, &mut policy_files);
+        }
+        policy_files.sort();
         let mut hasher = DefaultHasher::new();
-        for file in files {
+        for file in files
+            .into_iter()
+            .chain(policy_files.iter().map(PathBuf::as_path))
+        {
             file.hash(&mut hasher);
             std::fs::read(file).ok().hash(&mut hasher);
         }
         hasher.finish()
+    }
+}
+
+/// How deep below the policy's folder files are watched (`policy.d/team/x.toml` is depth 2).
+const POLICY_FOLDER_DEPTH: usize = 3;
+
+/// Every `.toml` file in `folder` and its subfolders down to `depth`: the policy's includes can
+/// name files by glob, so a file added there must trigger a reload too. Hidden entries are
+/// skipped (Kubernetes keeps its volume's previous versions in `..data` folders).
+fn toml_files_below(folder: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if depth > 0 {
+                toml_files_below(&path, depth - 1, out);
+            }
+        } else if path.extension().is_some_and(|ext| ext == "toml") {
+            out.push(path);
+        }
     }
 }
 

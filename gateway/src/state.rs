@@ -1,5 +1,6 @@
 //! What the request path reads: one immutable [`Snapshot`] of everything that a reload can change
-//! (config, routes, apps with their upstream pools), swapped atomically, plus the parts that live
+//! (config, routes, apps with their upstream pools, the policy compiled for those apps), swapped
+//! atomically, so a request never sees routes of one load and the policy of another, plus the parts that live
 //! as long as the process (metrics, certificate resolver, task tracking, shutdown signal).
 
 use std::sync::Arc;
@@ -12,12 +13,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{App, Config};
+use crate::policy::engine::Policy;
 use crate::proxy::AppProxy;
 use crate::proxy::upstream::{UpstreamError, UpstreamSet};
 use crate::route::RouteTable;
 use crate::server::tls::CertResolver;
 use crate::telemetry::Metrics;
-use crate::telemetry::metrics::RouteMetrics;
+use crate::telemetry::metrics::{DecisionCounters, RouteMetrics};
 
 /// One app, ready to serve.
 pub struct AppRuntime {
@@ -25,6 +27,8 @@ pub struct AppRuntime {
     pub app: App,
     /// Its request metrics and label.
     pub metrics: Arc<RouteMetrics>,
+    /// Its policy decision counters.
+    pub decisions: DecisionCounters,
     /// Its upstreams.
     pub proxy: AppProxy,
 }
@@ -37,6 +41,8 @@ pub struct Snapshot {
     pub routes: RouteTable,
     /// Apps in file order; route targets index into this.
     pub apps: Vec<Arc<AppRuntime>>,
+    /// The access policy, compiled for `apps` (same indexes).
+    pub policy: Policy,
     /// Request metrics of the login host.
     pub portal_metrics: Arc<RouteMetrics>,
     /// Request metrics of requests that matched no route.
@@ -44,11 +50,13 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Builds routes and upstream pools for `apps`. An app whose definition did not change since
-    /// `previous` keeps its pools and health records, so a reload does not drop warm connections.
+    /// Builds routes and upstream pools for `apps`, which `policy` was compiled for. An app whose
+    /// definition did not change since `previous` keeps its pools and health records, so a
+    /// reload does not drop warm connections.
     pub fn build(
         config: Config,
         apps: Vec<App>,
+        policy: Policy,
         provider: &Arc<CryptoProvider>,
         metrics: &Metrics,
         previous: Option<&Snapshot>,
@@ -71,6 +79,7 @@ impl Snapshot {
                 };
                 Ok(Arc::new(AppRuntime {
                     metrics: Arc::new(metrics.route(&app.name)),
+                    decisions: metrics.decisions(&app.name),
                     app,
                     proxy,
                 }))
@@ -80,6 +89,7 @@ impl Snapshot {
             config: Arc::new(config),
             routes,
             apps,
+            policy,
             portal_metrics: Arc::new(metrics.route("portal")),
             unrouted_metrics: Arc::new(metrics.route("-")),
         })

@@ -1,5 +1,5 @@
-//! `pforte check` and `pforte run` on good and bad files: every problem is named with its file,
-//! line and key, and a bad config never starts a server.
+//! `pforte check` and `pforte run` on good and bad files (config, apps, policy, certificates):
+//! every problem is named with its file, line and key, and a bad set never starts a server.
 
 use std::path::Path;
 use std::process::Command;
@@ -20,7 +20,12 @@ fn valid_setup() -> tempfile::TempDir {
     .unwrap();
     std::fs::write(
         dir.path().join("gateway.toml"),
-        "[server]\nlisten = [\"127.0.0.1:0\"]\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n[[tls.certificates]]\ncert = \"site.crt\"\nkey = \"site.key\"\n\n[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n",
+        "[server]\nlisten = [\"127.0.0.1:0\"]\n\n[admin]\nlisten = \"127.0.0.1:0\"\n\n[[tls.certificates]]\ncert = \"site.crt\"\nkey = \"site.key\"\n\n[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n\n[policy]\nfile = \"policy.toml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.toml"),
+        "[[rule]]\napps = [\"mail\"]\nallow = [\"group:staff\"]\n",
     )
     .unwrap();
     dir
@@ -50,12 +55,33 @@ fn a_valid_setup_passes() {
     let dir = valid_setup();
     let (ok, text) = pforte(&["check"], &dir.path().join("gateway.toml"));
     assert!(ok, "{text}");
-    assert!(text.contains("OK (1 apps, 1 certificates)"), "{text}");
+    assert!(
+        text.contains("OK (1 apps, 1 policy rules, 1 certificates)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn each_problem_is_named_with_file_line_and_key() {
-    let cases: [(&str, &str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str, &str); 10] = [
+        (
+            "gateway.toml",
+            "file = \"policy.toml\"",
+            "file = \"nopolicy.toml\"",
+            "gateway.toml:18:8: policy.file: file",
+        ),
+        (
+            "policy.toml",
+            "allow = [\"group:staff\"]",
+            "allow = \"group:staff\"",
+            "policy.toml:3:9: error:",
+        ),
+        (
+            "policy.toml",
+            "apps = [\"mail\"]",
+            "apps = [\"mail\"]\nallow_from = [\"internal\"]",
+            "policy.toml:3:1: error:",
+        ),
         (
             "gateway.toml",
             "[portal]",

@@ -1,5 +1,6 @@
 //! `pforte demo`, the README's first command: with nothing prepared it serves the start page and
-//! every demo app over TLS with its own certificate.
+//! every demo app over TLS with its own certificate, under the demo policy: public paths pass,
+//! everything else needs a login.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -72,7 +73,11 @@ async fn demo_serves_the_start_page_and_each_app() {
         .get("/")
         .await;
     assert_eq!(start.status, 200);
-    for app in ["mail", "docs", "video"] {
+    for (app, name) in [
+        ("mail", "Mail"),
+        ("docs", "Documents"),
+        ("video", "Video conferences"),
+    ] {
         assert!(
             start
                 .text()
@@ -80,13 +85,14 @@ async fn demo_serves_the_start_page_and_each_app() {
             "{}",
             start.text()
         );
-        let page = H1::connect(https, &format!("{app}.localhost"), &cert)
-            .await
-            .get("/")
-            .await;
-        assert_eq!(page.status, 200, "{app}: {}", page.text());
+        let mut client = H1::connect(https, &format!("{app}.localhost"), &cert).await;
+        let page = client.get("/").await;
+        assert_eq!(page.status, 403, "{app} needs a login: {}", page.text());
+        assert!(page.text().contains(name), "the 403 page names the app");
+        let public = client.get("/.well-known/security.txt").await;
+        assert_eq!(public.status, 200, "{app}: {}", public.text());
         assert!(
-            page.text().contains("x-forwarded-for"),
+            public.text().contains("x-forwarded-for"),
             "the demo app shows the headers it received"
         );
     }

@@ -4,6 +4,8 @@
 mod config_check;
 mod demo;
 mod lifecycle;
+mod policy;
+mod policy_cli;
 mod proxy;
 mod reload;
 mod tls;

@@ -27,6 +27,7 @@ pub fn pforte_bin() -> PathBuf {
 
 pub struct GatewayBuilder {
     apps: String,
+    policy: String,
     limits: String,
     trusted_proxies: Vec<String>,
     certificates: Vec<(String, Vec<String>)>,
@@ -51,6 +52,7 @@ impl Default for GatewayBuilder {
     fn default() -> Self {
         Self {
             apps: String::new(),
+            policy: OPEN_POLICY.into(),
             limits: "header_read_timeout = \"3s\"\nshutdown_grace = \"10s\"\n".into(),
             trusted_proxies: Vec::new(),
             certificates: vec![("default".into(), vec!["*.gw.test".into()])],
@@ -65,6 +67,12 @@ impl GatewayBuilder {
     /// The apps file's content.
     pub fn apps(mut self, toml: impl Into<String>) -> Self {
         self.apps = toml.into();
+        self
+    }
+
+    /// The policy file's content (`policy.toml`); the default lets everyone use every app.
+    pub fn policy(mut self, toml: impl Into<String>) -> Self {
+        self.policy = toml.into();
         self
     }
 
@@ -133,6 +141,7 @@ impl GatewayBuilder {
             std::fs::write(dir.path().join(name), content).unwrap();
         }
         std::fs::write(dir.path().join("apps.toml"), &self.apps).unwrap();
+        std::fs::write(dir.path().join("policy.toml"), &self.policy).unwrap();
         let https: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
         let admin: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
         let http: Option<SocketAddr> = self
@@ -156,7 +165,7 @@ impl GatewayBuilder {
                 "[[tls.certificates]]\ncert = \"{stem}.crt\"\nkey = \"{stem}.key\"\n\n"
             ));
         }
-        config.push_str("[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
+        config.push_str("[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n\n[policy]\nfile = \"policy.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
         let config_path = dir.path().join("gateway.toml");
         std::fs::write(&config_path, config).unwrap();
         let log_path = dir.path().join("pforte.log");
@@ -184,6 +193,9 @@ impl GatewayBuilder {
         gateway
     }
 }
+
+/// The policy of suites that test the proxy, not access: everyone may use every app.
+pub const OPEN_POLICY: &str = "[[rule]]\napps = [\"*\"]\npaths = [\"/\"]\nallow = [\"everyone\"]\n";
 
 /// One `[[app]]` table.
 pub fn app_toml(name: &str, host: &str, prefix: &str, upstreams: &[String], extra: &str) -> String {

@@ -31,6 +31,8 @@ pub struct GatewayFile {
     pub portal: PortalSection,
     /// Where the app definitions live.
     pub apps: AppsSection,
+    /// Where the access policy lives.
+    pub policy: PolicySection,
     /// Logging.
     #[serde(default)]
     pub log: LogSection,
@@ -138,6 +140,14 @@ pub struct PortalSection {
 #[serde(deny_unknown_fields)]
 pub struct AppsSection {
     /// The apps file, relative to this file's folder.
+    pub file: Spanned<PathBuf>,
+}
+
+/// `[policy]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// The policy's entry file, relative to this file's folder; it may include others.
     pub file: Spanned<PathBuf>,
 }
 

@@ -42,6 +42,8 @@ pub struct Config {
     pub portal_host: String,
     /// The apps file.
     pub apps_file: PathBuf,
+    /// The policy's entry file; the files it includes are found from it.
+    pub policy_file: PathBuf,
     /// Logging.
     pub log: Log,
 }
@@ -211,6 +213,15 @@ impl Config {
             );
         }
 
+        let policy_file = base.join(file.policy.file.get_ref());
+        if !policy_file.is_file() {
+            err(
+                file.policy.file.span(),
+                "policy.file",
+                format!("file {} not found", policy_file.display()),
+            );
+        }
+
         let level = file.log.level.clone().unwrap_or_else(|| "info".to_string());
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
             errors.push(ConfigError::at(
@@ -247,6 +258,7 @@ impl Config {
             certificates,
             portal_host,
             apps_file,
+            policy_file,
             log: Log {
                 format: file.log.format,
                 level,
@@ -306,11 +318,12 @@ mod tests {
         std::fs::write(dir.join("c.pem"), "x").unwrap();
         std::fs::write(dir.join("k.pem"), "x").unwrap();
         std::fs::write(dir.join("apps.toml"), "").unwrap();
+        std::fs::write(dir.join("policy.toml"), "").unwrap();
         let path = dir.join("gateway.toml");
         std::fs::write(
             &path,
             format!(
-                "[server]\nlisten = [\"127.0.0.1:8443\"]\n[[tls.certificates]]\ncert = \"c.pem\"\nkey = \"k.pem\"\n[portal]\nhost = \"login.example.org\"\n[apps]\nfile = \"apps.toml\"\n{extra}"
+                "[server]\nlisten = [\"127.0.0.1:8443\"]\n[[tls.certificates]]\ncert = \"c.pem\"\nkey = \"k.pem\"\n[portal]\nhost = \"login.example.org\"\n[apps]\nfile = \"apps.toml\"\n[policy]\nfile = \"policy.toml\"\n{extra}"
             ),
         )
         .unwrap();
@@ -333,7 +346,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write_minimal(dir.path(), "[limits]\nmax_conections = 5\n");
         let err = Config::load(&path).unwrap_err().to_string();
-        assert!(err.contains("gateway.toml:11:1"), "{err}");
+        assert!(err.contains("gateway.toml:13:1"), "{err}");
         assert!(err.contains("unknown field `max_conections`"), "{err}");
     }
 

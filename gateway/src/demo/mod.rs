@@ -1,6 +1,6 @@
 //! `pforte demo`: the whole gateway on one machine with nothing to prepare. It makes a state
-//! folder with a self-signed certificate for `localhost` and `*.localhost`, the demo apps file and
-//! a `gateway.toml`, starts a small demo app on each app's loopback upstream address, and then
+//! folder with a self-signed certificate for `localhost` and `*.localhost`, the demo apps file,
+//! the demo policy and a `gateway.toml`, starts a small demo app on each app's loopback upstream address, and then
 //! runs the real server on those files, so the demo exercises exactly the production code path.
 
 pub mod cert;
@@ -14,6 +14,27 @@ use crate::server::{self, ServerError};
 
 /// The demo's apps file, compiled in so the demo needs no checkout.
 pub const DEMO_APPS: &str = include_str!("../../../policies/apps.toml");
+
+/// The demo's policy files (entry file first), compiled in like the apps, as (path, text).
+pub const DEMO_POLICY: [(&str, &str); 5] = [
+    ("policy.toml", include_str!("../../../policies/policy.toml")),
+    (
+        "policy.d/admin.toml",
+        include_str!("../../../policies/policy.d/admin.toml"),
+    ),
+    (
+        "policy.d/partners.toml",
+        include_str!("../../../policies/policy.d/partners.toml"),
+    ),
+    (
+        "policy.d/projects.toml",
+        include_str!("../../../policies/policy.d/projects.toml"),
+    ),
+    (
+        "policy.d/wiki.toml",
+        include_str!("../../../policies/policy.d/wiki.toml"),
+    ),
+];
 
 /// The demo's login host.
 pub const PORTAL_HOST: &str = "login.localhost";
@@ -29,6 +50,8 @@ pub struct DemoOptions {
     pub admin: SocketAddr,
     /// An apps file to use instead of the embedded one.
     pub apps_file: Option<PathBuf>,
+    /// A policy entry file to use instead of the embedded one.
+    pub policy_file: Option<PathBuf>,
 }
 
 /// Why the demo could not start.
@@ -46,7 +69,7 @@ pub enum DemoError {
     #[error("cannot make the demo certificate: {0}")]
     Cert(#[from] rcgen::Error),
     /// The apps file is invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Apps(#[from] crate::config::ConfigErrors),
     /// A demo app could not listen on its upstream address.
     #[error("demo app {app} cannot listen on {addr}: {source} (is another demo still running?)")]
@@ -59,7 +82,7 @@ pub enum DemoError {
         source: std::io::Error,
     },
     /// The gateway itself failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Server(#[from] ServerError),
 }
 
@@ -84,12 +107,25 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
             path
         }
     };
+    let policy_file = match &options.policy_file {
+        Some(path) => path.clone(),
+        None => {
+            create_dir(&dir.join("policy.d"))?;
+            for (name, text) in DEMO_POLICY {
+                write(&dir.join(name), text)?;
+            }
+            dir.join(DEMO_POLICY[0].0)
+        }
+    };
     let apps = apps::load(&apps_file)?;
     let mut hosts = vec![PORTAL_HOST.to_string()];
     hosts.extend(apps.iter().flat_map(|app| app.hosts.iter().cloned()));
     let cert = cert::ensure(dir, &hosts)?;
     let config_path = dir.join("gateway.toml");
-    write(&config_path, &gateway_toml(&options, &cert, &apps_file))?;
+    write(
+        &config_path,
+        &gateway_toml(&options, &cert, &apps_file, &policy_file),
+    )?;
     let started = upstream::start_all(&apps).await?;
 
     let port = options.listen.port();
@@ -110,18 +146,24 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     Ok(())
 }
 
-fn gateway_toml(options: &DemoOptions, cert: &cert::DemoCert, apps_file: &Path) -> String {
+fn gateway_toml(
+    options: &DemoOptions,
+    cert: &cert::DemoCert,
+    apps_file: &Path,
+    policy_file: &Path,
+) -> String {
     format!(
         "# Written by `pforte demo` on every start; edit a copy and run it with `pforte run --config`.\n\
 [server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
-[portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
         listen = options.listen,
         portal = PORTAL_HOST,
         admin = options.admin,
         cert = cert.cert.display().to_string(),
         key = cert.key.display().to_string(),
         apps = apps_file.display().to_string(),
+        policy = policy_file.display().to_string(),
     )
 }
 
@@ -142,6 +184,26 @@ fn write(path: &Path, text: &str) -> Result<(), DemoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_policy_loads_against_embedded_apps() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("policy.d")).unwrap();
+        for (name, text) in DEMO_POLICY {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let apps = apps::parse(Path::new("policies/apps.toml"), DEMO_APPS).unwrap();
+        let loaded = crate::policy::load(&dir.path().join("policy.toml"), &apps).unwrap();
+        let on_disk =
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/policy.d"))
+                .unwrap()
+                .count();
+        assert_eq!(
+            loaded.policy.file_count(),
+            1 + on_disk,
+            "every policy.d file is embedded"
+        );
+    }
 
     #[test]
     fn embedded_apps_file_is_valid() {

@@ -1,9 +1,16 @@
 //! The one decision point: every request for an app passes here before it may be proxied, and
-//! only a [`Permitted`] request can reach the proxy. Who the client is and what the policy says
-//! are decided here (policy files and login come in later steps); the type makes it impossible
-//! to forward a request that skipped the decision.
+//! only a [`Permitted`] request can reach the proxy. The compiled policy decides; the type makes
+//! it impossible to forward a request that skipped the decision.
+//!
+//! Until login exists a request carries no identity: the subject is anonymous, so only rules
+//! that allow `everyone` can let it through.
+
+use std::net::IpAddr;
 
 use http::Request;
+
+use crate::policy::engine::{AccessRequest, Decision, LoginStrength, Policy, RuleId, Subject};
+use crate::telemetry::metrics::DecisionResult;
 
 /// A request that the decision point let through. Only this module can make one.
 #[derive(Debug)]
@@ -19,12 +26,122 @@ impl<T> Permitted<T> {
 /// What the decision point says.
 #[derive(Debug)]
 pub enum Verdict<T> {
-    /// Go ahead.
-    Permit(Permitted<T>),
+    /// Go ahead, under this rule.
+    Permit(Permitted<T>, RuleId),
+    /// Not this request.
+    Refuse(Refusal),
 }
 
-/// Decides whether `req` for the app at `app_index` may pass. There is no access rule yet, so
-/// every request for a configured app passes.
-pub fn decide<B>(_app_index: usize, req: Request<B>) -> Verdict<Request<B>> {
-    Verdict::Permit(Permitted(req))
+/// Why a request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A deny rule applies (`Some`), or no rule allows (`None`: default deny).
+    Denied(Option<RuleId>),
+    /// A rule would allow it to someone logged in.
+    LoginRequired,
+    /// A rule would allow it after a stronger login.
+    StepUpRequired(LoginStrength),
+}
+
+impl Refusal {
+    /// The metric label of this refusal.
+    pub fn result(self) -> DecisionResult {
+        match self {
+            Self::Denied(_) => DecisionResult::Deny,
+            Self::LoginRequired => DecisionResult::LoginRequired,
+            Self::StepUpRequired(_) => DecisionResult::StepUpRequired,
+        }
+    }
+}
+
+/// Decides whether `req` (whose path is already normalised) for the app at `app` may pass for
+/// `subject` coming from `source`. Allocation-free.
+pub fn decide<B>(
+    policy: &Policy,
+    subject: &Subject,
+    app: usize,
+    source: IpAddr,
+    req: Request<B>,
+) -> Verdict<Request<B>> {
+    let access = AccessRequest {
+        app,
+        path: req.uri().path(),
+        method: req.method().as_str(),
+        source,
+    };
+    match policy.decide(subject, &access) {
+        Decision::Allow { rule } => Verdict::Permit(Permitted(req), rule),
+        Decision::Deny { rule } => Verdict::Refuse(Refusal::Denied(rule)),
+        Decision::LoginRequired => Verdict::Refuse(Refusal::LoginRequired),
+        Decision::StepUpRequired { login } => Verdict::Refuse(Refusal::StepUpRequired(login)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::apps;
+    use std::net::Ipv4Addr;
+    use std::path::Path;
+
+    fn demo_policy() -> (Policy, Vec<crate::config::App>) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+        let apps = apps::load(&root.join("apps.toml")).unwrap();
+        let policy = crate::policy::load(&root.join("policy.toml"), &apps)
+            .unwrap()
+            .policy;
+        (policy, apps)
+    }
+
+    fn index(apps: &[crate::config::App], name: &str) -> usize {
+        apps.iter().position(|a| a.name == name).unwrap()
+    }
+
+    const OUTSIDE: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
+
+    #[test]
+    fn anonymous_requests_pass_only_public_rules() {
+        let (policy, apps) = demo_policy();
+        let anonymous = Subject::anonymous();
+        let mail = index(&apps, "mail");
+        let public = Request::get("/.well-known/security.txt").body(()).unwrap();
+        assert!(matches!(
+            decide(&policy, &anonymous, mail, OUTSIDE, public),
+            Verdict::Permit(..)
+        ));
+        let inbox = Request::get("/inbox").body(()).unwrap();
+        assert!(matches!(
+            decide(&policy, &anonymous, mail, OUTSIDE, inbox),
+            Verdict::Refuse(Refusal::LoginRequired)
+        ));
+    }
+
+    #[test]
+    fn groups_and_login_strength_decide_for_people() {
+        let (policy, apps) = demo_policy();
+        let bob = policy.subject("bob", &["partners".into()], LoginStrength::Password);
+        let get = |path: &str| Request::get(path).body(()).unwrap();
+        assert!(matches!(
+            decide(&policy, &bob, index(&apps, "video"), OUTSIDE, get("/")),
+            Verdict::Permit(..)
+        ));
+        assert!(matches!(
+            decide(&policy, &bob, index(&apps, "mail"), OUTSIDE, get("/")),
+            Verdict::Refuse(Refusal::Denied(_))
+        ));
+        let alice = policy.subject(
+            "alice",
+            &["staff".into(), "admins".into()],
+            LoginStrength::Password,
+        );
+        let inside = IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3));
+        assert!(matches!(
+            decide(&policy, &alice, index(&apps, "admin"), inside, get("/")),
+            Verdict::Refuse(Refusal::StepUpRequired(LoginStrength::Mfa))
+        ));
+        assert_eq!(
+            Refusal::StepUpRequired(LoginStrength::Mfa).result(),
+            DecisionResult::StepUpRequired
+        );
+    }
 }

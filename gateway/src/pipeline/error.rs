@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
+use super::decide::Refusal;
 use super::pages::error_page;
+use crate::policy::engine::PathError;
 use crate::proxy::ProxyError;
 
 /// A request the gateway answers itself, with an error.
@@ -16,6 +18,17 @@ pub enum GatewayError {
     /// No app is configured for this host and path.
     #[error("no app for host {0}")]
     UnknownHost(String),
+    /// The path cannot be put in its normal form safely.
+    #[error("bad path: {0}")]
+    BadPath(PathError),
+    /// The policy refused the request.
+    #[error("refused for app {app}: {refusal:?}")]
+    Refused {
+        /// The app's display name, for the page.
+        app: String,
+        /// Why.
+        refusal: Refusal,
+    },
     /// Forwarding to the app failed.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
@@ -23,12 +36,36 @@ pub enum GatewayError {
 
 /// The response for `err`; `request_id` is shown so people can quote it to support.
 pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
+    let refused_sentence;
     let (status, heading, sentence) = match err {
         GatewayError::NoHost => (
             StatusCode::BAD_REQUEST,
             "Bad request",
             "The request did not say which site it is for.",
         ),
+        GatewayError::BadPath(_) => (
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The address of this request is malformed.",
+        ),
+        GatewayError::Refused { app, refusal } => {
+            refused_sentence = match refusal {
+                Refusal::Denied(_) => format!(
+                    "You have no access to {app} at this address. If you need it, ask your administrator."
+                ),
+                Refusal::LoginRequired => {
+                    format!("{app} is open only to signed-in people who have access to it.")
+                }
+                Refusal::StepUpRequired(login) => {
+                    format!("{app} needs a stronger sign-in ({login}) than the one you used.")
+                }
+            };
+            (
+                StatusCode::FORBIDDEN,
+                "Access denied",
+                refused_sentence.as_str(),
+            )
+        }
         GatewayError::UnknownHost(_) => (
             StatusCode::NOT_FOUND,
             "No app at this address",
@@ -76,6 +113,21 @@ mod tests {
                 504,
             ),
             (GatewayError::Proxy(ProxyError::BodyTooLarge(10)), 413),
+            (GatewayError::BadPath(PathError::EncodedSeparator), 400),
+            (
+                GatewayError::Refused {
+                    app: "Mail".into(),
+                    refusal: Refusal::Denied(None),
+                },
+                403,
+            ),
+            (
+                GatewayError::Refused {
+                    app: "Mail".into(),
+                    refusal: Refusal::LoginRequired,
+                },
+                403,
+            ),
         ];
         for (err, status) in cases {
             let response = respond(&err, "rid");
@@ -86,6 +138,9 @@ mod tests {
                 !text.contains("refused"),
                 "internal detail leaked for {err}"
             );
+            if status == 403 {
+                assert!(text.contains("Mail"), "the page names the app: {text}");
+            }
         }
     }
 }

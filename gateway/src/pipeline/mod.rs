@@ -1,9 +1,9 @@
 //! The way of one request through the gateway, as one plain function:
 //!
 //! ```text
-//! handle ─▶ route (host + path → app | login host) ─▶ decide (Permitted | …) ─▶ dispatch
-//!                                                                  ├─▶ portal (login host)
-//!                                                                  └─▶ proxy::forward (app)
+//! handle ─▶ path (normal form) ─▶ route (host + path → app | login host) ─▶ decide (policy)
+//!   ─▶ dispatch ─┬─▶ portal (login host)
+//!                └─▶ proxy::forward (app, Permitted requests only)
 //! ```
 //!
 //! One [`RequestContext`] carries the request's facts through the stages. Errors from any stage
@@ -15,6 +15,7 @@ pub mod context;
 pub mod decide;
 pub mod error;
 pub mod pages;
+pub mod path;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,12 +23,13 @@ use std::sync::Arc;
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
+use crate::policy::engine::{RuleId, Subject};
 use crate::proxy::{self, headers::ClientSide};
 use crate::route::{self, Target};
 use crate::server::activity::Activity;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::access::Logged;
-use crate::telemetry::metrics::RouteMetrics;
+use crate::telemetry::metrics::{DecisionResult, RouteMetrics};
 use body::ResponseBody;
 use context::RequestContext;
 use decide::Verdict;
@@ -71,11 +73,17 @@ async fn route_and_dispatch(
     shared: &Shared,
     snapshot: &Snapshot,
     ctx: &RequestContext,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
 ) -> (
     Arc<RouteMetrics>,
     Result<Response<ResponseBody>, GatewayError>,
 ) {
+    if let Err(err) = path::normalise(&mut req) {
+        return (
+            snapshot.unrouted_metrics.clone(),
+            Err(GatewayError::BadPath(err)),
+        );
+    }
     let Some(host) = route::request_host(&req) else {
         return (snapshot.unrouted_metrics.clone(), Err(GatewayError::NoHost));
     };
@@ -99,7 +107,23 @@ async fn route_and_dispatch(
         );
     };
     let route = app.metrics.clone();
-    let Verdict::Permit(permitted) = decide::decide(app_index, req);
+    let subject = Subject::anonymous();
+    let permitted = match decide::decide(&snapshot.policy, &subject, app_index, ctx.peer.ip(), req)
+    {
+        Verdict::Permit(permitted, _) => {
+            app.decisions.record(DecisionResult::Allow);
+            permitted
+        }
+        Verdict::Refuse(refusal) => {
+            app.decisions.record(refusal.result());
+            log_refusal(snapshot, ctx, &app.app.name, refusal);
+            let err = GatewayError::Refused {
+                app: app.app.display_name.clone(),
+                refusal,
+            };
+            return (route, Err(err));
+        }
+    };
     let client = ClientSide {
         peer: ctx.peer.ip(),
         trusted: snapshot.trusts(ctx.peer.ip()),
@@ -114,4 +138,36 @@ async fn route_and_dispatch(
         }
     };
     (route, outcome)
+}
+
+/// Every refusal is logged with the rule that refused (file:line) or the absence of one.
+fn log_refusal(snapshot: &Snapshot, ctx: &RequestContext, app: &str, refusal: decide::Refusal) {
+    let rule = |id: RuleId| {
+        snapshot
+            .policy
+            .rule_origin(id)
+            .map_or_else(|| "unknown rule".to_string(), ToString::to_string)
+    };
+    let (decision, because) = match refusal {
+        decide::Refusal::Denied(Some(id)) => ("deny", rule(id)),
+        decide::Refusal::Denied(None) => ("deny", "no rule allows it (default deny)".to_string()),
+        decide::Refusal::LoginRequired => (
+            "login_required",
+            "an allow rule needs a logged-in person".to_string(),
+        ),
+        decide::Refusal::StepUpRequired(login) => (
+            "step_up_required",
+            format!("an allow rule needs login = {login}"),
+        ),
+    };
+    tracing::info!(
+        target: "pforte::policy",
+        request_id = ctx.request_id,
+        app,
+        method = %ctx.method,
+        path = ctx.path,
+        decision,
+        because,
+        "request refused"
+    );
 }

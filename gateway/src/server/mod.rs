@@ -43,7 +43,7 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The files did not load.
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] LoadError),
     /// A listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
@@ -54,10 +54,10 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// TLS could not be configured.
-    #[error("{0}")]
+    #[error(transparent)]
     Tls(#[from] TlsError),
     /// Metrics could not be registered.
-    #[error("{0}")]
+    #[error(transparent)]
     Metrics(#[from] MetricsError),
 }
 
@@ -65,9 +65,13 @@ pub enum ServerError {
 pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     let provider = tls::provider();
     let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"))?);
-    let (snapshot, certs) = reload::load(config_path, &provider, &metrics, None)?;
+    let set = reload::load(config_path, &provider, &metrics, None)?;
+    set.log_warnings();
+    let (snapshot, certs) = (set.snapshot, set.certs);
     let config = snapshot.config.clone();
-    metrics.record_reload(ReloadResult::Success, reload::unix_now());
+    let now = reload::unix_now();
+    metrics.record_reload(ReloadResult::Success, now);
+    metrics.record_policy_load(ReloadResult::Success, now, snapshot.policy.rule_count());
     let shared = Arc::new(Shared {
         snapshot: ArcSwap::from_pointee(snapshot),
         metrics,

@@ -21,6 +21,51 @@ pub struct Metrics {
     reloads: IntCounterVec,
     last_reload_success: IntGauge,
     tls_handshake_duration: Histogram,
+    policy_decisions: IntCounterVec,
+    policy_reloads: IntCounterVec,
+    policy_last_reload_success: IntGauge,
+    policy_rules: IntGauge,
+}
+
+/// What the policy said about a request, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionResult {
+    /// Allowed and forwarded.
+    Allow,
+    /// Denied by a rule or by default.
+    Deny,
+    /// Refused until the person logs in.
+    LoginRequired,
+    /// Refused until the person logs in more strongly.
+    StepUpRequired,
+}
+
+impl DecisionResult {
+    const ALL: [Self; 4] = [
+        Self::Allow,
+        Self::Deny,
+        Self::LoginRequired,
+        Self::StepUpRequired,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+            Self::LoginRequired => "login_required",
+            Self::StepUpRequired => "step_up_required",
+        }
+    }
+}
+
+/// The decision counters of one app, by result, resolved once per app.
+pub struct DecisionCounters([IntCounter; 4]);
+
+impl DecisionCounters {
+    /// One decision.
+    pub fn record(&self, result: DecisionResult) {
+        self.0[result as usize].inc();
+    }
 }
 
 /// Why an upstream exchange failed, as a metric label.
@@ -196,6 +241,25 @@ impl Metrics {
             "pforte_config_last_reload_success_timestamp_seconds",
             "Unix time of the last successful reload.",
         )?;
+        let policy_decisions = IntCounterVec::new(
+            Opts::new(
+                "pforte_policy_decisions_total",
+                "Access decisions of the policy, by app and result.",
+            ),
+            &["app", "result"],
+        )?;
+        let policy_reloads = IntCounterVec::new(
+            Opts::new(
+                "pforte_policy_reload_total",
+                "Loads of the policy files (at start and on reload), by result; an error keeps the last good policy.",
+            ),
+            &["result"],
+        )?;
+        let policy_last_reload_success = IntGauge::new(
+            "pforte_policy_last_reload_success_timestamp_seconds",
+            "Unix time the policy in force was loaded.",
+        )?;
+        let policy_rules = IntGauge::new("pforte_policy_rules", "Rules in the policy in force.")?;
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "pforte_build_info",
@@ -212,6 +276,7 @@ impl Metrics {
         for result in ["success", "error"] {
             tls_handshakes.with_label_values(&[result]);
             reloads.with_label_values(&[result]);
+            policy_reloads.with_label_values(&[result]);
         }
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(request_duration.clone()))?;
@@ -221,6 +286,10 @@ impl Metrics {
         registry.register(Box::new(tls_handshake_duration.clone()))?;
         registry.register(Box::new(reloads.clone()))?;
         registry.register(Box::new(last_reload_success.clone()))?;
+        registry.register(Box::new(policy_decisions.clone()))?;
+        registry.register(Box::new(policy_reloads.clone()))?;
+        registry.register(Box::new(policy_last_reload_success.clone()))?;
+        registry.register(Box::new(policy_rules.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Self {
             registry,
@@ -232,6 +301,10 @@ impl Metrics {
             reloads,
             last_reload_success,
             tls_handshake_duration,
+            policy_decisions,
+            policy_reloads,
+            policy_last_reload_success,
+            policy_rules,
         })
     }
 
@@ -292,6 +365,29 @@ impl Metrics {
         }
     }
 
+    /// The decision counters of one app, exported at zero from the start.
+    pub fn decisions(&self, app: &str) -> DecisionCounters {
+        DecisionCounters(DecisionResult::ALL.map(|result| {
+            self.policy_decisions
+                .with_label_values(&[app, result.label()])
+        }))
+    }
+
+    /// One load of the policy files, stamped with `now_unix`; `rules` is the size of the policy
+    /// now in force (after an error, the last good one's).
+    pub fn record_policy_load(&self, result: ReloadResult, now_unix: i64, rules: usize) {
+        let label = match result {
+            ReloadResult::Success => "success",
+            ReloadResult::Error => "error",
+        };
+        self.policy_reloads.with_label_values(&[label]).inc();
+        if result == ReloadResult::Success {
+            self.policy_last_reload_success.set(now_unix);
+        }
+        self.policy_rules
+            .set(i64::try_from(rules).unwrap_or(i64::MAX));
+    }
+
     /// The text exposition format for `/metrics`.
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -313,6 +409,9 @@ mod tests {
         let errors = m.upstream_errors("mail");
         errors.record(UpstreamErrorKind::Timeout);
         m.record_reload(ReloadResult::Error, 5);
+        m.decisions("mail").record(DecisionResult::LoginRequired);
+        m.record_policy_load(ReloadResult::Success, 7, 12);
+        m.record_policy_load(ReloadResult::Error, 9, 12);
         let text = String::from_utf8(m.render()).unwrap();
         assert!(
             text.contains(
@@ -325,6 +424,15 @@ mod tests {
         assert!(text.contains("pforte_config_reloads_total{result=\"error\"} 1"));
         assert!(text.contains("pforte_config_reloads_total{result=\"success\"} 0"));
         assert!(text.contains("pforte_build_info{version=\"1.2.3\"} 1"));
+        assert!(
+            text.contains(
+                "pforte_policy_decisions_total{app=\"mail\",result=\"login_required\"} 1"
+            )
+        );
+        assert!(text.contains("pforte_policy_decisions_total{app=\"mail\",result=\"allow\"} 0"));
+        assert!(text.contains("pforte_policy_reload_total{result=\"error\"} 1"));
+        assert!(text.contains("pforte_policy_last_reload_success_timestamp_seconds 7"));
+        assert!(text.contains("pforte_policy_rules 12"));
         assert!(text.contains("pforte_config_last_reload_success_timestamp_seconds 0"));
     }
 }

@@ -1,5 +1,7 @@
 //! The `pforte` binary: parses the command line and hands over to the library.
 
+mod policy;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,8 +35,12 @@ struct ConfigArg {
 enum Command {
     /// Serve: terminate TLS and route every request to its app.
     Run(ConfigArg),
-    /// Validate the config file, the apps file and the certificates; exit 1 with every problem.
+    /// Validate the config file, the apps file, the policy and the certificates; exit 1 with
+    /// every problem.
     Check(ConfigArg),
+    /// Check a policy, explain a decision, or show who gains or loses which app.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
     /// Run a complete demo workplace on this machine (https://login.localhost:8443).
     Demo {
         /// Where the demo keeps its certificate and files.
@@ -49,6 +55,9 @@ enum Command {
         /// Use this apps file instead of the built-in demo apps.
         #[arg(long)]
         apps: Option<PathBuf>,
+        /// Use this policy (entry file) instead of the built-in demo policy.
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
 }
 
@@ -62,6 +71,7 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check(ConfigArg { config }) => check(&config),
+        Command::Policy(command) => policy::run(command),
         Command::Run(ConfigArg { config }) => {
             let loaded = match Config::load(&config) {
                 Ok(loaded) => loaded,
@@ -75,6 +85,7 @@ fn main() -> ExitCode {
             listen,
             admin,
             apps,
+            policy,
         } => {
             telemetry::init(LogFormat::Text, "info");
             let options = demo::DemoOptions {
@@ -82,6 +93,7 @@ fn main() -> ExitCode {
                 listen,
                 admin,
                 apps_file: apps,
+                policy_file: policy,
             };
             block_on(async move { demo::run(options).await.map_err(anyhow::Error::from) })
         }
@@ -95,11 +107,16 @@ fn check(config: &std::path::Path) -> ExitCode {
         Err(e) => return report(&e),
     };
     match reload::load(config, &provider, &metrics, None) {
-        Ok((snapshot, _)) => {
+        Ok(set) => {
+            for warning in &set.policy_warnings {
+                eprintln!("{warning}");
+            }
+            let snapshot = &set.snapshot;
             println!(
-                "{}: OK ({} apps, {} certificates)",
+                "{}: OK ({} apps, {} policy rules, {} certificates)",
                 config.display(),
                 snapshot.apps.len(),
+                snapshot.policy.rule_count(),
                 snapshot.config.certificates.len()
             );
             ExitCode::SUCCESS
