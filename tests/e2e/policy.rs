@@ -54,6 +54,7 @@ async fn start(policy: &str) -> (Gateway, Upstream, Upstream) {
         .apps(apps)
         .policy(policy)
         .admin_token("s3cret-admin")
+        .audit_log()
         .start()
         .await;
     (gw, mail, wiki)
@@ -127,14 +128,30 @@ async fn default_deny_with_a_page_naming_the_app_and_public_paths_pass() {
         .await;
     assert_eq!(denied, Some(1.0));
 
-    // Every refusal is logged with its rule (file:line) or with the absence of one.
+    // Every refusal is in the audit log with its rule (file:line) or the absence of one.
+    let audit = gw.audit();
+    let denials: Vec<_> = audit
+        .iter()
+        .filter(|e| e["event"] == "access_denied")
+        .collect();
+    assert_eq!(denials.len(), 6, "{audit:?}");
+    let draft = denials
+        .iter()
+        .find(|e| e["path"] == "/handbook/drafts/plan")
+        .unwrap();
+    assert_eq!(draft["app"], "wiki");
+    assert_eq!(draft["decision"], "deny");
     assert!(
-        gw.wait_for_log("policy.toml:12", Duration::from_secs(5))
-            .await,
-        "the deny rule's place is logged:\n{}",
-        gw.log()
+        draft["rule"].as_str().unwrap().ends_with("policy.toml:12"),
+        "{draft}"
     );
-    assert!(gw.log().contains("an allow rule needs a logged-in person"));
+    assert_eq!(draft["source"], "127.0.0.1");
+    assert!(denials.iter().any(|e| e["decision"] == "login_required"
+        && e["rule"] == "an allow rule needs a logged-in person"));
+    assert!(
+        !gw.log().contains("access_denied"),
+        "audit events stay out of the diagnostic log"
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ pub struct GatewayBuilder {
     certificates: Vec<(String, Vec<String>)>,
     http_redirect: bool,
     admin_token: Option<String>,
+    audit_log: bool,
     extra_files: Vec<(String, String)>,
 }
 
@@ -58,6 +59,7 @@ impl Default for GatewayBuilder {
             certificates: vec![("default".into(), vec!["*.gw.test".into()])],
             http_redirect: false,
             admin_token: None,
+            audit_log: false,
             extra_files: Vec::new(),
         }
     }
@@ -110,6 +112,12 @@ impl GatewayBuilder {
 
     pub fn admin_token(mut self, token: &str) -> Self {
         self.admin_token = Some(token.into());
+        self
+    }
+
+    /// Audit events go to `audit.jsonl` in the gateway's folder (read with [`Gateway::audit`]).
+    pub fn audit_log(mut self) -> Self {
+        self.audit_log = true;
         self
     }
 
@@ -166,6 +174,9 @@ impl GatewayBuilder {
             ));
         }
         config.push_str("[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n\n[policy]\nfile = \"policy.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
+        if self.audit_log {
+            config.push_str("audit_file = \"audit.jsonl\"\n");
+        }
         let config_path = dir.path().join("gateway.toml");
         std::fs::write(&config_path, config).unwrap();
         let log_path = dir.path().join("pforte.log");
@@ -271,6 +282,15 @@ impl Gateway {
             let (name, value) = line.rsplit_once(' ')?;
             (name == series).then(|| value.parse().ok()).flatten()
         })
+    }
+
+    /// The audit log's events, one JSON object each.
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
     }
 
     pub fn log(&self) -> String {

@@ -159,6 +159,8 @@ pub struct LogSection {
     pub format: LogFormat,
     /// A tracing filter: `info`, `debug`, `pforte=debug,hyper=info`.
     pub level: Option<String>,
+    /// The audit log's own file (JSON lines), relative to this file's folder.
+    pub audit_file: Option<PathBuf>,
 }
 
 /// The log line format.

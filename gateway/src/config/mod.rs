@@ -101,6 +101,8 @@ pub struct Log {
     pub format: LogFormat,
     /// Filter directive.
     pub level: String,
+    /// Where audit events go; standard error with the rest when `None`.
+    pub audit_file: Option<PathBuf>,
 }
 
 /// Smallest head buffer hyper accepts.
@@ -262,6 +264,7 @@ impl Config {
             log: Log {
                 format: file.log.format,
                 level,
+                audit_file: file.log.audit_file.map(|f| base.join(f)),
             },
         })
     }

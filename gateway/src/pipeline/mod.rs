@@ -29,6 +29,7 @@ use crate::route::{self, Target};
 use crate::server::activity::Activity;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::access::Logged;
+use crate::telemetry::audit::{self, AuditContext, AuditEvent};
 use crate::telemetry::metrics::{DecisionResult, RouteMetrics};
 use body::ResponseBody;
 use context::RequestContext;
@@ -140,7 +141,8 @@ async fn route_and_dispatch(
     (route, outcome)
 }
 
-/// Every refusal is logged with the rule that refused (file:line) or the absence of one.
+/// Every refusal goes to the audit log with the rule that refused (file:line) or the absence of
+/// one.
 fn log_refusal(snapshot: &Snapshot, ctx: &RequestContext, app: &str, refusal: decide::Refusal) {
     let rule = |id: RuleId| {
         snapshot
@@ -160,14 +162,18 @@ fn log_refusal(snapshot: &Snapshot, ctx: &RequestContext, app: &str, refusal: de
             format!("an allow rule needs login = {login}"),
         ),
     };
-    tracing::info!(
-        target: "pforte::policy",
-        request_id = ctx.request_id,
-        app,
-        method = %ctx.method,
-        path = ctx.path,
-        decision,
-        because,
-        "request refused"
+    audit::record(
+        AuditContext {
+            request_id: &ctx.request_id,
+            source: Some(ctx.peer.ip()),
+        },
+        AuditEvent::AccessDenied {
+            subject: None,
+            app,
+            method: ctx.method.as_str(),
+            path: &ctx.path,
+            decision,
+            rule: &because,
+        },
     );
 }

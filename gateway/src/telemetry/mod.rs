@@ -1,28 +1,83 @@
-//! What operators see: Prometheus metrics and log lines (the access log is its own target,
-//! `pforte::access`, so it can be routed or silenced apart from diagnostics).
+//! What operators see: Prometheus metrics and log lines. The access log (`pforte::access`) and
+//! the audit log (`pforte::audit`) are their own targets, so they can be routed or silenced apart
+//! from diagnostics; the audit log goes to its own file when `log.audit_file` is set.
 
 pub mod access;
+pub mod audit;
 pub mod metrics;
 
+use std::path::Path;
+use std::sync::Arc;
+
 pub use metrics::Metrics;
+use tracing_subscriber::filter::{EnvFilter, FilterFn, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, Registry};
 
 use crate::config::LogFormat;
 
-/// Installs the global tracing subscriber. `RUST_LOG`, when set, wins over the configured level so
-/// an operator can turn up detail without editing the file.
-pub fn init(format: LogFormat, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second init (tests, demo after run) keeps the first subscriber: ignoring that is right.
-    let _ = match format {
-        LogFormat::Text => builder.with_target(true).try_init(),
-        LogFormat::Json => builder
+/// Why logging could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the audit log {path}: {source}")]
+pub struct AuditFileError {
+    /// The file from `log.audit_file`.
+    pub path: std::path::PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+
+/// Installs the global tracing subscriber: diagnostics and the access log on standard error
+/// (`RUST_LOG`, when set, wins over the configured level so an operator can turn up detail
+/// without editing the file), and the audit log in `audit_file` (appended, one JSON object per
+/// line) or, without one, on standard error with the rest.
+pub fn init(
+    format: LogFormat,
+    level: &str,
+    audit_file: Option<&Path>,
+) -> Result<(), AuditFileError> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let mut layers: Vec<BoxedLayer> = Vec::new();
+    let stderr: BoxedLayer = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_target(true)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
             .with_current_span(false)
-            .try_init(),
+            .boxed(),
     };
+    match audit_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|source| AuditFileError {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+            let not_audit = FilterFn::new(|meta| meta.target() != audit::TARGET);
+            layers.push(stderr.with_filter(filter).with_filter(not_audit).boxed());
+            layers.push(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(Arc::new(file))
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_filter(Targets::new().with_target(audit::TARGET, tracing::Level::INFO))
+                    .boxed(),
+            );
+        }
+        None => layers.push(stderr.with_filter(filter).boxed()),
+    }
+    // A second init (tests, demo after run) keeps the first subscriber: ignoring that is right.
+    let _ = tracing_subscriber::registry().with(layers).try_init();
+    Ok(())
 }

@@ -77,7 +77,10 @@ fn main() -> ExitCode {
                 Ok(loaded) => loaded,
                 Err(errors) => return report(&errors),
             };
-            telemetry::init(loaded.log.format, &loaded.log.level);
+            let log = &loaded.log;
+            if let Err(e) = telemetry::init(log.format, &log.level, log.audit_file.as_deref()) {
+                return report(&e);
+            }
             block_on(async move { server::run(&config).await.map_err(anyhow::Error::from) })
         }
         Command::Demo {
@@ -87,7 +90,9 @@ fn main() -> ExitCode {
             apps,
             policy,
         } => {
-            telemetry::init(LogFormat::Text, "info");
+            if let Err(e) = telemetry::init(LogFormat::Text, "info", None) {
+                return report(&e);
+            }
             let options = demo::DemoOptions {
                 state_dir: state_dir.unwrap_or_else(demo::default_state_dir),
                 listen,

@@ -1,6 +1,11 @@
 //! The login host. For now it serves the start page that links every app; login, the personal
 //! app tiles and the OIDC endpoints join it in later steps.
 
+pub mod i18n;
+pub mod pages;
+pub mod return_to;
+pub mod theme;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 

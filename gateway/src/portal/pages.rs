@@ -1,0 +1,390 @@
+//! The login host's pages as HTML: the login form, the portal with the person's app tiles, and
+//! the page after logout. Plain HTML forms, no JavaScript; accessible by construction: every
+//! field has a label, errors are announced (`role="alert"`) and tied to their field
+//! (`aria-describedby`, `aria-invalid`), the focus order is the reading order, the language is
+//! declared, and colours meet WCAG AA contrast (see [`super::theme`]).
+
+use super::i18n::{Lang, Texts};
+use super::theme::{LOGO_PATH, Theme};
+use crate::pipeline::pages::escape;
+
+/// What went wrong with a login attempt, as the person is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginProblem {
+    /// Unknown user, wrong password or disabled account: one message for all three.
+    BadCredentials,
+    /// A field was left empty.
+    Missing {
+        /// The user name was empty.
+        username: bool,
+        /// The password was empty.
+        password: bool,
+    },
+    /// Too many failures for this account or address.
+    Throttled,
+    /// The directory did not answer.
+    DirectoryUnavailable,
+    /// The CSRF check failed (old form, or a form from another site).
+    FormExpired,
+}
+
+/// The login form.
+pub struct LoginView<'a> {
+    /// The page's language.
+    pub lang: Lang,
+    /// The organisation's look.
+    pub theme: &'a Theme,
+    /// The anti-forgery token of the form.
+    pub csrf: &'a str,
+    /// Where to go after login, already checked.
+    pub return_to: Option<&'a str>,
+    /// The user name to show again after a failed attempt.
+    pub username: &'a str,
+    /// What went wrong last time.
+    pub problem: Option<LoginProblem>,
+}
+
+/// One app tile of the portal.
+pub struct Tile<'a> {
+    /// The name people see.
+    pub name: &'a str,
+    /// The app's address.
+    pub url: String,
+}
+
+/// The portal: the signed-in person's apps and the logout button.
+pub struct PortalView<'a> {
+    /// The page's language.
+    pub lang: Lang,
+    /// The organisation's look.
+    pub theme: &'a Theme,
+    /// Who is signed in.
+    pub display_name: &'a str,
+    /// The apps they may open, in the order of the apps file.
+    pub tiles: Vec<Tile<'a>>,
+    /// The anti-forgery token of the logout form.
+    pub csrf: &'a str,
+}
+
+/// The login page.
+pub fn login(view: &LoginView<'_>) -> String {
+    let t = view.lang.texts();
+    let (form_error, username_error, password_error) = match view.problem {
+        None => (None, None, None),
+        Some(LoginProblem::Missing { username, password }) => (
+            None,
+            username.then_some(t.field_required),
+            password.then_some(t.field_required),
+        ),
+        Some(LoginProblem::BadCredentials) => (Some(t.bad_credentials), None, None),
+        Some(LoginProblem::Throttled) => (Some(t.throttled), None, None),
+        Some(LoginProblem::DirectoryUnavailable) => (Some(t.directory_unavailable), None, None),
+        Some(LoginProblem::FormExpired) => (Some(t.form_expired), None, None),
+    };
+    let mut body = format!(
+        "<h1>{}</h1><p>{}</p>",
+        escape(t.sign_in),
+        escape(t.sign_in_intro)
+    );
+    if let Some(message) = form_error {
+        body.push_str(&format!(
+            "<div class=\"error\" role=\"alert\" id=\"form-error\"><p><strong>{}:</strong> {}</p></div>",
+            escape(t.error),
+            escape(message)
+        ));
+    }
+    body.push_str("<form method=\"post\" action=\"/login\">");
+    body.push_str(&hidden("csrf", view.csrf));
+    body.push_str(&hidden("lang", view.lang.tag()));
+    if let Some(return_to) = view.return_to {
+        body.push_str(&hidden("return_to", return_to));
+    }
+    let form_described = form_error.map(|_| "form-error");
+    body.push_str(&field(
+        Field {
+            id: "username",
+            label: t.username,
+            kind: "text",
+            autocomplete: "username",
+            value: view.username,
+            error: username_error,
+            form_error: form_described,
+        },
+        t,
+    ));
+    body.push_str(&field(
+        Field {
+            id: "password",
+            label: t.password,
+            kind: "password",
+            autocomplete: "current-password",
+            value: "",
+            error: password_error,
+            form_error: form_described,
+        },
+        t,
+    ));
+    body.push_str(&format!(
+        "<button type=\"submit\">{}</button></form>",
+        escape(t.submit)
+    ));
+    body.push_str(&language_switch(view.lang, view.return_to));
+    layout(view.lang, view.theme, t.sign_in, &body)
+}
+
+/// The portal.
+pub fn portal(view: &PortalView<'_>) -> String {
+    let t = view.lang.texts();
+    let mut body = format!(
+        "<h1>{}</h1><p>{} <strong>{}</strong></p>",
+        escape(t.your_apps),
+        escape(t.signed_in_as),
+        escape(view.display_name)
+    );
+    if view.tiles.is_empty() {
+        body.push_str(&format!("<p>{}</p>", escape(t.no_apps)));
+    } else {
+        body.push_str(&format!(
+            "<nav aria-label=\"{}\"><ul class=\"tiles\">",
+            escape(t.your_apps)
+        ));
+        for tile in &view.tiles {
+            body.push_str(&format!(
+                "<li><a href=\"{}\">{}</a></li>",
+                escape(&tile.url),
+                escape(tile.name)
+            ));
+        }
+        body.push_str("</ul></nav>");
+    }
+    body.push_str(&format!(
+        "<form method=\"post\" action=\"/logout\">{}<button type=\"submit\">{}</button></form>",
+        hidden("csrf", view.csrf),
+        escape(t.sign_out)
+    ));
+    body.push_str(&language_switch(view.lang, None));
+    layout(view.lang, view.theme, t.your_apps, &body)
+}
+
+/// The page after logout.
+pub fn signed_out(lang: Lang, theme: &Theme) -> String {
+    let t = lang.texts();
+    let body = format!(
+        "<h1>{}</h1><p>{}</p><p><a href=\"/login?lang={}\">{}</a></p>",
+        escape(t.signed_out),
+        escape(t.signed_out_intro),
+        lang.tag(),
+        escape(t.sign_in_again)
+    );
+    layout(lang, theme, t.signed_out, &body)
+}
+
+struct Field<'a> {
+    id: &'a str,
+    label: &'a str,
+    kind: &'a str,
+    autocomplete: &'a str,
+    value: &'a str,
+    error: Option<&'a str>,
+    form_error: Option<&'a str>,
+}
+
+fn field(f: Field<'_>, t: &Texts) -> String {
+    let error_id = format!("{}-error", f.id);
+    let described: Vec<&str> = [f.error.map(|_| error_id.as_str()), f.form_error]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut html = format!(
+        "<div class=\"field\"><label for=\"{id}\">{label}</label>",
+        id = f.id,
+        label = escape(f.label)
+    );
+    if let Some(message) = f.error {
+        html.push_str(&format!(
+            "<p class=\"field-error\" id=\"{error_id}\"><strong>{}:</strong> {}</p>",
+            escape(t.error),
+            escape(message)
+        ));
+    }
+    html.push_str(&format!(
+        "<input id=\"{id}\" name=\"{id}\" type=\"{kind}\" autocomplete=\"{ac}\" required \
+         autocapitalize=\"none\" spellcheck=\"false\" value=\"{value}\"",
+        id = f.id,
+        kind = f.kind,
+        ac = f.autocomplete,
+        value = escape(f.value)
+    ));
+    if !described.is_empty() {
+        html.push_str(&format!(" aria-describedby=\"{}\"", described.join(" ")));
+    }
+    if f.error.is_some() || f.form_error.is_some() {
+        html.push_str(" aria-invalid=\"true\"");
+    }
+    html.push_str("></div>");
+    html
+}
+
+fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+        escape(value)
+    )
+}
+
+fn language_switch(current: Lang, return_to: Option<&str>) -> String {
+    let t = current.texts();
+    let mut html = format!(
+        "<nav class=\"langs\" aria-label=\"{}\"><ul>",
+        escape(t.language)
+    );
+    for lang in Lang::ALL {
+        let name = match lang {
+            Lang::De => "Deutsch",
+            Lang::En => "English",
+        };
+        let mut href = format!("?lang={}", lang.tag());
+        if let Some(return_to) = return_to {
+            href.push_str("&return_to=");
+            href.push_str(&form_urlencoded_component(return_to));
+        }
+        let current_attr = if lang == current {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
+        html.push_str(&format!(
+            "<li><a href=\"{}\" lang=\"{tag}\" hreflang=\"{tag}\"{current_attr}>{name}</a></li>",
+            escape(&href),
+            tag = lang.tag()
+        ));
+    }
+    html.push_str("</ul></nav>");
+    html
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn form_urlencoded_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn layout(lang: Lang, theme: &Theme, title: &str, body: &str) -> String {
+    let logo = match &theme.logo {
+        Some(_) => format!(
+            "<img src=\"{LOGO_PATH}\" alt=\"{}\" class=\"logo\">",
+            escape(&theme.product_name)
+        ),
+        None => format!(
+            "<span class=\"product\">{}</span>",
+            escape(&theme.product_name)
+        ),
+    };
+    let primary = theme.primary.css();
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{title} – {product}</title><style>\
+body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff;line-height:1.5}}\
+header{{margin-bottom:1.5rem}}.product{{font-weight:700;font-size:1.25rem}}.logo{{max-height:3rem}}\
+h1{{font-size:1.6rem}}a{{color:{primary}}}\
+.field{{margin:1rem 0}}label{{display:block;font-weight:600;margin-bottom:.25rem}}\
+input{{font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:2px solid #595959;border-radius:4px}}\
+input:focus,button:focus,a:focus{{outline:3px solid {primary};outline-offset:2px}}\
+input[aria-invalid=true]{{border-color:#b3261e}}\
+button{{font:inherit;font-weight:600;color:#fff;background:{primary};border:0;border-radius:4px;padding:.6rem 1.2rem;cursor:pointer}}\
+.error,.field-error{{color:#b3261e}}.error{{border-left:4px solid #b3261e;padding:.25rem .75rem;margin:1rem 0}}\
+.field-error{{margin:.25rem 0}}\
+.tiles{{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.75rem}}\
+.tiles a{{display:block;padding:1rem;border:2px solid {primary};border-radius:6px;text-decoration:none;font-weight:600}}\
+.langs ul{{list-style:none;padding:0;display:flex;gap:1rem;margin-top:2rem}}\
+</style></head><body><header>{logo}</header><main>{body}</main></body></html>\n",
+        lang = lang.tag(),
+        title = escape(title),
+        product = escape(&theme.product_name),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(problem: Option<LoginProblem>) -> String {
+        login(&LoginView {
+            lang: Lang::En,
+            theme: &Theme::default(),
+            csrf: "tok\"en",
+            return_to: Some("https://mail.example.org/a?b=c&d"),
+            username: "<alice>",
+            problem,
+        })
+    }
+
+    #[test]
+    fn every_field_has_a_label_and_values_are_escaped() {
+        let page = view(None);
+        assert!(page.contains("<label for=\"username\">User name</label>"));
+        assert!(page.contains("<label for=\"password\">Password</label>"));
+        assert!(page.contains("autocomplete=\"current-password\""));
+        assert!(page.contains("value=\"&lt;alice&gt;\""));
+        assert!(page.contains("value=\"tok&quot;en\""));
+        assert!(page.contains("<html lang=\"en\">"));
+        assert!(!page.contains("aria-invalid=\"true\""));
+        assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn errors_are_announced_and_tied_to_their_fields() {
+        let page = view(Some(LoginProblem::BadCredentials));
+        assert!(page.contains("role=\"alert\" id=\"form-error\""));
+        assert!(page.contains("aria-describedby=\"form-error\" aria-invalid=\"true\""));
+        let page = view(Some(LoginProblem::Missing {
+            username: true,
+            password: false,
+        }));
+        assert!(page.contains("id=\"username-error\""));
+        assert!(page.contains("aria-describedby=\"username-error\""));
+        assert!(!page.contains("password-error"));
+    }
+
+    #[test]
+    fn the_language_switch_keeps_the_return_url() {
+        let page = view(None);
+        assert!(page.contains(
+            "href=\"?lang=de&amp;return_to=https%3A%2F%2Fmail.example.org%2Fa%3Fb%3Dc%26d\""
+        ));
+        let german = login(&LoginView {
+            lang: Lang::De,
+            theme: &Theme::default(),
+            csrf: "t",
+            return_to: None,
+            username: "",
+            problem: None,
+        });
+        assert!(german.contains("<html lang=\"de\">") && german.contains("Benutzername"));
+    }
+
+    #[test]
+    fn the_portal_lists_tiles_and_a_logout_form() {
+        let page = portal(&PortalView {
+            lang: Lang::En,
+            theme: &Theme::default(),
+            display_name: "Alice <Liddell>",
+            tiles: vec![Tile {
+                name: "Mail",
+                url: "https://mail.example.org/".into(),
+            }],
+            csrf: "t",
+        });
+        assert!(page.contains("<a href=\"https://mail.example.org/\">Mail</a>"));
+        assert!(page.contains("Alice &lt;Liddell&gt;"));
+        assert!(page.contains("action=\"/logout\""));
+    }
+}

@@ -1,0 +1,170 @@
+//! The audit log: who logged in, failed, was locked out or unlocked, logged out, had a session
+//! revoked, or was refused an app. One JSON object per line on its own tracing target,
+//! `pforte::audit`, which [`super::init`] sends to its own file (`log.audit_file`), for the
+//! operators' SIEM. Events are typed, so a call site cannot forget the subject or the source,
+//! and none of them has a field that could carry a password, a cookie or a token.
+
+use std::net::IpAddr;
+
+/// The tracing target of audit events.
+pub const TARGET: &str = "pforte::audit";
+
+/// Why a login failed, as a class: never the password, never which of user and password was
+/// wrong to the person (the page says the same for all), but the operator may know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    /// No such user.
+    UnknownUser,
+    /// The password did not match.
+    WrongPassword,
+    /// The account is disabled.
+    Disabled,
+    /// The account or the address is throttled or locked.
+    Throttled,
+    /// The directory did not answer.
+    DirectoryUnavailable,
+    /// The login form failed the anti-forgery check.
+    Csrf,
+    /// A field was empty or malformed.
+    BadInput,
+}
+
+impl FailureReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownUser => "unknown_user",
+            Self::WrongPassword => "wrong_password",
+            Self::Disabled => "disabled",
+            Self::Throttled => "throttled",
+            Self::DirectoryUnavailable => "directory_unavailable",
+            Self::Csrf => "csrf",
+            Self::BadInput => "bad_input",
+        }
+    }
+}
+
+/// One auditable event.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditEvent<'a> {
+    /// A person logged in.
+    LoginSuccess {
+        /// Their stable subject.
+        subject: &'a str,
+        /// Their user name.
+        username: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+    },
+    /// A login attempt failed.
+    LoginFailure {
+        /// The user name typed (it may not exist).
+        username: &'a str,
+        /// Why.
+        reason: FailureReason,
+    },
+    /// An account or address reached the lock threshold.
+    Lockout {
+        /// `account` or `address`.
+        scope: &'a str,
+        /// The user name or the address.
+        key: &'a str,
+    },
+    /// An admin lifted a lock.
+    Unlock {
+        /// `account` or `address`.
+        scope: &'a str,
+        /// The user name or the address.
+        key: &'a str,
+        /// The admin (OS user for the CLI).
+        by: &'a str,
+    },
+    /// A person logged out.
+    Logout {
+        /// Their stable subject.
+        subject: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+    },
+    /// A session was ended by someone else (an admin, a revocation).
+    SessionRevoked {
+        /// The session owner's subject.
+        subject: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+        /// Who revoked it.
+        by: &'a str,
+    },
+    /// The policy refused a request.
+    AccessDenied {
+        /// The person's subject, `None` when not logged in.
+        subject: Option<&'a str>,
+        /// The app.
+        app: &'a str,
+        /// The request method.
+        method: &'a str,
+        /// The request path, without the query.
+        path: &'a str,
+        /// `deny`, `login_required` or `step_up_required`.
+        decision: &'a str,
+        /// The rule (file:line), or why no rule decided.
+        rule: &'a str,
+    },
+}
+
+/// Where and for which request an event happened.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditContext<'a> {
+    /// The request id (empty for events outside a request, such as the CLI's).
+    pub request_id: &'a str,
+    /// The client address, if any.
+    pub source: Option<IpAddr>,
+}
+
+/// Writes one event to the audit target.
+pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
+    let request_id = ctx.request_id;
+    let source = ctx.source.map(|s| s.to_string());
+    let source = source.as_deref().unwrap_or("");
+    match event {
+        AuditEvent::LoginSuccess {
+            subject,
+            username,
+            session,
+        } => tracing::info!(
+            target: TARGET, event = "login_success", request_id, source, subject, username, session,
+            "login"
+        ),
+        AuditEvent::LoginFailure { username, reason } => tracing::info!(
+            target: TARGET, event = "login_failure", request_id, source, username,
+            reason = reason.as_str(), "login failed"
+        ),
+        AuditEvent::Lockout { scope, key } => tracing::info!(
+            target: TARGET, event = "lockout", request_id, source, scope, key, "locked out"
+        ),
+        AuditEvent::Unlock { scope, key, by } => tracing::info!(
+            target: TARGET, event = "unlock", request_id, source, scope, key, by, "unlocked"
+        ),
+        AuditEvent::Logout { subject, session } => tracing::info!(
+            target: TARGET, event = "logout", request_id, source, subject, session, "logout"
+        ),
+        AuditEvent::SessionRevoked {
+            subject,
+            session,
+            by,
+        } => tracing::info!(
+            target: TARGET, event = "session_revoked", request_id, source, subject, session, by,
+            "session revoked"
+        ),
+        AuditEvent::AccessDenied {
+            subject,
+            app,
+            method,
+            path,
+            decision,
+            rule,
+        } => tracing::info!(
+            target: TARGET, event = "access_denied", request_id, source,
+            subject = subject.unwrap_or(""), app, method, path, decision, rule, "access denied"
+        ),
+    }
+}
