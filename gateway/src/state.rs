@@ -76,6 +76,7 @@ impl Snapshot {
                     response_timeout: app.response_timeout,
                     max_body_bytes: app.max_body_bytes,
                     errors: metrics.upstream_errors(&app.name),
+                    identity_headers: app.identity_headers.clone(),
                 };
                 Ok(Arc::new(AppRuntime {
                     metrics: Arc::new(metrics.route(&app.name)),

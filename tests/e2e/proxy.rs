@@ -420,3 +420,43 @@ async fn forwarding_headers_are_set_and_spoofing_is_replaced() {
         serde_json::json!(["203.0.113.9, 127.0.0.1"])
     );
 }
+
+#[tokio::test]
+async fn client_identity_headers_and_pforte_cookies_never_reach_the_app() {
+    let app = Upstream::start("app").await;
+    let apps = app_toml(
+        "app",
+        "app.gw.test",
+        "/",
+        &[app.url()],
+        "[app.identity_headers]\nuser = \"Remote-User\"",
+    );
+    let gw = Gateway::builder().apps(apps).start().await;
+    let mut h1 = gw.h1("app.gw.test").await;
+    let req = h1
+        .request("GET", "/")
+        .header("x-forwarded-user", "admin")
+        .header("x-forwarded-groups", "admins")
+        .header("x-forwarded-email", "boss@example.org")
+        .header("x-forwarded-name", "The Boss")
+        .header("remote-user", "admin")
+        .header("cookie", "theme=dark; __Host-pforte=stolen; pforte_sso=x")
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let reply = h1.send(req).await;
+    assert_eq!(reply.status, 200);
+    let headers = &reply.json()["headers"];
+    for spoofed in [
+        "x-forwarded-user",
+        "x-forwarded-groups",
+        "x-forwarded-email",
+        "x-forwarded-name",
+        "remote-user",
+    ] {
+        assert!(
+            headers.get(spoofed).is_none(),
+            "{spoofed} crossed: {headers}"
+        );
+    }
+    assert_eq!(headers["cookie"], serde_json::json!(["theme=dark"]));
+}

@@ -44,6 +44,8 @@ struct AppEntry {
     max_body_size: ByteSize,
     #[serde(default)]
     passive_health: PassiveHealth,
+    #[serde(default)]
+    identity_headers: IdentityHeadersEntry,
 }
 
 fn default_prefix() -> Spanned<String> {
@@ -110,6 +112,47 @@ impl std::fmt::Display for UpstreamUrl {
     }
 }
 
+/// The identity header names an app receives (configurable per app in `apps.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityHeaders {
+    /// The user name.
+    pub user: http::HeaderName,
+    /// The mail address.
+    pub email: http::HeaderName,
+    /// The groups, comma-separated.
+    pub groups: http::HeaderName,
+    /// The display name (UTF-8).
+    pub name: http::HeaderName,
+}
+
+impl Default for IdentityHeaders {
+    fn default() -> Self {
+        Self {
+            user: http::HeaderName::from_static("x-forwarded-user"),
+            email: http::HeaderName::from_static("x-forwarded-email"),
+            groups: http::HeaderName::from_static("x-forwarded-groups"),
+            name: http::HeaderName::from_static("x-forwarded-name"),
+        }
+    }
+}
+
+impl IdentityHeaders {
+    /// Every name, for stripping client copies.
+    pub fn all(&self) -> [&http::HeaderName; 4] {
+        [&self.user, &self.email, &self.groups, &self.name]
+    }
+}
+
+/// `[app.identity_headers]`: other names for the identity headers, for apps that expect them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityHeadersEntry {
+    user: Option<Spanned<String>>,
+    email: Option<Spanned<String>>,
+    groups: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+}
+
 /// A validated app.
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
@@ -137,6 +180,8 @@ pub struct App {
     pub max_body_bytes: u64,
     /// Failure detection for the upstreams.
     pub passive_health: PassiveHealth,
+    /// The names under which the app receives the person's identity.
+    pub identity_headers: IdentityHeaders,
 }
 
 /// Reads and validates an apps file; every problem is reported with its place.
@@ -257,6 +302,45 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
                 err(0..0, field, "must be longer than 0s".into());
             }
         }
+        let mut identity_headers = IdentityHeaders::default();
+        let wanted = &entry.identity_headers;
+        for (value, slot, field) in [
+            (
+                &wanted.user,
+                &mut identity_headers.user,
+                "identity_headers.user",
+            ),
+            (
+                &wanted.email,
+                &mut identity_headers.email,
+                "identity_headers.email",
+            ),
+            (
+                &wanted.groups,
+                &mut identity_headers.groups,
+                "identity_headers.groups",
+            ),
+            (
+                &wanted.name,
+                &mut identity_headers.name,
+                "identity_headers.name",
+            ),
+        ] {
+            let Some(value) = value else { continue };
+            match http::HeaderName::from_bytes(value.get_ref().as_bytes()) {
+                Ok(name) if !is_reserved_header(&name) => *slot = name,
+                Ok(name) => err(
+                    value.span(),
+                    field,
+                    format!("{name} is set by the gateway itself; choose another header name"),
+                ),
+                Err(_) => err(
+                    value.span(),
+                    field,
+                    format!("{:?} is not a header name", value.get_ref()),
+                ),
+            }
+        }
         apps.push(App {
             display_name: entry.display_name.unwrap_or_else(|| name.clone()),
             name,
@@ -270,6 +354,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
             response_timeout: entry.response_timeout,
             max_body_bytes: entry.max_body_size.as_u64(),
             passive_health: entry.passive_health,
+            identity_headers,
         });
     }
     if errors.is_empty() {
@@ -277,6 +362,25 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
     } else {
         Err(ConfigErrors(errors))
     }
+}
+
+/// Headers an identity header must not replace: the ones HTTP and the proxy itself manage.
+fn is_reserved_header(name: &http::HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "host"
+            | "cookie"
+            | "authorization"
+            | "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "upgrade"
+            | "x-forwarded-for"
+            | "x-forwarded-proto"
+            | "x-forwarded-host"
+            | "forwarded"
+            | "x-request-id"
+    )
 }
 
 fn is_valid_name(name: &str) -> bool {
@@ -372,6 +476,31 @@ mod tests {
         assert_eq!(apps[0].path_prefix, "/");
         assert_eq!(apps[0].display_name, "mail");
         assert_eq!(apps[0].upstreams[0].to_string(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn identity_header_names_are_checked() {
+        let apps = parse_str(
+            "[[app]]\nname = \"wiki\"\nhosts = [\"wiki.example.org\"]\nupstreams = [\"http://127.0.0.1:1\"]\n[app.identity_headers]\nuser = \"Remote-User\"\n",
+        )
+        .unwrap();
+        assert_eq!(apps[0].identity_headers.user.as_str(), "remote-user");
+        assert_eq!(apps[0].identity_headers.email.as_str(), "x-forwarded-email");
+        let errs = parse_str(
+            "[[app]]\nname = \"wiki\"\nhosts = [\"wiki.example.org\"]\nupstreams = [\"http://127.0.0.1:1\"]\n[app.identity_headers]\nuser = \"Cookie\"\nname = \"bad name\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            errs.contains(
+                "apps.toml:6:8: app[0].identity_headers.user: cookie is set by the gateway"
+            ),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("app[0].identity_headers.name: \"bad name\" is not a header name"),
+            "{errs}"
+        );
     }
 
     #[test]

@@ -131,7 +131,7 @@ async fn route_and_dispatch(
         host: &host,
         request_id: &ctx.request_id,
     };
-    let outcome = match proxy::forward(&app.proxy, permitted, client, &shared.tasks).await {
+    let outcome = match proxy::forward(&app.proxy, permitted, client, None, &shared.tasks).await {
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
             tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod headers;
+pub mod identity;
 pub mod upgrade;
 pub mod upstream;
 
@@ -61,17 +62,26 @@ pub struct AppProxy {
     pub max_body_bytes: u64,
     /// Failed exchanges, by kind.
     pub errors: UpstreamErrors,
+    /// The names of the identity headers the app receives.
+    pub identity_headers: identity::IdentityHeaders,
 }
 
 /// Forwards `req` to one of the app's upstreams and returns the upstream's answer, headers
 /// cleaned, body still streaming. Every failed attempt is metered, also one a retry recovered.
+/// The app learns who the person is only from `person`'s identity headers: client copies of
+/// them and Pforte's cookies are always removed.
 pub async fn forward(
     app: &AppProxy,
     req: Permitted<Request<Incoming>>,
     client: ClientSide<'_>,
+    person: Option<identity::Identity<'_>>,
     tasks: &TaskTracker,
 ) -> Result<Response<Incoming>, ProxyError> {
     let mut req = req.into_inner();
+    identity::strip(req.headers_mut(), &app.identity_headers);
+    if let Some(person) = person {
+        identity::set(req.headers_mut(), &app.identity_headers, person);
+    }
     if req.body().size_hint().lower() > app.max_body_bytes {
         return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
     }

@@ -1,0 +1,151 @@
+//! The gateway is the only source of identity an app sees. Before a request leaves for an
+//! upstream, every client-supplied copy of an identity header is removed, and so are Pforte's
+//! own cookies (an app must never see, log or replay the session); then the identity headers
+//! the app asked for are set from the session.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+pub use crate::config::apps::IdentityHeaders;
+
+/// The prefix of every cookie Pforte sets; none of them ever reaches an app.
+pub const COOKIE_PREFIXES: [&str; 2] = ["__Host-pforte", "pforte"];
+
+/// Who a request is from, as far as the app is told.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    /// The user name.
+    pub username: &'a str,
+    /// The display name.
+    pub display_name: &'a str,
+    /// The mail address, if known.
+    pub email: Option<&'a str>,
+    /// The groups.
+    pub groups: &'a [String],
+}
+
+/// Removes client-supplied identity headers (the app's names and the defaults, whatever the
+/// app is configured with) and Pforte's cookies. Runs for every proxied request, with or
+/// without a session.
+pub fn strip(headers: &mut HeaderMap, names: &IdentityHeaders) {
+    let defaults = IdentityHeaders::default();
+    for name in names.all().into_iter().chain(defaults.all()) {
+        headers.remove(name);
+    }
+    strip_own_cookies(headers);
+}
+
+/// Sets the identity headers for a person.
+pub fn set(headers: &mut HeaderMap, names: &IdentityHeaders, identity: Identity<'_>) {
+    put(headers, &names.user, identity.username);
+    put(headers, &names.name, identity.display_name);
+    if let Some(email) = identity.email {
+        put(headers, &names.email, email);
+    }
+    put(headers, &names.groups, &identity.groups.join(","));
+}
+
+fn put(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
+    // UTF-8 bytes are valid header bytes (obs-text); control characters are not and would be
+    // refused here, so a directory value can never split or inject a header.
+    if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+        headers.insert(name.clone(), value);
+    }
+}
+
+/// Drops Pforte's cookies from every `Cookie` header, keeping the app's own; a header left
+/// empty is removed.
+fn strip_own_cookies(headers: &mut HeaderMap) {
+    if !headers.contains_key(header::COOKIE) {
+        return;
+    }
+    let kept: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty() && !is_own_cookie(pair))
+        .map(str::to_string)
+        .collect();
+    headers.remove(header::COOKIE);
+    if !kept.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&kept.join("; "))
+    {
+        headers.insert(header::COOKIE, value);
+    }
+}
+
+fn is_own_cookie(pair: &str) -> bool {
+    let name = pair.split_once('=').map_or(pair, |(name, _)| name).trim();
+    COOKIE_PREFIXES.iter().any(|prefix| {
+        name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_identity_and_own_cookies_never_pass() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-user", HeaderValue::from_static("admin"));
+        headers.insert("x-remote-user", HeaderValue::from_static("admin"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("app=1; __Host-pforte=secret; PFORTE_sso=x"),
+        );
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("__host-pforte-csrf=y; b=2"),
+        );
+        let names = IdentityHeaders {
+            user: HeaderName::from_static("x-remote-user"),
+            ..IdentityHeaders::default()
+        };
+        strip(&mut headers, &names);
+        assert!(headers.get("x-forwarded-user").is_none());
+        assert!(headers.get("x-remote-user").is_none());
+        assert_eq!(headers.get(header::COOKIE).unwrap(), "app=1; b=2");
+
+        let mut only_ours = HeaderMap::new();
+        only_ours.insert(header::COOKIE, HeaderValue::from_static("__Host-pforte=s"));
+        strip(&mut only_ours, &IdentityHeaders::default());
+        assert!(only_ours.get(header::COOKIE).is_none());
+    }
+
+    #[test]
+    fn identity_is_set_from_the_session() {
+        let mut headers = HeaderMap::new();
+        let groups = vec!["admins".to_string(), "staff".to_string()];
+        set(
+            &mut headers,
+            &IdentityHeaders::default(),
+            Identity {
+                username: "alice",
+                display_name: "Alice Liddell-Größe",
+                email: Some("alice@example.org"),
+                groups: &groups,
+            },
+        );
+        assert_eq!(headers.get("x-forwarded-user").unwrap(), "alice");
+        assert_eq!(headers.get("x-forwarded-groups").unwrap(), "admins,staff");
+        assert_eq!(
+            headers.get("x-forwarded-name").unwrap().as_bytes(),
+            "Alice Liddell-Größe".as_bytes()
+        );
+        let mut evil = HeaderMap::new();
+        set(
+            &mut evil,
+            &IdentityHeaders::default(),
+            Identity {
+                username: "eve\r\nx-admin: 1",
+                display_name: "Eve",
+                email: None,
+                groups: &[],
+            },
+        );
+        assert!(evil.get("x-forwarded-user").is_none());
+        assert!(evil.get("x-forwarded-email").is_none());
+    }
+}
