@@ -1,0 +1,269 @@
+//! The LDAP backend.
+//!
+//! ```text
+//! authenticate(username, password)
+//!   check input ──▶ cached lookup ──(miss)──▶ service pool: user search ─┬─ disabled search
+//!                        │                                             └─ group walk
+//!                        ▼
+//!                   bind pool: bind as the user's DN (never cached) ──▶ UserRecord
+//! ```
+//!
+//! Every operation runs on a pooled connection with the operation timeout. When the connection
+//! or its server fails, the server is marked down and the operation runs again on a connection
+//! to the next server (see [`servers`]), so a failover costs the person nothing but latency.
+
+mod entry;
+mod filter;
+mod groups;
+mod list;
+mod pool;
+mod search;
+mod servers;
+mod settings;
+mod tls;
+mod user;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use deadpool::managed::{Object, PoolError};
+use ldap3::{Ldap, LdapError, Scope};
+
+use crate::cache::TtlCache;
+use crate::error::{AuthError, DirectoryError, FailureReason};
+use crate::health::Health;
+use crate::input::{check_password, check_username};
+use crate::record::UserRecord;
+use crate::settings::SettingsErrors;
+
+use pool::{Connector, Pool, Role, is_transport};
+use search::{NO_ATTRIBUTES, OpError, Query};
+use servers::Servers;
+use user::Account;
+
+pub use settings::{AttributeMap, GroupLookup, GroupSettings, LdapSettings, ServerKind};
+pub use tls::TlsError;
+
+/// LDAP result code invalidCredentials.
+const INVALID_CREDENTIALS: u32 = 49;
+
+/// The RDN of the entry an unknown user's password is checked against (it never exists).
+const UNKNOWN_USER_RDN: &str = "cn=pforte-unknown-user-7f3a9c";
+
+/// Why an [`LdapDirectory`] could not be set up (no server is contacted at setup).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The settings have problems.
+    #[error(transparent)]
+    Invalid(#[from] SettingsErrors),
+    /// The TLS configuration could not be built.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A connection pool could not be built.
+    #[error("connection pool: {0}")]
+    Pool(String),
+}
+
+/// A directory on one or more LDAP servers (replicas, tried in order).
+pub struct LdapDirectory {
+    settings: Arc<LdapSettings>,
+    servers: Arc<Servers>,
+    service: Pool,
+    binds: Pool,
+    cache: TtlCache<Arc<Account>>,
+}
+
+impl fmt::Debug for LdapDirectory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LdapDirectory")
+            .field("urls", &self.settings.urls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LdapDirectory {
+    /// Validates `settings` and builds the pools; servers are contacted on first use, so the
+    /// gateway starts while the directory is down and reports it through [`Self::health`].
+    pub fn new(settings: LdapSettings) -> Result<Self, SetupError> {
+        settings.validate()?;
+        let needs_tls =
+            settings.starttls || settings.urls.iter().any(|u| u.starts_with("ldaps://"));
+        let tls = if needs_tls {
+            Some(tls::client_config(settings.ca_file.as_deref())?)
+        } else {
+            None
+        };
+        let servers = Arc::new(Servers::new(settings.urls.clone(), settings.retry_interval));
+        let connector = |role| Connector {
+            servers: Arc::clone(&servers),
+            tls: tls.clone(),
+            starttls: settings.starttls,
+            connect_timeout: settings.connect_timeout,
+            operation_timeout: settings.operation_timeout,
+            role,
+        };
+        let service_role = Role::Service {
+            dn: settings.bind_dn.clone(),
+            password: settings.bind_password.clone(),
+        };
+        let wait = settings.operation_timeout;
+        let service = pool::build(connector(service_role), settings.pool_size, wait)
+            .map_err(SetupError::Pool)?;
+        let binds = pool::build(connector(Role::UserBinds), settings.bind_pool_size, wait)
+            .map_err(SetupError::Pool)?;
+        let cache = TtlCache::new(settings.cache_ttl, settings.cache_capacity);
+        Ok(Self {
+            settings: Arc::new(settings),
+            servers,
+            service,
+            binds,
+            cache,
+        })
+    }
+
+    /// Checks a password: finds the user (cached briefly), then binds as them on a connection
+    /// of the bind pool. The bind is never cached. A disabled account is refused as disabled
+    /// whatever the password (Active Directory refuses its binds anyway), after the bind, so
+    /// that every known account costs the same.
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<UserRecord, AuthError> {
+        check_username(username)?;
+        check_password(password)?;
+        let Some(account) = self.account(username).await? else {
+            self.bind_as_nobody(password).await;
+            return Err(AuthError::InvalidCredentials(FailureReason::UnknownUser));
+        };
+        let password_ok = self.bind(&account.dn, password).await?;
+        if account.disabled {
+            return Err(AuthError::InvalidCredentials(FailureReason::Disabled));
+        }
+        if !password_ok {
+            return Err(AuthError::InvalidCredentials(FailureReason::WrongPassword));
+        }
+        Ok(account.record.clone())
+    }
+
+    /// The user called `username` with their groups, or `None` (also for a disabled account,
+    /// which the gateway treats as gone, e.g. when refreshing tokens).
+    pub async fn lookup(&self, username: &str) -> Result<Option<UserRecord>, DirectoryError> {
+        check_username(username)?;
+        let account = self.account(username).await?;
+        Ok(account.filter(|a| !a.disabled).map(|a| a.record.clone()))
+    }
+
+    /// Every enabled user with their groups, sorted by username.
+    pub async fn users(&self) -> Result<Vec<UserRecord>, DirectoryError> {
+        let s = &self.settings;
+        self.run(&self.service, |ldap| list::users(s, ldap)).await
+    }
+
+    /// Probes the directory (a base-entry read as the service account) and reports every server.
+    pub async fn health(&self) -> Health {
+        let s = &self.settings;
+        let probe = self
+            .run(&self.service, |ldap| async move {
+                let query = Query {
+                    base: &s.base_dn,
+                    scope: Scope::Base,
+                    filter: "(objectClass=*)",
+                    attributes: NO_ATTRIBUTES,
+                    limit: 1,
+                };
+                search::search(ldap, s.operation_timeout, query).await?;
+                Ok(())
+            })
+            .await;
+        if let Err(error) = probe {
+            tracing::warn!(%error, "directory health probe failed");
+        }
+        Health {
+            servers: self.servers.health(),
+        }
+    }
+
+    /// The account behind `username`, from the cache or the directory.
+    async fn account(&self, username: &str) -> Result<Option<Arc<Account>>, DirectoryError> {
+        let key = username.to_lowercase();
+        if let Some(account) = self.cache.get(&key, Instant::now()) {
+            return Ok(Some(account));
+        }
+        let s = &self.settings;
+        let fetched = self
+            .run(&self.service, |ldap| user::fetch(s, ldap, username))
+            .await?;
+        Ok(fetched.map(|account| {
+            let account = Arc::new(account);
+            self.cache.insert(key, Arc::clone(&account), Instant::now());
+            account
+        }))
+    }
+
+    /// Whether `password` is `dn`'s password: a simple bind on a bind-pool connection.
+    async fn bind(&self, dn: &str, password: &str) -> Result<bool, DirectoryError> {
+        let timeout = self.settings.operation_timeout;
+        self.run(&self.binds, |mut ldap| async move {
+            let result = ldap.with_timeout(timeout).simple_bind(dn, password).await?;
+            match result.rc {
+                0 => Ok(true),
+                INVALID_CREDENTIALS => Ok(false),
+                _ => Err(OpError::Ldap(LdapError::from(result))),
+            }
+        })
+        .await
+    }
+
+    /// A bind as an entry that does not exist, whose answer is ignored: an unknown username then
+    /// costs a bind round trip like a known one, so response times do not tell which exist.
+    async fn bind_as_nobody(&self, password: &str) {
+        let dn = format!("{UNKNOWN_USER_RDN},{}", self.settings.user_base());
+        if let Err(error) = self.bind(&dn, password).await {
+            tracing::debug!(%error, "bind for an unknown user failed");
+        }
+    }
+
+    /// Runs `op` on a connection from `pool`; when the connection or its server fails, marks the
+    /// server down and runs `op` again on the next one, at most once per server.
+    async fn run<T, F, Fut>(&self, pool: &Pool, op: F) -> Result<T, DirectoryError>
+    where
+        F: Fn(Ldap) -> Fut,
+        Fut: Future<Output = Result<T, OpError>>,
+    {
+        let mut last_error = String::new();
+        for _ in 0..=self.servers.len() {
+            let conn = pool.get().await.map_err(pool_error)?;
+            let server = conn.server;
+            let url = self.servers.url(server).to_owned();
+            match op(conn.ldap.clone()).await {
+                Ok(value) => return Ok(value),
+                Err(OpError::Ldap(error)) if is_transport(&error) => {
+                    drop(Object::take(conn));
+                    last_error = format!("{url}: {error}");
+                    self.servers
+                        .mark_down(server, error.to_string(), Instant::now());
+                }
+                Err(OpError::Ldap(error)) => {
+                    return Err(DirectoryError::Operation {
+                        url,
+                        message: error.to_string(),
+                    });
+                }
+                Err(OpError::Directory(error)) => return Err(error),
+            }
+        }
+        Err(DirectoryError::AllServersDown { last_error })
+    }
+}
+
+fn pool_error(error: PoolError<DirectoryError>) -> DirectoryError {
+    match error {
+        PoolError::Backend(e) => e,
+        PoolError::Timeout(_) => DirectoryError::PoolTimeout,
+        other => DirectoryError::AllServersDown {
+            last_error: other.to_string(),
+        },
+    }
+}

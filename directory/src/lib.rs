@@ -1,0 +1,89 @@
+//! Pforte's directory: who is this, is the password right, which groups are they in. The login
+//! page, the OIDC provider and the admin CLI ask it; it knows nothing of HTTP or sessions.
+//!
+//! ```text
+//! Directory::Ldap(LdapDirectory)   one or more LDAP servers (OpenLDAP, Active Directory)
+//! Directory::File(FileDirectory)   a TOML people file with argon2id hashes (the demo's default)
+//!      │
+//!      ├─ authenticate(username, password) ─▶ UserRecord | AuthError
+//!      ├─ lookup(username)                 ─▶ Option<UserRecord>
+//!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
+//!      └─ health()                         ─▶ per server: up, down, last error
+//! ```
+//!
+//! Two backends, so an enum rather than a trait object: each call is a plain match.
+//! Settings ([`LdapSettings`], [`FileSettings`]) are plain runtime values filled by the gateway's
+//! config layer and checked by their `validate()`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod cache;
+mod error;
+mod file;
+mod health;
+mod input;
+mod ldap;
+mod nesting;
+mod record;
+mod settings;
+
+pub use error::{AuthError, DirectoryError, FailureReason, Field, InputError};
+pub use file::{DEMO_PEOPLE, FileDirectory, FileError, FileProblem, FileSettings};
+pub use health::{Health, ServerHealth, ServerStatus};
+pub use input::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES};
+pub use ldap::{
+    AttributeMap, GroupLookup, GroupSettings, LdapDirectory, LdapSettings, ServerKind, SetupError,
+    TlsError,
+};
+pub use record::UserRecord;
+pub use settings::{Secret, SettingsErrors, SettingsProblem};
+
+/// The configured directory backend.
+#[derive(Debug)]
+pub enum Directory {
+    /// LDAP servers.
+    Ldap(LdapDirectory),
+    /// A people file.
+    File(FileDirectory),
+}
+
+impl Directory {
+    /// Checks a login. Every failure the person can cause is
+    /// [`AuthError::InvalidCredentials`], whatever the reason; a directory that cannot answer is
+    /// [`AuthError::Unavailable`].
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<UserRecord, AuthError> {
+        match self {
+            Self::Ldap(d) => d.authenticate(username, password).await,
+            Self::File(d) => d.authenticate(username, password).await,
+        }
+    }
+
+    /// The user and their groups, without a password (token refresh, admin CLI); `None` for an
+    /// unknown or disabled account.
+    pub async fn lookup(&self, username: &str) -> Result<Option<UserRecord>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.lookup(username).await,
+            Self::File(d) => d.lookup(username),
+        }
+    }
+
+    /// Every enabled user with their groups, sorted by username.
+    pub async fn users(&self) -> Result<Vec<UserRecord>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.users().await,
+            Self::File(d) => Ok(d.users()),
+        }
+    }
+
+    /// The backend's servers (or file) and whether they answer.
+    pub async fn health(&self) -> Health {
+        match self {
+            Self::Ldap(d) => d.health().await,
+            Self::File(d) => d.health(),
+        }
+    }
+}
