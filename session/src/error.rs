@@ -1,0 +1,39 @@
+//! What can go wrong in the store, typed so the gateway can map each case to one response.
+
+use std::path::PathBuf;
+
+use crate::id::IdError;
+use crate::settings::SettingsError;
+
+/// A store operation failed. "No such session" is never an error: `get` answers `Ok(None)`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Redis did not answer in time, refused, or the connection is down. The gateway answers
+    /// 503: treating this as "no session" would log everybody out on a Redis blip.
+    #[error("session store unavailable: {0}")]
+    Unavailable(#[source] redis::RedisError),
+    /// The CA file for `rediss://` could not be read.
+    #[error("cannot read the Redis CA file {path}: {source}")]
+    CaFile {
+        /// The file named in the settings.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The settings were refused.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A session could not be encoded for storage (not expected with well-formed strings).
+    #[error("cannot encode the session: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// No session id could be made (the system's random generator failed).
+    #[error(transparent)]
+    Id(#[from] IdError),
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(error: redis::RedisError) -> Self {
+        Self::Unavailable(error)
+    }
+}

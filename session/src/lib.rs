@@ -1,0 +1,49 @@
+//! Pforte's SSO sessions and brute-force counters.
+//!
+//! After a login the gateway calls [`SessionStore::create`] and sets the returned
+//! [`SessionId`] as a cookie (the gateway owns the cookie's attributes). On each request it
+//! parses the cookie with [`SessionId::parse`], asks [`SessionStore::get`] for the
+//! [`Session`], and calls [`SessionStore::touch`] to slide the idle timeout. Logout and the
+//! admin end sessions with [`SessionStore::revoke`] and [`SessionStore::revoke_user`]. Before a
+//! password is checked, [`SessionStore::check`] says whether the account and the source
+//! address may try; failures go to [`SessionStore::record_failure`], success to
+//! [`SessionStore::clear`].
+//!
+//! ```text
+//! cookie ─▶ SessionId::parse ─▶ key = SHA-256(id) ─▶ local cache ──hit──▶ Session
+//!                                                        │ miss / untrusted
+//!                                                        ▼
+//!                                               Redis HGETALL {p}s:{sid}
+//! ```
+//!
+//! Two backends: [`MemoryStore`] for a single process and [`RedisStore`] (one server, TLS
+//! with a private CA, or a Sentinel-managed master) shared by replicas,
+//! whose local cache answers valid sessions without a round trip and still enforces every
+//! revocation within a bound (1 s by default, see the [`RedisStore`] module doc). The crate
+//! knows nothing of HTTP; the current time is always passed in as `now`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod cache;
+mod error;
+mod id;
+mod memory;
+mod redis_store;
+mod session;
+mod settings;
+mod store;
+mod throttle;
+mod time;
+
+pub use error::StoreError;
+pub use id::{IdError, SessionId, SessionKey, Sid};
+pub use memory::MemoryStore;
+pub use redis_store::RedisStore;
+pub use session::{NewSession, Session};
+pub use settings::{
+    Backend, RedisPassword, RedisSettings, RedisTarget, SessionSettings, SettingsError,
+    StoreSettings,
+};
+pub use store::SessionStore;
+pub use throttle::{Throttle, ThrottleKind, ThrottleSettings};
+pub use time::Timestamp;

@@ -1,0 +1,375 @@
+//! The in-process store: sessions and counters of a single gateway, lost on restart.
+//!
+//! Everything sits behind two `std::sync::Mutex`es held only for map operations. Expired
+//! sessions and forgotten counters are swept when their map has doubled since the last sweep,
+//! which keeps memory within twice the live entries at an amortised constant cost per insert.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::id::{SessionId, SessionKey, Sid};
+use crate::session::{NewSession, Session};
+use crate::settings::SessionSettings;
+use crate::throttle::{Failures, Throttle, ThrottleKind, ThrottleSettings};
+use crate::time::Timestamp;
+
+const FIRST_SWEEP: usize = 1024;
+
+#[derive(Debug)]
+struct Sessions {
+    by_sid: HashMap<Sid, (SessionKey, Arc<Session>)>,
+    sweep_at: usize,
+}
+
+#[derive(Debug)]
+struct Counters {
+    by_name: HashMap<(ThrottleKind, String), Failures>,
+    sweep_at: usize,
+}
+
+/// Sessions and failure counters of one process.
+#[derive(Debug)]
+pub struct MemoryStore {
+    sessions: Mutex<Sessions>,
+    counters: Mutex<Counters>,
+    timeouts: SessionSettings,
+    throttle: ThrottleSettings,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every change is a single map operation, so a panic elsewhere leaves the maps consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl MemoryStore {
+    /// An empty store with these timeouts and thresholds.
+    pub fn new(timeouts: SessionSettings, throttle: ThrottleSettings) -> Self {
+        Self {
+            sessions: Mutex::new(Sessions {
+                by_sid: HashMap::new(),
+                sweep_at: FIRST_SWEEP,
+            }),
+            counters: Mutex::new(Counters {
+                by_name: HashMap::new(),
+                sweep_at: FIRST_SWEEP,
+            }),
+            timeouts,
+            throttle,
+        }
+    }
+
+    /// See [`crate::SessionStore::create`].
+    pub fn create(
+        &self,
+        new: NewSession,
+        now: Timestamp,
+    ) -> Result<(SessionId, Arc<Session>), crate::StoreError> {
+        let mut sessions = lock(&self.sessions);
+        let (id, key) = loop {
+            let id = SessionId::generate()?;
+            let key = id.key();
+            // A 64-bit sid clash is astronomically rare; never let it overwrite a session.
+            if !sessions.by_sid.contains_key(&key.sid()) {
+                break (id, key);
+            }
+        };
+        let session = Arc::new(Session::open(new, key.sid(), now, &self.timeouts));
+        sessions
+            .by_sid
+            .insert(key.sid(), (key, Arc::clone(&session)));
+        if sessions.by_sid.len() >= sessions.sweep_at {
+            sessions.by_sid.retain(|_, (_, s)| s.is_live(now));
+            sessions.sweep_at = (sessions.by_sid.len() * 2).max(FIRST_SWEEP);
+        }
+        Ok((id, session))
+    }
+
+    /// See [`crate::SessionStore::get`].
+    pub fn get(&self, id: &SessionId, now: Timestamp) -> Option<Arc<Session>> {
+        let key = id.key();
+        let sessions = lock(&self.sessions);
+        let (stored, session) = sessions.by_sid.get(&key.sid())?;
+        (*stored == key && session.is_live(now)).then(|| Arc::clone(session))
+    }
+
+    /// See [`crate::SessionStore::touch`].
+    pub fn touch(&self, session: &Session, now: Timestamp) {
+        let mut sessions = lock(&self.sessions);
+        if let Some((_, stored)) = sessions.by_sid.get_mut(&session.sid) {
+            let mut updated = Session::clone(stored);
+            updated.seen_at(now, &self.timeouts);
+            *stored = Arc::new(updated);
+        }
+    }
+
+    /// See [`crate::SessionStore::add_client`].
+    pub fn add_client(&self, sid: &Sid, client: &str) -> bool {
+        let mut sessions = lock(&self.sessions);
+        let Some((_, stored)) = sessions.by_sid.get_mut(sid) else {
+            return false;
+        };
+        if !stored.clients.iter().any(|c| c == client) {
+            let mut updated = Session::clone(stored);
+            updated.clients.push(client.to_owned());
+            *stored = Arc::new(updated);
+        }
+        true
+    }
+
+    /// See [`crate::SessionStore::revoke`].
+    pub fn revoke(&self, sid: &Sid) -> bool {
+        lock(&self.sessions).by_sid.remove(sid).is_some()
+    }
+
+    /// See [`crate::SessionStore::revoke_user`].
+    pub fn revoke_user(&self, subject: &str) -> usize {
+        let mut sessions = lock(&self.sessions);
+        let before = sessions.by_sid.len();
+        sessions.by_sid.retain(|_, (_, s)| s.subject != subject);
+        before - sessions.by_sid.len()
+    }
+
+    /// See [`crate::SessionStore::list`].
+    pub fn list(&self, subject: Option<&str>, now: Timestamp) -> Vec<Session> {
+        let sessions = lock(&self.sessions);
+        let mut found: Vec<Session> = sessions
+            .by_sid
+            .values()
+            .filter(|(_, s)| s.is_live(now) && subject.is_none_or(|want| s.subject == want))
+            .map(|(_, s)| Session::clone(s))
+            .collect();
+        found.sort_by_key(|s| (s.created, s.sid));
+        found
+    }
+
+    /// See [`crate::SessionStore::count`].
+    pub fn count(&self, now: Timestamp) -> usize {
+        lock(&self.sessions)
+            .by_sid
+            .values()
+            .filter(|(_, s)| s.is_live(now))
+            .count()
+    }
+
+    /// See [`crate::SessionStore::record_failure`].
+    pub fn record_failure(&self, kind: ThrottleKind, key: &str, now: Timestamp) -> Throttle {
+        let mut counters = lock(&self.counters);
+        let entry = counters
+            .by_name
+            .entry((kind, key.to_owned()))
+            .or_insert(Failures {
+                count: 0,
+                last: now,
+            });
+        if self.throttle.is_forgotten(entry.last, now) {
+            entry.count = 0;
+        }
+        entry.count = entry.count.saturating_add(1);
+        entry.last = entry.last.max(now);
+        let failures = *entry;
+        if counters.by_name.len() >= counters.sweep_at {
+            counters
+                .by_name
+                .retain(|_, f| !self.throttle.is_forgotten(f.last, now));
+            counters.sweep_at = (counters.by_name.len() * 2).max(FIRST_SWEEP);
+        }
+        self.throttle.verdict(failures, now)
+    }
+
+    /// See [`crate::SessionStore::check`].
+    pub fn check(&self, kind: ThrottleKind, key: &str, now: Timestamp) -> Throttle {
+        match lock(&self.counters).by_name.get(&(kind, key.to_owned())) {
+            Some(f) if !self.throttle.is_forgotten(f.last, now) => self.throttle.verdict(*f, now),
+            _ => Throttle::Allowed,
+        }
+    }
+
+    /// See [`crate::SessionStore::clear`].
+    pub fn clear(&self, kind: ThrottleKind, key: &str) {
+        lock(&self.counters).by_name.remove(&(kind, key.to_owned()));
+    }
+
+    /// See [`crate::SessionStore::locked`].
+    pub fn locked(&self, kind: ThrottleKind, now: Timestamp) -> Vec<(String, Timestamp)> {
+        let counters = lock(&self.counters);
+        let mut locked: Vec<(String, Timestamp)> = counters
+            .by_name
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .filter_map(|((_, name), f)| match self.throttle.verdict(*f, now) {
+                Throttle::Locked { until } => Some((name.clone(), until)),
+                _ => None,
+            })
+            .collect();
+        locked.sort();
+        locked
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::time::Duration;
+
+    use pforte_policy::LoginStrength;
+
+    use super::*;
+
+    const T0: Timestamp = Timestamp::from_unix_secs(1_700_000_000);
+
+    fn store() -> MemoryStore {
+        MemoryStore::new(SessionSettings::default(), ThrottleSettings::default())
+    }
+
+    fn login(subject: &str) -> NewSession {
+        NewSession {
+            subject: subject.into(),
+            username: subject.into(),
+            display_name: subject.into(),
+            email: None,
+            groups: vec!["staff".into()],
+            login: LoginStrength::Password,
+            auth_time: T0,
+            source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        }
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_created_session_is_found_by_its_id_only() {
+        let store = store();
+        let (id, created) = store.create(login("alice"), T0).unwrap();
+        let found = store.get(&id, T0).unwrap();
+        assert_eq!(*found, *created);
+        assert_eq!(found.subject, "alice");
+        let other = SessionId::generate().unwrap();
+        assert!(store.get(&other, T0).is_none());
+    }
+
+    #[test]
+    fn every_login_gets_a_new_id() {
+        let store = store();
+        let (a, _) = store.create(login("alice"), T0).unwrap();
+        let (b, _) = store.create(login("alice"), T0).unwrap();
+        assert_ne!(a.to_cookie_value(), b.to_cookie_value());
+        assert_eq!(store.count(T0), 2);
+    }
+
+    #[test]
+    fn an_idle_session_expires_and_a_touched_one_does_not() {
+        let store = store();
+        let idle = SessionSettings::default().idle_timeout;
+        let (id, session) = store.create(login("alice"), T0).unwrap();
+        assert!(store.get(&id, T0.plus(idle - secs(1))).is_some());
+        assert!(store.get(&id, T0.plus(idle)).is_none());
+
+        store.touch(&session, T0.plus(idle - secs(1)));
+        assert!(store.get(&id, T0.plus(idle)).is_some());
+        assert!(store.get(&id, T0.plus(idle * 2 - secs(1))).is_none());
+    }
+
+    #[test]
+    fn a_busy_session_still_ends_at_the_absolute_timeout() {
+        let store = store();
+        let timeouts = SessionSettings::default();
+        let (id, session) = store.create(login("alice"), T0).unwrap();
+        let mut now = T0;
+        while now < T0.plus(timeouts.absolute_timeout) {
+            store.touch(&session, now);
+            assert!(store.get(&id, now).is_some());
+            now = now.plus(secs(600));
+        }
+        assert!(store.get(&id, T0.plus(timeouts.absolute_timeout)).is_none());
+    }
+
+    #[test]
+    fn revoke_ends_one_session() {
+        let store = store();
+        let (a, session) = store.create(login("alice"), T0).unwrap();
+        let (b, _) = store.create(login("alice"), T0).unwrap();
+        assert!(store.revoke(&session.sid));
+        assert!(!store.revoke(&session.sid));
+        assert!(store.get(&a, T0).is_none());
+        assert!(store.get(&b, T0).is_some());
+    }
+
+    #[test]
+    fn revoke_user_ends_all_sessions_of_that_person_only() {
+        let store = store();
+        let (a1, _) = store.create(login("alice"), T0).unwrap();
+        let (a2, _) = store.create(login("alice"), T0).unwrap();
+        let (b, _) = store.create(login("bob"), T0).unwrap();
+        assert_eq!(store.revoke_user("alice"), 2);
+        assert!(store.get(&a1, T0).is_none());
+        assert!(store.get(&a2, T0).is_none());
+        assert!(store.get(&b, T0).is_some());
+        assert_eq!(store.list(None, T0).len(), 1);
+        assert!(store.list(Some("alice"), T0).is_empty());
+    }
+
+    #[test]
+    fn clients_are_remembered_once() {
+        let store = store();
+        let (id, session) = store.create(login("alice"), T0).unwrap();
+        assert!(store.add_client(&session.sid, "wiki"));
+        assert!(store.add_client(&session.sid, "wiki"));
+        assert_eq!(store.get(&id, T0).unwrap().clients, ["wiki"]);
+    }
+
+    #[test]
+    fn failures_throttle_then_lock_then_clear() {
+        let store = store();
+        let kind = ThrottleKind::Account;
+        for _ in 0..3 {
+            assert_eq!(store.record_failure(kind, "bob", T0), Throttle::Allowed);
+        }
+        assert_eq!(
+            store.record_failure(kind, "bob", T0),
+            Throttle::Wait {
+                until: T0.plus(secs(1))
+            }
+        );
+        assert_eq!(
+            store.check(ThrottleKind::Account, "alice", T0),
+            Throttle::Allowed
+        );
+        assert_eq!(
+            store.check(ThrottleKind::Source, "bob", T0),
+            Throttle::Allowed
+        );
+        for _ in 4..20 {
+            store.record_failure(kind, "bob", T0);
+        }
+        let locked = Throttle::Locked {
+            until: T0.plus(secs(900)),
+        };
+        assert_eq!(store.check(kind, "bob", T0.plus(secs(60))), locked);
+        assert_eq!(
+            store.locked(kind, T0),
+            [("bob".to_owned(), T0.plus(secs(900)))]
+        );
+        store.clear(kind, "bob");
+        assert_eq!(store.check(kind, "bob", T0), Throttle::Allowed);
+        assert!(store.locked(kind, T0).is_empty());
+    }
+
+    #[test]
+    fn a_counter_is_forgotten_after_a_quiet_period() {
+        let store = store();
+        for _ in 0..5 {
+            store.record_failure(ThrottleKind::Source, "192.0.2.1", T0);
+        }
+        let later = T0.plus(secs(900));
+        assert_eq!(
+            store.check(ThrottleKind::Source, "192.0.2.1", later),
+            Throttle::Allowed
+        );
+        assert_eq!(
+            store.record_failure(ThrottleKind::Source, "192.0.2.1", later),
+            Throttle::Allowed
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! The names of everything the store keeps in Redis, all under one prefix.
+//!
+//! | key | type | holds | expires |
+//! |---|---|---|---|
+//! | `{p}s:{sid}` | hash | one session (see `record`) | with the session |
+//! | `{p}u:{subject}` | set | the sids of one person's sessions | with their last absolute expiry |
+//! | `{p}f:{kind}:{name}` | hash | a failure counter: `n` count, `t` last failure | when forgotten |
+//! | `{p}locked:{kind}` | sorted set | locked names, scored by lock end | with the last lock |
+//! | `{p}revoked` | channel | sids to drop from every replica's cache | - |
+
+use crate::id::Sid;
+use crate::throttle::ThrottleKind;
+
+/// Key names under one prefix.
+#[derive(Debug, Clone)]
+pub(super) struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub(super) fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    pub(super) fn session_prefix(&self) -> String {
+        format!("{}s:", self.prefix)
+    }
+
+    pub(super) fn session(&self, sid: &Sid) -> String {
+        format!("{}s:{sid}", self.prefix)
+    }
+
+    pub(super) fn user_prefix(&self) -> String {
+        format!("{}u:", self.prefix)
+    }
+
+    pub(super) fn user(&self, subject: &str) -> String {
+        format!("{}u:{subject}", self.prefix)
+    }
+
+    pub(super) fn counter(&self, kind: ThrottleKind, name: &str) -> String {
+        format!("{}f:{}:{name}", self.prefix, kind.as_str())
+    }
+
+    pub(super) fn locked(&self, kind: ThrottleKind) -> String {
+        format!("{}locked:{}", self.prefix, kind.as_str())
+    }
+
+    pub(super) fn channel(&self) -> String {
+        format!("{}revoked", self.prefix)
+    }
+
+    /// A SCAN pattern matching every session key, with the prefix's glob characters escaped.
+    pub(super) fn session_pattern(&self) -> String {
+        let mut pattern = String::with_capacity(self.prefix.len() + 4);
+        for c in self.prefix.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push_str("s:*");
+        pattern
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_is_under_the_prefix() {
+        let keys = Keys::new("t1:");
+        let sid = Sid::parse("0123456789abcdef").unwrap();
+        assert_eq!(keys.session(&sid), "t1:s:0123456789abcdef");
+        assert_eq!(keys.user("uuid-1"), "t1:u:uuid-1");
+        assert_eq!(
+            keys.counter(ThrottleKind::Account, "alice"),
+            "t1:f:account:alice"
+        );
+        assert_eq!(keys.locked(ThrottleKind::Source), "t1:locked:source");
+        assert_eq!(keys.channel(), "t1:revoked");
+    }
+
+    #[test]
+    fn the_scan_pattern_escapes_glob_characters_of_the_prefix() {
+        assert_eq!(Keys::new("a*b[1]:").session_pattern(), r"a\*b\[1\]:s:*");
+    }
+}

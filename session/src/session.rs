@@ -1,0 +1,196 @@
+//! What a session says about the person who logged in, and when it ends.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use pforte_policy::LoginStrength;
+
+use crate::id::Sid;
+use crate::settings::SessionSettings;
+use crate::time::Timestamp;
+
+/// What the login step knows when it opens a session; the store adds the times and the handle.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// The directory's stable id for the person (e.g. LDAP entryUUID): survives renames, so
+    /// `revoke_user` and the OIDC `sub` use it.
+    pub subject: String,
+    /// The login name, as typed and shown.
+    pub username: String,
+    /// The name shown on the portal and passed to apps.
+    pub display_name: String,
+    /// The mail address, if the directory has one.
+    pub email: Option<String>,
+    /// The groups the policy decides on, resolved at login time.
+    pub groups: Vec<String>,
+    /// How strongly the person proved who they are; step-up raises it with a new session.
+    pub login: LoginStrength,
+    /// When the person last authenticated (OIDC `auth_time`).
+    pub auth_time: Timestamp,
+    /// The address the login came from, for the admin's listing and audit.
+    pub source: IpAddr,
+}
+
+/// A live SSO session as every replica sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The public handle: listings, logs, revocation, OIDC `sid`.
+    pub sid: Sid,
+    /// See [`NewSession::subject`].
+    pub subject: String,
+    /// See [`NewSession::username`].
+    pub username: String,
+    /// See [`NewSession::display_name`].
+    pub display_name: String,
+    /// See [`NewSession::email`].
+    pub email: Option<String>,
+    /// See [`NewSession::groups`].
+    pub groups: Vec<String>,
+    /// See [`NewSession::login`].
+    pub login: LoginStrength,
+    /// See [`NewSession::auth_time`].
+    pub auth_time: Timestamp,
+    /// See [`NewSession::source`].
+    pub source: IpAddr,
+    /// When the session was opened.
+    pub created: Timestamp,
+    /// The last activity the store has recorded; lags the true last request by at most the
+    /// touch interval, because touches are written at most that often.
+    pub last_seen: Timestamp,
+    /// When the session ends unless it is used again: `last_seen` + idle timeout, never past
+    /// `absolute_expires`.
+    pub idle_expires: Timestamp,
+    /// When the session ends however busy it is: `created` + absolute timeout.
+    pub absolute_expires: Timestamp,
+    /// The OIDC clients that received tokens from this session, to notify at logout.
+    pub clients: Vec<String>,
+}
+
+impl Session {
+    /// Opens a session at `now` with the timeouts in force.
+    pub(crate) fn open(
+        new: NewSession,
+        sid: Sid,
+        now: Timestamp,
+        timeouts: &SessionSettings,
+    ) -> Self {
+        let absolute_expires = now.plus(timeouts.absolute_timeout);
+        let mut session = Self {
+            sid,
+            subject: new.subject,
+            username: new.username,
+            display_name: new.display_name,
+            email: new.email,
+            groups: new.groups,
+            login: new.login,
+            auth_time: new.auth_time,
+            source: new.source,
+            created: now,
+            last_seen: now,
+            idle_expires: now,
+            absolute_expires,
+            clients: Vec::new(),
+        };
+        session.seen_at(now, timeouts);
+        session
+    }
+
+    /// Records activity at `now` and slides the idle expiry (never backwards, never past the
+    /// absolute expiry).
+    pub(crate) fn seen_at(&mut self, now: Timestamp, timeouts: &SessionSettings) {
+        self.last_seen = self.last_seen.max(now);
+        self.idle_expires = self
+            .last_seen
+            .plus(timeouts.idle_timeout)
+            .min(self.absolute_expires);
+    }
+
+    /// Whether the session still admits requests at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        now < self.idle_expires && now < self.absolute_expires
+    }
+
+    /// Whether a touch at `now` must be written to the shared store: only when the recorded
+    /// `last_seen` is at least one touch interval old, so a busy session costs one write per
+    /// interval, not one per request.
+    pub fn touch_due(&self, now: Timestamp, timeouts: &SessionSettings) -> bool {
+        now.since(self.last_seen) >= timeouts.touch_interval
+    }
+}
+
+impl fmt::Debug for Session {
+    /// Names the session and its person without the groups and mail address, so a stray
+    /// `{:?}` in a log line stays short and free of personal data beyond the login name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("sid", &self.sid.to_string())
+            .field("username", &self.username)
+            .field("login", &self.login)
+            .field("last_seen", &self.last_seen.unix_secs())
+            .field("idle_expires", &self.idle_expires.unix_secs())
+            .field("absolute_expires", &self.absolute_expires.unix_secs())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewSession")
+            .field("username", &self.username)
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::id::SessionId;
+
+    fn opened(now: Timestamp) -> Session {
+        let new = NewSession {
+            subject: "uuid-erin".into(),
+            username: "erin".into(),
+            display_name: "Erin".into(),
+            email: Some("erin@example.org".into()),
+            groups: vec!["secret-project".into()],
+            login: LoginStrength::Password,
+            auth_time: now,
+            source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        let sid = SessionId::generate().unwrap().key().sid();
+        Session::open(new, sid, now, &SessionSettings::default())
+    }
+
+    #[test]
+    fn debug_leaves_out_mail_and_groups() {
+        let shown = format!("{:?}", opened(Timestamp::from_unix_secs(1)));
+        assert!(shown.contains("erin"));
+        assert!(!shown.contains("example.org") && !shown.contains("secret-project"));
+    }
+
+    #[test]
+    fn the_idle_expiry_slides_but_never_past_the_absolute_one() {
+        let timeouts = SessionSettings::default();
+        let t0 = Timestamp::from_unix_secs(1_000);
+        let mut session = opened(t0);
+        assert_eq!(session.idle_expires, t0.plus(timeouts.idle_timeout));
+        let late = t0.plus(timeouts.absolute_timeout - Duration::from_secs(60));
+        session.seen_at(late, &timeouts);
+        assert_eq!(session.idle_expires, session.absolute_expires);
+        session.seen_at(t0, &timeouts);
+        assert_eq!(session.last_seen, late, "activity never moves backwards");
+    }
+
+    #[test]
+    fn a_touch_is_due_once_per_interval() {
+        let timeouts = SessionSettings::default();
+        let t0 = Timestamp::from_unix_secs(1_000);
+        let session = opened(t0);
+        assert!(!session.touch_due(t0.plus(Duration::from_secs(59)), &timeouts));
+        assert!(session.touch_due(t0.plus(Duration::from_secs(60)), &timeouts));
+    }
+}
