@@ -27,9 +27,13 @@ pub enum StoreError {
     /// A session could not be encoded for storage (not expected with well-formed strings).
     #[error("cannot encode the session: {0}")]
     Encode(#[source] serde_json::Error),
-    /// No session id could be made (the system's random generator failed).
+    /// No session id or SSO ticket could be made (the system's random generator failed).
     #[error(transparent)]
     Id(#[from] IdError),
+    /// An SSO ticket could not be sealed: the crypto library refused, which it does only when
+    /// it cannot draw a random nonce.
+    #[error("cannot seal an SSO ticket")]
+    Seal,
 }
 
 impl From<redis::RedisError> for StoreError {

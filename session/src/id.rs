@@ -16,7 +16,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq as _;
 
-const ID_BYTES: usize = 32;
+/// The random bytes of a session id, and of an SSO ticket.
+pub(crate) const ID_BYTES: usize = 32;
 /// Base64url without padding of 32 bytes.
 const ID_CHARS: usize = 43;
 const SID_BYTES: usize = 8;
@@ -56,22 +57,22 @@ impl SessionId {
     /// Reads a cookie value strictly: exactly 43 base64url characters, no padding, canonical
     /// last character. Anything else is an error, never a panic.
     pub fn parse(text: &str) -> Result<Self, IdError> {
-        if text.len() != ID_CHARS {
-            return Err(IdError::WrongLength {
-                found: text.len(),
-                expected: ID_CHARS,
-            });
-        }
-        let mut bytes = [0u8; ID_BYTES];
-        match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
-            Ok(ID_BYTES) => Ok(Self(bytes)),
-            _ => Err(IdError::BadAlphabet),
-        }
+        decode_secret(text).map(Self)
+    }
+
+    /// Rebuilds an id from its bytes, as unsealed from an SSO ticket.
+    pub(crate) fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw id, for sealing into an SSO ticket; never stored or shown as is.
+    pub(crate) fn as_bytes(&self) -> &[u8; ID_BYTES] {
+        &self.0
     }
 
     /// The cookie value: base64url without padding, 43 characters.
     pub fn to_cookie_value(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        encode_secret(&self.0)
     }
 
     /// The key the store knows this session by.
@@ -81,6 +82,27 @@ impl SessionId {
         key.copy_from_slice(hash.as_ref());
         SessionKey(key)
     }
+}
+
+/// Reads 32 secret bytes written as 43 base64url characters (a session id or an SSO ticket),
+/// strictly: no padding, canonical last character. Anything else is an error, never a panic.
+pub(crate) fn decode_secret(text: &str) -> Result<[u8; ID_BYTES], IdError> {
+    if text.len() != ID_CHARS {
+        return Err(IdError::WrongLength {
+            found: text.len(),
+            expected: ID_CHARS,
+        });
+    }
+    let mut bytes = [0u8; ID_BYTES];
+    match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
+        Ok(ID_BYTES) => Ok(bytes),
+        _ => Err(IdError::BadAlphabet),
+    }
+}
+
+/// Writes 32 secret bytes as the 43 base64url characters [`decode_secret`] reads.
+pub(crate) fn encode_secret(bytes: &[u8; ID_BYTES]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 impl fmt::Debug for SessionId {

@@ -9,6 +9,11 @@
 //! address may try; failures go to [`SessionStore::record_failure`], success to
 //! [`SessionStore::clear`].
 //!
+//! The cookie is host-only, so a login reaches other hosts by a one-time ticket: the login host
+//! calls [`SessionStore::issue_ticket`] and redirects to the app host with it, and the app host
+//! (any replica) sets its own cookie from [`SessionStore::redeem_ticket`]. A ticket lives 60 s,
+//! works once and for its host only, and is stored hashed and sealed, never in the clear.
+//!
 //! ```text
 //! cookie ─▶ SessionId::parse ─▶ key = SHA-256(id) ─▶ local cache ──hit──▶ Session
 //!                                                        │ miss / untrusted
@@ -33,6 +38,7 @@ mod session;
 mod settings;
 mod store;
 mod throttle;
+mod ticket;
 mod time;
 
 pub use error::StoreError;

@@ -1,8 +1,10 @@
-//! The in-process store: sessions and counters of a single gateway, lost on restart.
+//! The in-process store: sessions, SSO tickets and counters of a single gateway, lost on
+//! restart.
 //!
-//! Everything sits behind two `std::sync::Mutex`es held only for map operations. Expired
-//! sessions and forgotten counters are swept when their map has doubled since the last sweep,
-//! which keeps memory within twice the live entries at an amortised constant cost per insert.
+//! Everything sits behind three `std::sync::Mutex`es held only for map operations. Expired
+//! sessions and tickets and forgotten counters are swept when their map has doubled since the
+//! last sweep, which keeps memory within twice the live entries at an amortised constant cost
+//! per insert.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -11,6 +13,7 @@ use crate::id::{SessionId, SessionKey, Sid};
 use crate::session::{NewSession, Session};
 use crate::settings::SessionSettings;
 use crate::throttle::{Failures, Throttle, ThrottleKind, ThrottleSettings};
+use crate::ticket::{self, Ticket, TicketKey};
 use crate::time::Timestamp;
 
 const FIRST_SWEEP: usize = 1024;
@@ -27,10 +30,18 @@ struct Counters {
     sweep_at: usize,
 }
 
-/// Sessions and failure counters of one process.
+/// SSO tickets by lookup key: when each expires, and its sealed value.
+#[derive(Debug)]
+struct Tickets {
+    by_key: HashMap<TicketKey, (Timestamp, Vec<u8>)>,
+    sweep_at: usize,
+}
+
+/// Sessions, SSO tickets and failure counters of one process.
 #[derive(Debug)]
 pub struct MemoryStore {
     sessions: Mutex<Sessions>,
+    tickets: Mutex<Tickets>,
     counters: Mutex<Counters>,
     timeouts: SessionSettings,
     throttle: ThrottleSettings,
@@ -47,6 +58,10 @@ impl MemoryStore {
         Self {
             sessions: Mutex::new(Sessions {
                 by_sid: HashMap::new(),
+                sweep_at: FIRST_SWEEP,
+            }),
+            tickets: Mutex::new(Tickets {
+                by_key: HashMap::new(),
                 sweep_at: FIRST_SWEEP,
             }),
             counters: Mutex::new(Counters {
@@ -149,6 +164,32 @@ impl MemoryStore {
             .values()
             .filter(|(_, s)| s.is_live(now))
             .count()
+    }
+
+    /// See [`crate::SessionStore::issue_ticket`].
+    pub fn issue_ticket(
+        &self,
+        id: &SessionId,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<String, crate::StoreError> {
+        let issued = ticket::issue(id, host, now)?;
+        let mut tickets = lock(&self.tickets);
+        tickets
+            .by_key
+            .insert(issued.key, (issued.expires, issued.sealed));
+        if tickets.by_key.len() >= tickets.sweep_at {
+            tickets.by_key.retain(|_, (expires, _)| now < *expires);
+            tickets.sweep_at = (tickets.by_key.len() * 2).max(FIRST_SWEEP);
+        }
+        Ok(issued.text)
+    }
+
+    /// See [`crate::SessionStore::redeem_ticket`].
+    pub fn redeem_ticket(&self, text: &str, host: &str, now: Timestamp) -> Option<SessionId> {
+        let ticket = Ticket::parse(text)?;
+        let (_, sealed) = lock(&self.tickets).by_key.remove(&ticket.lookup())?;
+        ticket.open(&sealed, host, now)
     }
 
     /// See [`crate::SessionStore::record_failure`].
@@ -371,5 +412,109 @@ mod tests {
             store.record_failure(ThrottleKind::Source, "192.0.2.1", later),
             Throttle::Allowed
         );
+    }
+
+    const APP: &str = "wiki.example.org";
+
+    #[test]
+    fn a_ticket_hands_the_session_to_its_host_once() {
+        let store = store();
+        let (id, _) = store.create(login("alice"), T0).unwrap();
+        let ticket = store.issue_ticket(&id, APP, T0).unwrap();
+        assert_eq!(ticket.len(), 43);
+        assert_ne!(ticket, id.to_cookie_value());
+
+        let handed = store.redeem_ticket(&ticket, APP, T0.plus(secs(2))).unwrap();
+        assert_eq!(handed.to_cookie_value(), id.to_cookie_value());
+        assert!(store.get(&handed, T0.plus(secs(2))).is_some());
+        assert!(
+            store
+                .redeem_ticket(&ticket, APP, T0.plus(secs(2)))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_ticket_expires_sixty_seconds_after_issue() {
+        let store = store();
+        let id = SessionId::generate().unwrap();
+        let early = store.issue_ticket(&id, APP, T0).unwrap();
+        let late = store.issue_ticket(&id, APP, T0).unwrap();
+        assert!(
+            store
+                .redeem_ticket(&early, APP, T0.plus(secs(59)))
+                .is_some()
+        );
+        assert!(store.redeem_ticket(&late, APP, T0.plus(secs(60))).is_none());
+    }
+
+    #[test]
+    fn a_ticket_for_another_host_is_refused_and_used_up() {
+        let store = store();
+        let id = SessionId::generate().unwrap();
+        let ticket = store.issue_ticket(&id, APP, T0).unwrap();
+        assert!(
+            store
+                .redeem_ticket(&ticket, "evil.example.org", T0)
+                .is_none()
+        );
+        assert!(store.redeem_ticket(&ticket, APP, T0).is_none());
+    }
+
+    #[test]
+    fn garbage_tickets_are_none() {
+        let store = store();
+        let id = SessionId::generate().unwrap();
+        let good = store.issue_ticket(&id, APP, T0).unwrap();
+        let huge = "A".repeat(1 << 20);
+        let garbage = [
+            "",
+            &good[..42],
+            &format!("{good}A"),
+            &format!("{}=", &good[..42]),
+            &format!("{}+", &good[..42]),
+            &format!("{}é", &good[..41]),
+            "\0\0\0",
+            &huge,
+            &id.to_cookie_value(),
+        ];
+        for bad in garbage {
+            assert!(
+                store.redeem_ticket(bad, APP, T0).is_none(),
+                "{}",
+                &bad[..bad.len().min(50)]
+            );
+        }
+        assert!(store.redeem_ticket(&good, APP, T0).is_some());
+    }
+
+    #[test]
+    fn the_ticket_map_holds_neither_ticket_nor_session_id() {
+        let store = store();
+        let id = SessionId::generate().unwrap();
+        let ticket = store.issue_ticket(&id, APP, T0).unwrap();
+        let ticket_bytes = crate::id::decode_secret(&ticket).unwrap();
+        let tickets = lock(&store.tickets);
+        let [(key, (_, sealed))] = Vec::from_iter(&tickets.by_key)[..] else {
+            panic!("one ticket stored");
+        };
+        let shown = format!("{key} {key:?} {tickets:?}");
+        for secret in [id.as_bytes(), &ticket_bytes] {
+            assert!(!sealed.windows(8).any(|w| secret.windows(8).any(|s| s == w)));
+        }
+        assert!(!shown.contains(&ticket) && !shown.contains(&id.to_cookie_value()));
+    }
+
+    #[test]
+    fn expired_tickets_are_swept_as_the_map_grows() {
+        let store = store();
+        let id = SessionId::generate().unwrap();
+        for _ in 1..FIRST_SWEEP {
+            store.issue_ticket(&id, APP, T0).unwrap();
+        }
+        let later = T0.plus(secs(60));
+        let fresh = store.issue_ticket(&id, APP, later).unwrap();
+        assert_eq!(lock(&store.tickets).by_key.len(), 1);
+        assert!(store.redeem_ticket(&fresh, APP, later).is_some());
     }
 }

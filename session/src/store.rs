@@ -124,6 +124,39 @@ impl SessionStore {
         }
     }
 
+    /// Hands the session `id` to the app host `host` through a redirect: returns a one-time
+    /// ticket (43 base64url characters) that [`SessionStore::redeem_ticket`] turns back into the
+    /// id on that host, on any replica, within 60 s of `now`. `host` is compared byte for byte:
+    /// pass the lower-case host name from the route table, as the app host will. Call it for a
+    /// session just found by [`SessionStore::get`]; the app host checks the id like any cookie.
+    pub async fn issue_ticket(
+        &self,
+        id: &SessionId,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        match self {
+            Self::Memory(m) => m.issue_ticket(id, host, now),
+            Self::Redis(r) => r.issue_ticket(id, host, now).await,
+        }
+    }
+
+    /// The session id a ticket hands to `host`, exactly once: of two concurrent redemptions
+    /// only one gets it. `None` for a ticket that is malformed, unknown, used, expired or was
+    /// issued for another host (which uses it up too), so a replayed or forwarded redirect
+    /// leads back to the login page.
+    pub async fn redeem_ticket(
+        &self,
+        ticket: &str,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionId>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.redeem_ticket(ticket, host, now)),
+            Self::Redis(r) => r.redeem_ticket(ticket, host, now).await,
+        }
+    }
+
     /// Counts a failed login against an account or a source address and says what the next
     /// attempt faces.
     pub async fn record_failure(

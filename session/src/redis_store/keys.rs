@@ -3,6 +3,7 @@
 //! | key | type | holds | expires |
 //! |---|---|---|---|
 //! | `{p}s:{sid}` | hash | one session (see `record`) | with the session |
+//! | `{p}t:{hash}` | string | one SSO ticket, sealed (see `crate::ticket`) | after 60 s |
 //! | `{p}u:{subject}` | set | the sids of one person's sessions | with their last absolute expiry |
 //! | `{p}f:{kind}:{name}` | hash | a failure counter: `n` count, `t` last failure | when forgotten |
 //! | `{p}locked:{kind}` | sorted set | locked names, scored by lock end | with the last lock |
@@ -10,6 +11,7 @@
 
 use crate::id::Sid;
 use crate::throttle::ThrottleKind;
+use crate::ticket::TicketKey;
 
 /// Key names under one prefix.
 #[derive(Debug, Clone)]
@@ -30,6 +32,10 @@ impl Keys {
 
     pub(super) fn session(&self, sid: &Sid) -> String {
         format!("{}s:{sid}", self.prefix)
+    }
+
+    pub(super) fn ticket(&self, key: &TicketKey) -> String {
+        format!("{}t:{key}", self.prefix)
     }
 
     pub(super) fn user_prefix(&self) -> String {
@@ -82,6 +88,10 @@ mod tests {
         );
         assert_eq!(keys.locked(ThrottleKind::Source), "t1:locked:source");
         assert_eq!(keys.channel(), "t1:revoked");
+        let ticket = crate::ticket::Ticket::parse(&"A".repeat(43)).unwrap();
+        let name = keys.ticket(&ticket.lookup());
+        let hash = name.strip_prefix("t1:t:").unwrap();
+        assert!(hash.len() == 64 && hash.bytes().all(|c| c.is_ascii_hexdigit()));
     }
 
     #[test]

@@ -48,6 +48,7 @@ use crate::id::{SessionId, SessionKey, Sid};
 use crate::session::{NewSession, Session};
 use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError};
 use crate::throttle::{Failures, Throttle, ThrottleKind, ThrottleSettings};
+use crate::ticket::{self, Ticket};
 use crate::time::Timestamp;
 
 use keys::Keys;
@@ -320,6 +321,40 @@ impl RedisStore {
     /// See [`crate::SessionStore::count`].
     pub async fn count(&self) -> Result<usize, StoreError> {
         Ok(self.scan_sids().await?.len())
+    }
+
+    /// See [`crate::SessionStore::issue_ticket`]. Redis drops the ticket after its lifetime.
+    pub async fn issue_ticket(
+        &self,
+        id: &SessionId,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let issued = ticket::issue(id, host, now)?;
+        let mut set = redis::cmd("SET");
+        set.arg(self.keys.ticket(&issued.key))
+            .arg(issued.sealed)
+            .arg("EX")
+            .arg(ticket::LIFETIME.as_secs());
+        self.link.run(async |c| set.exec_async(c).await).await?;
+        Ok(issued.text)
+    }
+
+    /// See [`crate::SessionStore::redeem_ticket`]. GETDEL takes the ticket in one step, so of
+    /// two replicas redeeming it at once only one reads it.
+    pub async fn redeem_ticket(
+        &self,
+        text: &str,
+        host: &str,
+        now: Timestamp,
+    ) -> Result<Option<SessionId>, StoreError> {
+        let Some(ticket) = Ticket::parse(text) else {
+            return Ok(None);
+        };
+        let mut getdel = redis::cmd("GETDEL");
+        getdel.arg(self.keys.ticket(&ticket.lookup()));
+        let sealed: Option<Vec<u8>> = self.link.run(async |c| getdel.query_async(c).await).await?;
+        Ok(sealed.and_then(|sealed| ticket.open(&sealed, host, now)))
     }
 
     /// See [`crate::SessionStore::record_failure`].

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+mod tickets;
 
 use std::collections::HashMap;
 use std::time::Duration;
