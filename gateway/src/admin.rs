@@ -1,6 +1,6 @@
 //! The operators' listener (default 127.0.0.1:9090): `/metrics` for Prometheus, `/healthz`
-//! (the process answers), `/readyz` (listeners bound and not draining: send traffic), and
-//! `POST /reload`. A state-changing request needs the configured bearer token, compared in
+//! (the process answers), `/readyz` (listeners bound and not draining: send traffic),
+//! `POST /reload`, and `POST /unlock?account=NAME` or `?address=IP` (lifts a brute-force lock). A state-changing request needs the configured bearer token, compared in
 //! constant time, or, when no token is configured, a loopback peer.
 
 use std::net::SocketAddr;
@@ -12,8 +12,11 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use subtle::ConstantTimeEq;
 
+use pforte_session::ThrottleKind;
+
 use crate::reload::Reloader;
 use crate::state::Shared;
+use crate::telemetry::audit::{self, AuditContext, AuditEvent};
 
 /// Answers one admin request.
 pub async fn handle<B>(
@@ -51,10 +54,60 @@ pub async fn handle<B>(
                 ),
             }
         }
-        (_, "/metrics" | "/healthz" | "/readyz" | "/reload") => {
+        (&Method::POST, "/unlock") => {
+            if !authorized(shared, peer, &req) {
+                return text(StatusCode::UNAUTHORIZED, "admin token required\n");
+            }
+            unlock(shared, req.uri().query()).await
+        }
+        (_, "/metrics" | "/healthz" | "/readyz" | "/reload" | "/unlock") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+/// Clears the failure counter of one account (`account=NAME`) or client address (`address=IP`).
+async fn unlock(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let target = pairs.iter().find_map(|(k, v)| match k.as_str() {
+        "account" if !v.is_empty() => Some((ThrottleKind::Account, v.to_lowercase())),
+        "address" => v
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| (ThrottleKind::Source, ip.to_canonical().to_string())),
+        _ => None,
+    });
+    let Some((kind, key)) = target else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "name what to unlock: ?account=NAME or ?address=IP\n",
+        );
+    };
+    match shared.sessions.clear(kind, &key).await {
+        Ok(()) => {
+            audit::record(
+                AuditContext {
+                    request_id: "",
+                    source: None,
+                },
+                AuditEvent::Unlock {
+                    scope: kind.as_str(),
+                    key: &key,
+                    by: "admin endpoint",
+                },
+            );
+            text(
+                StatusCode::OK,
+                format!("unlocked {} {key}\n", kind.as_str()),
+            )
+        }
+        Err(e) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the session store did not answer: {e}\n"),
+        ),
     }
 }
 

@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub mod backends;
 pub mod config;
 pub mod demo;
 pub mod pipeline;

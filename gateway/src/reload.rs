@@ -127,6 +127,7 @@ impl Reloader {
                 metrics.record_reload(ReloadResult::Success, now);
                 metrics.record_policy_load(ReloadResult::Success, now, rules);
                 tracing::info!(trigger, rules, "configuration and policy reloaded");
+                crate::backends::reload_people(self.shared.directory.as_ref());
                 Ok(())
             }
             Err(err) => {
@@ -186,6 +187,9 @@ impl Reloader {
         for pair in &config.certificates {
             files.push(&pair.cert);
             files.push(&pair.key);
+        }
+        if let Some(crate::config::DirectoryConfig::File(people)) = &config.directory {
+            files.push(&people.path);
         }
         let mut policy_files = Vec::new();
         if let Some(folder) = config.policy_file.parent() {

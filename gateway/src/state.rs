@@ -124,4 +124,8 @@ pub struct Shared {
     pub started: Instant,
     /// Set once listeners are bound and unset when draining: what `/readyz` says.
     pub ready: AtomicBool,
+    /// Who people are; `None` when no directory is configured (nobody can log in).
+    pub directory: Option<pforte_directory::Directory>,
+    /// Who is logged in.
+    pub sessions: pforte_session::SessionStore,
 }

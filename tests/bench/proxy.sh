@@ -100,6 +100,12 @@ name = "bench"
 hosts = ["$HOST"]
 upstreams = ["http://127.0.0.1:$UPSTREAM"]
 CONF
+cat > "$work/policy.toml" <<CONF
+[[rule]]
+apps = ["bench"]
+paths = ["/"]
+allow = ["everyone"]
+CONF
 cat > "$work/gateway.toml" <<CONF
 [server]
 listen = ["127.0.0.1:$PFORTE"]
@@ -114,6 +120,8 @@ key = "key.pem"
 host = "login.$HOST"
 [apps]
 file = "apps.toml"
+[policy]
+file = "policy.toml"
 [log]
 level = "warn"
 CONF

@@ -1,11 +1,12 @@
-//! `pforte demo`, the README's first command: with nothing prepared it serves the start page and
-//! every demo app over TLS with its own certificate, under the demo policy: public paths pass,
-//! everything else needs a login.
+//! `pforte demo`, the README's first command: with nothing prepared it serves the login host and
+//! every demo app over TLS with its own certificate, under the demo policy, with the demo people:
+//! log in once, open every app you may use.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use pforte_e2e::client::{H1, plain};
+use pforte_e2e::browser::Browser;
+use pforte_e2e::client::plain;
 use pforte_e2e::eventually;
 use pforte_e2e::gateway::pforte_bin;
 
@@ -19,7 +20,7 @@ impl Drop for Demo {
 }
 
 #[tokio::test]
-async fn demo_serves_the_start_page_and_each_app() {
+async fn demo_logs_in_once_and_serves_each_app() {
     pforte_e2e::init_crypto();
     let state = tempfile::tempdir().unwrap();
     let https: std::net::SocketAddr = format!("127.0.0.1:{}", pforte_e2e::free_port())
@@ -68,32 +69,52 @@ async fn demo_serves_the_start_page_and_each_app() {
             &pem,
         )
         .unwrap();
-    let start = H1::connect(https, "login.localhost", &cert)
-        .await
-        .get("/")
+    // Not logged in: the portal sends to the login page; public paths pass.
+    let base = |host: &str| format!("https://{host}.localhost:{}", https.port());
+    let mut browser = Browser::new(https, cert.clone());
+    let first = browser.get(&format!("{}/", base("login"))).await;
+    assert_eq!(first.status, 303);
+    let public = browser
+        .get(&format!("{}/.well-known/security.txt", base("mail")))
         .await;
-    assert_eq!(start.status, 200);
+    assert_eq!(public.status, 200, "{}", public.text());
+    assert!(public.text().contains("this page is public"));
+
+    // Log in once as alice (README: alice / alicepw); the portal shows her apps.
+    let hops = browser
+        .login(&format!("{}/", base("login")), "alice", "alicepw")
+        .await;
+    assert_eq!(hops[0].reply.status, 200, "{}", hops[0].reply.text());
+    let portal = hops[0].reply.text();
+    for app in ["mail", "docs", "video"] {
+        assert!(
+            portal.contains(&format!("{}/", base(app))),
+            "{app} tile missing: {portal}"
+        );
+    }
+    // Each app opens without another password and shows who it sees.
     for (app, name) in [
         ("mail", "Mail"),
         ("docs", "Documents"),
         ("video", "Video conferences"),
     ] {
+        let hops = browser.follow(&format!("{}/", base(app))).await;
+        let page = &hops[0].reply;
+        assert_eq!(page.status, 200, "{app}: {}", page.text());
         assert!(
-            start
-                .text()
-                .contains(&format!("https://{app}.localhost:{}/", https.port())),
+            page.text().contains(&format!("<h1>{name}</h1>")),
             "{}",
-            start.text()
+            page.text()
         );
-        let mut client = H1::connect(https, &format!("{app}.localhost"), &cert).await;
-        let page = client.get("/").await;
-        assert_eq!(page.status, 403, "{app} needs a login: {}", page.text());
-        assert!(page.text().contains(name), "the 403 page names the app");
-        let public = client.get("/.well-known/security.txt").await;
-        assert_eq!(public.status, 200, "{app}: {}", public.text());
-        assert!(
-            public.text().contains("x-forwarded-for"),
-            "the demo app shows the headers it received"
-        );
+        assert!(page.text().contains("Alice Liddell"), "{}", page.text());
     }
+    // bob, a partner, gets video but a 403 for mail.
+    let mut bob = Browser::new(https, cert);
+    bob.login(&format!("{}/", base("login")), "bob", "bobpw")
+        .await;
+    let video = bob.follow(&format!("{}/", base("video"))).await;
+    assert_eq!(video[0].reply.status, 200);
+    let mail = bob.follow(&format!("{}/", base("mail"))).await;
+    assert_eq!(mail[0].reply.status, 403);
+    assert!(mail[0].reply.text().contains("Mail"));
 }

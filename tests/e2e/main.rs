@@ -1,11 +1,14 @@
 //! End-to-end tests: the real `pforte` binary between real TLS clients and real upstream servers.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod config_check;
 mod demo;
 mod lifecycle;
+mod login;
 mod policy;
 mod policy_cli;
 mod proxy;
 mod reload;
+mod sessions;
 mod tls;

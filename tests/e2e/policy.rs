@@ -1,4 +1,4 @@
-//! The access policy in the running gateway: default deny with a 403 page that names the app,
+//! The access policy in the running gateway: default deny (log in, or a 403 page naming the app),
 //! public paths that pass, normalised paths that cannot sneak past a rule, decisions metered and
 //! refusals logged with their rule, and hot reload that keeps the last good policy and never
 //! shows a request a half-loaded one.
@@ -71,13 +71,21 @@ async fn reload(gw: &Gateway) -> pforte_e2e::client::Reply {
 }
 
 #[tokio::test]
-async fn default_deny_with_a_page_naming_the_app_and_public_paths_pass() {
+async fn default_deny_public_paths_pass_and_refusals_are_audited() {
     let (gw, mail, wiki) = start(POLICY).await;
     let mut client = H1::connect(gw.https, "mail.gw.test", &gw.root()).await;
 
+    // Someone not logged in is sent to log in; a refused request never reaches the app.
     let refused = client.get("/inbox").await;
-    assert_eq!(refused.status, 403);
-    assert!(refused.text().contains("Team Mail"), "{}", refused.text());
+    assert_eq!(refused.status, 302);
+    assert!(
+        refused
+            .header("location")
+            .unwrap()
+            .starts_with("https://login.gw.test/login?return_to="),
+        "{:?}",
+        refused.headers
+    );
     assert_eq!(mail.count(), 0, "a refused request never reaches the app");
 
     let public = client.get("/.well-known/security.txt").await;
@@ -91,7 +99,7 @@ async fn default_deny_with_a_page_naming_the_app_and_public_paths_pass() {
         "/.well-known/%2e%2e/inbox",
         "/.well-known//..//inbox",
     ] {
-        assert_eq!(client.get(sneaky).await.status, 403, "{sneaky}");
+        assert_eq!(client.get(sneaky).await.status, 302, "{sneaky}");
     }
     let normalised = client.get("/x/../.well-known/./a?q=1").await;
     assert_eq!(normalised.status, 200);
@@ -109,7 +117,7 @@ async fn default_deny_with_a_page_naming_the_app_and_public_paths_pass() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(post.status, 403, "methods limit the public rule");
+    assert_eq!(post.status, 302, "methods limit the public rule");
     let draft = wiki_client.get("/handbook/drafts/plan").await;
     assert_eq!(draft.status, 403, "the deny rule wins over the allow rule");
     assert!(draft.text().contains("Knowledge base"));
@@ -157,7 +165,7 @@ async fn default_deny_with_a_page_naming_the_app_and_public_paths_pass() {
 #[tokio::test]
 async fn a_broken_policy_keeps_the_last_good_one_and_a_fixed_one_applies() {
     let (gw, _mail, _wiki) = start(POLICY).await;
-    assert_eq!(gw.get("mail.gw.test", "/inbox").await.status, 403);
+    assert_eq!(gw.get("mail.gw.test", "/inbox").await.status, 302);
     let loaded_at = gw
         .metric("pforte_policy_last_reload_success_timestamp_seconds")
         .await

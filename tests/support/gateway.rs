@@ -34,6 +34,8 @@ pub struct GatewayBuilder {
     http_redirect: bool,
     admin_token: Option<String>,
     audit_log: bool,
+    directory: Option<String>,
+    sessions: Option<String>,
     extra_files: Vec<(String, String)>,
 }
 
@@ -60,6 +62,8 @@ impl Default for GatewayBuilder {
             http_redirect: false,
             admin_token: None,
             audit_log: false,
+            directory: None,
+            sessions: None,
             extra_files: Vec::new(),
         }
     }
@@ -121,6 +125,44 @@ impl GatewayBuilder {
         self
     }
 
+    /// People from the demo's people file (alice, bob, carol, dave (disabled), erin).
+    pub fn demo_people(mut self) -> Self {
+        self.extra_files
+            .push(("people.toml".into(), DEMO_PEOPLE.into()));
+        self.directory = Some("[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n".into());
+        self
+    }
+
+    /// The test slapd (or the LDAP servers at `urls`, in order) with the demo directory.
+    pub fn ldap(mut self, urls: &[String]) -> Self {
+        let base = crate::env("PFORTE_TEST_LDAP_BASE_DN");
+        self.directory = Some(format!(
+            "[directory]\nbackend = \"ldap\"\n[directory.ldap]\nurls = {urls:?}\nbind_dn = {bind:?}\n\
+             bind_password = {{ file = {pw:?} }}\nbase_dn = {base:?}\nuser_base = \"ou=people,{base}\"\n\
+             group_base = \"ou=groups,{base}\"\ndisabled_filter = \"(employeeType=disabled)\"\n\
+             retry_interval = \"2s\"\nconnect_timeout = \"1s\"\noperation_timeout = \"2s\"\n",
+            bind = crate::env("PFORTE_TEST_LDAP_BIND_DN"),
+            pw = crate::env("PFORTE_TEST_LDAP_BIND_PW_FILE"),
+        ));
+        self
+    }
+
+    /// Sessions in the test Redis under a key prefix of their own (so tests do not meet), plus
+    /// further `[sessions]` keys.
+    pub fn redis(mut self, prefix: &str, extra: &str) -> Self {
+        self.sessions = Some(format!(
+            "[sessions]\nstore = \"redis\"\n{extra}\n[sessions.redis]\nurl = {url:?}\nkey_prefix = {prefix:?}\n",
+            url = crate::env("PFORTE_TEST_REDIS_URL"),
+        ));
+        self
+    }
+
+    /// `[sessions]` keys for the memory store (timeouts, `[sessions.throttle]`).
+    pub fn sessions(mut self, toml: &str) -> Self {
+        self.sessions = Some(format!("[sessions]\n{toml}\n"));
+        self
+    }
+
     /// A further file in the gateway's folder (CA files for upstreams, ...).
     pub fn file(mut self, name: &str, content: impl Into<String>) -> Self {
         self.extra_files.push((name.into(), content.into()));
@@ -177,6 +219,10 @@ impl GatewayBuilder {
         if self.audit_log {
             config.push_str("audit_file = \"audit.jsonl\"\n");
         }
+        for section in [&self.directory, &self.sessions].into_iter().flatten() {
+            config.push('\n');
+            config.push_str(section);
+        }
         let config_path = dir.path().join("gateway.toml");
         std::fs::write(&config_path, config).unwrap();
         let log_path = dir.path().join("pforte.log");
@@ -204,6 +250,9 @@ impl GatewayBuilder {
         gateway
     }
 }
+
+/// The demo's people file (passwords: the user name followed by `pw`).
+pub const DEMO_PEOPLE: &str = include_str!("../../directory/demo-people.toml");
 
 /// The policy of suites that test the proxy, not access: everyone may use every app.
 pub const OPEN_POLICY: &str = "[[rule]]\napps = [\"*\"]\npaths = [\"/\"]\nallow = [\"everyone\"]\n";

@@ -3,6 +3,7 @@
 //! server binds a free loopback port; every file lives in a temporary folder.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod client;
 pub mod gateway;
 pub mod pki;
@@ -36,4 +37,11 @@ pub async fn eventually<F: AsyncFnMut() -> bool>(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     false
+}
+
+/// A variable the harness (`./tests/run`) exports; missing means the suite runs outside it.
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run under ./tests/run (or eval \"$(deploy/dev/services.sh env DIR)\")")
+    })
 }

@@ -11,7 +11,9 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::directory::DirectorySection;
 use super::secret::SecretSource;
+use super::sessions::SessionsSection;
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -33,6 +35,11 @@ pub struct GatewayFile {
     pub apps: AppsSection,
     /// Where the access policy lives.
     pub policy: PolicySection,
+    /// Where people and their groups come from; without it nobody can log in.
+    pub directory: Option<DirectorySection>,
+    /// Where sessions live.
+    #[serde(default)]
+    pub sessions: SessionsSection,
     /// Logging.
     #[serde(default)]
     pub log: LogSection,
@@ -133,6 +140,23 @@ pub struct CertificateEntry {
 pub struct PortalSection {
     /// The login host's name, e.g. `login.example.org`.
     pub host: Spanned<String>,
+    /// `de` or `en`: the pages' language when the browser names neither.
+    pub default_language: Option<Spanned<String>>,
+    /// The organisation's look.
+    #[serde(default)]
+    pub theme: ThemeSection,
+}
+
+/// `[portal.theme]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeSection {
+    /// The name in titles and headings.
+    pub product_name: Option<String>,
+    /// Buttons and links, `#rrggbb`.
+    pub primary_color: Option<Spanned<String>>,
+    /// An SVG, PNG or WebP file, relative to this file's folder.
+    pub logo: Option<Spanned<PathBuf>>,
 }
 
 /// `[apps]`

@@ -10,9 +10,11 @@
 //! problem with its place before anything is used.
 
 pub mod apps;
+pub mod directory;
 pub mod error;
 pub mod file;
 pub mod secret;
+pub mod sessions;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,13 +22,17 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
+use crate::portal::i18n::Lang;
+use crate::portal::theme::{Color, Logo, MIN_CONTRAST, Theme};
+
 pub use apps::App;
+pub use directory::DirectoryConfig;
 pub use error::{ConfigError, ConfigErrors};
 pub use file::LogFormat;
 pub use secret::{Secret, SecretSource};
 
 /// The validated gateway configuration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The file it was read from, for reloads and messages.
     pub source: PathBuf,
@@ -40,6 +46,12 @@ pub struct Config {
     pub certificates: Vec<CertificatePaths>,
     /// The login host.
     pub portal_host: String,
+    /// The login host's language default and look.
+    pub portal: Portal,
+    /// Where people come from; `None`: nobody can log in.
+    pub directory: Option<DirectoryConfig>,
+    /// Where sessions live and how long they last.
+    pub sessions: pforte_session::StoreSettings,
     /// The apps file.
     pub apps_file: PathBuf,
     /// The policy's entry file; the files it includes are found from it.
@@ -92,6 +104,15 @@ pub struct CertificatePaths {
     pub cert: PathBuf,
     /// PEM key.
     pub key: PathBuf,
+}
+
+/// The login host's pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Portal {
+    /// The language when the browser names none we speak.
+    pub default_language: Lang,
+    /// The look.
+    pub theme: Theme,
 }
 
 /// Logging settings.
@@ -224,6 +245,27 @@ impl Config {
             );
         }
 
+        let portal = portal_settings(&file.portal, base, &mut err);
+        let directory = file.directory.as_ref().and_then(|section| {
+            section
+                .validate(base)
+                .map_err(|problems| {
+                    for p in problems {
+                        err(p.span.unwrap_or(0..0), &p.key, p.message);
+                    }
+                })
+                .ok()
+        });
+        let sessions = file
+            .sessions
+            .validate(base)
+            .map_err(|problems| {
+                for p in problems {
+                    err(p.span.unwrap_or(0..0), &p.key, p.message);
+                }
+            })
+            .unwrap_or_default();
+
         let level = file.log.level.clone().unwrap_or_else(|| "info".to_string());
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
             errors.push(ConfigError::at(
@@ -259,6 +301,9 @@ impl Config {
             },
             certificates,
             portal_host,
+            portal,
+            directory,
+            sessions,
             apps_file,
             policy_file,
             log: Log {
@@ -309,9 +354,94 @@ impl Config {
         if self.log != newer.log {
             keys.push("log");
         }
+        if self.directory != newer.directory {
+            keys.push("directory");
+        }
+        if format!("{:?}", self.sessions) != format!("{:?}", newer.sessions) {
+            keys.push("sessions");
+        }
         keys
     }
 }
+
+/// The login host's language and theme, checked: a known language, a readable colour, a logo
+/// of a type browsers show.
+fn portal_settings(
+    section: &file::PortalSection,
+    base: &Path,
+    err: &mut impl FnMut(std::ops::Range<usize>, &str, String),
+) -> Portal {
+    let default_language = match &section.default_language {
+        None => Lang::En,
+        Some(tag) => Lang::from_tag(tag.get_ref()).unwrap_or_else(|| {
+            err(
+                tag.span(),
+                "portal.default_language",
+                format!(
+                    "{:?} is not a language of the pages; use \"de\" or \"en\"",
+                    tag.get_ref()
+                ),
+            );
+            Lang::En
+        }),
+    };
+    let mut theme = Theme::default();
+    let t = &section.theme;
+    if let Some(name) = &t.product_name {
+        theme.product_name = name.clone();
+    }
+    if let Some(color) = &t.primary_color {
+        match Color::parse(color.get_ref()) {
+            Ok(c) if c.contrast_with_white() >= MIN_CONTRAST => theme.primary = c,
+            Ok(c) => err(
+                color.span(),
+                "portal.theme.primary_color",
+                format!(
+                    "contrast with white is {:.1}:1, below the {MIN_CONTRAST}:1 that readable buttons and links need; choose a darker colour",
+                    c.contrast_with_white()
+                ),
+            ),
+            Err(message) => err(color.span(), "portal.theme.primary_color", message),
+        }
+    }
+    if let Some(logo) = &t.logo {
+        let path = base.join(logo.get_ref());
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match (Logo::content_type_for(&name), std::fs::read(&path)) {
+            (None, _) => err(
+                logo.span(),
+                "portal.theme.logo",
+                "the logo must be an .svg, .png or .webp file".into(),
+            ),
+            (_, Err(e)) => err(
+                logo.span(),
+                "portal.theme.logo",
+                format!("cannot read {}: {e}", path.display()),
+            ),
+            (Some(content_type), Ok(bytes)) if bytes.len() <= MAX_LOGO_BYTES => {
+                theme.logo = Some(Logo {
+                    bytes: bytes.into(),
+                    content_type,
+                });
+            }
+            (Some(_), Ok(_)) => err(
+                logo.span(),
+                "portal.theme.logo",
+                format!("the logo is larger than {MAX_LOGO_BYTES} bytes"),
+            ),
+        }
+    }
+    Portal {
+        default_language,
+        theme,
+    }
+}
+
+/// A logo is shown small; a large file is a mistake, not a logo.
+const MAX_LOGO_BYTES: usize = 512 * 1024;
 
 #[cfg(test)]
 mod tests {

@@ -117,6 +117,8 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
             dir.join(DEMO_POLICY[0].0)
         }
     };
+    let people_file = dir.join("people.toml");
+    write(&people_file, pforte_directory::DEMO_PEOPLE)?;
     let apps = apps::load(&apps_file)?;
     let mut hosts = vec![PORTAL_HOST.to_string()];
     hosts.extend(apps.iter().flat_map(|app| app.hosts.iter().cloned()));
@@ -139,6 +141,13 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
             println!("  {:<15} https://{host}:{port}/", app.name);
         }
     }
+    println!(
+        "\n  log in as alice / alicepw (staff, admins), bob / bobpw (partner: video and files),"
+    );
+    println!(
+        "  carol / carolpw (staff); the people are in {}",
+        people_file.display()
+    );
     println!("\n  metrics         http://{}/metrics", options.admin);
     println!("  files           {}", dir.display());
     println!("  demo apps       {} on loopback\n", started);
@@ -156,7 +165,8 @@ fn gateway_toml(
         "# Written by `pforte demo` on every start; edit a copy and run it with `pforte run --config`.\n\
 [server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
-[portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n\
+[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
         listen = options.listen,
         portal = PORTAL_HOST,
         admin = options.admin,

@@ -1,6 +1,7 @@
 //! The demo apps: one tiny HTTP server per app, on the loopback address the apps file gives as
-//! its upstream. Each page names the app and lists the request headers it received, so a
-//! newcomer sees exactly what the gateway forwards (and, later, who it says the user is).
+//! its upstream. Each page names the app, says who the gateway says the person is (from the
+//! identity headers), and lists the request headers it received, so a newcomer sees exactly what
+//! the gateway forwards.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -65,6 +66,20 @@ async fn serve(listener: TcpListener, name: String) {
 }
 
 fn page<B>(name: &str, req: &Request<B>) -> Response<Full<Bytes>> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let who = match (header("x-forwarded-name"), header("x-forwarded-user")) {
+        (Some(display), Some(user)) => format!(
+            "<p>Pforte says you are <strong>{}</strong> (<code>{}</code>), in the groups <code>{}</code>.</p>",
+            escape(&display),
+            escape(&user),
+            escape(&header("x-forwarded-groups").unwrap_or_default()),
+        ),
+        _ => "<p>Pforte sent no identity: this page is public.</p>".to_string(),
+    };
     let mut rows = String::new();
     for (header, value) in req.headers() {
         rows.push_str(&format!(
@@ -76,7 +91,7 @@ fn page<B>(name: &str, req: &Request<B>) -> Response<Full<Bytes>> {
     let body = html_page(
         name,
         &format!(
-            "<h1>{name}</h1><p>This is the demo app <strong>{name}</strong>. It received \
+            "<h1>{name}</h1>{who}<p>This is the demo app <strong>{name}</strong>. It received \
 <code>{method} {path}</code> with these headers:</p>\
 <table><tbody>{rows}</tbody></table>",
             name = escape(name),

@@ -26,6 +26,11 @@ pub struct RequestContext {
     pub path: String,
     /// The peer that sent it.
     pub peer: SocketAddr,
+    /// The target as sent (for the return URL after a login).
+    pub uri: http::Uri,
+    /// A browser (redirect it to log in) rather than an API client (answer 401): no
+    /// `Authorization` header and not asking for JSON.
+    pub wants_redirect: bool,
 }
 
 impl RequestContext {
@@ -38,6 +43,8 @@ impl RequestContext {
             version: req.version(),
             path: req.uri().path().to_string(),
             peer,
+            uri: req.uri().clone(),
+            wants_redirect: wants_redirect(req.headers()),
         }
     }
 
@@ -60,4 +67,17 @@ impl RequestContext {
             in_flight,
         }
     }
+}
+
+/// Browsers get sent to the login page; API clients (an `Authorization` header, or JSON asked
+/// for) get a 401 they can act on.
+fn wants_redirect(headers: &http::HeaderMap) -> bool {
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        return false;
+    }
+    !headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/json"))
 }

@@ -26,9 +26,29 @@ pub enum GatewayError {
     Refused {
         /// The app's display name, for the page.
         app: String,
+        /// Who was refused (their display name), `None` when not logged in.
+        user: Option<String>,
         /// Why.
         refusal: Refusal,
     },
+    /// A browser without a session asked for something that needs one: off to the login page.
+    #[error("login required")]
+    LoginRedirect(String),
+    /// An API client without a session asked for something that needs one.
+    #[error("login required")]
+    Unauthenticated,
+    /// A form of the login host was too large, malformed or failed the anti-forgery check.
+    #[error("bad form")]
+    BadForm,
+    /// No such page on the login host.
+    #[error("not found")]
+    NotFound,
+    /// A page of the login host asked with the wrong method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The session store did not answer.
+    #[error(transparent)]
+    Sessions(#[from] pforte_session::StoreError),
     /// Forwarding to the app failed.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
@@ -48,10 +68,14 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
             "Bad request",
             "The address of this request is malformed.",
         ),
-        GatewayError::Refused { app, refusal } => {
+        GatewayError::Refused { app, user, refusal } => {
+            let who = user.as_deref().map_or_else(
+                || "You have".to_string(),
+                |name| format!("{name}, you have"),
+            );
             refused_sentence = match refusal {
                 Refusal::Denied(_) => format!(
-                    "You have no access to {app} at this address. If you need it, ask your administrator."
+                    "{who} no access to {app} at this address. If you need it, ask your administrator."
                 ),
                 Refusal::LoginRequired => {
                     format!("{app} is open only to signed-in people who have access to it.")
@@ -66,6 +90,32 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
                 refused_sentence.as_str(),
             )
         }
+        GatewayError::LoginRedirect(location) => return login_redirect(location),
+        GatewayError::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "Login required",
+            "This address needs a signed-in person. Sign in at the portal first.",
+        ),
+        GatewayError::BadForm => (
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The form could not be read or has expired. Please go back and try again.",
+        ),
+        GatewayError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no page at this address.",
+        ),
+        GatewayError::MethodNotAllowed => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            "This page cannot be used that way.",
+        ),
+        GatewayError::Sessions(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is unavailable",
+            "The sign-in service cannot be reached right now. Please try again in a moment.",
+        ),
         GatewayError::UnknownHost(_) => (
             StatusCode::NOT_FOUND,
             "No app at this address",
@@ -88,6 +138,20 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
         ),
     };
     error_page(status, heading, sentence, request_id)
+}
+
+/// `302 Found` to the login page; the page body says where for clients that do not follow.
+fn login_redirect(location: &str) -> Response<Bytes> {
+    let mut response = error_page(
+        StatusCode::FOUND,
+        "Login required",
+        "Continue to the login page.",
+        "",
+    );
+    if let Ok(value) = http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -117,6 +181,7 @@ mod tests {
             (
                 GatewayError::Refused {
                     app: "Mail".into(),
+                    user: Some("Bob Builder".into()),
                     refusal: Refusal::Denied(None),
                 },
                 403,
@@ -124,10 +189,19 @@ mod tests {
             (
                 GatewayError::Refused {
                     app: "Mail".into(),
+                    user: None,
                     refusal: Refusal::LoginRequired,
                 },
                 403,
             ),
+            (GatewayError::Unauthenticated, 401),
+            (
+                GatewayError::LoginRedirect("https://login.example.org/login".into()),
+                302,
+            ),
+            (GatewayError::BadForm, 400),
+            (GatewayError::NotFound, 404),
+            (GatewayError::MethodNotAllowed, 405),
         ];
         for (err, status) in cases {
             let response = respond(&err, "rid");

@@ -1,9 +1,10 @@
 //! The way of one request through the gateway, as one plain function:
 //!
 //! ```text
-//! handle ─▶ path (normal form) ─▶ route (host + path → app | login host) ─▶ decide (policy)
-//!   ─▶ dispatch ─┬─▶ portal (login host)
-//!                └─▶ proxy::forward (app, Permitted requests only)
+//! handle ─▶ path (normal form) ─▶ route (host + path → app | login host)
+//!   ─▶ identify (session cookie → session, from the store's local cache)
+//!   ─▶ login host: portal (login, portal, logout)
+//!   ─▶ app: decide (policy) ─▶ proxy::forward (Permitted requests only, with identity headers)
 //! ```
 //!
 //! One [`RequestContext`] carries the request's facts through the stages. Errors from any stage
@@ -14,6 +15,7 @@ pub mod body;
 pub mod context;
 pub mod decide;
 pub mod error;
+pub mod identify;
 pub mod pages;
 pub mod path;
 
@@ -23,11 +25,15 @@ use std::sync::Arc;
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
+use pforte_session::Timestamp;
+
 use crate::policy::engine::{RuleId, Subject};
+use crate::portal::{self, LoginHost};
+use crate::proxy::identity::Identity;
 use crate::proxy::{self, headers::ClientSide};
 use crate::route::{self, Target};
 use crate::server::activity::Activity;
-use crate::state::{Shared, Snapshot};
+use crate::state::{AppRuntime, Shared, Snapshot};
 use crate::telemetry::access::Logged;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent};
 use crate::telemetry::metrics::{DecisionResult, RouteMetrics};
@@ -96,8 +102,8 @@ async fn route_and_dispatch(
             );
         }
         Some(Target::Portal) => {
-            let page = crate::portal::start_page(snapshot).map(ResponseBody::local);
-            return (snapshot.portal_metrics.clone(), Ok(page));
+            let outcome = login_host(shared, snapshot, ctx, req).await;
+            return (snapshot.portal_metrics.clone(), outcome);
         }
         Some(Target::App(index)) => index,
     };
@@ -107,43 +113,118 @@ async fn route_and_dispatch(
             Err(GatewayError::UnknownHost(host)),
         );
     };
-    let route = app.metrics.clone();
-    let subject = Subject::anonymous();
-    let permitted = match decide::decide(&snapshot.policy, &subject, app_index, ctx.peer.ip(), req)
-    {
+    let outcome = app_host(shared, snapshot, ctx, app_index, app, &host, req).await;
+    (app.metrics.clone(), outcome)
+}
+
+/// The login host: identify, then its own pages.
+async fn login_host(
+    shared: &Shared,
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    let visitor = identify::identify(&shared.sessions, req.headers(), Timestamp::now()).await?;
+    let host = LoginHost {
+        shared,
+        snapshot,
+        ctx,
+    };
+    let page = portal::handle(&host, visitor, req).await?;
+    Ok(page.map(ResponseBody::local))
+}
+
+/// An app: the hand-over path, else identify → decide → proxy.
+async fn app_host(
+    shared: &Shared,
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    app_index: usize,
+    app: &AppRuntime,
+    host: &str,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, GatewayError> {
+    if req.uri().path() == portal::sso::SSO_PATH {
+        let page = portal::redeem(shared, snapshot, host, req.uri()).await?;
+        return Ok(page.map(ResponseBody::local));
+    }
+    let visitor = identify::identify(&shared.sessions, req.headers(), Timestamp::now()).await?;
+    let session = visitor.as_ref().map(|v| &*v.session);
+    let subject = match session {
+        Some(s) => snapshot.policy.subject(&s.username, &s.groups, s.login),
+        None => Subject::anonymous(),
+    };
+    let verdict = decide::decide(&snapshot.policy, &subject, app_index, ctx.peer.ip(), req);
+    let permitted = match verdict {
         Verdict::Permit(permitted, _) => {
             app.decisions.record(DecisionResult::Allow);
             permitted
         }
         Verdict::Refuse(refusal) => {
             app.decisions.record(refusal.result());
-            log_refusal(snapshot, ctx, &app.app.name, refusal);
-            let err = GatewayError::Refused {
-                app: app.app.display_name.clone(),
-                refusal,
-            };
-            return (route, Err(err));
+            log_refusal(snapshot, ctx, &app.app.name, session, refusal);
+            return Err(refused(snapshot, ctx, app, host, session, refusal));
         }
     };
     let client = ClientSide {
         peer: ctx.peer.ip(),
         trusted: snapshot.trusts(ctx.peer.ip()),
-        host: &host,
+        host,
         request_id: &ctx.request_id,
     };
-    let outcome = match proxy::forward(&app.proxy, permitted, client, None, &shared.tasks).await {
+    let person = session.map(|s| Identity {
+        username: &s.username,
+        display_name: &s.display_name,
+        email: s.email.as_deref(),
+        groups: &s.groups,
+    });
+    match proxy::forward(&app.proxy, permitted, client, person, &shared.tasks).await {
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
             tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
             Err(GatewayError::Proxy(err))
         }
-    };
-    (route, outcome)
+    }
+}
+
+/// What a refused request gets: someone not logged in is sent to log in (a browser by redirect,
+/// an API client with 401); everyone else gets the 403 page naming the app (and them).
+fn refused(
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    app: &AppRuntime,
+    host: &str,
+    session: Option<&pforte_session::Session>,
+    refusal: decide::Refusal,
+) -> GatewayError {
+    if refusal == decide::Refusal::LoginRequired {
+        if ctx.wants_redirect {
+            let port = portal::sso::port_suffix(snapshot.config.server.public_https_port);
+            let back = portal::sso::request_url(host, &port, &ctx.uri);
+            return GatewayError::LoginRedirect(portal::sso::login_url(
+                &snapshot.config.portal_host,
+                &port,
+                &back,
+            ));
+        }
+        return GatewayError::Unauthenticated;
+    }
+    GatewayError::Refused {
+        app: app.app.display_name.clone(),
+        user: session.map(|s| s.display_name.clone()),
+        refusal,
+    }
 }
 
 /// Every refusal goes to the audit log with the rule that refused (file:line) or the absence of
 /// one.
-fn log_refusal(snapshot: &Snapshot, ctx: &RequestContext, app: &str, refusal: decide::Refusal) {
+fn log_refusal(
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    app: &str,
+    session: Option<&pforte_session::Session>,
+    refusal: decide::Refusal,
+) {
     let rule = |id: RuleId| {
         snapshot
             .policy
@@ -168,7 +249,7 @@ fn log_refusal(snapshot: &Snapshot, ctx: &RequestContext, app: &str, refusal: de
             source: Some(ctx.peer.ip()),
         },
         AuditEvent::AccessDenied {
-            subject: None,
+            subject: session.map(|s| s.subject.as_str()),
             app,
             method: ctx.method.as_str(),
             path: &ctx.path,

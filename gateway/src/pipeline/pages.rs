@@ -28,7 +28,7 @@ pub fn html_page(title: &str, body_html: &str) -> String {
 <title>{title}</title><style>\
 body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a;background:#fff}}\
 h1{{font-size:1.5rem}}code{{background:#f2f2f2;padding:.1rem .3rem}}a{{color:#0b57d0}}\
-li{{margin:.4rem 0}}</style></head><body>{body_html}</body></html>\n",
+li{{margin:.4rem 0}}</style></head><body><main>{body_html}</main></body></html>\n",
         title = escape(title),
     )
 }

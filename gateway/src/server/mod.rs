@@ -26,6 +26,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::backends::{self, BackendError};
 use crate::reload::{self, LoadError, Reloader};
 use crate::state::Shared;
 use crate::telemetry::Metrics;
@@ -59,6 +60,9 @@ pub enum ServerError {
     /// Metrics could not be registered.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    /// The directory or the session store could not be opened.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 /// Runs the gateway for the config at `config_path` until SIGTERM or SIGINT, then drains.
@@ -72,6 +76,8 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     let now = reload::unix_now();
     metrics.record_reload(ReloadResult::Success, now);
     metrics.record_policy_load(ReloadResult::Success, now, snapshot.policy.rule_count());
+    let directory = backends::open_directory(&config)?;
+    let sessions = backends::open_sessions(&config).await?;
     let shared = Arc::new(Shared {
         snapshot: ArcSwap::from_pointee(snapshot),
         metrics,
@@ -81,6 +87,8 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         shutdown: CancellationToken::new(),
         started: Instant::now(),
         ready: Default::default(),
+        directory,
+        sessions,
     });
 
     let https = bind_all(&config.server.listen).await?;

@@ -25,6 +25,47 @@ pub struct Metrics {
     policy_reloads: IntCounterVec,
     policy_last_reload_success: IntGauge,
     policy_rules: IntGauge,
+    logins: IntCounterVec,
+    lockouts: IntCounter,
+}
+
+/// How a login attempt ended, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginResult {
+    /// A session was opened.
+    Success,
+    /// Unknown user, wrong password or disabled account.
+    BadCredentials,
+    /// Refused by the brute-force throttle.
+    Throttled,
+    /// The directory did not answer.
+    DirectoryUnavailable,
+    /// The form failed the anti-forgery check.
+    Csrf,
+    /// An empty or malformed field.
+    BadInput,
+}
+
+impl LoginResult {
+    const ALL: [Self; 6] = [
+        Self::Success,
+        Self::BadCredentials,
+        Self::Throttled,
+        Self::DirectoryUnavailable,
+        Self::Csrf,
+        Self::BadInput,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::BadCredentials => "bad_credentials",
+            Self::Throttled => "throttled",
+            Self::DirectoryUnavailable => "directory_unavailable",
+            Self::Csrf => "csrf",
+            Self::BadInput => "bad_input",
+        }
+    }
 }
 
 /// What the policy said about a request, as a metric label.
@@ -260,6 +301,20 @@ impl Metrics {
             "Unix time the policy in force was loaded.",
         )?;
         let policy_rules = IntGauge::new("pforte_policy_rules", "Rules in the policy in force.")?;
+        let logins = IntCounterVec::new(
+            Opts::new(
+                "pforte_logins_total",
+                "Login attempts on the login page, by result.",
+            ),
+            &["result"],
+        )?;
+        for result in LoginResult::ALL {
+            logins.with_label_values(&[result.label()]);
+        }
+        let lockouts = IntCounter::new(
+            "pforte_login_lockouts_total",
+            "Accounts or client addresses locked after too many failed logins.",
+        )?;
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "pforte_build_info",
@@ -290,6 +345,8 @@ impl Metrics {
         registry.register(Box::new(policy_reloads.clone()))?;
         registry.register(Box::new(policy_last_reload_success.clone()))?;
         registry.register(Box::new(policy_rules.clone()))?;
+        registry.register(Box::new(logins.clone()))?;
+        registry.register(Box::new(lockouts.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Self {
             registry,
@@ -305,6 +362,8 @@ impl Metrics {
             policy_reloads,
             policy_last_reload_success,
             policy_rules,
+            logins,
+            lockouts,
         })
     }
 
@@ -386,6 +445,16 @@ impl Metrics {
         }
         self.policy_rules
             .set(i64::try_from(rules).unwrap_or(i64::MAX));
+    }
+
+    /// One login attempt.
+    pub fn record_login(&self, result: LoginResult) {
+        self.logins.with_label_values(&[result.label()]).inc();
+    }
+
+    /// One account or address locked.
+    pub fn record_lockout(&self) {
+        self.lockouts.inc();
     }
 
     /// The text exposition format for `/metrics`.

@@ -1,0 +1,189 @@
+//! Forward auth: `GET /auth/verify` on the login host answers, for a site that keeps its own
+//! reverse proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`), whether
+//! the person behind the request's cookie may open the URL the proxy names:
+//!
+//! - `200` with the app's identity headers: let it through;
+//! - `401` with `Location` set to the login page: not logged in (nginx: `error_page 401`);
+//! - `403`: logged in, and the policy says no.
+//!
+//! The URL comes from `X-Original-URL` (nginx) or `X-Forwarded-Proto`/`-Host`/`-Uri` and the
+//! method from `X-Original-Method` or `X-Forwarded-Method` (Caddy, Traefik). The site must be an
+//! app in `apps.toml` (its hosts and policy rules) and must pass `/.pforte/` through to Pforte,
+//! so the login hand-over can set its session cookie.
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+
+use super::sso;
+use crate::pipeline::decide::{self, Verdict};
+use crate::pipeline::identify::Visitor;
+use crate::pipeline::path;
+use crate::policy::engine::Subject;
+use crate::proxy::identity::{self, Identity};
+use crate::state::Snapshot;
+
+/// The forward-auth answer for the request described by `headers`, asked by `peer` (the
+/// front proxy: when it is a trusted proxy, the client address it reports decides `from` rules).
+pub fn answer(
+    snapshot: &Snapshot,
+    visitor: Option<&Visitor>,
+    headers: &HeaderMap,
+    peer: IpAddr,
+) -> Response<Bytes> {
+    let source = if snapshot.trusts(peer) {
+        reported_client(headers).unwrap_or(peer)
+    } else {
+        peer
+    };
+    let Some((host, mut request)) = original_request(headers) else {
+        return status(StatusCode::BAD_REQUEST);
+    };
+    if path::normalise(&mut request).is_err() {
+        return status(StatusCode::BAD_REQUEST);
+    }
+    let Some(crate::route::Target::App(index)) =
+        snapshot.routes.resolve(&host, request.uri().path())
+    else {
+        return status(StatusCode::FORBIDDEN);
+    };
+    let Some(app) = snapshot.apps.get(index) else {
+        return status(StatusCode::FORBIDDEN);
+    };
+    let session = visitor.map(|v| &*v.session);
+    let subject = match session {
+        Some(s) => snapshot.policy.subject(&s.username, &s.groups, s.login),
+        None => Subject::anonymous(),
+    };
+    let port = sso::port_suffix(snapshot.config.server.public_https_port);
+    let back = sso::request_url(&host, &port, request.uri());
+    match decide::decide(&snapshot.policy, &subject, index, source, request) {
+        Verdict::Permit(..) => {
+            let mut response = status(StatusCode::OK);
+            if let Some(s) = session {
+                identity::set(
+                    response.headers_mut(),
+                    &app.app.identity_headers,
+                    Identity {
+                        username: &s.username,
+                        display_name: &s.display_name,
+                        email: s.email.as_deref(),
+                        groups: &s.groups,
+                    },
+                );
+            }
+            response
+        }
+        Verdict::Refuse(decide::Refusal::LoginRequired) => {
+            let mut response = status(StatusCode::UNAUTHORIZED);
+            let login = sso::login_url(&snapshot.config.portal_host, &port, &back);
+            if let Ok(value) = HeaderValue::from_str(&login) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        Verdict::Refuse(_) => status(StatusCode::FORBIDDEN),
+    }
+}
+
+/// The client address a front proxy reports: `X-Real-IP`, else the last `X-Forwarded-For` entry
+/// (the one the proxy itself added).
+fn reported_client(headers: &HeaderMap) -> Option<IpAddr> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    get("x-real-ip")
+        .and_then(|v| v.trim().parse().ok())
+        .or_else(|| {
+            get("x-forwarded-for")?
+                .rsplit(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+}
+
+/// The host and a request (method and target) the front proxy says it is asking about.
+fn original_request(headers: &HeaderMap) -> Option<(String, http::Request<()>)> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let url = match get("x-original-url") {
+        Some(url) => url.to_string(),
+        None => format!(
+            "{}://{}{}",
+            get("x-forwarded-proto").unwrap_or("https"),
+            get("x-forwarded-host")?,
+            get("x-forwarded-uri").unwrap_or("/")
+        ),
+    };
+    let uri: http::Uri = url.parse().ok()?;
+    let host = uri.host()?.trim_end_matches('.').to_ascii_lowercase();
+    let method = get("x-original-method")
+        .or_else(|| get("x-forwarded-method"))
+        .unwrap_or("GET");
+    let target = uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .body(())
+        .ok()?;
+    Some((host, request))
+}
+
+fn status(code: StatusCode) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = code;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_request_comes_from_either_header_style() {
+        let mut nginx = HeaderMap::new();
+        nginx.insert(
+            "x-original-url",
+            HeaderValue::from_static("https://Wiki.example.org/a?b=1"),
+        );
+        nginx.insert("x-original-method", HeaderValue::from_static("POST"));
+        let (host, req) = original_request(&nginx).unwrap();
+        assert_eq!(host, "wiki.example.org");
+        assert_eq!(req.uri(), "/a?b=1");
+        assert_eq!(req.method(), "POST");
+
+        let mut caddy = HeaderMap::new();
+        caddy.insert(
+            "x-forwarded-host",
+            HeaderValue::from_static("wiki.example.org"),
+        );
+        caddy.insert("x-forwarded-uri", HeaderValue::from_static("/x"));
+        let (host, req) = original_request(&caddy).unwrap();
+        assert_eq!(
+            (host.as_str(), req.uri().path()),
+            ("wiki.example.org", "/x")
+        );
+        assert_eq!(req.method(), "GET");
+
+        assert!(original_request(&HeaderMap::new()).is_none());
+        let mut bad = HeaderMap::new();
+        bad.insert("x-original-url", HeaderValue::from_static("not a url"));
+        assert!(original_request(&bad).is_none());
+    }
+
+    #[test]
+    fn the_client_address_is_the_one_the_proxy_added() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 10.1.2.3"),
+        );
+        assert_eq!(reported_client(&headers), Some("10.1.2.3".parse().unwrap()));
+        headers.insert("x-real-ip", HeaderValue::from_static("10.9.9.9"));
+        assert_eq!(reported_client(&headers), Some("10.9.9.9".parse().unwrap()));
+        assert_eq!(reported_client(&HeaderMap::new()), None);
+    }
+}

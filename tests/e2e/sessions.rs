@@ -1,0 +1,221 @@
+//! Sessions beyond one gateway and one server: two gateways on one Redis (log in through one,
+//! use the other; log out through one, refused on the other within the 1 s bound), LDAP failover
+//! mid-test, forward auth for sites behind their own proxy, and an admin lifting a lock.
+
+use std::time::{Duration, Instant};
+
+use pforte_e2e::browser::Browser;
+use pforte_e2e::client::plain;
+use pforte_e2e::gateway::{Gateway, app_toml};
+use pforte_e2e::upstream::Upstream;
+
+const POLICY: &str = r#"[[rule]]
+apps = ["mail", "wiki"]
+allow = ["group:staff"]
+"#;
+
+const LOGIN: &str = "https://login.gw.test";
+const MAIL: &str = "https://mail.gw.test";
+
+fn apps(mail: &Upstream) -> String {
+    app_toml("mail", "mail.gw.test", "/", &[mail.url()], "")
+        + &app_toml(
+            "wiki",
+            "wiki.gw.test",
+            "/",
+            &[mail.url()],
+            "[app.identity_headers]\nuser = \"Remote-User\"",
+        )
+}
+
+fn prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("pforte-e2e-{nanos:x}-{}:", std::process::id())
+}
+
+#[tokio::test]
+async fn two_gateways_on_one_redis_share_logins_and_logouts() {
+    let mail = Upstream::start("mail").await;
+    let prefix = prefix();
+    let start = || {
+        Gateway::builder()
+            .apps(apps(&mail))
+            .policy(POLICY)
+            .demo_people()
+            .redis(&prefix, "")
+    };
+    let a = start().start().await;
+    let b = start().start().await;
+
+    let mut at_a = Browser::new(a.https, a.root());
+    let hops = at_a.login(&format!("{MAIL}/"), "alice", "alicepw").await;
+    assert_eq!(hops[0].reply.status, 200, "{}", hops[0].reply.text());
+
+    // The same browser, now reaching the other replica: no login needed.
+    let mut at_b = at_a.at(b.https, b.root());
+    let reply = at_b.get(&format!("{MAIL}/inbox")).await;
+    assert_eq!(reply.status, 200, "replica B does not know the session");
+    assert_eq!(
+        reply.json()["headers"]["x-forwarded-user"],
+        serde_json::json!(["alice"])
+    );
+
+    // Log out through A; B refuses the session within the bound.
+    let portal = at_a.get(&format!("{LOGIN}/")).await.text();
+    let token = pforte_e2e::browser::hidden_value(&portal, "csrf").unwrap();
+    let out = at_a
+        .post(&format!("{LOGIN}/logout"), &[("csrf", token.as_str())])
+        .await;
+    assert_eq!(out.status, 200);
+    let logged_out = Instant::now();
+    let mut refused_after = None;
+    while logged_out.elapsed() < Duration::from_secs(3) {
+        if at_b.get(&format!("{MAIL}/inbox")).await.status == 302 {
+            refused_after = Some(logged_out.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let refused_after = refused_after.expect("replica B still accepts the session after 3 s");
+    assert!(
+        refused_after <= Duration::from_millis(1000),
+        "revocation took {refused_after:?}, beyond the 1 s bound"
+    );
+}
+
+#[tokio::test]
+async fn logins_go_on_when_the_first_ldap_server_dies() {
+    let mail = Upstream::start("mail").await;
+    let services = pforte_e2e::env("PFORTE_TEST_SERVICES_SCRIPT");
+    let dir = pforte_e2e::env("PFORTE_TEST_SERVICES_DIR");
+    let gw = Gateway::builder()
+        .apps(apps(&mail))
+        .policy(POLICY)
+        .ldap(&[
+            pforte_e2e::env("PFORTE_TEST_LDAP2_URL"),
+            pforte_e2e::env("PFORTE_TEST_LDAP_URL"),
+        ])
+        .start()
+        .await;
+    let mut b = Browser::new(gw.https, gw.root());
+    assert_eq!(
+        b.login(&format!("{MAIL}/"), "alice", "alicepw").await[0]
+            .reply
+            .status,
+        200
+    );
+
+    /// Starts ldap2 again whatever happens, so later suites find it.
+    struct Restart(String, String);
+    impl Drop for Restart {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(&self.0)
+                .args(["start-ldap", &self.1, "ldap2"])
+                .output();
+        }
+    }
+    let _restart = Restart(services.clone(), dir.clone());
+    let stopped = std::process::Command::new(&services)
+        .args(["stop-ldap", &dir, "ldap2"])
+        .output()
+        .unwrap();
+    assert!(stopped.status.success(), "{stopped:?}");
+
+    let mut carol = Browser::new(gw.https, gw.root());
+    let hops = carol.login(&format!("{MAIL}/"), "carol", "carolpw").await;
+    assert_eq!(hops[0].reply.status, 200, "{}", hops[0].reply.text());
+    assert_eq!(
+        hops[0].reply.json()["headers"]["x-forwarded-groups"],
+        serde_json::json!(["finance,staff"])
+    );
+}
+
+#[tokio::test]
+async fn forward_auth_answers_for_sites_behind_their_own_proxy() {
+    let mail = Upstream::start("mail").await;
+    let gw = Gateway::builder()
+        .apps(apps(&mail))
+        .policy(POLICY)
+        .demo_people()
+        .trusted_proxies(&["127.0.0.1/32"])
+        .start()
+        .await;
+    let mut b = Browser::new(gw.https, gw.root());
+    b.login(&format!("{LOGIN}/login"), "alice", "alicepw").await;
+    let session = b
+        .cookie("login.gw.test", "__Host-pforte")
+        .unwrap()
+        .to_string();
+
+    let verify = |cookie: Option<String>| {
+        let gw = &gw;
+        async move {
+            let mut h1 = gw.h1("login.gw.test").await;
+            let mut req = h1
+                .request("GET", "/auth/verify")
+                .header("x-original-url", "https://wiki.gw.test/page?x=1")
+                .header("x-original-method", "GET");
+            if let Some(cookie) = cookie {
+                req = req.header("cookie", format!("__Host-pforte={cookie}"));
+            }
+            h1.send(req.body(Default::default()).unwrap()).await
+        }
+    };
+    let allowed = verify(Some(session.clone())).await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.header("remote-user"), Some("alice"));
+    assert_eq!(allowed.header("x-forwarded-groups"), Some("admins,staff"));
+
+    let anonymous = verify(None).await;
+    assert_eq!(anonymous.status, 401);
+    assert!(
+        anonymous
+            .header("location")
+            .unwrap()
+            .starts_with("https://login.gw.test/login?return_to=https%3A%2F%2Fwiki.gw.test%2Fpage"),
+    );
+
+    let mut bob = Browser::new(gw.https, gw.root());
+    bob.login(&format!("{LOGIN}/login"), "bob", "bobpw").await;
+    let bob_session = bob
+        .cookie("login.gw.test", "__Host-pforte")
+        .unwrap()
+        .to_string();
+    assert_eq!(verify(Some(bob_session)).await.status, 403);
+}
+
+#[tokio::test]
+async fn an_admin_lifts_a_lock() {
+    let mail = Upstream::start("mail").await;
+    let gw = Gateway::builder()
+        .apps(apps(&mail))
+        .policy(POLICY)
+        .demo_people()
+        .audit_log()
+        .sessions("[sessions.throttle]\nfree_failures = 0\nfirst_delay = \"1s\"\nlock_after = 1\nlock_for = \"1h\"")
+        .start()
+        .await;
+    let mut b = Browser::new(gw.https, gw.root());
+    b.login(&format!("{LOGIN}/login"), "erin", "wrong").await;
+    let mut b = Browser::new(gw.https, gw.root());
+    let hops = b.login(&format!("{LOGIN}/login"), "erin", "erinpw").await;
+    assert_eq!(hops[0].reply.status, 429, "locked for an hour");
+
+    assert_eq!(plain(gw.admin, "POST", "/unlock", &[]).await.status, 400);
+    for target in ["account=Erin", "address=127.0.0.1"] {
+        let reply = plain(gw.admin, "POST", &format!("/unlock?{target}"), &[]).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let mut b = Browser::new(gw.https, gw.root());
+    let hops = b.login(&format!("{LOGIN}/login"), "erin", "erinpw").await;
+    assert_eq!(hops[0].url, format!("{LOGIN}/"), "{}", hops[0].reply.text());
+    let unlocks: Vec<_> = gw
+        .audit()
+        .into_iter()
+        .filter(|e| e["event"] == "unlock")
+        .collect();
+    assert_eq!(unlocks.len(), 2);
+}
