@@ -90,7 +90,7 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
                 refused_sentence.as_str(),
             )
         }
-        GatewayError::LoginRedirect(location) => return login_redirect(location),
+        GatewayError::LoginRedirect(location) => return login_redirect(location, request_id),
         GatewayError::Unauthenticated => (
             StatusCode::UNAUTHORIZED,
             "Login required",
@@ -141,12 +141,12 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
 }
 
 /// `302 Found` to the login page; the page body says where for clients that do not follow.
-fn login_redirect(location: &str) -> Response<Bytes> {
+fn login_redirect(location: &str, request_id: &str) -> Response<Bytes> {
     let mut response = error_page(
         StatusCode::FOUND,
         "Login required",
         "Continue to the login page.",
-        "",
+        request_id,
     );
     if let Ok(value) = http::HeaderValue::from_str(location) {
         response.headers_mut().insert(http::header::LOCATION, value);
