@@ -1,6 +1,7 @@
 //! The operators' listener (default 127.0.0.1:9090): `/metrics` for Prometheus, `/healthz`
 //! (the process answers), `/readyz` (listeners bound and not draining: send traffic),
-//! `POST /reload`, and `POST /unlock?account=NAME` or `?address=IP` (lifts a brute-force lock). A state-changing request needs the configured bearer token, compared in
+//! `POST /reload`, `POST /unlock?account=NAME` or `?address=IP` (lifts a brute-force lock), and
+//! `POST /sessions/revoke?sid=SID` or `?subject=SUBJECT` (ends sessions on every replica). A state-changing request needs the configured bearer token, compared in
 //! constant time, or, when no token is configured, a loopback peer.
 
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use subtle::ConstantTimeEq;
 
-use pforte_session::ThrottleKind;
+use pforte_session::{Sid, ThrottleKind};
 
 use crate::reload::Reloader;
 use crate::state::Shared;
@@ -60,7 +61,13 @@ pub async fn handle<B>(
             }
             unlock(shared, req.uri().query()).await
         }
-        (_, "/metrics" | "/healthz" | "/readyz" | "/reload" | "/unlock") => {
+        (&Method::POST, "/sessions/revoke") => {
+            if !authorized(shared, peer, &req) {
+                return text(StatusCode::UNAUTHORIZED, "admin token required\n");
+            }
+            revoke(shared, req.uri().query()).await
+        }
+        (_, "/metrics" | "/healthz" | "/readyz" | "/reload" | "/unlock" | "/sessions/revoke") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
@@ -69,9 +76,7 @@ pub async fn handle<B>(
 
 /// Clears the failure counter of one account (`account=NAME`) or client address (`address=IP`).
 async fn unlock(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs = query_pairs(query);
     let target = pairs.iter().find_map(|(k, v)| match k.as_str() {
         "account" if !v.is_empty() => Some((ThrottleKind::Account, v.to_lowercase())),
         "address" => v
@@ -109,6 +114,85 @@ async fn unlock(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
             format!("the session store did not answer: {e}\n"),
         ),
     }
+}
+
+/// Ends one session (`sid=SID`, the handle shown in listings and logs) or every session of one
+/// person (`subject=SUBJECT`); every replica refuses them within the revocation bound.
+async fn revoke(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
+    let pairs = query_pairs(query);
+    let store = &shared.sessions;
+    let now = pforte_session::Timestamp::now();
+    let ended: Result<Vec<(String, String)>, pforte_session::StoreError> =
+        match pairs.first().map(|(k, v)| (k.as_str(), v.as_str())) {
+            Some(("sid", sid)) => {
+                let Ok(sid) = Sid::parse(sid) else {
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        "sid: 16 lower-case hex characters\n",
+                    );
+                };
+                let owner = store
+                    .list(None, now)
+                    .await
+                    .map(|all| all.into_iter().find(|s| s.sid == sid).map(|s| s.subject));
+                match owner {
+                    Ok(Some(subject)) => store
+                        .revoke(&sid)
+                        .await
+                        .map(|_| vec![(subject, sid.to_string())]),
+                    Ok(None) => Ok(Vec::new()),
+                    Err(e) => Err(e),
+                }
+            }
+            Some(("subject", subject)) if !subject.is_empty() => {
+                match store.list(Some(subject), now).await {
+                    Ok(sessions) => store.revoke_user(subject).await.map(|_| {
+                        sessions
+                            .into_iter()
+                            .map(|s| (s.subject, s.sid.to_string()))
+                            .collect()
+                    }),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "name what to revoke: ?sid=SID or ?subject=SUBJECT\n",
+                );
+            }
+        };
+    match ended {
+        Ok(ended) => {
+            for (subject, session) in &ended {
+                audit::record(
+                    AuditContext {
+                        request_id: "",
+                        source: None,
+                    },
+                    AuditEvent::SessionRevoked {
+                        subject,
+                        session,
+                        by: "admin endpoint",
+                    },
+                );
+            }
+            text(
+                StatusCode::OK,
+                format!("revoked {} session(s)\n", ended.len()),
+            )
+        }
+        Err(e) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the session store did not answer: {e}\n"),
+        ),
+    }
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn authorized<B>(shared: &Shared, peer: SocketAddr, req: &Request<B>) -> bool {

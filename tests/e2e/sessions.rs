@@ -219,3 +219,73 @@ async fn an_admin_lifts_a_lock() {
         .collect();
     assert_eq!(unlocks.len(), 2);
 }
+
+#[tokio::test]
+async fn an_admin_revocation_reaches_every_replica() {
+    let mail = Upstream::start("mail").await;
+    let prefix = prefix();
+    let start = || {
+        Gateway::builder()
+            .apps(apps(&mail))
+            .policy(POLICY)
+            .demo_people()
+            .audit_log()
+            .redis(&prefix, "")
+    };
+    let a = start().start().await;
+    let b = start().start().await;
+    let mut alice = Browser::new(a.https, a.root());
+    assert_eq!(
+        alice.login(&format!("{MAIL}/"), "alice", "alicepw").await[0]
+            .reply
+            .status,
+        200
+    );
+    let mut carol = Browser::new(a.https, a.root());
+    assert_eq!(
+        carol.login(&format!("{MAIL}/"), "carol", "carolpw").await[0]
+            .reply
+            .status,
+        200
+    );
+
+    assert_eq!(
+        plain(b.admin, "POST", "/sessions/revoke?sid=xyz", &[])
+            .await
+            .status,
+        400
+    );
+    let reply = plain(
+        b.admin,
+        "POST",
+        "/sessions/revoke?subject=d3db2d2a-ab3e-4c29-aa09-ec8911d9b629",
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply.text().contains("revoked 1 session"),
+        "{}",
+        reply.text()
+    );
+    let refused = pforte_e2e::eventually(Duration::from_secs(2), async || {
+        alice.get(&format!("{MAIL}/")).await.status == 302
+    })
+    .await;
+    assert!(refused, "replica A still accepts alice's revoked session");
+    assert_eq!(
+        carol.get(&format!("{MAIL}/")).await.status,
+        200,
+        "carol keeps hers"
+    );
+    let revoked: Vec<_> = b
+        .audit()
+        .into_iter()
+        .filter(|e| e["event"] == "session_revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(
+        revoked[0]["subject"],
+        "d3db2d2a-ab3e-4c29-aa09-ec8911d9b629"
+    );
+}
