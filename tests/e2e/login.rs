@@ -459,3 +459,42 @@ async fn an_unreachable_directory_is_not_a_wrong_password() {
         "directory_unavailable"
     );
 }
+
+#[tokio::test]
+async fn a_parent_domain_cookie_spares_the_hand_over() {
+    let Setup {
+        gw,
+        mail: _mail,
+        _docs,
+    } = start(|b| b.demo_people().portal("cookie_domain = \"gw.test\"")).await;
+    let mut b = browser(&gw);
+    let hops = b.login(&format!("{LOGIN}/login"), "alice", "alicepw").await;
+    assert_eq!(hops[0].url, format!("{LOGIN}/"));
+    let set: Vec<_> = hops
+        .iter()
+        .flat_map(|h| h.reply.headers.get_all("set-cookie"))
+        .collect();
+    assert!(
+        b.cookies.contains_key(".gw.test"),
+        "{:?} {set:?}",
+        b.cookies.keys()
+    );
+    // Straight to the app: no redirect, no ticket.
+    let direct = b.get(&format!("{MAIL}/inbox")).await;
+    assert_eq!(direct.status, 200, "{}", direct.text());
+    assert_eq!(
+        direct.json()["headers"]["x-forwarded-user"],
+        serde_json::json!(["alice"])
+    );
+    assert!(
+        direct.json()["headers"].get("cookie").is_none(),
+        "pforte_sso reached the app"
+    );
+    // Logout clears the domain cookie too.
+    let portal = b.get(&format!("{LOGIN}/")).await.text();
+    let token = hidden_value(&portal, "csrf").unwrap();
+    b.post(&format!("{LOGIN}/logout"), &[("csrf", token.as_str())])
+        .await;
+    assert!(b.cookies.get(".gw.test").is_none_or(|jar| jar.is_empty()));
+    assert_eq!(b.get(&format!("{MAIL}/inbox")).await.status, 302);
+}

@@ -73,8 +73,13 @@ impl Browser {
         for (name, value) in &self.extra_headers {
             builder = builder.header(name, value);
         }
-        if let Some(jar) = self.cookies.get(&host).filter(|jar| !jar.is_empty()) {
-            let line: Vec<String> = jar.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let line: Vec<String> = self
+            .cookies
+            .iter()
+            .filter(|(scope, _)| applies(scope, &host))
+            .flat_map(|(_, jar)| jar.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect();
+        if !line.is_empty() {
             builder = builder.header("cookie", line.join("; "));
         }
         let body = match form {
@@ -158,7 +163,16 @@ impl Browser {
             let text = value.to_str().unwrap();
             let pair = text.split(';').next().unwrap();
             let (name, value) = pair.split_once('=').unwrap();
-            let jar = self.cookies.entry(host.to_string()).or_default();
+            // A Domain attribute makes the cookie visible to the domain and its subdomains
+            // (kept under ".domain"); without one it belongs to this host alone.
+            let scope = text
+                .split(';')
+                .find_map(|a| a.trim().strip_prefix("Domain="))
+                .map_or_else(
+                    || host.to_string(),
+                    |d| format!(".{}", d.trim_start_matches('.')),
+                );
+            let jar = self.cookies.entry(scope).or_default();
             let expired = text.contains("Max-Age=0");
             if expired || value.is_empty() {
                 jar.remove(name.trim());
@@ -166,6 +180,14 @@ impl Browser {
                 jar.insert(name.trim().to_string(), value.trim().to_string());
             }
         }
+    }
+}
+
+/// Whether cookies kept under `scope` (a host, or `.domain`) go to `host`.
+fn applies(scope: &str, host: &str) -> bool {
+    match scope.strip_prefix('.') {
+        Some(domain) => host == domain || host.ends_with(scope),
+        None => scope == host,
     }
 }
 

@@ -36,6 +36,7 @@ pub struct GatewayBuilder {
     audit_log: bool,
     directory: Option<String>,
     sessions: Option<String>,
+    portal: String,
     extra_files: Vec<(String, String)>,
 }
 
@@ -64,6 +65,7 @@ impl Default for GatewayBuilder {
             audit_log: false,
             directory: None,
             sessions: None,
+            portal: String::new(),
             extra_files: Vec::new(),
         }
     }
@@ -122,6 +124,12 @@ impl GatewayBuilder {
     /// Audit events go to `audit.jsonl` in the gateway's folder (read with [`Gateway::audit`]).
     pub fn audit_log(mut self) -> Self {
         self.audit_log = true;
+        self
+    }
+
+    /// Further `[portal]` keys.
+    pub fn portal(mut self, toml: &str) -> Self {
+        self.portal = toml.to_string();
         self
     }
 
@@ -215,7 +223,11 @@ impl GatewayBuilder {
                 "[[tls.certificates]]\ncert = \"{stem}.crt\"\nkey = \"{stem}.key\"\n\n"
             ));
         }
-        config.push_str("[portal]\nhost = \"login.gw.test\"\n\n[apps]\nfile = \"apps.toml\"\n\n[policy]\nfile = \"policy.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
+        config.push_str(&format!(
+            "[portal]\nhost = \"login.gw.test\"\n{}\n",
+            self.portal
+        ));
+        config.push_str("[apps]\nfile = \"apps.toml\"\n\n[policy]\nfile = \"policy.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
         if self.audit_log {
             config.push_str("audit_file = \"audit.jsonl\"\n");
         }

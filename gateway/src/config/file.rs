@@ -140,6 +140,9 @@ pub struct CertificateEntry {
 pub struct PortalSection {
     /// The login host's name, e.g. `login.example.org`.
     pub host: Spanned<String>,
+    /// A parent domain of the login host and the app hosts (`example.org`): the session cookie is
+    /// also set for it, so app hosts under it need no hand-over.
+    pub cookie_domain: Option<Spanned<String>>,
     /// `de` or `en`: the pages' language when the browser names neither.
     pub default_language: Option<Spanned<String>>,
     /// The organisation's look.

@@ -109,6 +109,8 @@ pub struct CertificatePaths {
 /// The login host's pages.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Portal {
+    /// The parent domain the session cookie is also set for, if any.
+    pub cookie_domain: Option<String>,
     /// The language when the browser names none we speak.
     pub default_language: Lang,
     /// The look.
@@ -434,7 +436,33 @@ fn portal_settings(
             ),
         }
     }
+    let portal_host = section.host.get_ref().to_ascii_lowercase();
+    let cookie_domain = section.cookie_domain.as_ref().and_then(|domain| {
+        let lower = domain
+            .get_ref()
+            .trim_start_matches('.')
+            .to_ascii_lowercase();
+        let covers_login_host = portal_host == lower || portal_host.ends_with(&format!(".{lower}"));
+        if !apps::is_valid_host(&lower) || !lower.contains('.') {
+            err(
+                domain.span(),
+                "portal.cookie_domain",
+                format!("{lower:?} is not a parent domain like \"example.org\""),
+            );
+            None
+        } else if !covers_login_host {
+            err(
+                domain.span(),
+                "portal.cookie_domain",
+                format!("the login host {portal_host} is not under {lower}"),
+            );
+            None
+        } else {
+            Some(lower)
+        }
+    });
     Portal {
+        cookie_domain,
         default_language,
         theme,
     }
@@ -481,6 +509,41 @@ mod tests {
         let err = Config::load(&path).unwrap_err().to_string();
         assert!(err.contains("gateway.toml:13:1"), "{err}");
         assert!(err.contains("unknown field `max_conections`"), "{err}");
+    }
+
+    #[test]
+    fn the_cookie_domain_must_hold_the_login_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = write_minimal(dir.path(), "");
+        let text = std::fs::read_to_string(&ok).unwrap();
+        std::fs::write(
+            &ok,
+            text.replace("[portal]\n", "[portal]\ncookie_domain = \".Example.org\"\n"),
+        )
+        .unwrap();
+        let cfg = Config::load(&ok).unwrap();
+        assert_eq!(cfg.portal.cookie_domain.as_deref(), Some("example.org"));
+        for (domain, message) in [
+            (
+                "other.org",
+                "the login host login.example.org is not under other.org",
+            ),
+            ("org", "is not a parent domain"),
+        ] {
+            std::fs::write(
+                &ok,
+                text.replace(
+                    "[portal]\n",
+                    &format!("[portal]\ncookie_domain = \"{domain}\"\n"),
+                ),
+            )
+            .unwrap();
+            let err = Config::load(&ok).unwrap_err().to_string();
+            assert!(
+                err.contains("portal.cookie_domain") && err.contains(message),
+                "{err}"
+            );
+        }
     }
 
     #[test]

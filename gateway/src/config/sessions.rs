@@ -137,7 +137,10 @@ impl SessionsSection {
             max_delay: t.max_delay.unwrap_or(d.max_delay),
             lock_after: t.lock_after.unwrap_or(d.lock_after),
             lock_for: t.lock_for.unwrap_or(d.lock_for),
-            forget_after: t.lock_for.unwrap_or(d.forget_after),
+            // A counter lives at least as long as its lock, and never less than the default.
+            forget_after: t
+                .lock_for
+                .map_or(d.forget_after, |lock| lock.max(d.forget_after)),
         };
         if throttle.lock_after <= throttle.free_failures {
             problems.push(Problem {

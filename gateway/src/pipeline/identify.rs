@@ -17,7 +17,8 @@ pub struct Visitor {
     pub session: Arc<Session>,
 }
 
-/// The live session named by the request's session cookie. A malformed, unknown or expired
+/// The live session named by the request's session cookie (the host's own, or the parent
+/// domain's when `portal.cookie_domain` is set). A malformed, unknown or expired
 /// cookie is no session; a store that cannot answer is an error (the request gets 503, never a
 /// login page that would hide the outage).
 pub async fn identify(
@@ -25,7 +26,9 @@ pub async fn identify(
     headers: &HeaderMap,
     now: Timestamp,
 ) -> Result<Option<Visitor>, StoreError> {
-    for value in cookies::values(headers, cookies::SESSION) {
+    let host_only = cookies::values(headers, cookies::SESSION);
+    let domain_wide = cookies::values(headers, cookies::DOMAIN_SESSION);
+    for value in host_only.chain(domain_wide) {
         let Ok(id) = SessionId::parse(value) else {
             continue;
         };

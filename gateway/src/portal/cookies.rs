@@ -11,6 +11,9 @@ use http::header::{COOKIE, HeaderValue};
 
 /// The session cookie.
 pub const SESSION: &str = "__Host-pforte";
+/// The session cookie for the parent domain (`portal.cookie_domain`), when configured: every
+/// host under it sees the session without a hand-over.
+pub const DOMAIN_SESSION: &str = "pforte_sso";
 /// The login form's anti-forgery cookie.
 pub const CSRF: &str = "__Host-pforte-csrf";
 
@@ -33,6 +36,28 @@ pub fn set(name: &str, value: &str, max_age: Duration) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
         max_age.as_secs()
+    ))
+    .ok()
+}
+
+/// A `Set-Cookie` value that stores `value` for `max_age` on `domain` and its subdomains.
+pub fn set_for_domain(
+    name: &str,
+    value: &str,
+    domain: &str,
+    max_age: Duration,
+) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Domain={domain}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+        max_age.as_secs()
+    ))
+    .ok()
+}
+
+/// A `Set-Cookie` value that deletes a domain cookie.
+pub fn clear_for_domain(name: &str, domain: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{name}=; Domain={domain}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"
     ))
     .ok()
 }
@@ -72,5 +97,16 @@ mod tests {
         );
         assert!(set(SESSION, "a\r\nb", Duration::ZERO).is_none());
         assert!(clear(CSRF).to_str().unwrap().ends_with("Max-Age=0"));
+        assert_eq!(
+            set_for_domain(DOMAIN_SESSION, "v", "example.org", Duration::from_secs(5)).unwrap(),
+            "pforte_sso=v; Domain=example.org; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=5"
+        );
+        assert!(
+            clear_for_domain(DOMAIN_SESSION, "example.org")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("Domain=example.org; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0")
+        );
     }
 }

@@ -193,11 +193,18 @@ pub async fn submit(
     store.clear(ThrottleKind::Account, &account).await?;
     let (id, sid) = open_session(host, user, now).await?;
     let mut response = host.after_login(&id, return_to.as_ref(), now).await?;
-    if let Some(cookie) = cookies::set(
-        cookies::SESSION,
-        &id.to_cookie_value(),
-        host.cookie_lifetime(),
-    ) {
+    let value = id.to_cookie_value();
+    if let Some(cookie) = cookies::set(cookies::SESSION, &value, host.cookie_lifetime()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    if let Some(domain) = &host.config().portal.cookie_domain
+        && let Some(cookie) = cookies::set_for_domain(
+            cookies::DOMAIN_SESSION,
+            &value,
+            domain,
+            host.cookie_lifetime(),
+        )
+    {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

@@ -263,6 +263,11 @@ async fn logout(
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
     headers.append(header::SET_COOKIE, cookies::clear(cookies::CSRF));
+    if let Some(domain) = &host.config().portal.cookie_domain
+        && let Some(cookie) = cookies::clear_for_domain(cookies::DOMAIN_SESSION, domain)
+    {
+        headers.append(header::SET_COOKIE, cookie);
+    }
     Ok(response)
 }
 
