@@ -1,0 +1,345 @@
+//! Turning `clients.toml` into [`Clients`]: every problem at once, each with file:line:column.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+
+use super::file::{ClientEntry, ClientsFile};
+use super::uri::{self, Loopback};
+use super::{Client, ClientType, Clients, GrantType, Lifetimes, Place, SecretHash};
+use crate::scope::{Scope, Scopes};
+
+/// Longest access or ID token life accepted, in seconds (one day).
+const MAX_SHORT_LIFETIME: u64 = 24 * 3600;
+/// Longest refresh-token family life accepted, in seconds (one year).
+const MAX_REFRESH_LIFETIME: u64 = 365 * 24 * 3600;
+
+/// One problem in `clients.toml`, with its place and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where; `None` when the file as a whole is the problem (e.g. unreadable).
+    pub place: Option<Place>,
+    /// The file, repeated here for problems without a place.
+    pub file: PathBuf,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.place {
+            Some(place) => write!(f, "{place}: {}", self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+/// Why `clients.toml` was not loaded: every problem found. The previous clients stay.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", render(.problems))]
+pub struct ClientsError {
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+fn render(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Clients {
+    /// Reads and validates a `clients.toml` file.
+    pub fn load(path: &Path) -> Result<Self, ClientsError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) => Err(ClientsError {
+                problems: vec![Problem {
+                    place: None,
+                    file: path.to_path_buf(),
+                    message: format!("cannot read the clients file: {e}"),
+                }],
+            }),
+        }
+    }
+
+    /// Validates the text of a `clients.toml`; `path` is used in messages only.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ClientsError> {
+        let mut v = Validator {
+            path,
+            text,
+            problems: Vec::new(),
+        };
+        let file = match toml::from_str::<ClientsFile>(text) {
+            Ok(file) => file,
+            Err(e) => {
+                let message = format!(
+                    "{}; see docs/oidc.md for the format",
+                    e.message().trim_end()
+                );
+                v.problem(e.span(), message);
+                return Err(ClientsError {
+                    problems: v.problems,
+                });
+            }
+        };
+        let mut by_id: HashMap<String, Client> = HashMap::new();
+        for entry in &file.client {
+            let Some(client) = v.client(entry.get_ref()) else {
+                continue;
+            };
+            if by_id.contains_key(&client.id) {
+                let span = entry.get_ref().id.span();
+                v.problem(
+                    Some(span),
+                    format!("client id \"{}\" is registered twice", client.id),
+                );
+                continue;
+            }
+            by_id.insert(client.id.clone(), client);
+        }
+        if !v.problems.is_empty() {
+            return Err(ClientsError {
+                problems: v.problems,
+            });
+        }
+        let mut ids: Vec<&String> = by_id.keys().collect();
+        ids.sort();
+        let stand_in = ids
+            .into_iter()
+            .find_map(|id| match &by_id.get(id)?.client_type {
+                ClientType::Confidential(hash) => Some(hash.as_ref().clone()),
+                ClientType::Public => None,
+            });
+        Ok(Clients { by_id, stand_in })
+    }
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn place(&self, offset: usize) -> Place {
+        let before = self.text.get(..offset).unwrap_or(self.text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Place {
+            file: self.path.to_path_buf(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn problem(&mut self, span: Option<Range<usize>>, message: String) {
+        let place = span.map(|s| self.place(s.start));
+        self.problems.push(Problem {
+            place,
+            file: self.path.to_path_buf(),
+            message,
+        });
+    }
+
+    fn at<T>(&mut self, value: &Spanned<T>, message: String) {
+        self.problem(Some(value.span()), message);
+    }
+
+    /// Validates one entry; `None` when it has problems (already recorded).
+    fn client(&mut self, e: &ClientEntry) -> Option<Client> {
+        let before = self.problems.len();
+        let id = e.id.get_ref().clone();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_graphic()) {
+            self.at(
+                &e.id,
+                "client id must be non-empty printable ASCII without spaces".to_owned(),
+            );
+        }
+        if e.app.get_ref().is_empty() {
+            self.at(&e.app, "app must name an app of apps.toml".to_owned());
+        }
+        let client_type = self.client_type(e);
+        let grant_types = self.grant_types(e, &client_type);
+        let scopes = self.scopes(e, &grant_types);
+        let redirect_uris = self.uris(&e.redirect_uris, Loopback::HttpAllowed);
+        if grant_types.contains(&GrantType::AuthorizationCode) && e.redirect_uris.is_empty() {
+            self.at(
+                &e.id,
+                format!("client \"{id}\" uses authorization_code but has no redirect_uris"),
+            );
+        }
+        let post_logout_redirect_uris =
+            self.uris(&e.post_logout_redirect_uris, Loopback::HttpAllowed);
+        let backchannel_logout_uri = e.backchannel_logout_uri.as_ref().and_then(|u| {
+            self.uris(std::slice::from_ref(u), Loopback::HttpsOnly)
+                .into_iter()
+                .next()
+        });
+        let lifetimes = self.lifetimes(e);
+        if self.problems.len() > before {
+            return None;
+        }
+        Some(Client {
+            id,
+            app: e.app.get_ref().clone(),
+            app_place: self.place(e.app.span().start),
+            client_type: client_type?,
+            redirect_uris,
+            post_logout_redirect_uris,
+            scopes,
+            grant_types,
+            backchannel_logout_uri,
+            pairwise_subject: e.pairwise_subject,
+            lifetimes,
+        })
+    }
+
+    fn client_type(&mut self, e: &ClientEntry) -> Option<ClientType> {
+        let public = e.public.as_ref().is_some_and(|p| *p.get_ref());
+        match (&e.secret_hash, public) {
+            (Some(hash), false) => match SecretHash::parse(hash.get_ref()) {
+                Ok(parsed) => Some(ClientType::Confidential(Box::new(parsed))),
+                Err(message) => {
+                    self.at(hash, message);
+                    None
+                }
+            },
+            (None, true) => Some(ClientType::Public),
+            (Some(hash), true) => {
+                self.at(
+                    hash,
+                    "a client is either public = true or has a secret_hash, not both".to_owned(),
+                );
+                None
+            }
+            (None, false) => {
+                self.at(
+                    &e.id,
+                    "set secret_hash (an argon2id hash) for a confidential client, or \
+                     public = true for a browser or native app"
+                        .to_owned(),
+                );
+                None
+            }
+        }
+    }
+
+    fn grant_types(&mut self, e: &ClientEntry, client_type: &Option<ClientType>) -> Vec<GrantType> {
+        let Some(list) = &e.grant_types else {
+            return vec![GrantType::AuthorizationCode];
+        };
+        let mut grants = Vec::new();
+        for name in list {
+            match GrantType::parse(name.get_ref()) {
+                Some(g) if !grants.contains(&g) => grants.push(g),
+                Some(_) => self.at(
+                    name,
+                    format!("grant type \"{}\" is listed twice", name.get_ref()),
+                ),
+                None => self.at(
+                    name,
+                    format!(
+                        "unknown grant type \"{}\"; use authorization_code, refresh_token or \
+                         client_credentials",
+                        name.get_ref()
+                    ),
+                ),
+            }
+        }
+        if grants.is_empty() && !list.is_empty() {
+            return grants;
+        }
+        if grants.is_empty() {
+            self.at(&e.id, "grant_types must not be empty".to_owned());
+        }
+        if grants.contains(&GrantType::RefreshToken)
+            && !grants.contains(&GrantType::AuthorizationCode)
+        {
+            self.at(
+                &e.id,
+                "refresh_token needs authorization_code too: refresh tokens come from a code"
+                    .to_owned(),
+            );
+        }
+        if grants.contains(&GrantType::ClientCredentials)
+            && *client_type == Some(ClientType::Public)
+        {
+            self.at(
+                &e.id,
+                "client_credentials needs a confidential client (with secret_hash)".to_owned(),
+            );
+        }
+        grants
+    }
+
+    fn scopes(&mut self, e: &ClientEntry, grants: &[GrantType]) -> Scopes {
+        let mut scopes = Scopes::EMPTY;
+        for name in &e.scopes {
+            match Scope::parse(name.get_ref()) {
+                Some(s) => scopes = scopes.with(s),
+                None => self.at(
+                    name,
+                    format!(
+                        "unknown scope \"{}\"; use openid, profile, email, groups or offline_access",
+                        name.get_ref()
+                    ),
+                ),
+            }
+        }
+        if grants.contains(&GrantType::AuthorizationCode) && !scopes.contains(Scope::Openid) {
+            self.at(
+                &e.id,
+                "scopes must include \"openid\" for a client that logs people in".to_owned(),
+            );
+        }
+        scopes
+    }
+
+    fn uris(&mut self, list: &[Spanned<String>], loopback: Loopback) -> Vec<String> {
+        let mut uris: Vec<String> = Vec::new();
+        for item in list {
+            let uri = item.get_ref();
+            if let Err(message) = uri::check(uri, loopback) {
+                self.at(item, message);
+            } else if uris.contains(uri) {
+                self.at(item, format!("\"{uri}\" is listed twice"));
+            } else {
+                uris.push(uri.clone());
+            }
+        }
+        uris
+    }
+
+    fn lifetimes(&mut self, e: &ClientEntry) -> Lifetimes {
+        let default = Lifetimes::default();
+        Lifetimes {
+            access_token: self.seconds(
+                &e.access_token_seconds,
+                default.access_token,
+                MAX_SHORT_LIFETIME,
+            ),
+            id_token: self.seconds(&e.id_token_seconds, default.id_token, MAX_SHORT_LIFETIME),
+            refresh_token: self.seconds(
+                &e.refresh_token_seconds,
+                default.refresh_token,
+                MAX_REFRESH_LIFETIME,
+            ),
+        }
+    }
+
+    fn seconds(&mut self, value: &Option<Spanned<u64>>, default: u64, max: u64) -> u64 {
+        let Some(v) = value else { return default };
+        let secs = *v.get_ref();
+        if secs == 0 || secs > max {
+            self.at(v, format!("must be between 1 and {max} seconds"));
+        }
+        secs
+    }
+}

@@ -1,0 +1,218 @@
+use std::path::Path;
+
+use super::secret::tests::cheap_hash;
+use super::*;
+use crate::error::ErrorCode;
+use crate::params::Params;
+use crate::scope::Scope;
+use crate::testing::clients;
+
+fn problems(text: &str) -> Vec<String> {
+    Clients::parse(Path::new("clients.toml"), text)
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn loads_a_valid_file_with_defaults() {
+    let c = clients();
+    assert_eq!(c.len(), 3);
+    let nc = c.get("nextcloud").unwrap();
+    assert!(!nc.is_public());
+    assert!(nc.allows(GrantType::RefreshToken));
+    assert!(nc.scopes.contains(Scope::Groups));
+    assert!(nc.pairwise_subject);
+    assert_eq!(nc.lifetimes.access_token, 120);
+    assert_eq!(nc.lifetimes.id_token, Lifetimes::default().id_token);
+    assert_eq!(nc.app_place.to_string(), "clients.toml:4:7");
+    let cli = c.get("cli").unwrap();
+    assert!(cli.is_public());
+    assert_eq!(cli.grant_types, vec![GrantType::AuthorizationCode]);
+    assert!(
+        c.get("backup-job")
+            .unwrap()
+            .allows(GrantType::ClientCredentials)
+    );
+}
+
+#[test]
+fn reports_every_problem_with_its_place() {
+    let text = r#"[[client]]
+id = "a"
+app = "docs"
+public = true
+redirect_uris = ["http://cloud.example.org/cb", "https://*.example.org/cb"]
+scopes = ["openid", "admin"]
+
+[[client]]
+id = "b"
+app = "docs"
+secret_hash = "plain-secret"
+redirect_uris = ["https://b.example.org/cb#x"]
+scopes = ["profile"]
+grant_types = ["authorization_code", "password"]
+"#;
+    let found = problems(text);
+    let expect = [
+        "clients.toml:5:18: \"http://cloud.example.org/cb\" uses http on a non-loopback host",
+        "clients.toml:5:49: \"https://*.example.org/cb\" contains a wildcard",
+        "clients.toml:6:21: unknown scope \"admin\"",
+        "clients.toml:11:15: secret_hash is not a PHC string",
+        "clients.toml:14:38: unknown grant type \"password\"",
+        "clients.toml:9:6: scopes must include \"openid\"",
+        "clients.toml:12:18: \"https://b.example.org/cb#x\" has a fragment",
+    ];
+    for e in expect {
+        assert!(
+            found.iter().any(|f| f.starts_with(e)),
+            "missing {e} in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}
+
+#[test]
+fn refuses_unknown_fields_and_plain_secrets() {
+    let found = problems("[[client]]\nid = \"a\"\napp = \"x\"\nsecret = \"hunter2\"\n");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("clients.toml:"), "{found:?}");
+    assert!(found[0].contains("unknown field `secret`"), "{found:?}");
+}
+
+#[test]
+fn refuses_inconsistent_clients() {
+    let hash = cheap_hash("x");
+    let text = format!(
+        r#"[[client]]
+id = "dup"
+app = "a"
+public = true
+redirect_uris = ["https://a.example.org/cb"]
+scopes = ["openid"]
+grant_types = ["client_credentials"]
+
+[[client]]
+id = "dup"
+app = "a"
+public = true
+redirect_uris = ["https://a.example.org/cb"]
+scopes = ["openid"]
+
+[[client]]
+id = "neither"
+app = "a"
+scopes = ["openid"]
+redirect_uris = ["https://a.example.org/cb"]
+
+[[client]]
+id = "both"
+app = "a"
+public = true
+secret_hash = "{hash}"
+scopes = ["openid"]
+redirect_uris = ["https://a.example.org/cb"]
+
+[[client]]
+id = "nouri"
+app = "a"
+public = true
+scopes = ["openid"]
+grant_types = ["authorization_code", "refresh_token"]
+backchannel_logout_uri = "http://127.0.0.1/logout"
+access_token_seconds = 0
+"#
+    );
+    let found = problems(&text).join("\n");
+    for e in [
+        "client_credentials needs a confidential client",
+        "set secret_hash",
+        "not both",
+        "has no redirect_uris",
+        "must use https",
+        "must be between 1 and 86400 seconds",
+    ] {
+        assert!(found.contains(e), "missing {e} in {found}");
+    }
+    assert!(!found.contains("registered twice"), "{found}");
+    let dup = "[[client]]\nid = \"d\"\napp = \"a\"\npublic = true\nredirect_uris = [\"https://a.example.org/cb\"]\nscopes = [\"openid\"]\n";
+    let found = problems(&format!("{dup}{dup}"));
+    assert_eq!(
+        found,
+        ["clients.toml:8:6: client id \"d\" is registered twice"]
+    );
+}
+
+#[test]
+fn load_reports_a_missing_file() {
+    let err = Clients::load(Path::new("/nonexistent/clients.toml")).unwrap_err();
+    assert!(err.to_string().contains("cannot read the clients file"));
+}
+
+fn creds(id: &str, secret: Option<&str>) -> PresentedCredentials {
+    PresentedCredentials {
+        client_id: id.into(),
+        secret: secret.map(Into::into),
+    }
+}
+
+#[test]
+fn authenticates_confidential_and_public_clients() {
+    let c = clients();
+    assert_eq!(
+        c.authenticate(&creds("nextcloud", Some("nc-secret")))
+            .unwrap()
+            .id,
+        "nextcloud"
+    );
+    assert_eq!(c.authenticate(&creds("cli", None)).unwrap().id, "cli");
+    for bad in [
+        creds("nextcloud", Some("wrong")),
+        creds("nextcloud", None),
+        creds("nextcloud", Some("job-secret")),
+        creds("cli", Some("anything")),
+        creds("nobody", Some("nc-secret")),
+        creds("nobody", None),
+    ] {
+        let err = c.authenticate(&bad).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidClient, "{bad:?}");
+    }
+}
+
+#[test]
+fn combines_basic_header_and_form_credentials() {
+    let basic = BasicCredentials::parse("Basic bmV4dGNsb3VkOm5jLXNlY3JldA==").unwrap();
+    assert_eq!(basic.client_id, "nextcloud");
+    assert_eq!(basic.secret, "nc-secret");
+    assert!(!format!("{basic:?}").contains("nc-secret"));
+    let from_basic = PresentedCredentials::from_request(Some(basic.clone()), &Params::default());
+    assert_eq!(from_basic.unwrap(), creds("nextcloud", Some("nc-secret")));
+
+    let post = Params::parse_urlencoded("client_id=nextcloud&client_secret=nc-secret");
+    let from_post = PresentedCredentials::from_request(None, &post).unwrap();
+    assert_eq!(from_post, creds("nextcloud", Some("nc-secret")));
+    assert!(!format!("{from_post:?}").contains("nc-secret"));
+
+    let both = PresentedCredentials::from_request(Some(basic.clone()), &post).unwrap_err();
+    assert_eq!(both.code, ErrorCode::InvalidRequest);
+    let other_id = Params::parse_urlencoded("client_id=cli");
+    let mismatch = PresentedCredentials::from_request(Some(basic), &other_id).unwrap_err();
+    assert_eq!(mismatch.code, ErrorCode::InvalidRequest);
+    let none = PresentedCredentials::from_request(None, &Params::default()).unwrap_err();
+    assert_eq!(none.code, ErrorCode::InvalidClient);
+}
+
+#[test]
+fn basic_credentials_are_form_decoded() {
+    // "a%3Ab:p%25w" is client id "a:b" and secret "p%w", form-encoded then base64.
+    let header = "basic YSUzQWI6cCUyNXc=";
+    let b = BasicCredentials::parse(header).unwrap();
+    assert_eq!((b.client_id.as_str(), b.secret.as_str()), ("a:b", "p%w"));
+    // Unencoded '&' and '=' (sent by clients that skip the encoding) survive.
+    let raw = BasicCredentials::parse("Basic aWQ6YSZiPWM=").unwrap();
+    assert_eq!(raw.secret, "a&b=c");
+    assert!(BasicCredentials::parse("Bearer abc").is_none());
+    assert!(BasicCredentials::parse("Basic !!!").is_none());
+}
