@@ -2,11 +2,16 @@
 //!
 //! ```text
 //! authenticate(username, password)
-//!   check input ──▶ cached lookup ──(miss)──▶ service pool: user search ─┬─ disabled search
-//!                        │                                             └─ group walk
+//!   check input ──▶ cached entry, found or not ──(miss)──▶ service pool: user + disabled search
+//!                        │
 //!                        ▼
-//!                   bind pool: bind as the user's DN (never cached) ──▶ UserRecord
+//!                   bind pool: bind as the user's DN, or the dummy DN (never cached)
+//!                        │ right password, enabled account
+//!                        ▼
+//!                   cached groups ──(miss)──▶ service pool: group walk ──▶ UserRecord
 //! ```
+//!
+//! The order and the caches are in [`login`]; this module runs its steps on the pools.
 //!
 //! Every operation runs on a pooled connection with the operation timeout. When the connection
 //! or its server fails, the server is marked down and the operation runs again on a connection
@@ -16,6 +21,7 @@ mod entry;
 mod filter;
 mod groups;
 mod list;
+mod login;
 mod pool;
 mod search;
 mod servers;
@@ -30,17 +36,17 @@ use std::time::Instant;
 use deadpool::managed::{Object, PoolError};
 use ldap3::{Ldap, LdapError, Scope};
 
-use crate::cache::TtlCache;
-use crate::error::{AuthError, DirectoryError, FailureReason};
+use crate::error::{AuthError, DirectoryError};
 use crate::health::Health;
 use crate::input::{check_password, check_username};
 use crate::record::UserRecord;
 use crate::settings::SettingsErrors;
 
+use login::{Caches, Steps};
 use pool::{Connector, Pool, Role, is_transport};
 use search::{NO_ATTRIBUTES, OpError, Query};
 use servers::Servers;
-use user::Account;
+use user::UserEntry;
 
 pub use settings::{AttributeMap, GroupLookup, GroupSettings, LdapSettings, ServerKind};
 pub use tls::TlsError;
@@ -71,7 +77,7 @@ pub struct LdapDirectory {
     servers: Arc<Servers>,
     service: Pool,
     binds: Pool,
-    cache: TtlCache<Arc<Account>>,
+    caches: Caches,
 }
 
 impl fmt::Debug for LdapDirectory {
@@ -112,20 +118,21 @@ impl LdapDirectory {
             .map_err(SetupError::Pool)?;
         let binds = pool::build(connector(Role::UserBinds), settings.bind_pool_size, wait)
             .map_err(SetupError::Pool)?;
-        let cache = TtlCache::new(settings.cache_ttl, settings.cache_capacity);
+        let caches = Caches::new(settings.cache_ttl, settings.cache_capacity);
         Ok(Self {
             settings: Arc::new(settings),
             servers,
             service,
             binds,
-            cache,
+            caches,
         })
     }
 
-    /// Checks a password: finds the user (cached briefly), then binds as them on a connection
-    /// of the bind pool. The bind is never cached. A disabled account is refused as disabled
-    /// whatever the password (Active Directory refuses its binds anyway), after the bind, so
-    /// that every known account costs the same.
+    /// Checks a password: finds the user (cached briefly, found or not), then binds as them on a
+    /// connection of the bind pool; only after a right password are the groups read. Until the
+    /// bind answers, an unknown name and a known one cost the same. The bind is never cached. A
+    /// disabled account is refused as disabled whatever the password (Active Directory refuses its
+    /// binds anyway), after the bind like every other account.
     pub async fn authenticate(
         &self,
         username: &str,
@@ -133,26 +140,14 @@ impl LdapDirectory {
     ) -> Result<UserRecord, AuthError> {
         check_username(username)?;
         check_password(password)?;
-        let Some(account) = self.account(username).await? else {
-            self.bind_as_nobody(password).await;
-            return Err(AuthError::InvalidCredentials(FailureReason::UnknownUser));
-        };
-        let password_ok = self.bind(&account.dn, password).await?;
-        if account.disabled {
-            return Err(AuthError::InvalidCredentials(FailureReason::Disabled));
-        }
-        if !password_ok {
-            return Err(AuthError::InvalidCredentials(FailureReason::WrongPassword));
-        }
-        Ok(account.record.clone())
+        login::authenticate(self, &self.caches, username, password).await
     }
 
     /// The user called `username` with their groups, or `None` (also for a disabled account,
     /// which the gateway treats as gone, e.g. when refreshing tokens).
     pub async fn lookup(&self, username: &str) -> Result<Option<UserRecord>, DirectoryError> {
         check_username(username)?;
-        let account = self.account(username).await?;
-        Ok(account.filter(|a| !a.disabled).map(|a| a.record.clone()))
+        login::lookup(self, &self.caches, username).await
     }
 
     /// Every enabled user with their groups, sorted by username.
@@ -182,46 +177,6 @@ impl LdapDirectory {
         }
         Health {
             servers: self.servers.health(),
-        }
-    }
-
-    /// The account behind `username`, from the cache or the directory.
-    async fn account(&self, username: &str) -> Result<Option<Arc<Account>>, DirectoryError> {
-        let key = username.to_lowercase();
-        if let Some(account) = self.cache.get(&key, Instant::now()) {
-            return Ok(Some(account));
-        }
-        let s = &self.settings;
-        let fetched = self
-            .run(&self.service, |ldap| user::fetch(s, ldap, username))
-            .await?;
-        Ok(fetched.map(|account| {
-            let account = Arc::new(account);
-            self.cache.insert(key, Arc::clone(&account), Instant::now());
-            account
-        }))
-    }
-
-    /// Whether `password` is `dn`'s password: a simple bind on a bind-pool connection.
-    async fn bind(&self, dn: &str, password: &str) -> Result<bool, DirectoryError> {
-        let timeout = self.settings.operation_timeout;
-        self.run(&self.binds, |mut ldap| async move {
-            let result = ldap.with_timeout(timeout).simple_bind(dn, password).await?;
-            match result.rc {
-                0 => Ok(true),
-                INVALID_CREDENTIALS => Ok(false),
-                _ => Err(OpError::Ldap(LdapError::from(result))),
-            }
-        })
-        .await
-    }
-
-    /// A bind as an entry that does not exist, whose answer is ignored: an unknown username then
-    /// costs a bind round trip like a known one, so response times do not tell which exist.
-    async fn bind_as_nobody(&self, password: &str) {
-        let dn = format!("{UNKNOWN_USER_RDN},{}", self.settings.user_base());
-        if let Err(error) = self.bind(&dn, password).await {
-            tracing::debug!(%error, "bind for an unknown user failed");
         }
     }
 
@@ -255,6 +210,42 @@ impl LdapDirectory {
             }
         }
         Err(DirectoryError::AllServersDown { last_error })
+    }
+}
+
+impl Steps for LdapDirectory {
+    async fn find(&self, username: &str) -> Result<Option<UserEntry>, DirectoryError> {
+        let s = &self.settings;
+        self.run(&self.service, |ldap| user::find(s, ldap, username))
+            .await
+    }
+
+    /// A simple bind on a bind-pool connection.
+    async fn bind(&self, dn: &str, password: &str) -> Result<bool, DirectoryError> {
+        let timeout = self.settings.operation_timeout;
+        self.run(&self.binds, |mut ldap| async move {
+            let result = ldap.with_timeout(timeout).simple_bind(dn, password).await?;
+            match result.rc {
+                0 => Ok(true),
+                INVALID_CREDENTIALS => Ok(false),
+                _ => Err(OpError::Ldap(LdapError::from(result))),
+            }
+        })
+        .await
+    }
+
+    /// A bind as an entry that does not exist, on the same pool as real binds.
+    async fn bind_as_nobody(&self, password: &str) {
+        let dn = format!("{UNKNOWN_USER_RDN},{}", self.settings.user_base());
+        if let Err(error) = self.bind(&dn, password).await {
+            tracing::debug!(%error, "bind for an unknown user failed");
+        }
+    }
+
+    async fn groups(&self, user: &UserEntry) -> Result<UserRecord, DirectoryError> {
+        let s = &self.settings;
+        self.run(&self.service, |ldap| user::with_groups(s, ldap, user))
+            .await
     }
 }
 

@@ -47,10 +47,11 @@ pub struct LdapSettings {
     /// Connections for checking users' passwords (never the service connections, whose identity
     /// a user bind would replace); reused from one login to the next.
     pub bind_pool_size: usize,
-    /// How long a looked-up user (entry, groups, disabled flag) is reused, and so how long a
-    /// change in the directory may take to show; password checks are never cached.
+    /// How long a user search (entry and disabled flag, or "no such user") and a user's groups
+    /// are reused, and so how long a change in the directory, a new account included, may take to
+    /// show; password checks are never cached.
     pub cache_ttl: Duration,
-    /// At most this many users are cached.
+    /// At most this many user searches, and this many users' groups, are cached.
     pub cache_capacity: usize,
     /// How long a server that failed is skipped before it is tried again.
     pub retry_interval: Duration,

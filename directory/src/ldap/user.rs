@@ -14,13 +14,13 @@ use super::settings::{LdapSettings, ServerKind};
 /// Active Directory's account control attribute.
 pub(crate) const USER_ACCOUNT_CONTROL: &str = "userAccountControl";
 
-/// A looked-up user, kept in the cache: the DN to bind as, the record, and the disabled flag.
-#[derive(Debug, Clone)]
-pub(crate) struct Account {
-    /// The entry's DN.
-    pub(crate) dn: String,
-    /// What the gateway gets.
-    pub(crate) record: UserRecord,
+/// A user's entry as the user search found it, kept in the cache: what the bind needs (the DN)
+/// and what decides a refusal (the disabled flag), nothing that costs more before the password is
+/// known. The groups are read from it only after a successful bind.
+#[derive(Debug)]
+pub(crate) struct UserEntry {
+    /// The entry with the user attributes (memberOf included, the start of the group walk).
+    pub(crate) entry: Entry,
     /// The account may not log in.
     pub(crate) disabled: bool,
 }
@@ -41,12 +41,13 @@ pub(crate) fn attributes(s: &LdapSettings) -> Vec<&str> {
     list
 }
 
-/// Finds `username` (already checked) and its groups; `None` when no entry matches.
-pub(crate) async fn fetch(
+/// Finds `username` (already checked) and whether it is disabled, both searches at once; `None`
+/// when no entry matches. Known and unknown names cost the same: these two searches.
+pub(crate) async fn find(
     s: &LdapSettings,
     ldap: Ldap,
     username: &str,
-) -> Result<Option<Account>, OpError> {
+) -> Result<Option<UserEntry>, OpError> {
     let user_filter = filter::user(&s.user_filter, username);
     let attributes = attributes(s);
     let query = Query {
@@ -57,22 +58,25 @@ pub(crate) async fn fetch(
         limit: 2,
     };
     let entry = search(ldap.clone(), s.operation_timeout, query);
-    let disabled = disabled_by_filter(s, ldap.clone(), &user_filter);
+    let disabled = disabled_by_filter(s, ldap, &user_filter);
     let (found, disabled) = tokio::try_join!(entry, disabled)?;
     if found.truncated || found.entries.len() > 1 {
         return Err(DirectoryError::Ambiguous.into());
     }
-    let Some(entry) = found.entries.into_iter().next() else {
-        return Ok(None);
-    };
-    let disabled = disabled || disabled_by_account_control(s, &entry);
-    let groups = groups::of_user(s, ldap, &entry).await?;
-    let record = record(s, &entry, groups)?;
-    Ok(Some(Account {
-        dn: entry.dn,
-        record,
-        disabled,
+    Ok(found.entries.into_iter().next().map(|entry| UserEntry {
+        disabled: disabled || disabled_by_account_control(s, &entry),
+        entry,
     }))
+}
+
+/// The record of `user` with its groups: the group walk, run only for someone who may get in.
+pub(crate) async fn with_groups(
+    s: &LdapSettings,
+    ldap: Ldap,
+    user: &UserEntry,
+) -> Result<UserRecord, OpError> {
+    let groups = groups::of_user(s, ldap, &user.entry).await?;
+    Ok(record(s, &user.entry, groups)?)
 }
 
 /// Whether the disabled filter, combined with the user's filter, matches the user.
