@@ -34,6 +34,9 @@ pub enum LoadError {
     /// The policy does not load.
     #[error(transparent)]
     Policy(engine::LoadErrors),
+    /// The key directory is unusable.
+    #[error(transparent)]
+    Keys(#[from] pforte_keys::KeyError),
 }
 
 /// A complete, valid set of files, ready to be swapped in.
@@ -66,7 +69,23 @@ pub fn load(
     let apps = config.load_apps()?;
     let certs = CertStore::load(&config.certificates, provider)?;
     let loaded = policy::load(&config.policy_file, &apps).map_err(LoadError::Policy)?;
-    let snapshot = Snapshot::build(config, apps, loaded.policy, provider, metrics, previous)?;
+    let keys = match &config.keys {
+        Some(keys) => Some(
+            pforte_keys::KeyDir::new(&keys.dir)
+                .with_retire_after(keys.retire_after)
+                .load(unix_now().unsigned_abs())?,
+        ),
+        None => None,
+    };
+    let snapshot = Snapshot::build(
+        config,
+        apps,
+        loaded.policy,
+        keys,
+        provider,
+        metrics,
+        previous,
+    )?;
     Ok(LoadedSet {
         snapshot,
         certs,
@@ -192,6 +211,9 @@ impl Reloader {
             files.push(&people.path);
         }
         let mut policy_files = Vec::new();
+        if let Some(keys) = &config.keys {
+            toml_files_below(&keys.dir, 0, &mut policy_files);
+        }
         if let Some(folder) = config.policy_file.parent() {
             toml_files_below(folder, POLICY_FOLDER_DEPTH, &mut policy_files);
         }
@@ -211,8 +233,9 @@ impl Reloader {
 /// How deep below the policy's folder files are watched (`policy.d/team/x.toml` is depth 2).
 const POLICY_FOLDER_DEPTH: usize = 3;
 
-/// Every `.toml` file in `folder` and its subfolders down to `depth`: the policy's includes can
-/// name files by glob, so a file added there must trigger a reload too. Hidden entries are
+/// Every `.toml` (and `.pem`) file in `folder` and its subfolders down to `depth`: the policy's
+/// includes can name files by glob, and keys come and go, so a file added there must trigger a
+/// reload too. Hidden entries are
 /// skipped (Kubernetes keeps its volume's previous versions in `..data` folders).
 fn toml_files_below(folder: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else {
@@ -227,7 +250,10 @@ fn toml_files_below(folder: &Path, depth: usize, out: &mut Vec<PathBuf>) {
             if depth > 0 {
                 toml_files_below(&path, depth - 1, out);
             }
-        } else if path.extension().is_some_and(|ext| ext == "toml") {
+        } else if path
+            .extension()
+            .is_some_and(|ext| ext == "toml" || ext == "pem")
+        {
             out.push(path);
         }
     }

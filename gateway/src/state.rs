@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub apps: Vec<Arc<AppRuntime>>,
     /// The access policy, compiled for `apps` (same indexes).
     pub policy: Policy,
+    /// The signing keys, when `[keys]` is configured.
+    pub keys: Option<Arc<pforte_keys::KeySet>>,
     /// Request metrics of the login host.
     pub portal_metrics: Arc<RouteMetrics>,
     /// Request metrics of requests that matched no route.
@@ -57,6 +59,7 @@ impl Snapshot {
         config: Config,
         apps: Vec<App>,
         policy: Policy,
+        keys: Option<pforte_keys::KeySet>,
         provider: &Arc<CryptoProvider>,
         metrics: &Metrics,
         previous: Option<&Snapshot>,
@@ -91,9 +94,20 @@ impl Snapshot {
             routes,
             apps,
             policy,
+            keys: keys.map(Arc::new),
             portal_metrics: Arc::new(metrics.route("portal")),
             unrouted_metrics: Arc::new(metrics.route("-")),
         })
+    }
+
+    /// The issuer of the gateway's tokens: the login host's URL.
+    pub fn issuer(&self) -> String {
+        let port = self.config.server.public_https_port;
+        if port == 443 {
+            format!("https://{}", self.config.portal_host)
+        } else {
+            format!("https://{}:{port}", self.config.portal_host)
+        }
     }
 
     /// True when `peer` is a trusted proxy.
@@ -128,4 +142,6 @@ pub struct Shared {
     pub directory: Option<pforte_directory::Directory>,
     /// Who is logged in.
     pub sessions: pforte_session::SessionStore,
+    /// Signed assertions, reused per session and app until shortly before they expire.
+    pub assertions: crate::proxy::assertion::AssertionCache,
 }

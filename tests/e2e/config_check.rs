@@ -63,7 +63,19 @@ fn a_valid_setup_passes() {
 
 #[test]
 fn each_problem_is_named_with_file_line_and_key() {
-    let cases: [(&str, &str, &str, &str); 10] = [
+    let cases: [(&str, &str, &str, &str); 12] = [
+        (
+            "apps.toml",
+            "upstreams = [\"http://127.0.0.1:9\"]",
+            "upstreams = [\"http://127.0.0.1:9\"]\nidentity_headers = { assertion = \"X-Assertion\" }",
+            "asks for a signed assertion, but gateway.toml has no [keys]",
+        ),
+        (
+            "gateway.toml",
+            "[policy]",
+            "[keys]\ndir = \"nokeys\"\n\n[policy]",
+            "keys.dir: folder",
+        ),
         (
             "gateway.toml",
             "file = \"policy.toml\"",

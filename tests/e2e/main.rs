@@ -4,6 +4,7 @@
 mod browser;
 mod config_check;
 mod demo;
+mod keys;
 mod lifecycle;
 mod login;
 mod policy;

@@ -37,6 +37,7 @@ pub struct GatewayBuilder {
     directory: Option<String>,
     sessions: Option<String>,
     portal: String,
+    keys: bool,
     extra_files: Vec<(String, String)>,
 }
 
@@ -66,6 +67,7 @@ impl Default for GatewayBuilder {
             directory: None,
             sessions: None,
             portal: String::new(),
+            keys: false,
             extra_files: Vec::new(),
         }
     }
@@ -124,6 +126,12 @@ impl GatewayBuilder {
     /// Audit events go to `audit.jsonl` in the gateway's folder (read with [`Gateway::audit`]).
     pub fn audit_log(mut self) -> Self {
         self.audit_log = true;
+        self
+    }
+
+    /// A key directory `keys/` with one ES256 key, made by `pforte keys generate`.
+    pub fn keys(mut self) -> Self {
+        self.keys = true;
         self
     }
 
@@ -230,6 +238,15 @@ impl GatewayBuilder {
         config.push_str("[apps]\nfile = \"apps.toml\"\n\n[policy]\nfile = \"policy.toml\"\n\n[log]\nformat = \"json\"\nlevel = \"info\"\n");
         if self.audit_log {
             config.push_str("audit_file = \"audit.jsonl\"\n");
+        }
+        if self.keys {
+            let made = Command::new(pforte_bin())
+                .args(["keys", "generate", "--dir"])
+                .arg(dir.path().join("keys"))
+                .output()
+                .unwrap();
+            assert!(made.status.success(), "pforte keys generate: {made:?}");
+            config.push_str("\n[keys]\ndir = \"keys\"\n");
         }
         for section in [&self.directory, &self.sessions].into_iter().flatten() {
             config.push('\n');

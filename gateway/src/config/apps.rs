@@ -123,6 +123,9 @@ pub struct IdentityHeaders {
     pub groups: http::HeaderName,
     /// The display name (UTF-8).
     pub name: http::HeaderName,
+    /// A short-lived signed JWT about the person (ES256 by default, audience the app), for
+    /// apps that verify identity cryptographically rather than trust headers; `None`: not sent.
+    pub assertion: Option<http::HeaderName>,
 }
 
 impl Default for IdentityHeaders {
@@ -132,14 +135,17 @@ impl Default for IdentityHeaders {
             email: http::HeaderName::from_static("x-forwarded-email"),
             groups: http::HeaderName::from_static("x-forwarded-groups"),
             name: http::HeaderName::from_static("x-forwarded-name"),
+            assertion: None,
         }
     }
 }
 
 impl IdentityHeaders {
     /// Every name, for stripping client copies.
-    pub fn all(&self) -> [&http::HeaderName; 4] {
+    pub fn all(&self) -> impl Iterator<Item = &http::HeaderName> {
         [&self.user, &self.email, &self.groups, &self.name]
+            .into_iter()
+            .chain(self.assertion.as_ref())
     }
 }
 
@@ -151,6 +157,7 @@ struct IdentityHeadersEntry {
     email: Option<Spanned<String>>,
     groups: Option<Spanned<String>>,
     name: Option<Spanned<String>>,
+    assertion: Option<Spanned<String>>,
 }
 
 /// A validated app.
@@ -327,18 +334,15 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
             ),
         ] {
             let Some(value) = value else { continue };
-            match http::HeaderName::from_bytes(value.get_ref().as_bytes()) {
-                Ok(name) if !is_reserved_header(&name) => *slot = name,
-                Ok(name) => err(
-                    value.span(),
-                    field,
-                    format!("{name} is set by the gateway itself; choose another header name"),
-                ),
-                Err(_) => err(
-                    value.span(),
-                    field,
-                    format!("{:?} is not a header name", value.get_ref()),
-                ),
+            match header_name(value) {
+                Ok(name) => *slot = name,
+                Err(message) => err(value.span(), field, message),
+            }
+        }
+        if let Some(value) = &wanted.assertion {
+            match header_name(value) {
+                Ok(name) => identity_headers.assertion = Some(name),
+                Err(message) => err(value.span(), "identity_headers.assertion", message),
             }
         }
         apps.push(App {
@@ -361,6 +365,17 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
         Ok(apps)
     } else {
         Err(ConfigErrors(errors))
+    }
+}
+
+/// A configured header name, checked: valid, and not one the gateway manages itself.
+fn header_name(value: &Spanned<String>) -> Result<http::HeaderName, String> {
+    match http::HeaderName::from_bytes(value.get_ref().as_bytes()) {
+        Ok(name) if !is_reserved_header(&name) => Ok(name),
+        Ok(name) => Err(format!(
+            "{name} is set by the gateway itself; choose another header name"
+        )),
+        Err(_) => Err(format!("{:?} is not a header name", value.get_ref())),
     }
 }
 

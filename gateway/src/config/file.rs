@@ -40,6 +40,8 @@ pub struct GatewayFile {
     /// Where sessions live.
     #[serde(default)]
     pub sessions: SessionsSection,
+    /// The signing keys (identity assertions for apps; OIDC tokens).
+    pub keys: Option<KeysSection>,
     /// Logging.
     #[serde(default)]
     pub log: LogSection,
@@ -176,6 +178,17 @@ pub struct AppsSection {
 pub struct PolicySection {
     /// The policy's entry file, relative to this file's folder; it may include others.
     pub file: Spanned<PathBuf>,
+}
+
+/// `[keys]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysSection {
+    /// The key directory every replica shares, relative to this file's folder.
+    pub dir: Spanned<PathBuf>,
+    /// How long a retired key stays published for verification.
+    #[serde(default, with = "humantime_serde")]
+    pub retire_after: Option<Duration>,
 }
 
 /// `[log]`

@@ -52,6 +52,8 @@ pub struct Config {
     pub directory: Option<DirectoryConfig>,
     /// Where sessions live and how long they last.
     pub sessions: pforte_session::StoreSettings,
+    /// The signing keys, if configured.
+    pub keys: Option<Keys>,
     /// The apps file.
     pub apps_file: PathBuf,
     /// The policy's entry file; the files it includes are found from it.
@@ -104,6 +106,15 @@ pub struct CertificatePaths {
     pub cert: PathBuf,
     /// PEM key.
     pub key: PathBuf,
+}
+
+/// The shared key directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    /// The directory.
+    pub dir: PathBuf,
+    /// How long a retired key stays in the JWKS.
+    pub retire_after: Duration,
 }
 
 /// The login host's pages.
@@ -268,6 +279,29 @@ impl Config {
             })
             .unwrap_or_default();
 
+        let keys = file.keys.as_ref().and_then(|section| {
+            let dir = base.join(section.dir.get_ref());
+            if dir.is_dir() {
+                Some(Keys {
+                    dir,
+                    retire_after: section
+                        .retire_after
+                        .unwrap_or(pforte_keys::DEFAULT_RETIRE_AFTER),
+                })
+            } else {
+                err(
+                    section.dir.span(),
+                    "keys.dir",
+                    format!(
+                        "folder {} not found; make it with `pforte keys generate --dir {}`",
+                        dir.display(),
+                        dir.display()
+                    ),
+                );
+                None
+            }
+        });
+
         let level = file.log.level.clone().unwrap_or_else(|| "info".to_string());
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
             errors.push(ConfigError::at(
@@ -306,6 +340,7 @@ impl Config {
             portal,
             directory,
             sessions,
+            keys,
             apps_file,
             policy_file,
             log: Log {
@@ -316,10 +351,11 @@ impl Config {
         })
     }
 
-    /// Loads the apps this config points to, and checks they do not take the login host.
+    /// Loads the apps this config points to, and checks they do not take the login host and
+    /// that an app asking for signed assertions has keys to sign them with.
     pub fn load_apps(&self) -> Result<Vec<App>, ConfigErrors> {
         let apps = apps::load(&self.apps_file)?;
-        let clashes: Vec<ConfigError> = apps
+        let mut clashes: Vec<ConfigError> = apps
             .iter()
             .filter(|app| app.hosts.contains(&self.portal_host))
             .map(|app| {
@@ -332,6 +368,21 @@ impl Config {
                 )
             })
             .collect();
+        if self.keys.is_none() {
+            clashes.extend(
+                apps.iter()
+                    .filter(|app| app.identity_headers.assertion.is_some())
+                    .map(|app| {
+                        ConfigError::whole_file(
+                            &self.apps_file,
+                            format!(
+                                "app {:?} asks for a signed assertion, but gateway.toml has no [keys] to sign it with",
+                                app.name
+                            ),
+                        )
+                    }),
+            );
+        }
         if clashes.is_empty() {
             Ok(apps)
         } else {

@@ -81,6 +81,9 @@ pub enum DemoError {
         /// Why.
         source: std::io::Error,
     },
+    /// The demo's signing key could not be made.
+    #[error(transparent)]
+    Keys(#[from] pforte_keys::KeyError),
     /// The gateway itself failed.
     #[error(transparent)]
     Server(#[from] ServerError),
@@ -117,6 +120,8 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
             dir.join(DEMO_POLICY[0].0)
         }
     };
+    let keys_dir = dir.join("keys");
+    ensure_keys(&keys_dir)?;
     let people_file = dir.join("people.toml");
     write(&people_file, pforte_directory::DEMO_PEOPLE)?;
     let apps = apps::load(&apps_file)?;
@@ -166,7 +171,7 @@ fn gateway_toml(
 [server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
 [portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n\
-[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[keys]\ndir = \"keys\"\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
         listen = options.listen,
         portal = PORTAL_HOST,
         admin = options.admin,
@@ -175,6 +180,17 @@ fn gateway_toml(
         apps = apps_file.display().to_string(),
         policy = policy_file.display().to_string(),
     )
+}
+
+/// A signing key for the demo's identity assertions, made on the first start and kept.
+fn ensure_keys(dir: &Path) -> Result<(), DemoError> {
+    create_dir(dir)?;
+    let keys = pforte_keys::KeyDir::new(dir);
+    if keys.list()?.is_empty() {
+        let now = crate::reload::unix_now().unsigned_abs();
+        keys.generate(pforte_keys::KeySpec::Es256, now)?;
+    }
+    Ok(())
 }
 
 fn create_dir(path: &Path) -> Result<(), DemoError> {

@@ -172,17 +172,45 @@ async fn app_host(
         host,
         request_id: &ctx.request_id,
     };
+    let assertion = session.and_then(|s| assertion_for(shared, snapshot, ctx, app, app_index, s));
     let person = session.map(|s| Identity {
         username: &s.username,
         display_name: &s.display_name,
         email: s.email.as_deref(),
         groups: &s.groups,
+        assertion: assertion.as_deref(),
     });
     match proxy::forward(&app.proxy, permitted, client, person, &shared.tasks).await {
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
             tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
             Err(GatewayError::Proxy(err))
+        }
+    }
+}
+
+/// The signed assertion for an app that asks for one. A signing failure is logged and the
+/// assertion left out: the app then refuses the request, as it must.
+fn assertion_for(
+    shared: &Shared,
+    snapshot: &Snapshot,
+    ctx: &RequestContext,
+    app: &AppRuntime,
+    app_index: usize,
+    session: &pforte_session::Session,
+) -> Option<String> {
+    app.app.identity_headers.assertion.as_ref()?;
+    let keys = snapshot.keys.as_deref()?;
+    let now = Timestamp::now().unix_secs();
+    let issuer = snapshot.issuer();
+    match shared
+        .assertions
+        .get(keys, &issuer, &app.app.name, app_index, session, now)
+    {
+        Ok(token) => Some(token),
+        Err(e) => {
+            tracing::error!(request_id = ctx.request_id, app = %app.app.name, error = %e, "cannot sign the assertion");
+            None
         }
     }
 }

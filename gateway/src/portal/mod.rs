@@ -8,6 +8,7 @@
 //! POST /logout        ends the session on every host and replica
 //! GET  /assets/logo   the theme's logo
 //! GET  /auth/verify   forward auth for sites behind their own proxy (verify)
+//! GET  /.well-known/jwks.json   the public signing keys (assertions, later OIDC tokens)
 //! app host GET /.pforte/sso?ticket=…   sso: redeem a hand-over ticket, set that host's cookie
 //! ```
 
@@ -188,6 +189,10 @@ pub async fn handle(
             }
             logout(host, visitor, lang).await
         }
+        (&Method::GET | &Method::HEAD, JWKS_PATH) => match &host.snapshot.keys {
+            Some(keys) => Ok(json(keys.jwks().to_string())),
+            None => Err(GatewayError::NotFound),
+        },
         (&Method::GET | &Method::HEAD, "/auth/verify") => Ok(verify::answer(
             host.snapshot,
             visitor.as_ref(),
@@ -308,6 +313,24 @@ pub fn see_other(location: &str) -> Response<Bytes> {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Where the login host publishes the signing keys (RFC 7517 JWK set).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// A JSON document that clients may cache briefly (the JWKS changes only with a rotation).
+fn json(body: String) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
     response
 }
 

@@ -70,6 +70,7 @@ pub fn answer(
                         display_name: &s.display_name,
                         email: s.email.as_deref(),
                         groups: &s.groups,
+                        assertion: None,
                     },
                 );
             }

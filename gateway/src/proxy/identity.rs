@@ -21,6 +21,8 @@ pub struct Identity<'a> {
     pub email: Option<&'a str>,
     /// The groups.
     pub groups: &'a [String],
+    /// The signed assertion, for an app that asked for one.
+    pub assertion: Option<&'a str>,
 }
 
 /// Removes client-supplied identity headers (the app's names and the defaults, whatever the
@@ -28,7 +30,7 @@ pub struct Identity<'a> {
 /// without a session.
 pub fn strip(headers: &mut HeaderMap, names: &IdentityHeaders) {
     let defaults = IdentityHeaders::default();
-    for name in names.all().into_iter().chain(defaults.all()) {
+    for name in names.all().chain(defaults.all()) {
         headers.remove(name);
     }
     strip_own_cookies(headers);
@@ -42,6 +44,9 @@ pub fn set(headers: &mut HeaderMap, names: &IdentityHeaders, identity: Identity<
         put(headers, &names.email, email);
     }
     put(headers, &names.groups, &identity.groups.join(","));
+    if let (Some(name), Some(assertion)) = (&names.assertion, identity.assertion) {
+        put(headers, name, assertion);
+    }
 }
 
 fn put(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
@@ -99,13 +104,16 @@ mod tests {
             header::COOKIE,
             HeaderValue::from_static("__host-pforte-csrf=y; b=2"),
         );
+        headers.insert("x-pforte-assertion", HeaderValue::from_static("forged"));
         let names = IdentityHeaders {
             user: HeaderName::from_static("x-remote-user"),
+            assertion: Some(HeaderName::from_static("x-pforte-assertion")),
             ..IdentityHeaders::default()
         };
         strip(&mut headers, &names);
         assert!(headers.get("x-forwarded-user").is_none());
         assert!(headers.get("x-remote-user").is_none());
+        assert!(headers.get("x-pforte-assertion").is_none());
         assert_eq!(headers.get(header::COOKIE).unwrap(), "app=1; b=2");
 
         let mut only_ours = HeaderMap::new();
@@ -126,10 +134,15 @@ mod tests {
                 display_name: "Alice Liddell-Größe",
                 email: Some("alice@example.org"),
                 groups: &groups,
+                assertion: Some("a.b.c"),
             },
         );
         assert_eq!(headers.get("x-forwarded-user").unwrap(), "alice");
         assert_eq!(headers.get("x-forwarded-groups").unwrap(), "admins,staff");
+        assert!(
+            headers.get("x-pforte-assertion").is_none(),
+            "no assertion header unless the app names one"
+        );
         assert_eq!(
             headers.get("x-forwarded-name").unwrap().as_bytes(),
             "Alice Liddell-Größe".as_bytes()
@@ -143,6 +156,7 @@ mod tests {
                 display_name: "Eve",
                 email: None,
                 groups: &[],
+                assertion: None,
             },
         );
         assert!(evil.get("x-forwarded-user").is_none());

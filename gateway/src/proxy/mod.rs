@@ -2,6 +2,7 @@
 //! pick an upstream, stream the body both ways, join upgraded connections, and classify failures
 //! so the client gets a 502, 504 or 413 rather than a hang.
 
+pub mod assertion;
 pub mod body;
 pub mod headers;
 pub mod identity;

@@ -89,6 +89,7 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         ready: Default::default(),
         directory,
         sessions,
+        assertions: Default::default(),
     });
 
     let https = bind_all(&config.server.listen).await?;

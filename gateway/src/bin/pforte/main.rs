@@ -1,5 +1,6 @@
 //! The `pforte` binary: parses the command line and hands over to the library.
 
+mod keys;
 mod policy;
 
 use std::net::SocketAddr;
@@ -41,6 +42,9 @@ enum Command {
     /// Check a policy, explain a decision, or show who gains or loses which app.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// List, generate, rotate or retire the signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Run a complete demo workplace on this machine (https://login.localhost:8443).
     Demo {
         /// Where the demo keeps its certificate and files.
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(ConfigArg { config }) => check(&config),
         Command::Policy(command) => policy::run(command),
+        Command::Keys(command) => keys::run(command),
         Command::Run(ConfigArg { config }) => {
             let loaded = match Config::load(&config) {
                 Ok(loaded) => loaded,

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Logged-in traffic and logins: what a session costs on the request path, and how fast Pforte
+# logs people in against slapd, each compared with a reference measured in the same run.
+#
+#   tests/bench/auth.sh                  # 10 s per measurement, 3 rounds, medians
+#   DURATION=20 ROUNDS=5 tests/bench/auth.sh
+#
+# Rows (wrk, HTTP/1.1 keep-alive over TLS, the same settings for each):
+#   nginx      wrk -> nginx  (TLS) -> upstream                       the plain-proxy reference
+#   public     wrk -> pforte (TLS) -> upstream, an `everyone` rule    no session
+#   session    wrk -> pforte (TLS) -> upstream, a `group:staff` rule  with a session cookie:
+#              cookie -> local session cache -> policy -> identity headers
+#   login      wrk POSTs the login form: anti-forgery check, throttle check (Redis), user search
+#              and bind (slapd), new session (Redis)
+#   bind       raw simple binds as the same user against the same slapd, with ldap3
+#              (directory/examples/bind_rate.rs): the ceiling for logins
+# Redis: the memory one session takes (MEMORY USAGE of the session keys, averaged).
+#
+# The machine has 2 cores. Proxy rows: the proxy alone on core 1, wrk and the upstream on core 0
+# (as tests/bench/proxy.sh). Login rows: slapd alone on core 1; Pforte, Redis and the load
+# generator (wrk or the bind tool) share core 0.
+# Last lines: session_ratio_vs_public=, session_ratio_vs_nginx=, login_ratio_vs_bind=,
+# redis_bytes_per_session=.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+LOGIN_CONNECTIONS=${LOGIN_CONNECTIONS:-16}
+HOST=bench.localhost
+
+for tool in nginx wrk openssl taskset curl redis-cli slapd; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run ./tests/run once (it installs everything)" >&2; exit 1; }
+done
+export PATH=$PATH:/usr/sbin
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  deploy/dev/services.sh stop "$work/svc" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+
+echo "building release binaries..." >&2
+cargo build --release -q --bin pforte
+cargo build --release -q -p pforte-directory --example bind_rate
+
+mkdir -p "$work/svc"
+LDAP_LOG_LEVEL=none deploy/dev/services.sh start "$work/svc" 2>/dev/null
+eval "$(deploy/dev/services.sh env "$work/svc")"
+taskset -pc 1 "$(cat "$work/svc/ldap/slapd.pid")" >/dev/null
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$HOST" \
+  -addext "subjectAltName=DNS:$HOST,DNS:*.$HOST" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+UPSTREAM=$(free_port); NGINX=$(free_port); PFORTE=$(free_port); ADMIN=$(free_port)
+mkdir -p "$work/upstream" "$work/nginx"
+nginx_conf() {   # $1 = dir, $2 = server block
+  cat > "$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $1; proxy_temp_path $1; fastcgi_temp_path $1; uwsgi_temp_path $1; scgi_temp_path $1;
+  keepalive_requests 1000000;
+  $2
+}
+CONF
+}
+nginx_conf "$work/upstream" "server { listen 127.0.0.1:$UPSTREAM; location / { return 200 \"hello from the upstream\\n\"; } }"
+nginx_conf "$work/nginx" "upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX ssl;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\";
+      proxy_set_header Host \$host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+  }"
+
+cat > "$work/apps.toml" <<CONF
+[[app]]
+name = "public"
+hosts = ["public.$HOST"]
+upstreams = ["http://127.0.0.1:$UPSTREAM"]
+[[app]]
+name = "staff"
+hosts = ["staff.$HOST"]
+upstreams = ["http://127.0.0.1:$UPSTREAM"]
+CONF
+cat > "$work/policy.toml" <<CONF
+[[rule]]
+apps = ["public"]
+paths = ["/"]
+allow = ["everyone"]
+[[rule]]
+apps = ["staff"]
+allow = ["group:staff"]
+CONF
+cat > "$work/gateway.toml" <<CONF
+[server]
+listen = ["127.0.0.1:$PFORTE"]
+[admin]
+listen = "127.0.0.1:$ADMIN"
+[limits]
+max_connections = 10000
+[[tls.certificates]]
+cert = "cert.pem"
+key = "key.pem"
+[portal]
+host = "login.$HOST"
+[apps]
+file = "apps.toml"
+[policy]
+file = "policy.toml"
+[directory]
+backend = "ldap"
+[directory.ldap]
+urls = ["$PFORTE_TEST_LDAP_URL"]
+bind_dn = "$PFORTE_TEST_LDAP_BIND_DN"
+bind_password = { file = "$PFORTE_TEST_LDAP_BIND_PW_FILE" }
+base_dn = "$PFORTE_TEST_LDAP_BASE_DN"
+user_base = "ou=people,$PFORTE_TEST_LDAP_BASE_DN"
+group_base = "ou=groups,$PFORTE_TEST_LDAP_BASE_DN"
+[sessions]
+store = "redis"
+[sessions.redis]
+url = "$PFORTE_TEST_REDIS_URL"
+key_prefix = "bench:"
+[sessions.throttle]
+free_failures = 1000000
+lock_after = 2000000
+[log]
+level = "warn"
+CONF
+
+taskset -c 0 nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
+taskset -c 1 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
+taskset -c 1 target/release/pforte run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
+pforte_pid=${pids[2]}
+wait_port "$UPSTREAM"; wait_port "$NGINX"; wait_port "$PFORTE"
+
+# One login through the form: any 64-hex token works as long as cookie and field agree.
+token=$(openssl rand -hex 32)
+login_url="https://login.$HOST:$PFORTE/login"
+session=$(curl -sk --resolve "login.$HOST:$PFORTE:127.0.0.1" -o /dev/null -D - \
+  -H "Cookie: __Host-pforte-csrf=$token" -H "Origin: https://login.$HOST:$PFORTE" \
+  --data "username=alice&password=alicepw&csrf=$token" "$login_url" |
+  sed -n 's/^set-cookie: __Host-pforte=\([^;]*\);.*/\1/ip' | head -1)
+[ -n "$session" ] || { echo "the benchmark login failed" >&2; cat "$work/pforte.log" >&2; exit 1; }
+status=$(curl -sk -o /dev/null -w '%{http_code}' --resolve "staff.$HOST:$PFORTE:127.0.0.1" \
+  -H "Cookie: __Host-pforte=$session" "https://staff.$HOST:$PFORTE/")
+[ "$status" = 200 ] || { echo "the session does not open the staff app ($status)" >&2; exit 1; }
+
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
+run_wrk() {   # name host port path connections [wrk args...]
+  local name=$1 host=$2 port=$3 path=$4 conns=$5; shift 5
+  local out; out=$(taskset -c 0 wrk -t1 -c"$conns" -d"${DURATION}s" --latency -H "Host: $host" "$@" "https://127.0.0.1:$port$path")
+  local rps p50 p99
+  rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out" | to_ms)
+  local errors; errors=$(awk '/Non-2xx or 3xx/ {print $NF}' <<<"$out")
+  printf '%-28s %10s req/s   p50 %8s ms   p99 %8s ms%s\n' "$name" "$rps" "$p50" "$p99" "${errors:+   non-2xx/3xx $errors}" >&2
+  echo "$rps"
+}
+cat > "$work/login.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "username=alice&password=alicepw&csrf=$token"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "__Host-pforte-csrf=$token"
+wrk.headers["Origin"] = "https://login.$HOST:$PFORTE"
+LUA
+run_bind() {
+  local out; out=$(taskset -c 0 target/release/examples/bind_rate "$PFORTE_TEST_LDAP_URL" \
+    "uid=alice,ou=people,$PFORTE_TEST_LDAP_BASE_DN" alicepw "$DURATION" "$LOGIN_CONNECTIONS")
+  local rps; rps=$(sed -n 's/^binds_per_second=//p' <<<"$out")
+  printf '%-28s %10s binds/s\n' "bind (raw slapd, ldap3)" "$rps" >&2
+  echo "$rps"
+}
+
+echo "proxy rows: proxies on core 1, wrk + upstream on core 0; login rows: slapd on core 1, the rest on core 0; ${DURATION}s each, $ROUNDS rounds (median)" >&2
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+declare -a nginx_r public_r session_r login_r bind_r
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round" >&2
+  nginx_r+=("$(run_wrk "nginx (plain proxy)" "$HOST" "$NGINX" / "$CONNECTIONS")")
+  public_r+=("$(run_wrk "pforte public route" "public.$HOST" "$PFORTE" / "$CONNECTIONS")")
+  session_r+=("$(run_wrk "pforte with a session" "staff.$HOST" "$PFORTE" / "$CONNECTIONS" -H "Cookie: __Host-pforte=$session")")
+  taskset -pc 0 "$pforte_pid" >/dev/null   # logins: slapd alone on core 1
+  login_r+=("$(run_wrk "pforte logins" "login.$HOST" "$PFORTE" /login "$LOGIN_CONNECTIONS" -s "$work/login.lua")")
+  bind_r+=("$(run_bind)")
+  taskset -pc 1 "$pforte_pid" >/dev/null
+done
+nginx=$(printf '%s\n' "${nginx_r[@]}" | median)
+public=$(printf '%s\n' "${public_r[@]}" | median)
+with_session=$(printf '%s\n' "${session_r[@]}" | median)
+logins=$(printf '%s\n' "${login_r[@]}" | median)
+binds=$(printf '%s\n' "${bind_r[@]}" | median)
+
+# Redis memory per session: the session hashes and the per-user index, over the sessions made.
+redis="redis-cli -u $PFORTE_TEST_REDIS_URL"
+bytes=0; sessions=0
+while read -r key; do
+  bytes=$(( bytes + $($redis MEMORY USAGE "$key" SAMPLES 0) ))
+  case $key in bench:s:*) sessions=$(( sessions + 1 )) ;; esac
+done < <($redis --scan --pattern 'bench:s:*'; $redis --scan --pattern 'bench:u:*')
+per_session=$(( sessions > 0 ? bytes / sessions : 0 ))
+
+echo "medians: nginx $nginx, public $public, with a session $with_session req/s; logins $logins/s, raw binds $binds/s; $sessions sessions in Redis, $per_session bytes each" >&2
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+echo "session_ratio_vs_public=$(ratio "$with_session" "$public")"
+echo "session_ratio_vs_nginx=$(ratio "$with_session" "$nginx")"
+echo "login_ratio_vs_bind=$(ratio "$logins" "$binds")"
+echo "redis_bytes_per_session=$per_session"
