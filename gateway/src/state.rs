@@ -144,4 +144,6 @@ pub struct Shared {
     pub sessions: pforte_session::SessionStore,
     /// Signed assertions, reused per session and app until shortly before they expire.
     pub assertions: crate::proxy::assertion::AssertionCache,
+    /// Sessions prepared for the policy and the proxy, reused across requests.
+    pub prepared: crate::pipeline::identify::PreparedCache,
 }

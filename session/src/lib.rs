@@ -51,5 +51,5 @@ pub use settings::{
     StoreSettings,
 };
 pub use store::SessionStore;
-pub use throttle::{Throttle, ThrottleKind, ThrottleSettings};
+pub use throttle::{LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 pub use time::Timestamp;

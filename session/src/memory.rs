@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::id::{SessionId, SessionKey, Sid};
 use crate::session::{NewSession, Session};
 use crate::settings::SessionSettings;
-use crate::throttle::{Failures, Throttle, ThrottleKind, ThrottleSettings};
+use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket, TicketKey};
 use crate::time::Timestamp;
 
@@ -223,6 +223,19 @@ impl MemoryStore {
             Some(f) if !self.throttle.is_forgotten(f.last, now) => self.throttle.verdict(*f, now),
             _ => Throttle::Allowed,
         }
+    }
+
+    /// See [`crate::SessionStore::login_check`].
+    pub fn login_check(&self, account: &str, source: &str, now: Timestamp) -> LoginCheck {
+        let has_failures = lock(&self.counters)
+            .by_name
+            .get(&(ThrottleKind::Account, account.to_owned()))
+            .is_some_and(|f| !self.throttle.is_forgotten(f.last, now));
+        LoginCheck::new(
+            self.check(ThrottleKind::Account, account, now),
+            self.check(ThrottleKind::Source, source, now),
+            has_failures,
+        )
     }
 
     /// See [`crate::SessionStore::clear`].

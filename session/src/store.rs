@@ -8,7 +8,7 @@ use crate::memory::MemoryStore;
 use crate::redis_store::RedisStore;
 use crate::session::{NewSession, Session};
 use crate::settings::{Backend, StoreSettings};
-use crate::throttle::{Throttle, ThrottleKind, counter_name};
+use crate::throttle::{LoginCheck, Throttle, ThrottleKind, counter_name};
 use crate::time::Timestamp;
 
 /// Sessions and brute-force counters, in this process or in Redis.
@@ -184,6 +184,21 @@ impl SessionStore {
         match self {
             Self::Memory(m) => Ok(m.check(kind, &name, now)),
             Self::Redis(r) => r.check(kind, &name, now).await,
+        }
+    }
+
+    /// Before a password is checked: the account's and the address's counters in one go (one
+    /// Redis round trip), with whether the account has failures a success must clear.
+    pub async fn login_check(
+        &self,
+        account: &str,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<LoginCheck, StoreError> {
+        let (account, source) = (counter_name(account), counter_name(source));
+        match self {
+            Self::Memory(m) => Ok(m.login_check(&account, &source, now)),
+            Self::Redis(r) => r.login_check(&account, &source, now).await,
         }
     }
 

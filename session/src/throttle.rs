@@ -64,6 +64,36 @@ pub enum Throttle {
     },
 }
 
+/// What a login attempt faces, from the account's and the address's counters read together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginCheck {
+    /// The verdict of the stricter of the two counters.
+    pub verdict: Throttle,
+    /// Whether the account has failures on record (a success must then clear them; without
+    /// any, there is nothing to clear and no write is needed).
+    pub account_failures: bool,
+}
+
+impl LoginCheck {
+    /// Combines the two counters' verdicts: a lock beats a wait, a later end beats an earlier.
+    pub(crate) fn new(account: Throttle, source: Throttle, account_failures: bool) -> Self {
+        let rank = |t: Throttle| match t {
+            Throttle::Allowed => (0, Timestamp::from_unix_secs(0)),
+            Throttle::Wait { until } => (1, until),
+            Throttle::Locked { until } => (2, until),
+        };
+        let verdict = if rank(source) > rank(account) {
+            source
+        } else {
+            account
+        };
+        Self {
+            verdict,
+            account_failures,
+        }
+    }
+}
+
 /// The thresholds of the schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleSettings {
@@ -241,6 +271,22 @@ mod tests {
         assert_eq!(short.len(), "sha256:".len() + 64);
         assert_eq!(short, counter_name(&long));
         assert_ne!(short, counter_name(&long[1..]));
+    }
+
+    #[test]
+    fn the_stricter_counter_decides_a_login() {
+        let wait = Throttle::Wait { until: at(10) };
+        let lock = Throttle::Locked { until: at(5) };
+        assert_eq!(
+            LoginCheck::new(Throttle::Allowed, wait, false).verdict,
+            wait
+        );
+        assert_eq!(LoginCheck::new(lock, wait, true).verdict, lock);
+        assert_eq!(LoginCheck::new(wait, lock, true).verdict, lock);
+        assert_eq!(
+            LoginCheck::new(Throttle::Allowed, Throttle::Allowed, false).verdict,
+            Throttle::Allowed
+        );
     }
 
     #[test]

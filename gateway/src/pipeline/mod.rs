@@ -149,12 +149,13 @@ async fn app_host(
         return Ok(page.map(ResponseBody::local));
     }
     let visitor = identify::identify(&shared.sessions, req.headers(), Timestamp::now()).await?;
-    let session = visitor.as_ref().map(|v| &*v.session);
-    let subject = match session {
-        Some(s) => snapshot.policy.subject(&s.username, &s.groups, s.login),
-        None => Subject::anonymous(),
-    };
-    let verdict = decide::decide(&snapshot.policy, &subject, app_index, ctx.peer.ip(), req);
+    let prepared = visitor
+        .as_ref()
+        .map(|v| shared.prepared.get(&v.session, &snapshot.policy));
+    let session = prepared.as_deref().map(|p| &*p.session);
+    let anonymous = Subject::anonymous();
+    let subject = prepared.as_deref().map_or(&anonymous, |p| &p.subject);
+    let verdict = decide::decide(&snapshot.policy, subject, app_index, ctx.peer.ip(), req);
     let permitted = match verdict {
         Verdict::Permit(permitted, _) => {
             app.decisions.record(DecisionResult::Allow);
@@ -173,11 +174,8 @@ async fn app_host(
         request_id: &ctx.request_id,
     };
     let assertion = session.and_then(|s| assertion_for(shared, snapshot, ctx, app, app_index, s));
-    let person = session.map(|s| Identity {
-        username: &s.username,
-        display_name: &s.display_name,
-        email: s.email.as_deref(),
-        groups: &s.groups,
+    let person = prepared.as_deref().map(|p| Identity {
+        values: &p.values,
         assertion: assertion.as_deref(),
     });
     match proxy::forward(&app.proxy, permitted, client, person, &shared.tasks).await {

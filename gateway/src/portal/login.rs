@@ -141,7 +141,8 @@ pub async fn submit(
     let store = host.sessions();
     let account = username.to_lowercase();
     let source = host.ctx.peer.ip().to_canonical().to_string();
-    if throttled(store, &account, &source, now).await? {
+    let throttle = store.login_check(&account, &source, now).await?;
+    if throttle.verdict != Throttle::Allowed {
         host.refused(username, FailureReason::Throttled, LoginResult::Throttled);
         return again(LoginProblem::Throttled, StatusCode::TOO_MANY_REQUESTS);
     }
@@ -190,7 +191,9 @@ pub async fn submit(
             );
         }
     };
-    store.clear(ThrottleKind::Account, &account).await?;
+    if throttle.account_failures {
+        store.clear(ThrottleKind::Account, &account).await?;
+    }
     let (id, sid) = open_session(host, user, now).await?;
     let mut response = host.after_login(&id, return_to.as_ref(), now).await?;
     let value = id.to_cookie_value();
@@ -242,24 +245,6 @@ async fn open_session(
         },
     );
     Ok((id, sid))
-}
-
-/// Whether the account or the address must wait before another attempt.
-async fn throttled(
-    store: &pforte_session::SessionStore,
-    account: &str,
-    source: &str,
-    now: Timestamp,
-) -> Result<bool, StoreError> {
-    for (kind, key) in [
-        (ThrottleKind::Account, account),
-        (ThrottleKind::Source, source),
-    ] {
-        if !matches!(store.check(kind, key, now).await?, Throttle::Allowed) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Counts a failure against the account and the address; a lock is audited and metered.

@@ -21,7 +21,7 @@ use crate::pipeline::decide::{self, Verdict};
 use crate::pipeline::identify::Visitor;
 use crate::pipeline::path;
 use crate::policy::engine::Subject;
-use crate::proxy::identity::{self, Identity};
+use crate::proxy::identity::{self, Identity, IdentityValues};
 use crate::state::Snapshot;
 
 /// The forward-auth answer for the request described by `headers`, asked by `peer` (the
@@ -56,20 +56,19 @@ pub fn answer(
         Some(s) => snapshot.policy.subject(&s.username, &s.groups, s.login),
         None => Subject::anonymous(),
     };
+    let values = session
+        .map(|s| IdentityValues::new(&s.username, &s.display_name, s.email.as_deref(), &s.groups));
     let port = sso::port_suffix(snapshot.config.server.public_https_port);
     let back = sso::request_url(&host, &port, request.uri());
     match decide::decide(&snapshot.policy, &subject, index, source, request) {
         Verdict::Permit(..) => {
             let mut response = status(StatusCode::OK);
-            if let Some(s) = session {
+            if let Some(values) = &values {
                 identity::set(
                     response.headers_mut(),
                     &app.app.identity_headers,
                     Identity {
-                        username: &s.username,
-                        display_name: &s.display_name,
-                        email: s.email.as_deref(),
-                        groups: &s.groups,
+                        values,
                         assertion: None,
                     },
                 );

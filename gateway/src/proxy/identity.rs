@@ -3,24 +3,41 @@
 //! own cookies (an app must never see, log or replay the session); then the identity headers
 //! the app asked for are set from the session.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 
 pub use crate::config::apps::IdentityHeaders;
 
 /// The prefix of every cookie Pforte sets; none of them ever reaches an app.
 pub const COOKIE_PREFIXES: [&str; 2] = ["__Host-pforte", "pforte"];
 
+/// A person's identity header values, built once per session (not per request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityValues {
+    user: Option<HeaderValue>,
+    name: Option<HeaderValue>,
+    email: Option<HeaderValue>,
+    groups: Option<HeaderValue>,
+}
+
+impl IdentityValues {
+    /// The values for a person. UTF-8 bytes are valid header bytes (obs-text); a value with a
+    /// control character is left out, so a directory value can never split or inject a header.
+    pub fn new(username: &str, display_name: &str, email: Option<&str>, groups: &[String]) -> Self {
+        let value = |text: &str| HeaderValue::from_bytes(text.as_bytes()).ok();
+        Self {
+            user: value(username),
+            name: value(display_name),
+            email: email.and_then(value),
+            groups: value(&groups.join(",")),
+        }
+    }
+}
+
 /// Who a request is from, as far as the app is told.
 #[derive(Debug, Clone, Copy)]
 pub struct Identity<'a> {
-    /// The user name.
-    pub username: &'a str,
-    /// The display name.
-    pub display_name: &'a str,
-    /// The mail address, if known.
-    pub email: Option<&'a str>,
-    /// The groups.
-    pub groups: &'a [String],
+    /// The identity header values.
+    pub values: &'a IdentityValues,
     /// The signed assertion, for an app that asked for one.
     pub assertion: Option<&'a str>,
 }
@@ -38,21 +55,20 @@ pub fn strip(headers: &mut HeaderMap, names: &IdentityHeaders) {
 
 /// Sets the identity headers for a person.
 pub fn set(headers: &mut HeaderMap, names: &IdentityHeaders, identity: Identity<'_>) {
-    put(headers, &names.user, identity.username);
-    put(headers, &names.name, identity.display_name);
-    if let Some(email) = identity.email {
-        put(headers, &names.email, email);
+    let values = identity.values;
+    for (name, value) in [
+        (&names.user, &values.user),
+        (&names.name, &values.name),
+        (&names.email, &values.email),
+        (&names.groups, &values.groups),
+    ] {
+        if let Some(value) = value {
+            headers.insert(name.clone(), value.clone());
+        }
     }
-    put(headers, &names.groups, &identity.groups.join(","));
-    if let (Some(name), Some(assertion)) = (&names.assertion, identity.assertion) {
-        put(headers, name, assertion);
-    }
-}
-
-fn put(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
-    // UTF-8 bytes are valid header bytes (obs-text); control characters are not and would be
-    // refused here, so a directory value can never split or inject a header.
-    if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+    if let (Some(name), Some(assertion)) = (&names.assertion, identity.assertion)
+        && let Ok(value) = HeaderValue::from_str(assertion)
+    {
         headers.insert(name.clone(), value);
     }
 }
@@ -90,6 +106,7 @@ fn is_own_cookie(pair: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::HeaderName;
 
     #[test]
     fn client_identity_and_own_cookies_never_pass() {
@@ -126,14 +143,17 @@ mod tests {
     fn identity_is_set_from_the_session() {
         let mut headers = HeaderMap::new();
         let groups = vec!["admins".to_string(), "staff".to_string()];
+        let values = IdentityValues::new(
+            "alice",
+            "Alice Liddell-Größe",
+            Some("alice@example.org"),
+            &groups,
+        );
         set(
             &mut headers,
             &IdentityHeaders::default(),
             Identity {
-                username: "alice",
-                display_name: "Alice Liddell-Größe",
-                email: Some("alice@example.org"),
-                groups: &groups,
+                values: &values,
                 assertion: Some("a.b.c"),
             },
         );
@@ -148,14 +168,12 @@ mod tests {
             "Alice Liddell-Größe".as_bytes()
         );
         let mut evil = HeaderMap::new();
+        let values = IdentityValues::new("eve\r\nx-admin: 1", "Eve", None, &[]);
         set(
             &mut evil,
             &IdentityHeaders::default(),
             Identity {
-                username: "eve\r\nx-admin: 1",
-                display_name: "Eve",
-                email: None,
-                groups: &[],
+                values: &values,
                 assertion: None,
             },
         );

@@ -90,6 +90,7 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         directory,
         sessions,
         assertions: Default::default(),
+        prepared: Default::default(),
     });
 
     let https = bind_all(&config.server.listen).await?;

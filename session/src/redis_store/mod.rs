@@ -47,7 +47,7 @@ use crate::error::StoreError;
 use crate::id::{SessionId, SessionKey, Sid};
 use crate::session::{NewSession, Session};
 use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError};
-use crate::throttle::{Failures, Throttle, ThrottleKind, ThrottleSettings};
+use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket};
 use crate::time::Timestamp;
 
@@ -395,6 +395,39 @@ impl RedisStore {
             }
             _ => Throttle::Allowed,
         })
+    }
+
+    /// See [`crate::SessionStore::login_check`].
+    pub async fn login_check(
+        &self,
+        account: &str,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<LoginCheck, StoreError> {
+        let mut both = redis::pipe();
+        both.cmd("HMGET")
+            .arg(self.keys.counter(ThrottleKind::Account, account))
+            .arg("n")
+            .arg("t")
+            .cmd("HMGET")
+            .arg(self.keys.counter(ThrottleKind::Source, source))
+            .arg("n")
+            .arg("t");
+        type Counter = (Option<u32>, Option<u64>);
+        let (account, source): (Counter, Counter) =
+            self.link.run(async |c| both.query_async(c).await).await?;
+        let verdict = |counter: Counter| match counter {
+            (Some(count), Some(last)) => {
+                let last = Timestamp::from_unix_secs(last);
+                self.throttle.verdict(Failures { count, last }, now)
+            }
+            _ => Throttle::Allowed,
+        };
+        Ok(LoginCheck::new(
+            verdict(account),
+            verdict(source),
+            account.0.is_some(),
+        ))
     }
 
     /// See [`crate::SessionStore::clear`].

@@ -189,12 +189,33 @@ async fn brute_force_counters_are_shared_and_cleared() {
         [("bob".to_owned(), until)]
     );
 
+    let both = b.login_check("bob", "10.0.0.9", now).await.unwrap();
+    assert_eq!(both.verdict, Throttle::Locked { until });
+    assert!(both.account_failures);
+
     a.clear(account, "bob").await.unwrap();
     assert_eq!(
         b.check(account, "bob", now).await.unwrap(),
         Throttle::Allowed
     );
     assert!(b.locked(account, now).await.unwrap().is_empty());
+    let clean = b.login_check("bob", "10.0.0.9", now).await.unwrap();
+    assert_eq!(clean.verdict, Throttle::Allowed);
+    assert!(
+        !clean.account_failures,
+        "nothing left to clear after a success"
+    );
+
+    // The address's counter decides too, in the same round trip.
+    for _ in 0..ThrottleSettings::default().lock_after {
+        a.record_failure(ThrottleKind::Source, "10.0.0.9", now)
+            .await
+            .unwrap();
+    }
+    let source_locked = b.login_check("carol", "10.0.0.9", now).await.unwrap();
+    assert!(matches!(source_locked.verdict, Throttle::Locked { .. }));
+    assert!(!source_locked.account_failures);
+    a.clear(ThrottleKind::Source, "10.0.0.9").await.unwrap();
 }
 
 #[tokio::test]
