@@ -17,8 +17,9 @@
 # Redis: the memory one session takes (MEMORY USAGE of the session keys, averaged).
 #
 # The machine has 2 cores. Proxy rows: the proxy alone on core 1, wrk and the upstream on core 0
-# (as tests/bench/proxy.sh). Login rows: slapd alone on core 1; Pforte, Redis and the load
-# generator (wrk or the bind tool) share core 0.
+# (as tests/bench/proxy.sh). Login rows, as in production where the directory is another
+# machine: Pforte and its Redis on core 0; slapd and the load generator (wrk, or the bind tool
+# for the reference) on core 1.
 # Last lines: session_ratio_vs_public=, session_ratio_vs_nginx=, login_ratio_vs_bind=,
 # redis_bytes_per_session=.
 set -euo pipefail
@@ -55,7 +56,8 @@ cargo build --release -q -p pforte-directory --example bind_rate
 mkdir -p "$work/svc"
 LDAP_LOG_LEVEL=none deploy/dev/services.sh start "$work/svc" 2>/dev/null
 eval "$(deploy/dev/services.sh env "$work/svc")"
-taskset -pc 1 "$(cat "$work/svc/ldap/slapd.pid")" >/dev/null
+taskset -apc 1 "$(cat "$work/svc/ldap/slapd.pid")" >/dev/null
+taskset -apc 0 "$(cat "$work/svc/redis/redis.pid")" >/dev/null
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=$HOST" \
   -addext "subjectAltName=DNS:$HOST,DNS:*.$HOST" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
@@ -162,9 +164,9 @@ status=$(curl -sk -o /dev/null -w '%{http_code}' --resolve "staff.$HOST:$PFORTE:
 [ "$status" = 200 ] || { echo "the session does not open the staff app ($status)" >&2; exit 1; }
 
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.2f", v}'; }
-run_wrk() {   # name host port path connections [wrk args...]
-  local name=$1 host=$2 port=$3 path=$4 conns=$5; shift 5
-  local out; out=$(taskset -c 0 wrk -t1 -c"$conns" -d"${DURATION}s" --latency -H "Host: $host" "$@" "https://127.0.0.1:$port$path")
+run_wrk() {   # cpu name host port path connections [wrk args...]
+  local cpu=$1 name=$2 host=$3 port=$4 path=$5 conns=$6; shift 6
+  local out; out=$(taskset -c "$cpu" wrk -t1 -c"$conns" -d"${DURATION}s" --latency -H "Host: $host" "$@" "https://127.0.0.1:$port$path")
   local rps p50 p99
   rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out" | to_ms)
@@ -181,25 +183,28 @@ wrk.headers["Cookie"] = "__Host-pforte-csrf=$token"
 wrk.headers["Origin"] = "https://login.$HOST:$PFORTE"
 LUA
 run_bind() {
-  local out; out=$(taskset -c 0 target/release/examples/bind_rate "$PFORTE_TEST_LDAP_URL" \
+  local out; out=$(taskset -c 1 target/release/examples/bind_rate "$PFORTE_TEST_LDAP_URL" \
     "uid=alice,ou=people,$PFORTE_TEST_LDAP_BASE_DN" alicepw "$DURATION" "$LOGIN_CONNECTIONS")
   local rps; rps=$(sed -n 's/^binds_per_second=//p' <<<"$out")
   printf '%-28s %10s binds/s\n' "bind (raw slapd, ldap3)" "$rps" >&2
   echo "$rps"
 }
 
-echo "proxy rows: proxies on core 1, wrk + upstream on core 0; login rows: slapd on core 1, the rest on core 0; ${DURATION}s each, $ROUNDS rounds (median)" >&2
+redis="redis-cli -u $PFORTE_TEST_REDIS_URL"
+sessions_before=$($redis --scan --pattern 'bench:s:*' | wc -l)
+memory_before=$($redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+echo "proxy rows: proxies on core 1, wrk + upstream on core 0; login rows: Pforte + Redis on core 0, slapd + load generator on core 1; ${DURATION}s each, $ROUNDS rounds (median)" >&2
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 declare -a nginx_r public_r session_r login_r bind_r
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round" >&2
-  nginx_r+=("$(run_wrk "nginx (plain proxy)" "$HOST" "$NGINX" / "$CONNECTIONS")")
-  public_r+=("$(run_wrk "pforte public route" "public.$HOST" "$PFORTE" / "$CONNECTIONS")")
-  session_r+=("$(run_wrk "pforte with a session" "staff.$HOST" "$PFORTE" / "$CONNECTIONS" -H "Cookie: __Host-pforte=$session")")
-  taskset -pc 0 "$pforte_pid" >/dev/null   # logins: slapd alone on core 1
-  login_r+=("$(run_wrk "pforte logins" "login.$HOST" "$PFORTE" /login "$LOGIN_CONNECTIONS" -s "$work/login.lua")")
+  nginx_r+=("$(run_wrk 0 "nginx (plain proxy)" "$HOST" "$NGINX" / "$CONNECTIONS")")
+  public_r+=("$(run_wrk 0 "pforte public route" "public.$HOST" "$PFORTE" / "$CONNECTIONS")")
+  session_r+=("$(run_wrk 0 "pforte with a session" "staff.$HOST" "$PFORTE" / "$CONNECTIONS" -H "Cookie: __Host-pforte=$session")")
+  taskset -apc 0 "$pforte_pid" >/dev/null   # logins: Pforte and Redis on core 0
+  login_r+=("$(run_wrk 1 "pforte logins" "login.$HOST" "$PFORTE" /login "$LOGIN_CONNECTIONS" -s "$work/login.lua")")
   bind_r+=("$(run_bind)")
-  taskset -pc 1 "$pforte_pid" >/dev/null
+  taskset -apc 1 "$pforte_pid" >/dev/null
 done
 nginx=$(printf '%s\n' "${nginx_r[@]}" | median)
 public=$(printf '%s\n' "${public_r[@]}" | median)
@@ -207,14 +212,11 @@ with_session=$(printf '%s\n' "${session_r[@]}" | median)
 logins=$(printf '%s\n' "${login_r[@]}" | median)
 binds=$(printf '%s\n' "${bind_r[@]}" | median)
 
-# Redis memory per session: the session hashes and the per-user index, over the sessions made.
-redis="redis-cli -u $PFORTE_TEST_REDIS_URL"
-bytes=0; sessions=0
-while read -r key; do
-  bytes=$(( bytes + $($redis MEMORY USAGE "$key" SAMPLES 0) ))
-  case $key in bench:s:*) sessions=$(( sessions + 1 )) ;; esac
-done < <($redis --scan --pattern 'bench:s:*'; $redis --scan --pattern 'bench:u:*')
-per_session=$(( sessions > 0 ? bytes / sessions : 0 ))
+# Redis memory per session: what the logins added to Redis's used memory (session hashes and
+# the per-user index), divided by the sessions they made.
+sessions=$(( $($redis --scan --pattern 'bench:s:*' | wc -l) - sessions_before ))
+memory_after=$($redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
+per_session=$(( sessions > 0 ? (memory_after - memory_before) / sessions : 0 ))
 
 echo "medians: nginx $nginx, public $public, with a session $with_session req/s; logins $logins/s, raw binds $binds/s; $sessions sessions in Redis, $per_session bytes each" >&2
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
