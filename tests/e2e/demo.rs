@@ -2,57 +2,14 @@
 //! every demo app over TLS with its own certificate, under the demo policy, with the demo people:
 //! log in once, open every app you may use.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use pforte_e2e::browser::Browser;
-use pforte_e2e::client::plain;
-use pforte_e2e::eventually;
-use pforte_e2e::gateway::pforte_bin;
-
-struct Demo(std::process::Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use pforte_e2e::demo::Demo;
 
 #[tokio::test]
 async fn demo_logs_in_once_and_serves_each_app() {
-    pforte_e2e::init_crypto();
-    let state = tempfile::tempdir().unwrap();
-    let https: std::net::SocketAddr = format!("127.0.0.1:{}", pforte_e2e::free_port())
-        .parse()
-        .unwrap();
-    let admin: std::net::SocketAddr = format!("127.0.0.1:{}", pforte_e2e::free_port())
-        .parse()
-        .unwrap();
-    let out = std::fs::File::create(state.path().join("demo.out")).unwrap();
-    let child = Command::new(pforte_bin())
-        .args(["demo", "--state-dir"])
-        .arg(state.path())
-        .args([
-            "--listen",
-            &https.to_string(),
-            "--admin",
-            &admin.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let _demo = Demo(child);
-    let output = || std::fs::read_to_string(state.path().join("demo.out")).unwrap_or_default();
-    let ready = eventually(Duration::from_secs(20), async || {
-        tokio::net::TcpStream::connect(admin).await.is_ok()
-            && plain(admin, "GET", "/readyz", &[]).await.status == 200
-    })
-    .await;
-    assert!(ready, "the demo did not come up:\n{}", output());
-    let printed = output();
+    let demo = Demo::start(&[]).await;
+    let https = demo.https;
+    let printed = demo.output();
     assert!(
         printed.contains(&format!("https://login.localhost:{}/", https.port())),
         "{printed}"
@@ -63,12 +20,7 @@ async fn demo_logs_in_once_and_serves_each_app() {
     );
 
     // A client that trusts only the demo's own certificate, as the README says.
-    let pem = std::fs::read(state.path().join("tls/demo.crt")).unwrap();
-    let cert =
-        <rustls_pki_types::CertificateDer as rustls_pki_types::pem::PemObject>::from_pem_slice(
-            &pem,
-        )
-        .unwrap();
+    let cert = demo.certificate();
     // Not logged in: the portal sends to the login page; public paths pass.
     let base = |host: &str| format!("https://{host}.localhost:{}", https.port());
     let mut browser = Browser::new(https, cert.clone());
