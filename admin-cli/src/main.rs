@@ -1,29 +1,84 @@
-//! `pforte-admin`: the administrators' command line for Pforte. Its commands (users, groups,
-//! sessions, clients, keys, policy, status) arrive with the issues that build those parts; this
-//! binary already shares the gateway's version and help conventions.
+//! `pforte-admin`: the administrators' command line for Pforte. One binary, the gateway's own
+//! config file, a table for people and `--json` for scripts.
+//!
+//! ```text
+//! args (opt) ─▶ completions | man            no config needed
+//!           └─▶ Config::load ─▶ telemetry (audit log) ─▶ cmd::{policy,keys,sessions,users}
+//!                                                          └─▶ exit code (error::Exit)
+//! ```
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod audit;
+mod cmd;
+mod confirm;
+mod docs;
+mod error;
+mod opt;
+mod output;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
 use clap::Parser;
+use pforte::config::Config;
+use pforte::{server, telemetry};
 
-/// Manage the users, groups, sessions, OIDC clients, keys and policies of a Pforte gateway.
-#[derive(Parser)]
-#[command(name = "pforte-admin", version, about, long_about = None)]
-struct Cli {
-    /// The gateway config file, shared with the gateway.
-    #[arg(
-        long,
-        short,
-        env = "PFORTE_CONFIG",
-        default_value = "/etc/pforte/gateway.toml"
-    )]
-    config: std::path::PathBuf,
+use crate::error::{CmdError, Exit};
+use crate::opt::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Completions { shell } => {
+            docs::completions(shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Man => {
+            return match docs::man(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => failed(&e.into()),
+            };
+        }
+        _ => {}
+    }
+    if rustls::crypto::CryptoProvider::install_default((*server::tls::provider()).clone()).is_err()
+    {
+        eprintln!("pforte-admin: a TLS crypto provider was already installed");
+        return ExitCode::from(Exit::NO.0);
+    }
+    let ctx = match setup(&cli) {
+        Ok(ctx) => ctx,
+        Err(e) => return failed(&e),
+    };
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")
+        .map(|runtime| runtime.block_on(cmd::run(&ctx, cli.command)));
+    match outcome {
+        Ok(Ok(exit)) => ExitCode::from(exit.0),
+        Ok(Err(e)) => failed(&e),
+        Err(e) => {
+            eprintln!("pforte-admin: {e:#}");
+            ExitCode::from(Exit::NO.0)
+        }
+    }
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let config = pforte::config::Config::load(&cli.config)?;
-    println!(
-        "{}: OK; no commands yet: see `pforte-admin --help`",
-        config.source.display()
-    );
-    Ok(())
+/// Reads the config and opens the audit log, as the gateway does.
+fn setup(cli: &Cli) -> Result<cmd::Ctx, CmdError> {
+    let config = Config::load(&cli.config)?;
+    let log = &config.log;
+    telemetry::init(log.format, &log.level, log.audit_file.as_deref())?;
+    Ok(cmd::Ctx {
+        config,
+        yes: cli.yes,
+        by: audit::admin_name(),
+    })
+}
+
+fn failed(e: &CmdError) -> ExitCode {
+    eprintln!("pforte-admin: {e}");
+    ExitCode::from(e.exit().0)
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `pforte` binary between real TLS clients and real upstream servers.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod browser;
 mod config_check;
 mod demo;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use pforte_policy::{
     AppSummary, CheckReport, DiffOptions, DiffReport, ExplainError, ExplainQuery, Explanation,
-    LoadErrors, Policy,
+    LoadErrors, Policy, UserGroups,
 };
 
 use super::{engine, summaries};
@@ -95,7 +95,17 @@ pub fn diff(
     options: &DiffOptions,
 ) -> Result<DiffReport, ToolError> {
     let users = engine::load_users_file(users_file).map_err(ToolError::Users)?;
-    Ok(engine::diff(&old.load()?, &new.load()?, &users, options))
+    diff_users(old, new, &users, options)
+}
+
+/// `diff` for users from anywhere (the admin CLI reads them from the live directory).
+pub fn diff_users(
+    old: &PolicySource,
+    new: &PolicySource,
+    users: &[UserGroups],
+    options: &DiffOptions,
+) -> Result<DiffReport, ToolError> {
+    Ok(engine::diff(&old.load()?, &new.load()?, users, options))
 }
 
 #[cfg(test)]

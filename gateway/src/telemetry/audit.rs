@@ -43,6 +43,27 @@ impl FailureReason {
     }
 }
 
+/// What happened to a signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChange {
+    /// A key was made.
+    Generated,
+    /// The next key started signing (the key named is the one now signing).
+    Rotated,
+    /// A key stopped being published.
+    Retired,
+}
+
+impl KeyChange {
+    fn event(self) -> &'static str {
+        match self {
+            Self::Generated => "key_generated",
+            Self::Rotated => "key_rotated",
+            Self::Retired => "key_retired",
+        }
+    }
+}
+
 /// One auditable event.
 #[derive(Debug, Clone, Copy)]
 pub enum AuditEvent<'a> {
@@ -92,6 +113,15 @@ pub enum AuditEvent<'a> {
         /// The session's public handle.
         session: &'a str,
         /// Who revoked it.
+        by: &'a str,
+    },
+    /// An admin changed the signing keys.
+    KeyChanged {
+        /// What happened.
+        change: KeyChange,
+        /// The key.
+        kid: &'a str,
+        /// Who did it (the OS user of the command).
         by: &'a str,
     },
     /// The policy refused a request.
@@ -154,6 +184,10 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = "session_revoked", request_id, source, subject, session, by,
             "session revoked"
+        ),
+        AuditEvent::KeyChanged { change, kid, by } => tracing::info!(
+            target: TARGET, event = change.event(), request_id, source, kid, by,
+            "signing keys changed"
         ),
         AuditEvent::AccessDenied {
             subject,

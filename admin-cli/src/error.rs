@@ -1,0 +1,130 @@
+//! Why a command did not do its work, and the exit code each reason gives, so scripts can tell
+//! "you asked wrongly" (2) from "it failed or was refused" (1) and "a backend is down" (3).
+
+use pforte::backends::BackendError;
+use pforte::config::ConfigErrors;
+use pforte::policy::engine::LoadErrors;
+use pforte::policy::tools::ToolError;
+use pforte::telemetry::AuditFileError;
+use pforte_directory::DirectoryError;
+use pforte_keys::KeyError;
+use pforte_session::{IdError, StoreError};
+
+/// The command's outcome as a process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub u8);
+
+impl Exit {
+    /// Done; or for a question: yes, allowed, nothing changes.
+    pub const OK: Exit = Exit(0);
+    /// Failed, refused, or for a question: no, not allowed, something changes.
+    pub const NO: Exit = Exit(1);
+    /// Bad input or config.
+    pub const BAD_INPUT: Exit = Exit(2);
+    /// The directory or the session store does not answer.
+    pub const UNHEALTHY: Exit = Exit(3);
+}
+
+/// Why a command stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CmdError {
+    /// The config file is unreadable or invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigErrors),
+    /// The audit log named by the config cannot be opened.
+    #[error(transparent)]
+    AuditFile(#[from] AuditFileError),
+    /// A policy tool could not answer (policy, apps or users file broken; bad URL).
+    #[error(transparent)]
+    Policy(#[from] ToolError),
+    /// A users file for `policy diff` does not load.
+    #[error("{0}")]
+    UsersFile(LoadErrors),
+    /// The config names no directory.
+    #[error("{0} has no [directory]: this command needs the people directory")]
+    NoDirectory(String),
+    /// The config names no key directory.
+    #[error("{0} has no [keys] dir")]
+    NoKeys(String),
+    /// The sessions live inside the gateway process.
+    #[error(
+        "the session store is `memory`: sessions and locks live inside the gateway process, \
+         out of this tool's reach; use the Redis store (or restart the gateway)"
+    )]
+    MemoryStore,
+    /// The directory or session store could not be opened.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The directory did not answer.
+    #[error("directory: {0}")]
+    Directory(#[from] DirectoryError),
+    /// The session store did not answer.
+    #[error("sessions: {0}")]
+    Store(#[from] StoreError),
+    /// A key operation failed.
+    #[error("keys: {0}")]
+    Keys(#[from] KeyError),
+    /// No such user in the directory.
+    #[error("no user {0:?} in the directory (or the account is disabled)")]
+    UnknownUser(String),
+    /// No such app in the apps file.
+    #[error("no app {0:?} in the apps file")]
+    UnknownApp(String),
+    /// The session id is malformed.
+    #[error(
+        "{text:?} is not a session id (16 lowercase hex characters, as `sessions list` shows): {source}"
+    )]
+    BadSid {
+        /// What was typed.
+        text: String,
+        /// Why it is not a sid.
+        source: IdError,
+    },
+    /// No live session has that id or belongs to that person.
+    #[error("no live session {0}")]
+    NoSuchSession(String),
+    /// A destructive command without a terminal to ask on and without `--yes`.
+    #[error("{0}: refusing without confirmation; run it in a terminal or add --yes")]
+    NoTerminal(String),
+    /// The admin answered no.
+    #[error("not confirmed; nothing changed")]
+    NotConfirmed,
+    /// Reading the answer or writing the output failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// JSON output could not be written.
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl CmdError {
+    /// The exit code this reason gives.
+    pub fn exit(&self) -> Exit {
+        match self {
+            Self::Config(_)
+            | Self::AuditFile(_)
+            | Self::Policy(_)
+            | Self::UsersFile(_)
+            | Self::NoDirectory(_)
+            | Self::NoKeys(_)
+            | Self::MemoryStore
+            | Self::UnknownUser(_)
+            | Self::UnknownApp(_)
+            | Self::BadSid { .. }
+            | Self::NoTerminal(_) => Exit::BAD_INPUT,
+            Self::Backend(BackendError::Sessions(StoreError::Unavailable(_)))
+            | Self::Directory(
+                DirectoryError::AllServersDown { .. } | DirectoryError::PoolTimeout,
+            )
+            | Self::Store(StoreError::Unavailable(_)) => Exit::UNHEALTHY,
+            Self::Backend(_)
+            | Self::Store(_)
+            | Self::Directory(_)
+            | Self::Keys(_)
+            | Self::NoSuchSession(_)
+            | Self::NotConfirmed
+            | Self::Io(_)
+            | Self::Json(_) => Exit::NO,
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The command line, as types only: what each command accepts and its `--help`. The commands
+//! themselves live in `cmd/`, one module per noun.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+use pforte::policy::engine::LoginStrength;
+
+/// Exit codes, shown at the end of `--help`.
+const EXIT_CODES: &str = "Exit codes:\n  0  done (or: allowed, nothing changes)\n  \
+1  failed, refused or not allowed\n  2  bad input or config\n  3  unhealthy: the directory or \
+the session store does not answer";
+
+/// Manage the users, sessions, keys and policies of a Pforte gateway, from the gateway's own
+/// config file.
+#[derive(Parser)]
+#[command(name = "pforte-admin", version, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The gateway config file, shared with the gateway.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "PFORTE_CONFIG",
+        default_value = "/etc/pforte/gateway.toml"
+    )]
+    pub config: PathBuf,
+    /// Do not ask before a change that cannot be undone (needed without a terminal).
+    #[arg(long, short, global = true)]
+    pub yes: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The nouns.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check a policy, explain a decision, compare two policies, list who may use an app.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// List, generate, rotate or retire the signing keys of `[keys] dir`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// List or revoke login sessions (Redis session store only).
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// List and show people from the live directory; lift a brute-force lock.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  pforte-admin completions bash > \
+/etc/bash_completion.d/pforte-admin")]
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+    /// Print the man page (roff).
+    #[command(
+        after_help = "Example:\n  pforte-admin man > /usr/local/share/man/man1/pforte-admin.1"
+    )]
+    Man,
+}
+
+/// Print JSON instead of a table, for scripts.
+#[derive(Args, Clone, Copy)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which policy and apps file a policy command reads.
+#[derive(Args)]
+pub struct PolicyArgs {
+    /// The policy folder or entry file (default: the config's policy file).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// The apps file (default: apps.toml beside --policy, else the config's apps file).
+    #[arg(long)]
+    pub apps: Option<PathBuf>,
+}
+
+/// `pforte-admin policy ...`
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Validate the policy: every error and warning with file, line and column.
+    ///
+    /// Exit code 0: loads; 1: errors (it would not load); 2: warnings only, with --strict.
+    #[command(after_help = "Example:\n  pforte-admin policy check --strict")]
+    Check {
+        #[command(flatten)]
+        source: PolicyArgs,
+        /// Treat warnings as failures (exit 2), for CI.
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Show the decision for one request and the rule (file:line) that made it.
+    ///
+    /// Exit code 0: allowed; 1: not allowed; 2: the question could not be answered.
+    #[command(
+        after_help = "Example:\n  pforte-admin policy explain --user bob --groups partners \
+https://video.example.org/room/1"
+    )]
+    Explain {
+        /// The URL asked about, like https://mail.example.org/inbox.
+        url: String,
+        #[command(flatten)]
+        source: PolicyArgs,
+        /// The user; leave out to ask for someone not logged in.
+        #[arg(long)]
+        user: Option<String>,
+        /// The user's groups, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// How the user logged in: password or mfa.
+        #[arg(long, default_value = "password")]
+        auth: LoginStrength,
+        /// The client's address.
+        #[arg(long, default_value = "192.0.2.1")]
+        from: IpAddr,
+        /// The HTTP method.
+        #[arg(long, default_value = "GET")]
+        method: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Which users gain or lose which app when NEW replaces the policy in force.
+    ///
+    /// The users come from the live directory unless --users names a users file.
+    /// Exit code 0: nobody's apps change; 1: some do; 2: the question could not be answered.
+    #[command(after_help = "Example:\n  pforte-admin policy diff ./policies")]
+    Diff {
+        /// The changed policy (folder or entry file).
+        new: PathBuf,
+        /// The policy in force (default: the config's policy file).
+        #[arg(long)]
+        old: Option<PathBuf>,
+        /// The apps file for NEW (default: apps.toml beside NEW, else the config's apps file).
+        #[arg(long)]
+        apps: Option<PathBuf>,
+        /// A users file ([[user]] name, groups) instead of the live directory.
+        #[arg(long)]
+        users: Option<PathBuf>,
+        /// The client address assumed for everyone.
+        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))]
+        from: IpAddr,
+        /// The login strength assumed for everyone.
+        #[arg(long, default_value = "mfa")]
+        auth: LoginStrength,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Every user of the live directory who may open APP (its entry path), from --from with
+    /// --auth.
+    #[command(
+        after_help = "Example:\n  pforte-admin policy who-can mail --from 10.1.2.3 --auth mfa"
+    )]
+    WhoCan {
+        /// The app's name, as in apps.toml.
+        app: String,
+        /// The client address assumed for everyone.
+        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))]
+        from: IpAddr,
+        /// The login strength assumed for everyone.
+        #[arg(long, default_value = "mfa")]
+        auth: LoginStrength,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+/// `pforte-admin keys ...`
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// The keys with their algorithm, state and dates.
+    List {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Make a new key: the next one (published, not yet signing), or the active one when there
+    /// is none.
+    #[command(after_help = "Example:\n  pforte-admin keys generate --alg es256")]
+    Generate {
+        /// The algorithm.
+        #[arg(long, value_enum, default_value_t = AlgArg::Es256)]
+        alg: AlgArg,
+    },
+    /// The next key starts signing; the active one is retired (still published for
+    /// `retire_after`), and a new next key is made. Asks first.
+    Rotate,
+    /// Stop publishing a key early (never the only active one). Asks first.
+    Retire {
+        /// The key id.
+        kid: String,
+    },
+}
+
+/// Key kinds on the command line.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AlgArg {
+    /// ECDSA P-256 (the default: small and fast).
+    Es256,
+    /// RSA 2048 bits.
+    Rs256,
+    /// RSA 3072 bits.
+    Rs256_3072,
+    /// Ed25519.
+    Eddsa,
+}
+
+/// `pforte-admin sessions ...`
+#[derive(Subcommand)]
+pub enum SessionsCommand {
+    /// The live sessions: created, last seen, source address, login strength, OIDC clients.
+    List {
+        /// Only this person's sessions (user name or subject).
+        #[arg(long)]
+        user: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// End one session (by its 16-character id) or every session of a person. Asks first; every
+    /// gateway refuses the session within 1 s.
+    #[command(
+        after_help = "Examples:\n  pforte-admin sessions revoke 0123456789abcdef\n  \
+pforte-admin sessions revoke --user bob --yes"
+    )]
+    Revoke {
+        /// The session id, as `sessions list` shows it.
+        #[arg(required_unless_present = "user", conflicts_with = "user")]
+        sid: Option<String>,
+        /// Every session of this person (user name or subject).
+        #[arg(long)]
+        user: Option<String>,
+    },
+}
+
+/// `pforte-admin users ...`
+#[derive(Subcommand)]
+pub enum UsersCommand {
+    /// The enabled people of the directory, with their groups.
+    List {
+        /// Only members of this group (nested membership counts).
+        #[arg(long)]
+        group: Option<String>,
+        /// Only people whose user name, name or mail contains this text (any case).
+        #[arg(long)]
+        filter: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// One person: name, mail, groups (nested included), brute-force lock, active sessions.
+    Show {
+        /// The user name.
+        user: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Lift the brute-force lock (and delay) on an account, so its owner can log in again.
+    Unlock {
+        /// The user name.
+        user: String,
+    },
+}
