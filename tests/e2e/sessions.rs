@@ -289,3 +289,151 @@ async fn an_admin_revocation_reaches_every_replica() {
         "d3db2d2a-ab3e-4c29-aa09-ec8911d9b629"
     );
 }
+
+/// nginx in front of a site of its own, asking Pforte with `auth_request` (the configuration of
+/// docs/deployment.md), stopped when dropped (with its worker: SIGTERM to the master) together
+/// with its folder.
+struct Nginx {
+    master: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .arg(self.master.id().to_string())
+            .status();
+        let _ = self.master.wait();
+    }
+}
+
+fn nginx_in_front(gw: &Gateway, site: &Upstream) -> (Nginx, std::net::SocketAddr) {
+    let dir = tempfile::tempdir().unwrap();
+    let leaf = gw.ca.leaf(dir.path(), "wiki", &["wiki.gw.test"]);
+    gw.ca.write_pem(&dir.path().join("ca.pem"));
+    let port = pforte_e2e::free_port();
+    let d = dir.path().display();
+    let conf = format!(
+        r#"worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    server_name wiki.gw.test;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    location = /_pforte_verify {{
+      internal;
+      proxy_pass https://{pforte}/auth/verify;
+      proxy_ssl_server_name on;
+      proxy_ssl_name login.gw.test;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate {d}/ca.pem;
+      proxy_set_header Host login.gw.test;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+      proxy_set_header X-Real-IP $remote_addr;
+    }}
+    location /.pforte/ {{
+      proxy_pass https://{pforte};
+      proxy_ssl_server_name on;
+      proxy_ssl_name wiki.gw.test;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate {d}/ca.pem;
+      proxy_set_header Host $http_host;
+    }}
+    location / {{
+      auth_request /_pforte_verify;
+      auth_request_set $pforte_user $upstream_http_remote_user;
+      auth_request_set $pforte_login $upstream_http_location;
+      error_page 401 = @login;
+      proxy_set_header X-Forwarded-User $pforte_user;
+      proxy_pass {site};
+    }}
+    location @login {{ return 302 $pforte_login; }}
+  }}
+}}
+"#,
+        cert = leaf.cert.display(),
+        key = leaf.key.display(),
+        pforte = gw.https,
+        site = site.url(),
+    );
+    std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+    let child = std::process::Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(dir.path())
+        .arg("-c")
+        .arg(dir.path().join("nginx.conf"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx (run ./tests/run, which installs it)");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    (
+        Nginx {
+            master: child,
+            _dir: dir,
+        },
+        addr,
+    )
+}
+
+#[tokio::test]
+async fn nginx_auth_request_guards_a_site_with_pforte_logins() {
+    let mail = Upstream::start("mail").await;
+    let site = Upstream::start("wiki-behind-nginx").await;
+    let gw = Gateway::builder()
+        .apps(apps(&mail))
+        .policy(POLICY)
+        .demo_people()
+        .trusted_proxies(&["127.0.0.1/32"])
+        .start()
+        .await;
+    let (_nginx, nginx) = nginx_in_front(&gw, &site);
+    assert!(
+        pforte_e2e::eventually(Duration::from_secs(10), async || {
+            tokio::net::TcpStream::connect(nginx).await.is_ok()
+        })
+        .await,
+        "nginx did not start"
+    );
+    let mut b = Browser::new(gw.https, gw.root());
+    b.elsewhere.insert("wiki.gw.test".into(), nginx);
+
+    // Not logged in: nginx sends the browser to Pforte's login page, and back after it.
+    let first = b.get("https://wiki.gw.test/page").await;
+    assert_eq!(first.status, 302, "{}", first.text());
+    assert!(
+        first
+            .header("location")
+            .unwrap()
+            .starts_with("https://login.gw.test/login?return_to=")
+    );
+    assert_eq!(site.count(), 0);
+    let hops = b
+        .login("https://wiki.gw.test/page", "alice", "alicepw")
+        .await;
+    assert_eq!(hops[0].url, "https://wiki.gw.test/page");
+    assert_eq!(hops[0].reply.status, 200, "{}", hops[0].reply.text());
+    let seen = hops[0].reply.json();
+    assert_eq!(seen["upstream"], "wiki-behind-nginx");
+    assert_eq!(
+        seen["headers"]["x-forwarded-user"],
+        serde_json::json!(["alice"])
+    );
+
+    // bob may not: nginx answers 403 from Pforte's verdict.
+    let mut bob = Browser::new(gw.https, gw.root());
+    bob.elsewhere.insert("wiki.gw.test".into(), nginx);
+    bob.login(&format!("{LOGIN}/login"), "bob", "bobpw").await;
+    let refused = bob.follow("https://wiki.gw.test/page").await;
+    assert_eq!(refused[0].reply.status, 403);
+}

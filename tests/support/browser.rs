@@ -20,6 +20,8 @@ pub struct Browser {
     pub cookies: BTreeMap<String, BTreeMap<String, String>>,
     /// Extra headers on every request (e.g. `accept-language`).
     pub extra_headers: Vec<(String, String)>,
+    /// Hosts served elsewhere than the gateway (a site behind its own proxy), by name.
+    pub elsewhere: BTreeMap<String, SocketAddr>,
 }
 
 /// One hop of a followed chain.
@@ -35,6 +37,7 @@ impl Browser {
             root,
             cookies: BTreeMap::new(),
             extra_headers: Vec::new(),
+            elsewhere: BTreeMap::new(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Browser {
             root,
             cookies: self.cookies.clone(),
             extra_headers: self.extra_headers.clone(),
+            elsewhere: self.elsewhere.clone(),
         }
     }
 
@@ -64,7 +68,8 @@ impl Browser {
         let host = uri.host().unwrap().to_string();
         let authority = uri.authority().unwrap().to_string();
         let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-        let mut h1 = H1::connect(self.addr, &host, &self.root).await;
+        let addr = self.elsewhere.get(&host).copied().unwrap_or(self.addr);
+        let mut h1 = H1::connect(addr, &host, &self.root).await;
         let mut builder = Request::builder()
             .method(method)
             .uri(&path)
