@@ -95,6 +95,14 @@ pub enum CmdError {
     /// JSON output could not be written.
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The gateway's admin listener did not answer, or refused.
+    #[error("gateway at {addr}: {reason}")]
+    Gateway {
+        /// The admin listener.
+        addr: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl CmdError {
@@ -116,7 +124,8 @@ impl CmdError {
             | Self::Directory(
                 DirectoryError::AllServersDown { .. } | DirectoryError::PoolTimeout,
             )
-            | Self::Store(StoreError::Unavailable(_)) => Exit::UNHEALTHY,
+            | Self::Store(StoreError::Unavailable(_))
+            | Self::Gateway { .. } => Exit::UNHEALTHY,
             Self::Backend(_)
             | Self::Store(_)
             | Self::Directory(_)

@@ -50,6 +50,14 @@ pub enum Command {
     /// List and show people from the live directory; lift a brute-force lock.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Ask the running gateway (its admin listener) what it has loaded and whether the
+    /// directory and the session store answer. Exit 3 when something is unhealthy or the
+    /// gateway does not answer: usable from monitoring.
+    #[command(after_help = "Example:\n  pforte-admin status --json")]
+    Status {
+        #[command(flatten)]
+        json: JsonArg,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  pforte-admin completions bash > \
 /etc/bash_completion.d/pforte-admin")]

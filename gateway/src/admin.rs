@@ -1,7 +1,9 @@
 //! The operators' listener (default 127.0.0.1:9090): `/metrics` for Prometheus, `/healthz`
 //! (the process answers), `/readyz` (listeners bound and not draining: send traffic),
 //! `POST /reload`, `POST /unlock?account=NAME` or `?address=IP` (lifts a brute-force lock), and
-//! `POST /sessions/revoke?sid=SID` or `?subject=SUBJECT` (ends sessions on every replica). A state-changing request needs the configured bearer token, compared in
+//! `POST /sessions/revoke?sid=SID` or `?subject=SUBJECT` (ends sessions on every replica), and
+//! `GET /status` (what is loaded and whether the directory and the session store answer; the
+//! same authorisation as the POSTs, since it names servers and counts sessions). A state-changing request needs the configured bearer token, compared in
 //! constant time, or, when no token is configured, a loopback peer.
 
 use std::net::SocketAddr;
@@ -61,15 +63,23 @@ pub async fn handle<B>(
             }
             unlock(shared, req.uri().query()).await
         }
+        (&Method::GET, "/status") => {
+            if !authorized(shared, peer, &req) {
+                return text(StatusCode::UNAUTHORIZED, "admin token required\n");
+            }
+            status(shared).await
+        }
         (&Method::POST, "/sessions/revoke") => {
             if !authorized(shared, peer, &req) {
                 return text(StatusCode::UNAUTHORIZED, "admin token required\n");
             }
             revoke(shared, req.uri().query()).await
         }
-        (_, "/metrics" | "/healthz" | "/readyz" | "/reload" | "/unlock" | "/sessions/revoke") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-        }
+        (
+            _,
+            "/metrics" | "/healthz" | "/readyz" | "/reload" | "/unlock" | "/sessions/revoke"
+            | "/status",
+        ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -114,6 +124,64 @@ async fn unlock(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
             format!("the session store did not answer: {e}\n"),
         ),
     }
+}
+
+/// What runs and whether its backends answer, as JSON; `503` when something is unhealthy (so a
+/// monitoring probe can use the status code alone).
+async fn status(shared: &Shared) -> Response<Full<Bytes>> {
+    let snapshot = shared.snapshot.load_full();
+    let config = &snapshot.config;
+    let sessions = match shared
+        .sessions
+        .count(pforte_session::Timestamp::now())
+        .await
+    {
+        Ok(count) => serde_json::json!({ "healthy": true, "count": count }),
+        Err(e) => serde_json::json!({ "healthy": false, "error": e.to_string() }),
+    };
+    let store = match &shared.sessions {
+        pforte_session::SessionStore::Memory(_) => "memory",
+        pforte_session::SessionStore::Redis(_) => "redis",
+    };
+    let directory = match &shared.directory {
+        Some(directory) => {
+            let health = directory.health().await;
+            serde_json::json!({ "healthy": health.is_ready(), "servers": health.servers })
+        }
+        None => serde_json::json!({ "healthy": true, "servers": [] }),
+    };
+    let healthy = sessions["healthy"] == true && directory["healthy"] == true;
+    let body = serde_json::json!({
+        "healthy": healthy,
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": shared.started.elapsed().as_secs(),
+        "ready": shared.ready.load(Ordering::Acquire),
+        "config": config.source.display().to_string(),
+        "last_reload_success": shared.metrics.last_reload_success(),
+        "apps": snapshot.apps.iter().map(|a| a.app.name.as_str()).collect::<Vec<_>>(),
+        "policy": {
+            "file": config.policy_file.display().to_string(),
+            "rules": snapshot.policy.rule_count(),
+            "files": snapshot.policy.file_count(),
+        },
+        "certificates": config.certificates.len(),
+        "keys": snapshot.keys.as_ref().map(|k| k.active().kid().to_string()),
+        "sessions": { "store": store, "detail": sessions },
+        "directory": directory,
+    });
+    let mut response = text(
+        if healthy {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        body.to_string(),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 /// Ends one session (`sid=SID`, the handle shown in listings and logs) or every session of one

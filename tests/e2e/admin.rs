@@ -366,3 +366,57 @@ fn an_unreadable_config_is_named_and_exits_2() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("/nonexistent/gateway.toml"), "{err}");
 }
+
+#[tokio::test]
+async fn status_reports_the_gateway_and_fails_when_a_backend_is_down() {
+    let mail = Upstream::start("mail").await;
+    let healthy = Gateway::builder()
+        .app("mail", "mail.gw.test", &[mail.url()])
+        .policy(STAFF_MAIL)
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .redis(&format!("status-{}:", std::process::id()), "")
+        .keys()
+        .start()
+        .await;
+    let report: Value = serde_json::from_str(&ok(&healthy, &["status", "--json"])).unwrap();
+    assert_eq!(report["healthy"], true, "{report}");
+    assert_eq!(report["policy"]["rules"], 1);
+    assert_eq!(report["apps"], serde_json::json!(["mail"]));
+    assert_eq!(report["sessions"]["store"], "redis");
+    assert!(report["keys"].is_string());
+    assert_eq!(
+        report["directory"]["servers"][0]["status"], "up",
+        "{report}"
+    );
+    let table = ok(&healthy, &["status"]);
+    assert!(
+        table.contains("policy rules") && table.contains("redis"),
+        "{table}"
+    );
+
+    // A directory that does not answer: unhealthy, exit 3 (for monitoring).
+    let mut broken = Gateway::builder()
+        .app("mail", "mail.gw.test", &[mail.url()])
+        .policy(STAFF_MAIL)
+        .ldap(&["ldap://127.0.0.1:9".to_string()])
+        .start()
+        .await;
+    let out = admin(&broken, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["healthy"], false);
+    assert_eq!(
+        report["directory"]["servers"][0]["status"], "down",
+        "{report}"
+    );
+
+    // A gateway that is not running: exit 3 with the address named.
+    broken.signal("TERM");
+    assert!(broken.wait_exit(Duration::from_secs(10)).await.is_some());
+    let out = admin(&broken, &["status"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot connect"),
+        "{out:?}"
+    );
+}

@@ -5,6 +5,7 @@
 pub mod keys;
 pub mod policy;
 pub mod sessions;
+pub mod status;
 pub mod users;
 
 use pforte::backends;
@@ -58,6 +59,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Exit, CmdError> {
         Command::Keys(command) => keys::run(ctx, command),
         Command::Sessions(command) => sessions::run(ctx, command).await,
         Command::Users(command) => users::run(ctx, command).await,
+        Command::Status { json } => status::run(ctx, json.json).await,
         // Printed by `main` before any config is read.
         Command::Completions { .. } | Command::Man => Ok(Exit::OK),
     }

@@ -447,6 +447,11 @@ impl Metrics {
             .set(i64::try_from(rules).unwrap_or(i64::MAX));
     }
 
+    /// Unix time of the last successful reload (the start counts as one).
+    pub fn last_reload_success(&self) -> i64 {
+        self.last_reload_success.get()
+    }
+
     /// One login attempt.
     pub fn record_login(&self, result: LoginResult) {
         self.logins.with_label_values(&[result.label()]).inc();
