@@ -51,6 +51,7 @@ pub struct Gateway {
     pub log_path: PathBuf,
     pub certs: Vec<LeafFiles>,
     child: Child,
+    stopped_on_purpose: std::sync::atomic::AtomicBool,
 }
 
 impl Default for GatewayBuilder {
@@ -274,6 +275,7 @@ impl GatewayBuilder {
             log_path,
             certs,
             child,
+            stopped_on_purpose: Default::default(),
         };
         gateway.wait_ready().await;
         gateway
@@ -392,6 +394,10 @@ impl Gateway {
     }
 
     pub fn signal(&self, signal: &str) {
+        if matches!(signal, "TERM" | "INT" | "KILL") {
+            self.stopped_on_purpose
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let status = Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.pid().to_string())
@@ -435,7 +441,20 @@ impl Gateway {
 }
 
 impl Drop for Gateway {
+    /// Stops the gateway. One that had already stopped on its own during a test that did not
+    /// stop it says so, with its log, on the test's output: a failure then shows the cause.
     fn drop(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait()
+            && !self
+                .stopped_on_purpose
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            eprintln!(
+                "the gateway on {} exited on its own ({status}); its log:\n{}",
+                self.https,
+                self.log()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
