@@ -10,13 +10,26 @@ pub mod gateway;
 pub mod pki;
 pub mod upstream;
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+/// Ports handed to servers the tests start. They lie below the kernel's ephemeral range
+/// (32768 and up), so no outgoing connection and no `bind(0)` can take one between the moment it
+/// is handed out and the moment its server binds it; each is handed out once per test process.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A free TCP port on 127.0.0.1 for a server a test starts (checked by binding it once).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Start where this process's id points, so concurrent test processes rarely meet.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = PORTS.end - PORTS.start;
+    let start = (std::process::id() % u32::from(span)) as u16;
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed).wrapping_add(start) % span;
+        let port = PORTS.start + offset;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {PORTS:?}")
 }
 
 /// Installs the process-wide rustls provider once.
