@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub policy: Policy,
     /// The signing keys, when `[keys]` is configured.
     pub keys: Option<Arc<pforte_keys::KeySet>>,
+    /// The issuer of the gateway's tokens: the login host's URL (made once per load).
+    pub issuer: String,
     /// Request metrics of the login host.
     pub portal_metrics: Arc<RouteMetrics>,
     /// Request metrics of requests that matched no route.
@@ -89,7 +91,9 @@ impl Snapshot {
                 }))
             })
             .collect::<Result<Vec<_>, UpstreamError>>()?;
+        let issuer = issuer(&config);
         Ok(Self {
+            issuer,
             config: Arc::new(config),
             routes,
             apps,
@@ -100,16 +104,6 @@ impl Snapshot {
         })
     }
 
-    /// The issuer of the gateway's tokens: the login host's URL.
-    pub fn issuer(&self) -> String {
-        let port = self.config.server.public_https_port;
-        if port == 443 {
-            format!("https://{}", self.config.portal_host)
-        } else {
-            format!("https://{}:{port}", self.config.portal_host)
-        }
-    }
-
     /// True when `peer` is a trusted proxy.
     pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
         self.config
@@ -117,6 +111,16 @@ impl Snapshot {
             .trusted_proxies
             .iter()
             .any(|net| net.contains(&peer))
+    }
+}
+
+/// The login host's URL, as tokens name their issuer.
+fn issuer(config: &Config) -> String {
+    let port = config.server.public_https_port;
+    if port == 443 {
+        format!("https://{}", config.portal_host)
+    } else {
+        format!("https://{}:{port}", config.portal_host)
     }
 }
 

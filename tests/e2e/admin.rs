@@ -67,18 +67,10 @@ fn json(gw: &Gateway, args: &[&str]) -> Value {
     serde_json::from_str(&ok(gw, args)).unwrap()
 }
 
-fn prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("pforte-e2e-admin-{nanos:x}-{}:", std::process::id())
-}
-
 #[tokio::test]
 async fn a_revoked_session_goes_to_the_login_page_on_both_gateways() {
     let mail = Upstream::start("mail").await;
-    let prefix = prefix();
+    let prefix = pforte_e2e::unique_prefix("admin");
     let start = || {
         Gateway::builder()
             .app("mail", "mail.gw.test", &[mail.url()])
@@ -322,7 +314,7 @@ async fn users_unlock_lets_a_locked_person_log_in() {
         .demo_people()
         .audit_log()
         .redis(
-            &prefix(),
+            &pforte_e2e::unique_prefix("admin"),
             "[sessions.throttle]\nfree_failures = 0\nfirst_delay = \"1s\"\nlock_after = 1\nlock_for = \"1h\"",
         )
         .start()
@@ -374,7 +366,7 @@ async fn status_reports_the_gateway_and_fails_when_a_backend_is_down() {
         .app("mail", "mail.gw.test", &[mail.url()])
         .policy(STAFF_MAIL)
         .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
-        .redis(&format!("status-{}:", std::process::id()), "")
+        .redis(&pforte_e2e::unique_prefix("status"), "")
         .keys()
         .start()
         .await;

@@ -28,18 +28,10 @@ fn apps(mail: &Upstream) -> String {
         )
 }
 
-fn prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("pforte-e2e-{nanos:x}-{}:", std::process::id())
-}
-
 #[tokio::test]
 async fn two_gateways_on_one_redis_share_logins_and_logouts() {
     let mail = Upstream::start("mail").await;
-    let prefix = prefix();
+    let prefix = pforte_e2e::unique_prefix("sessions");
     let start = || {
         Gateway::builder()
             .apps(apps(&mail))
@@ -223,7 +215,7 @@ async fn an_admin_lifts_a_lock() {
 #[tokio::test]
 async fn an_admin_revocation_reaches_every_replica() {
     let mail = Upstream::start("mail").await;
-    let prefix = prefix();
+    let prefix = pforte_e2e::unique_prefix("sessions");
     let start = || {
         Gateway::builder()
             .apps(apps(&mail))

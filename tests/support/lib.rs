@@ -32,6 +32,16 @@ pub fn free_port() -> u16 {
     panic!("no free port in {PORTS:?}")
 }
 
+/// A Redis key prefix no other test (or earlier run) uses, so tests sharing the harness's Redis
+/// never meet.
+pub fn unique_prefix(label: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("pforte-e2e-{label}-{nanos:x}-{}:", std::process::id())
+}
+
 /// Installs the process-wide rustls provider once.
 pub fn init_crypto() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

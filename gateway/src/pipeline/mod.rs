@@ -200,11 +200,14 @@ fn assertion_for(
     app.app.identity_headers.assertion.as_ref()?;
     let keys = snapshot.keys.as_deref()?;
     let now = Timestamp::now().unix_secs();
-    let issuer = snapshot.issuer();
-    match shared
-        .assertions
-        .get(keys, &issuer, &app.app.name, app_index, session, now)
-    {
+    match shared.assertions.get(
+        keys,
+        &snapshot.issuer,
+        &app.app.name,
+        app_index,
+        session,
+        now,
+    ) {
         Ok(token) => Some(token),
         Err(e) => {
             tracing::error!(request_id = ctx.request_id, app = %app.app.name, error = %e, "cannot sign the assertion");

@@ -193,12 +193,17 @@ pub async fn handle(
             Some(keys) => Ok(json(keys.jwks().to_string())),
             None => Err(GatewayError::NotFound),
         },
-        (&Method::GET | &Method::HEAD, "/auth/verify") => Ok(verify::answer(
-            host.snapshot,
-            visitor.as_ref(),
-            req.headers(),
-            host.ctx.peer.ip(),
-        )),
+        (&Method::GET | &Method::HEAD, "/auth/verify") => {
+            let prepared = visitor
+                .as_ref()
+                .map(|v| host.shared.prepared.get(&v.session, &host.snapshot.policy));
+            Ok(verify::answer(
+                host.snapshot,
+                prepared.as_deref(),
+                req.headers(),
+                host.ctx.peer.ip(),
+            ))
+        }
         (&Method::GET | &Method::HEAD, theme::LOGO_PATH) => {
             match &host.config().portal.theme.logo {
                 Some(logo) => Ok(asset(logo.bytes.clone(), logo.content_type)),

@@ -18,17 +18,17 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
 use super::sso;
 use crate::pipeline::decide::{self, Verdict};
-use crate::pipeline::identify::Visitor;
+use crate::pipeline::identify::Prepared;
 use crate::pipeline::path;
 use crate::policy::engine::Subject;
-use crate::proxy::identity::{self, Identity, IdentityValues};
+use crate::proxy::identity::{self, Identity};
 use crate::state::Snapshot;
 
 /// The forward-auth answer for the request described by `headers`, asked by `peer` (the
 /// front proxy: when it is a trusted proxy, the client address it reports decides `from` rules).
 pub fn answer(
     snapshot: &Snapshot,
-    visitor: Option<&Visitor>,
+    prepared: Option<&Prepared>,
     headers: &HeaderMap,
     peer: IpAddr,
 ) -> Response<Bytes> {
@@ -51,24 +51,19 @@ pub fn answer(
     let Some(app) = snapshot.apps.get(index) else {
         return status(StatusCode::FORBIDDEN);
     };
-    let session = visitor.map(|v| &*v.session);
-    let subject = match session {
-        Some(s) => snapshot.policy.subject(&s.username, &s.groups, s.login),
-        None => Subject::anonymous(),
-    };
-    let values = session
-        .map(|s| IdentityValues::new(&s.username, &s.display_name, s.email.as_deref(), &s.groups));
+    let anonymous = Subject::anonymous();
+    let subject = prepared.map_or(&anonymous, |p| &p.subject);
     let port = sso::port_suffix(snapshot.config.server.public_https_port);
     let back = sso::request_url(&host, &port, request.uri());
-    match decide::decide(&snapshot.policy, &subject, index, source, request) {
+    match decide::decide(&snapshot.policy, subject, index, source, request) {
         Verdict::Permit(..) => {
             let mut response = status(StatusCode::OK);
-            if let Some(values) = &values {
+            if let Some(prepared) = prepared {
                 identity::set(
                     response.headers_mut(),
                     &app.app.identity_headers,
                     Identity {
-                        values,
+                        values: &prepared.values,
                         assertion: None,
                     },
                 );
