@@ -95,6 +95,15 @@ pub enum CmdError {
     /// JSON output could not be written.
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A clients command was refused or failed (its own exit code).
+    #[error(transparent)]
+    Clients(#[from] crate::cmd::clients::ClientsCmdError),
+    /// A change to the people or groups was refused (its class gives the exit code).
+    #[error("{0}")]
+    People(#[from] pforte_directory::AdminError),
+    /// A new password (or the directory admin's) could not be read.
+    #[error("{0}")]
+    Password(String),
     /// The gateway's admin listener did not answer, or refused.
     #[error("gateway at {addr}: {reason}")]
     Gateway {
@@ -109,6 +118,13 @@ impl CmdError {
     /// The exit code this reason gives.
     pub fn exit(&self) -> Exit {
         match self {
+            Self::Clients(e) => e.exit(),
+            Self::People(e) => match e.class() {
+                pforte_directory::ErrorClass::BadInput => Exit::BAD_INPUT,
+                pforte_directory::ErrorClass::Refused => Exit::NO,
+                pforte_directory::ErrorClass::Unavailable => Exit::UNHEALTHY,
+            },
+            Self::Password(_) => Exit::BAD_INPUT,
             Self::Config(_)
             | Self::AuditFile(_)
             | Self::Policy(_)

@@ -47,9 +47,17 @@ pub enum Command {
     /// List or revoke login sessions (Redis session store only).
     #[command(subcommand)]
     Sessions(SessionsCommand),
-    /// List and show people from the live directory; lift a brute-force lock.
+    /// List, show, add, disable, enable and delete people; set passwords; lift a brute-force
+    /// lock.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// List and show groups with their members; add groups and memberships.
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// List, show, add or remove the OpenID Connect clients of `[oidc] clients`; give a client
+    /// a new secret.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
     /// Ask the running gateway (its admin listener) what it has loaded and whether the
     /// directory and the session store answer. Exit 3 when something is unhealthy or the
     /// gateway does not answer: usable from monitoring.
@@ -122,7 +130,8 @@ https://video.example.org/room/1"
         /// The user; leave out to ask for someone not logged in.
         #[arg(long)]
         user: Option<String>,
-        /// The user's groups, comma-separated.
+        /// The user's groups, comma-separated; without it the groups of --user come from the
+        /// live directory.
         #[arg(long, value_delimiter = ',')]
         groups: Vec<String>,
         /// How the user logged in: password or mfa.
@@ -248,6 +257,80 @@ pforte-admin sessions revoke --user bob --yes"
     },
 }
 
+/// `pforte-admin clients ...`
+#[derive(Subcommand)]
+pub enum ClientsCommand {
+    /// The registered clients: id, app, type (public or confidential), redirect URIs, scopes.
+    List {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// One client: everything but its secret hash (never shown).
+    Show {
+        /// The client id.
+        id: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Register a client of an app. A confidential client (the default) gets a new random
+    /// secret, printed once; the file keeps only its argon2id hash. Validated as the gateway
+    /// loads it before the file is written.
+    #[command(
+        after_help = "Examples:\n  pforte-admin clients add nextcloud --app docs \
+--redirect-uri https://cloud.example.org/apps/user_oidc/code --scope openid,profile,email,groups\n  \
+pforte-admin clients add cli --app files --public --redirect-uri http://127.0.0.1:8765/callback"
+    )]
+    Add(AddClientArgs),
+    /// Give a confidential client a new secret, printed once; the old one stops working when
+    /// the gateways reload. Asks first.
+    RotateSecret {
+        /// The client id.
+        id: String,
+    },
+    /// Remove a client: its app can no longer log people in. Asks first.
+    Remove {
+        /// The client id.
+        id: String,
+    },
+}
+
+/// What `clients add` registers.
+#[derive(Args)]
+pub struct AddClientArgs {
+    /// The client id, as the app's OpenID Connect settings name it.
+    pub id: String,
+    /// The app in the apps file whose access rules decide who may get tokens.
+    #[arg(long)]
+    pub app: String,
+    /// An exact redirect URI (repeat for more): https, or http on 127.0.0.1, [::1] or localhost.
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    pub redirect_uris: Vec<String>,
+    /// An exact URI that logout may send people back to (repeat for more).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The scopes the client may ask for: openid, profile, email, groups, offline_access.
+    #[arg(
+        long = "scope",
+        value_name = "SCOPE",
+        value_delimiter = ',',
+        default_values = ["openid", "profile", "email"]
+    )]
+    pub scopes: Vec<String>,
+    /// The grants the client may use: authorization_code (the default), refresh_token,
+    /// client_credentials.
+    #[arg(long = "grant-type", value_name = "GRANT", value_delimiter = ',')]
+    pub grant_types: Vec<String>,
+    /// A browser or native app that cannot keep a secret: no secret, PKCE (S256) required.
+    #[arg(long)]
+    pub public: bool,
+    /// Where logout tokens are posted when a session ends (https).
+    #[arg(long, value_name = "URI")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Give this client pairwise subjects, so apps cannot correlate people by `sub`.
+    #[arg(long)]
+    pub pairwise: bool,
+}
+
 /// `pforte-admin users ...`
 #[derive(Subcommand)]
 pub enum UsersCommand {
@@ -271,6 +354,101 @@ pub enum UsersCommand {
     },
     /// Lift the brute-force lock (and delay) on an account, so its owner can log in again.
     Unlock {
+        /// The user name.
+        user: String,
+    },
+    /// Add a person, optionally into groups (each must exist). Without --password-stdin nobody
+    /// can log in until `users set-password`.
+    #[command(
+        after_help = "Examples:\n  pforte-admin users add frank --name \"Frank Zappa\" \
+--mail frank@example.org --group staff\n  \
+printf '%s\\n' \"$PASSWORD\" | pforte-admin users add frank --name \"Frank Zappa\" --password-stdin"
+    )]
+    Add {
+        /// The user name (login name).
+        user: String,
+        /// The full name, shown on the portal.
+        #[arg(long)]
+        name: String,
+        /// The mail address.
+        #[arg(long)]
+        mail: Option<String>,
+        /// A group to put them in (repeat for more).
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Set a person's password: asked twice without echo, or read from standard input. LDAP
+    /// servers hash it themselves; a people file stores an argon2id hash.
+    #[command(after_help = "Example:\n  pforte-admin users set-password frank")]
+    SetPassword {
+        /// The user name.
+        user: String,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Disable an account: the gateway refuses its logins, and with the Redis session store its
+    /// sessions end at once.
+    Disable {
+        /// The user name.
+        user: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The user name.
+        user: String,
+    },
+    /// Delete a person with their group memberships, and end their sessions. Asks first.
+    #[command(after_help = "Example:\n  pforte-admin users delete frank --yes")]
+    Delete {
+        /// The user name.
+        user: String,
+    },
+}
+
+/// How a new password is given.
+#[derive(Args)]
+pub struct PasswordArg {
+    /// Read the password from the first line of standard input (for scripts).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `pforte-admin groups ...`
+#[derive(Subcommand)]
+pub enum GroupsCommand {
+    /// Every group with its direct members (users, and nested groups marked with `@`).
+    List {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// One group: its direct members, then the people in it through nested groups, each marked
+    /// with the group they come through.
+    #[command(after_help = "Example:\n  pforte-admin groups show staff")]
+    Show {
+        /// The group name.
+        group: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Add an empty group.
+    Add {
+        /// The group name, as policies will name it.
+        group: String,
+    },
+    /// Put a person into a group.
+    #[command(after_help = "Example:\n  pforte-admin groups add-member staff frank")]
+    AddMember {
+        /// The group name.
+        group: String,
+        /// The user name.
+        user: String,
+    },
+    /// Take a person out of a group.
+    RemoveMember {
+        /// The group name.
+        group: String,
         /// The user name.
         user: String,
     },

@@ -8,8 +8,12 @@
 //!      ├─ authenticate(username, password) ─▶ UserRecord | AuthError
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
+//!      ├─ groups()                         ─▶ every group with direct and nested members
 //!      └─ health()                         ─▶ per server: up, down, last error
 //! ```
+//!
+//! Changes (add, disable, delete people; groups and memberships) go through [`DirectoryAdmin`],
+//! opened by `pforte-admin` with the admin account or on the people file.
 //!
 //! Two backends, so an enum rather than a trait object: each call is a plain match.
 //! Settings ([`LdapSettings`], [`FileSettings`]) are plain runtime values filled by the gateway's
@@ -17,9 +21,11 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod admin;
 mod cache;
 mod error;
 mod file;
+mod group;
 mod health;
 mod input;
 mod ldap;
@@ -27,13 +33,15 @@ mod nesting;
 mod record;
 mod settings;
 
+pub use admin::{Account, AdminError, DirectoryAdmin, ErrorClass, NewUser};
 pub use error::{AuthError, DirectoryError, FailureReason, Field, InputError};
-pub use file::{DEMO_PEOPLE, FileDirectory, FileError, FileProblem, FileSettings};
+pub use file::{DEMO_PEOPLE, FileDirectory, FileError, FileProblem, FileSettings, PeopleFile};
+pub use group::{GroupRecord, Member, MemberKind};
 pub use health::{Health, ServerHealth, ServerStatus};
 pub use input::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES};
 pub use ldap::{
-    AttributeMap, GroupLookup, GroupSettings, LdapDirectory, LdapSettings, ServerKind, SetupError,
-    TlsError,
+    AttributeMap, DisableMark, GroupLookup, GroupSettings, LdapAdmin, LdapAdminSettings,
+    LdapDirectory, LdapSettings, ServerKind, SetupError, TlsError,
 };
 pub use record::UserRecord;
 pub use settings::{Secret, SettingsErrors, SettingsProblem};
@@ -76,6 +84,15 @@ impl Directory {
         match self {
             Self::Ldap(d) => d.users().await,
             Self::File(d) => Ok(d.users()),
+        }
+    }
+
+    /// Every group with its direct and nested members (disabled members marked), sorted by
+    /// name; read with the gateway's own account, no admin rights needed.
+    pub async fn groups(&self) -> Result<Vec<GroupRecord>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.groups().await,
+            Self::File(d) => Ok(d.groups()),
         }
     }
 

@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::group::{Member, MemberKind};
+
 /// A group reached by the walk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Found {
@@ -85,6 +87,23 @@ impl GroupWalk {
     pub(crate) fn into_names(self) -> Vec<String> {
         self.names.into_iter().collect()
     }
+
+    /// The normalised DNs of the groups found (the start left out).
+    fn into_reached(mut self, start_dn: &str) -> HashSet<String> {
+        self.seen.remove(&normalise_dn(start_dn));
+        self.seen
+    }
+}
+
+/// A user as a candidate member of groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Person {
+    /// The user's entry.
+    pub(crate) dn: String,
+    /// The login name.
+    pub(crate) username: String,
+    /// Whether the account is disabled.
+    pub(crate) disabled: bool,
 }
 
 /// DNs compare without regard to ASCII case (attribute types and the usual values are
@@ -130,6 +149,96 @@ impl GroupGraph {
         Ok(walk.into_names())
     }
 
+    /// Every group recorded.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = &Found> {
+        self.groups.values()
+    }
+
+    /// The normalised DNs of the groups that `start_dn` reaches, walked as a login walks them.
+    fn reached(&self, start_dn: &str, depth: Depth) -> Result<HashSet<String>, TooDeep> {
+        let mut walk = GroupWalk::new(start_dn, depth);
+        while let Some(batch) = walk.next_batch() {
+            let parents = self.parents_of(batch);
+            walk.record(parents)?;
+        }
+        Ok(walk.into_reached(start_dn))
+    }
+
+    /// Everyone in the group `group_dn`: `people` and groups that reach it by the same walk as a
+    /// login's (so the list agrees with what the policy sees), the nested ones with the direct
+    /// member groups they come through, and direct members that are neither (except the DNs in
+    /// `ignore`, such as an empty group's placeholder).
+    pub(crate) fn members(
+        &self,
+        group_dn: &str,
+        people: &[Person],
+        depth: Depth,
+        ignore: &[String],
+    ) -> Result<Vec<Member>, TooDeep> {
+        let group = normalise_dn(group_dn);
+        let mut known: HashSet<String> = HashSet::new();
+        let mut members = Vec::new();
+        let candidates = people
+            .iter()
+            .map(|p| {
+                (
+                    p.dn.as_str(),
+                    p.username.as_str(),
+                    MemberKind::User,
+                    p.disabled,
+                )
+            })
+            .chain(
+                self.groups
+                    .values()
+                    .map(|g| (g.dn.as_str(), g.name.as_str(), MemberKind::Group, false)),
+            );
+        for (dn, name, kind, disabled) in candidates {
+            let key = normalise_dn(dn);
+            known.insert(key.clone());
+            if key == group || !self.reached(dn, depth)?.contains(&group) {
+                continue;
+            }
+            let direct = self.parents.get(&key).is_some_and(|p| p.contains(&group));
+            let via = if direct {
+                Vec::new()
+            } else {
+                self.via(&key, &group, depth)?
+            };
+            members.push(Member {
+                name: name.to_owned(),
+                kind,
+                via,
+                disabled,
+            });
+        }
+        let ignore: HashSet<String> = ignore.iter().map(|dn| normalise_dn(dn)).collect();
+        for (child, parents) in &self.parents {
+            if parents.contains(&group) && !known.contains(child) && !ignore.contains(child) {
+                members.push(Member {
+                    name: child.clone(),
+                    kind: MemberKind::Other,
+                    via: Vec::new(),
+                    disabled: false,
+                });
+            }
+        }
+        Ok(members)
+    }
+
+    /// The names of the direct parents of `child` that reach `group`.
+    fn via(&self, child: &str, group: &str, depth: Depth) -> Result<Vec<String>, TooDeep> {
+        let mut via = BTreeSet::new();
+        for parent in self.parents.get(child).into_iter().flatten() {
+            if let Some(found) = self.groups.get(parent)
+                && self.reached(&found.dn, depth)?.contains(group)
+            {
+                via.insert(found.name.clone());
+            }
+        }
+        Ok(via.into_iter().collect())
+    }
+
     /// The known groups that directly contain any of `children`.
     fn parents_of(&self, children: &[String]) -> Vec<Found> {
         children
@@ -170,6 +279,63 @@ mod tests {
             Ok(vec!["admins".to_owned(), "staff".to_owned()])
         );
         assert_eq!(g.groups_of("uid=nobody", Depth::Nested(8)), Ok(Vec::new()));
+    }
+
+    fn person(name: &str, disabled: bool) -> Person {
+        Person {
+            dn: format!("uid={name},ou=people"),
+            username: name.into(),
+            disabled,
+        }
+    }
+
+    #[test]
+    fn members_include_nested_ones_with_the_group_they_come_through() {
+        let mut g = demo();
+        g.add_membership("cn=it,ou=groups", "cn=staff,ou=groups");
+        g.add_membership("uid=dave,ou=people", "cn=it,ou=groups");
+        g.add_membership("cn=admin,dc=org", "cn=staff,ou=groups");
+        g.add_membership("", "cn=staff,ou=groups");
+        let people = [
+            person("alice", false),
+            person("carol", false),
+            person("dave", true),
+        ];
+        let members = g
+            .members(
+                "CN=staff,ou=groups",
+                &people,
+                Depth::Nested(8),
+                &[String::new()],
+            )
+            .unwrap();
+        let mut got: Vec<(String, MemberKind, Vec<String>, bool)> = members
+            .into_iter()
+            .map(|m| (m.name, m.kind, m.via, m.disabled))
+            .collect();
+        got.sort();
+        let s = |v: &str| v.to_owned();
+        assert_eq!(
+            got,
+            [
+                (s("alice"), MemberKind::User, vec![], false),
+                (s("carol"), MemberKind::User, vec![s("finance")], false),
+                (s("cn=admin,dc=org"), MemberKind::Other, vec![], false),
+                (s("dave"), MemberKind::User, vec![s("it")], true),
+                (s("finance"), MemberKind::Group, vec![], false),
+                (s("it"), MemberKind::Group, vec![], false),
+            ]
+        );
+        let direct = g
+            .members(
+                "cn=staff,ou=groups",
+                &people,
+                Depth::Direct,
+                &[String::new()],
+            )
+            .unwrap();
+        assert!(direct.iter().all(|m| m.via.is_empty()));
+        assert!(!direct.iter().any(|m| m.name == "carol"));
     }
 
     #[test]

@@ -125,14 +125,20 @@ impl SlapdLog {
                 let (Some(conn), Some(op)) = (field(&line, "conn="), field(&line, "op=")) else {
                     continue;
                 };
-                if !ours.contains(&conn) || !seen.insert((conn, op)) {
+                let kind = line
+                    .split(" op=")
+                    .nth(1)
+                    .and_then(|r| r.split(' ').nth(1))
+                    .unwrap_or_default();
+                // slapd logs an operation's RESULT after its request; the RESULT of an
+                // operation that started before `offset` may land after it and is not ours.
+                if kind == "RESULT" || !ours.contains(&conn) || !seen.insert((conn, op)) {
                     continue;
                 }
                 if line.contains(&marker) {
                     return operations;
                 }
-                let kind = line.split(" op=").nth(1).and_then(|r| r.split(' ').nth(1));
-                operations.push(kind.unwrap_or_default().to_owned());
+                operations.push(kind.to_owned());
             }
             assert!(
                 Instant::now() < deadline,

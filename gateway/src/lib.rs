@@ -8,6 +8,7 @@
 //!                                                    ├─ route      host + path → app | login host
 //!                                                    ├─ decide     policy: allow → Permitted<Request>, else 403
 //!                                                    └─ dispatch ─┬─▶ portal   the login host's pages
+//!                                                                 │    └─▶ oidc  the OpenID Connect provider
 //!                                                                 └─▶ proxy    headers, upstream pool, WebSocket
 //! every step: telemetry (metrics, access log) · config + reload (atomic snapshots) · admin listener
 //! ```
@@ -21,6 +22,7 @@ pub mod admin;
 pub mod backends;
 pub mod config;
 pub mod demo;
+pub mod oidc;
 pub mod pipeline;
 pub mod policy;
 pub mod portal;

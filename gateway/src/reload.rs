@@ -37,6 +37,9 @@ pub enum LoadError {
     /// The key directory is unusable.
     #[error(transparent)]
     Keys(#[from] pforte_keys::KeyError),
+    /// The OpenID Connect clients do not load.
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::ProviderError),
 }
 
 /// A complete, valid set of files, ready to be swapped in.
@@ -77,11 +80,20 @@ pub fn load(
         ),
         None => None,
     };
+    let oidc = match (&config.oidc, &keys) {
+        (Some(settings), Some(keys)) => Some(crate::oidc::Provider::load(
+            settings,
+            &apps,
+            &crate::state::issuer(&config),
+            keys,
+        )?),
+        _ => None,
+    };
     let snapshot = Snapshot::build(
         config,
         apps,
         loaded.policy,
-        keys,
+        crate::state::Signing { keys, oidc },
         provider,
         metrics,
         previous,
@@ -206,6 +218,9 @@ impl Reloader {
         for pair in &config.certificates {
             files.push(&pair.cert);
             files.push(&pair.key);
+        }
+        if let Some(oidc) = &config.oidc {
+            files.push(&oidc.clients_file);
         }
         if let Some(crate::config::DirectoryConfig::File(people)) = &config.directory {
             files.push(&people.path);

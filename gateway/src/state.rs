@@ -33,6 +33,15 @@ pub struct AppRuntime {
     pub proxy: AppProxy,
 }
 
+/// What the gateway signs tokens with, and for which OIDC clients: loaded together, since the
+/// provider advertises the keys' algorithms.
+pub struct Signing {
+    /// The signing keys, when `[keys]` is configured.
+    pub keys: Option<pforte_keys::KeySet>,
+    /// The OpenID Connect provider, when `[oidc]` is configured.
+    pub oidc: Option<crate::oidc::Provider>,
+}
+
 /// Everything a reload replaces, as one consistent value.
 pub struct Snapshot {
     /// The validated config.
@@ -45,6 +54,10 @@ pub struct Snapshot {
     pub policy: Policy,
     /// The signing keys, when `[keys]` is configured.
     pub keys: Option<Arc<pforte_keys::KeySet>>,
+    /// The public keys as the JWKS document, rendered once per load (empty without `[keys]`).
+    pub jwks: bytes::Bytes,
+    /// The OpenID Connect provider (clients tied to their apps), when `[oidc]` is configured.
+    pub oidc: Option<Arc<crate::oidc::Provider>>,
     /// The issuer of the gateway's tokens: the login host's URL (made once per load).
     pub issuer: String,
     /// Request metrics of the login host.
@@ -61,7 +74,7 @@ impl Snapshot {
         config: Config,
         apps: Vec<App>,
         policy: Policy,
-        keys: Option<pforte_keys::KeySet>,
+        signing: Signing,
         provider: &Arc<CryptoProvider>,
         metrics: &Metrics,
         previous: Option<&Snapshot>,
@@ -93,12 +106,18 @@ impl Snapshot {
             .collect::<Result<Vec<_>, UpstreamError>>()?;
         let issuer = issuer(&config);
         Ok(Self {
+            jwks: signing
+                .keys
+                .as_ref()
+                .map(|keys| bytes::Bytes::from(keys.jwks().to_string()))
+                .unwrap_or_default(),
+            oidc: signing.oidc.map(Arc::new),
             issuer,
             config: Arc::new(config),
             routes,
             apps,
             policy,
-            keys: keys.map(Arc::new),
+            keys: signing.keys.map(Arc::new),
             portal_metrics: Arc::new(metrics.route("portal")),
             unrouted_metrics: Arc::new(metrics.route("-")),
         })
@@ -115,7 +134,7 @@ impl Snapshot {
 }
 
 /// The login host's URL, as tokens name their issuer.
-fn issuer(config: &Config) -> String {
+pub fn issuer(config: &Config) -> String {
     let port = config.server.public_https_port;
     if port == 443 {
         format!("https://{}", config.portal_host)

@@ -56,6 +56,12 @@ impl Params {
         self.repeated.first().map(String::as_str)
     }
 
+    /// Every parameter with a value (a repeated one once, with its first value), in no
+    /// particular order: for rebuilding a request's URL.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Whether `name` was sent more than once.
     pub fn is_repeated(&self, name: &str) -> bool {
         self.repeated.iter().any(|n| n == name)

@@ -184,6 +184,19 @@ impl RefreshFamily {
         }
     }
 
+    /// Whether `presented` is the family's one usable token (for introspection, which must
+    /// not call a retired token active).
+    pub fn is_current(&self, presented: &RefreshToken) -> bool {
+        presented.family_id == self.id
+            && bool::from(
+                presented
+                    .secret
+                    .digest()
+                    .as_bytes()
+                    .ct_eq(self.current.as_bytes()),
+            )
+    }
+
     /// The family, revoked (logout of its session, or an admin's revocation).
     #[must_use]
     pub fn revoke(&self) -> Self {

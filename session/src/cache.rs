@@ -96,6 +96,20 @@ impl LocalCache {
         Lookup::Miss(Epoch(state.epoch))
     }
 
+    /// Looks a session up by its public handle alone, for the OIDC provider (whose tokens name
+    /// the session they came from): the same trust rules as [`LocalCache::lookup`], without the
+    /// cookie's secret, which such a caller does not have.
+    pub(crate) fn lookup_sid(&self, sid: &Sid, now: Timestamp, mono: Instant) -> Lookup {
+        let state = self.lock();
+        if self.trusted(&state, mono)
+            && let Some(entry) = state.entries.get(sid)
+            && entry.session.is_live(now)
+        {
+            return Lookup::Hit(Arc::clone(&entry.session));
+        }
+        Lookup::Miss(Epoch(state.epoch))
+    }
+
     /// Offers a session fetched from Redis under `epoch`; kept only if nothing was invalidated
     /// since and the cache is trusted now.
     pub(crate) fn insert(
@@ -212,6 +226,19 @@ mod tests {
             cache.lookup(&key, now, t0 + Duration::from_millis(700)),
             Lookup::Hit(_)
         ));
+    }
+
+    #[test]
+    fn a_handle_finds_a_trusted_session_and_nothing_after_invalidation() {
+        let (cache, key, t0, now) = warm();
+        let sid = key.sid();
+        assert!(matches!(cache.lookup_sid(&sid, now, t0), Lookup::Hit(_)));
+        assert!(matches!(
+            cache.lookup_sid(&sid, now, t0 + WINDOW),
+            Lookup::Miss(_)
+        ));
+        cache.invalidate(&sid);
+        assert!(matches!(cache.lookup_sid(&sid, now, t0), Lookup::Miss(_)));
     }
 
     #[test]

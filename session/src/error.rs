@@ -34,6 +34,13 @@ pub enum StoreError {
     /// it cannot draw a random nonce.
     #[error("cannot seal an SSO ticket")]
     Seal,
+    /// An OIDC record key is longer than [`crate::MAX_RECORD_KEY_BYTES`]: the caller passed
+    /// something other than a digest or an id, and the store refuses to file it.
+    #[error("record key of {bytes} bytes is longer than the {max} allowed", max = crate::MAX_RECORD_KEY_BYTES)]
+    RecordKeyTooLong {
+        /// The length of the key refused.
+        bytes: usize,
+    },
 }
 
 impl From<redis::RedisError> for StoreError {

@@ -21,11 +21,21 @@
 //!                                               Redis HGETALL {p}s:{sid}
 //! ```
 //!
+//! The OpenID Connect provider keeps its short-lived state here too, so any replica can serve
+//! any step of a flow: codes and refresh-token families as opaque records with a TTL
+//! ([`SessionStore::put_record`], single-use [`SessionStore::take_record`], compare-and-set
+//! [`SessionStore::replace_record`]), the families started from each SSO session
+//! ([`SessionStore::link_family`]), and a queue of [`LogoutNotice`]s that every revocation of
+//! a session with OIDC clients feeds atomically, drained by [`SessionStore::next_logout`]. In
+//! Redis these are `{p}o:{kind}:{key}`, `{p}o:families:{sid}` and the list `{p}logout`.
+//!
 //! Two backends: [`MemoryStore`] for a single process and [`RedisStore`] (one server, TLS
 //! with a private CA, or a Sentinel-managed master) shared by replicas,
 //! whose local cache answers valid sessions without a round trip and still enforces every
 //! revocation within a bound (1 s by default, see the [`RedisStore`] module doc). The crate
-//! knows nothing of HTTP; the current time is always passed in as `now`.
+//! knows nothing of HTTP; the current time is always passed in as `now`, except for the OIDC
+//! records, whose callers give a time to live (which Redis, or the memory store's monotonic
+//! clock, counts down).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -33,6 +43,7 @@ mod cache;
 mod error;
 mod id;
 mod memory;
+mod records;
 mod redis_store;
 mod session;
 mod settings;
@@ -44,6 +55,10 @@ mod time;
 pub use error::StoreError;
 pub use id::{IdError, SessionId, SessionKey, Sid};
 pub use memory::MemoryStore;
+pub use records::{
+    LOGOUT_QUEUE_CAP, LogoutNotice, MAX_LOGOUT_WAIT, MAX_RECORD_KEY_BYTES, MAX_RECORD_TTL,
+    RecordKind,
+};
 pub use redis_store::RedisStore;
 pub use session::{NewSession, Session};
 pub use settings::{

@@ -5,6 +5,15 @@
 //! sessions and tickets and forgotten counters are swept when their map has doubled since the
 //! last sweep, which keeps memory within twice the live entries at an amortised constant cost
 //! per insert.
+//!
+//! The OIDC records, the refresh-family index and the logout queue live in `oidc`,
+//! `expiring` and `logout`: each behind its own mutex, with lazy expiry on read and a bounded
+//! sweep on insert. A revocation queues its logout notice while it still holds the sessions'
+//! lock, so no taker sees the session gone without its notice.
+
+mod expiring;
+mod logout;
+mod oidc;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -37,12 +46,14 @@ struct Tickets {
     sweep_at: usize,
 }
 
-/// Sessions, SSO tickets and failure counters of one process.
+/// Sessions, SSO tickets, failure counters and OIDC state of one process.
 #[derive(Debug)]
 pub struct MemoryStore {
     sessions: Mutex<Sessions>,
     tickets: Mutex<Tickets>,
     counters: Mutex<Counters>,
+    /// Boxed: rarely touched by most requests, and it keeps [`crate::SessionStore`] small.
+    oidc: Box<oidc::OidcState>,
     timeouts: SessionSettings,
     throttle: ThrottleSettings,
 }
@@ -68,6 +79,7 @@ impl MemoryStore {
                 by_name: HashMap::new(),
                 sweep_at: FIRST_SWEEP,
             }),
+            oidc: Box::default(),
             timeouts,
             throttle,
         }
@@ -107,6 +119,13 @@ impl MemoryStore {
         (*stored == key && session.is_live(now)).then(|| Arc::clone(session))
     }
 
+    /// See [`crate::SessionStore::get_by_sid`].
+    pub fn get_by_sid(&self, sid: &Sid, now: Timestamp) -> Option<Arc<Session>> {
+        let sessions = lock(&self.sessions);
+        let (_, session) = sessions.by_sid.get(sid)?;
+        session.is_live(now).then(|| Arc::clone(session))
+    }
+
     /// See [`crate::SessionStore::touch`].
     pub fn touch(&self, session: &Session, now: Timestamp) {
         let mut sessions = lock(&self.sessions);
@@ -133,15 +152,37 @@ impl MemoryStore {
 
     /// See [`crate::SessionStore::revoke`].
     pub fn revoke(&self, sid: &Sid) -> bool {
-        lock(&self.sessions).by_sid.remove(sid).is_some()
+        let mut sessions = lock(&self.sessions);
+        let Some((_, ended)) = sessions.by_sid.remove(sid) else {
+            return false;
+        };
+        self.ended(&ended);
+        true
     }
 
     /// See [`crate::SessionStore::revoke_user`].
     pub fn revoke_user(&self, subject: &str) -> usize {
         let mut sessions = lock(&self.sessions);
-        let before = sessions.by_sid.len();
-        sessions.by_sid.retain(|_, (_, s)| s.subject != subject);
-        before - sessions.by_sid.len()
+        let sids: Vec<Sid> = sessions
+            .by_sid
+            .iter()
+            .filter(|(_, (_, s))| s.subject == subject)
+            .map(|(sid, _)| *sid)
+            .collect();
+        for sid in &sids {
+            if let Some((_, ended)) = sessions.by_sid.remove(sid) {
+                self.ended(&ended);
+            }
+        }
+        sids.len()
+    }
+
+    /// Queues the logout notice of a session just removed; called with the sessions' lock
+    /// held, so the removal and the notice are one step for every other task.
+    fn ended(&self, session: &Session) {
+        if let Some(notice) = oidc::notice_for(session) {
+            self.oidc.logouts.push(notice);
+        }
     }
 
     /// See [`crate::SessionStore::list`].
@@ -269,13 +310,13 @@ mod tests {
 
     use super::*;
 
-    const T0: Timestamp = Timestamp::from_unix_secs(1_700_000_000);
+    pub(super) const T0: Timestamp = Timestamp::from_unix_secs(1_700_000_000);
 
-    fn store() -> MemoryStore {
+    pub(super) fn store() -> MemoryStore {
         MemoryStore::new(SessionSettings::default(), ThrottleSettings::default())
     }
 
-    fn login(subject: &str) -> NewSession {
+    pub(super) fn login(subject: &str) -> NewSession {
         NewSession {
             subject: subject.into(),
             username: subject.into(),

@@ -1,10 +1,12 @@
 //! The store the gateway holds: exactly the two backends users need, behind one API.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::StoreError;
 use crate::id::{SessionId, Sid};
 use crate::memory::MemoryStore;
+use crate::records::{LogoutNotice, RecordKind};
 use crate::redis_store::RedisStore;
 use crate::session::{NewSession, Session};
 use crate::settings::{Backend, StoreSettings};
@@ -63,6 +65,20 @@ impl SessionStore {
         }
     }
 
+    /// The live session with this public handle, without its cookie: for the OIDC provider,
+    /// whose tokens name the session (`sid`) they were issued in and die with it. Never use it
+    /// to let a request in; that takes the cookie ([`SessionStore::get`]).
+    pub async fn get_by_sid(
+        &self,
+        sid: &Sid,
+        now: Timestamp,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.get_by_sid(sid, now)),
+            Self::Redis(r) => r.get_by_sid(sid, now).await,
+        }
+    }
+
     /// Records activity on a session returned by [`SessionStore::get`], sliding its idle
     /// expiry. Cheap to call on every request: Redis is written only when the session's
     /// `last_seen` is a touch interval old.
@@ -86,7 +102,9 @@ impl SessionStore {
     }
 
     /// Ends one session (logout, or the admin's `sessions revoke SID`); every replica refuses it
-    /// within the revocation bound. `false` when it did not exist.
+    /// within the revocation bound. `false` when it did not exist. When the session had OIDC
+    /// clients, the same atomic step queues its [`LogoutNotice`] for
+    /// [`SessionStore::next_logout`].
     pub async fn revoke(&self, sid: &Sid) -> Result<bool, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.revoke(sid)),
@@ -95,7 +113,8 @@ impl SessionStore {
     }
 
     /// Ends every session of one person (account disabled, password changed); returns how
-    /// many ended.
+    /// many ended. Queues a [`LogoutNotice`] for each that had OIDC clients, atomically with
+    /// the revocation.
     pub async fn revoke_user(&self, subject: &str) -> Result<usize, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.revoke_user(subject)),
@@ -225,6 +244,106 @@ impl SessionStore {
         match self {
             Self::Memory(m) => Ok(m.locked(kind, now)),
             Self::Redis(r) => r.locked(kind, now).await,
+        }
+    }
+
+    /// Stores an OIDC record under `key` in the `kind` key space, replacing any record there;
+    /// it expires after `ttl` (kept between 1 ms and [`crate::MAX_RECORD_TTL`]). Keys are
+    /// opaque (digests, ids, `jti`s) and at most [`crate::MAX_RECORD_KEY_BYTES`] long: a longer
+    /// one is refused with [`StoreError::RecordKeyTooLong`], by this and every record method.
+    pub async fn put_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(m) => m.put_record(kind, key, value, ttl),
+            Self::Redis(r) => r.put_record(kind, key, value, ttl).await,
+        }
+    }
+
+    /// The record under `key`, or `None` when there is none or it expired.
+    pub async fn get_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Self::Memory(m) => m.get_record(kind, key),
+            Self::Redis(r) => r.get_record(kind, key).await,
+        }
+    }
+
+    /// Reads and deletes the record under `key` in one atomic step, for single use (an
+    /// authorization code): of concurrent takers on any replicas exactly one gets `Some`.
+    pub async fn take_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Self::Memory(m) => m.take_record(kind, key),
+            Self::Redis(r) => r.take_record(kind, key).await,
+        }
+    }
+
+    /// Compare-and-set, for refresh-token rotation: writes `new` (expiring after `ttl`) only
+    /// if the current record equals `expected` byte for byte, and says whether it did. `false`
+    /// also when the record is missing or expired, so of concurrent rotations of one state
+    /// exactly one wins.
+    pub async fn replace_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+        expected: &[u8],
+        new: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Memory(m) => m.replace_record(kind, key, expected, new, ttl),
+            Self::Redis(r) => r.replace_record(kind, key, expected, new, ttl).await,
+        }
+    }
+
+    /// Indexes a refresh-token family under the SSO session that started it, so a logout can
+    /// revoke the session's families ([`SessionStore::families_of`]). The index expires after
+    /// `ttl`, or later when an earlier link asked for longer: linking extends its life, never
+    /// shortens it. It outlives the session's revocation on purpose. `family_id` is limited
+    /// like a record key.
+    pub async fn link_family(
+        &self,
+        sid: &Sid,
+        family_id: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(m) => m.link_family(sid, family_id, ttl),
+            Self::Redis(r) => r.link_family(sid, family_id, ttl).await,
+        }
+    }
+
+    /// The refresh-token families started from a session, sorted; empty when none (or the
+    /// index expired).
+    pub async fn families_of(&self, sid: &Sid) -> Result<Vec<String>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.families_of(sid)),
+            Self::Redis(r) => r.families_of(sid).await,
+        }
+    }
+
+    /// The next session that ended by revocation while it had OIDC clients, oldest first,
+    /// waiting at most `wait` (cut to [`crate::MAX_LOGOUT_WAIT`]); `None` when none came.
+    /// Each notice goes to exactly one caller across all replicas, whichever process revoked
+    /// the session (a gateway or the admin CLI). Up to [`crate::LOGOUT_QUEUE_CAP`] notices wait
+    /// for a taker; beyond that the oldest are dropped. In Redis the wait blocks a connection of
+    /// its own, never the shared one; a failed connection is `Unavailable` and is made again on
+    /// the next call.
+    pub async fn next_logout(&self, wait: Duration) -> Result<Option<LogoutNotice>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.next_logout(wait).await),
+            Self::Redis(r) => r.next_logout(wait).await,
         }
     }
 }

@@ -4,13 +4,12 @@
 //! signs new assertions that verify; `users unlock` lets a locked person log in; bad input gets a
 //! clear message and a non-zero exit and changes nothing.
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use pforte_e2e::browser::Browser;
 use pforte_e2e::client::plain;
-use pforte_e2e::gateway::{Gateway, app_toml};
+use pforte_e2e::gateway::{Gateway, app_toml, pforte_admin_bin};
 use pforte_e2e::upstream::Upstream;
 use pforte_keys::{KeyDir, VerifyOptions};
 use serde_json::Value;
@@ -19,23 +18,9 @@ const LOGIN: &str = "https://login.gw.test";
 const MAIL: &str = "https://mail.gw.test";
 const STAFF_MAIL: &str = "[[rule]]\napps = [\"mail\"]\nallow = [\"group:staff\"]\n";
 
-/// The binary under test: `$PFORTE_ADMIN_BIN`, else the workspace's debug build.
-fn admin_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("PFORTE_ADMIN_BIN") {
-        return PathBuf::from(bin);
-    }
-    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/pforte-admin");
-    assert!(
-        bin.is_file(),
-        "{} not found: run `cargo build --bin pforte-admin` or ./tests/run",
-        bin.display()
-    );
-    bin
-}
-
 /// Runs `pforte-admin --config GATEWAY ARGS` without a terminal.
 fn admin(gw: &Gateway, args: &[&str]) -> Output {
-    Command::new(admin_bin())
+    Command::new(pforte_admin_bin())
         .arg("--config")
         .arg(&gw.config_path)
         .args(args)
@@ -208,6 +193,25 @@ async fn who_can_lists_exactly_the_people_the_gateway_lets_in() {
     assert_eq!(staff, ["alice", "carol", "erin"], "dave is disabled");
     assert!(ok(&gw, &["users", "list", "--filter", "BROCKOVICH"]).contains("erin"));
 
+    // `policy explain --user` without --groups asks the directory, as a login would.
+    for (user, allowed) in [("carol", true), ("bob", false)] {
+        let out = admin(
+            &gw,
+            &[
+                "policy",
+                "explain",
+                "--user",
+                user,
+                "--from",
+                "127.0.0.1",
+                MAIL,
+            ],
+        );
+        assert_eq!(out.status.success(), allowed, "{user}: {out:?}");
+    }
+    let err = fails(&gw, &["policy", "explain", "--user", "nobody", MAIL], 2);
+    assert!(err.contains("no user \"nobody\""), "{err}");
+
     let err = fails(&gw, &["policy", "who-can", "nosuch"], 2);
     assert!(err.contains("no app \"nosuch\""), "{err}");
     let err = fails(&gw, &["users", "show", "nobody"], 2);
@@ -349,7 +353,7 @@ async fn users_unlock_lets_a_locked_person_log_in() {
 
 #[test]
 fn an_unreadable_config_is_named_and_exits_2() {
-    let out = Command::new(admin_bin())
+    let out = Command::new(pforte_admin_bin())
         .args(["--config", "/nonexistent/gateway.toml", "users", "list"])
         .stdin(Stdio::null())
         .output()

@@ -31,6 +31,16 @@ async fn demo_logs_in_once_and_serves_each_app() {
         .await;
     assert_eq!(public.status, 200, "{}", public.text());
     assert!(public.text().contains("this page is public"));
+    // The OpenID Connect provider, with the example clients of policies/clients.toml.
+    assert!(printed.contains("openid-configuration"), "{printed}");
+    let discovery = browser
+        .get(&format!(
+            "{}/.well-known/openid-configuration",
+            base("login")
+        ))
+        .await;
+    assert_eq!(discovery.status, 200, "{}", discovery.text());
+    assert_eq!(discovery.json()["issuer"], base("login"));
 
     // Log in once as alice (README: alice / alicepw); the portal shows her apps.
     let hops = browser

@@ -2,12 +2,15 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod admin_clients;
+mod admin_people;
 mod browser;
 mod config_check;
 mod demo;
 mod keys;
 mod lifecycle;
 mod login;
+mod oidc;
 mod policy;
 mod policy_cli;
 mod proxy;

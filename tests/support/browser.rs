@@ -198,7 +198,7 @@ fn applies(scope: &str, host: &str) -> bool {
 
 /// Resolves a `Location` against the URL it came from.
 pub fn absolute(base: &str, location: &str) -> String {
-    if location.starts_with("https://") {
+    if location.starts_with("https://") || location.starts_with("http://") {
         return location.to_string();
     }
     let uri: http::Uri = base.parse().unwrap();

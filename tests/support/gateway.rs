@@ -13,13 +13,22 @@ use crate::pki::{LeafFiles, TestCa};
 
 /// The binary under test: `$PFORTE_BIN`, else the workspace's debug build.
 pub fn pforte_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("PFORTE_BIN") {
+    binary("PFORTE_BIN", "pforte")
+}
+
+/// The admin tool under test: `$PFORTE_ADMIN_BIN`, else the workspace's debug build.
+pub fn pforte_admin_bin() -> PathBuf {
+    binary("PFORTE_ADMIN_BIN", "pforte-admin")
+}
+
+fn binary(variable: &str, name: &str) -> PathBuf {
+    if let Some(bin) = std::env::var_os(variable) {
         return PathBuf::from(bin);
     }
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/pforte");
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/debug/{name}"));
     assert!(
         bin.is_file(),
-        "{} not found: run `cargo build --bin pforte` or ./tests/run",
+        "{} not found: run `cargo build --bin {name}` or ./tests/run",
         bin.display()
     );
     bin
@@ -38,6 +47,7 @@ pub struct GatewayBuilder {
     sessions: Option<String>,
     portal: String,
     keys: bool,
+    oidc: Option<String>,
     extra_files: Vec<(String, String)>,
 }
 
@@ -69,6 +79,7 @@ impl Default for GatewayBuilder {
             sessions: None,
             portal: String::new(),
             keys: false,
+            oidc: None,
             extra_files: Vec::new(),
         }
     }
@@ -133,6 +144,14 @@ impl GatewayBuilder {
     /// A key directory `keys/` with one ES256 key, made by `pforte keys generate`.
     pub fn keys(mut self) -> Self {
         self.keys = true;
+        self
+    }
+
+    /// The OpenID Connect provider with this `clients.toml` (implies `keys`); back-channel
+    /// logout calls trust the test CA.
+    pub fn oidc(mut self, clients_toml: &str) -> Self {
+        self.keys = true;
+        self.oidc = Some(clients_toml.to_string());
         self
     }
 
@@ -248,6 +267,13 @@ impl GatewayBuilder {
                 .unwrap();
             assert!(made.status.success(), "pforte keys generate: {made:?}");
             config.push_str("\n[keys]\ndir = \"keys\"\n");
+        }
+        if let Some(clients) = &self.oidc {
+            std::fs::write(dir.path().join("clients.toml"), clients).unwrap();
+            ca.write_pem(&dir.path().join("test-ca.pem"));
+            config.push_str(
+                "\n[oidc]\nclients = \"clients.toml\"\nbackchannel_ca_file = \"test-ca.pem\"\n",
+            );
         }
         for section in [&self.directory, &self.sessions].into_iter().flatten() {
             config.push('\n');

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod client;
 pub mod demo;
 pub mod gateway;
+pub mod oidc;
 pub mod pki;
 pub mod upstream;
 

@@ -2,6 +2,8 @@
 //! said `--yes`, who they are, and the backends opened on demand (a policy check needs neither
 //! the directory nor Redis, so it works when they are down).
 
+pub mod clients;
+pub mod groups;
 pub mod keys;
 pub mod policy;
 pub mod sessions;
@@ -59,6 +61,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Exit, CmdError> {
         Command::Keys(command) => keys::run(ctx, command),
         Command::Sessions(command) => sessions::run(ctx, command).await,
         Command::Users(command) => users::run(ctx, command).await,
+        Command::Groups(command) => groups::run(ctx, command).await,
+        Command::Clients(command) => clients::run(ctx, command),
         Command::Status { json } => status::run(ctx, json.json).await,
         // Printed by `main` before any config is read.
         Command::Completions { .. } | Command::Man => Ok(Exit::OK),

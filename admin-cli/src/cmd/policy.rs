@@ -39,6 +39,10 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
             method,
             json,
         } => {
+            let groups = match (&user, groups.is_empty()) {
+                (Some(name), true) => directory_groups(ctx, name).await?,
+                _ => groups,
+            };
             let query = ExplainQuery {
                 user,
                 groups,
@@ -185,6 +189,15 @@ async fn who_can(
     }
     output::show(json, &allowed, &table)?;
     Ok(Exit::OK)
+}
+
+/// The groups the live directory gives `user`, as the gateway would resolve them at login:
+/// `policy explain --user` without `--groups` answers for the person as they are.
+async fn directory_groups(ctx: &Ctx, user: &str) -> Result<Vec<String>, CmdError> {
+    match ctx.directory()?.lookup(user).await? {
+        Some(record) => Ok(record.groups),
+        None => Err(CmdError::UnknownUser(user.to_owned())),
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
-//! `users list|show|unlock`: people as the gateway sees them in the live directory (read-only
-//! for now), their brute-force lock and their sessions in the shared store. The lock is kept
-//! under the lower-cased user name, as the login page counts it.
+//! `users list|show|unlock`: people as the gateway sees them in the live directory, their
+//! brute-force lock and their sessions in the shared store. The lock is kept under the
+//! lower-cased user name, as the login page counts it. The commands that change the directory
+//! are in [`change`]; reading passwords is [`password`]'s.
+
+mod change;
+mod password;
 
 use pforte::telemetry::audit::AuditEvent;
-use pforte_directory::UserRecord;
+use pforte_directory::{NewUser, UserRecord};
 use pforte_session::{SessionStore, Throttle, ThrottleKind};
 use serde::Serialize;
 
@@ -13,6 +17,8 @@ use crate::audit;
 use crate::error::{CmdError, Exit};
 use crate::opt::UsersCommand;
 use crate::output::{self, Table};
+
+pub use change::{audited, open_admin};
 
 /// Runs one users command.
 pub async fn run(ctx: &Ctx, command: UsersCommand) -> Result<Exit, CmdError> {
@@ -28,6 +34,32 @@ pub async fn run(ctx: &Ctx, command: UsersCommand) -> Result<Exit, CmdError> {
         }
         UsersCommand::Show { user, json } => show(ctx, &user, json.json).await?,
         UsersCommand::Unlock { user } => unlock(ctx, &user).await?,
+        UsersCommand::Add {
+            user,
+            name,
+            mail,
+            groups,
+            password,
+        } => {
+            let password = password
+                .password_stdin
+                .then(|| password::from_stdin(&mut std::io::stdin().lock()))
+                .transpose()?;
+            let new = NewUser {
+                username: user,
+                display_name: name,
+                email: mail,
+                groups,
+                password,
+            };
+            change::add(ctx, &new).await?;
+        }
+        UsersCommand::SetPassword { user, password } => {
+            change::set_password(ctx, &user, password.password_stdin).await?;
+        }
+        UsersCommand::Disable { user } => change::set_disabled(ctx, &user, true).await?,
+        UsersCommand::Enable { user } => change::set_disabled(ctx, &user, false).await?,
+        UsersCommand::Delete { user } => change::delete(ctx, &user).await?,
     }
     Ok(Exit::OK)
 }

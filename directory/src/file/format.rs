@@ -6,7 +6,7 @@
 //!                └──────── FileProblem { line, column, key, message } ◀┘
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,15 @@ use crate::record::{UserRecord, normalise_groups};
 struct PeopleFile {
     #[serde(default)]
     user: Vec<UserEntry>,
+    #[serde(default)]
+    group: Vec<GroupEntry>,
+}
+
+/// A `[[group]]` table: declares a group, so that it exists while nobody is in it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupEntry {
+    name: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,10 +66,22 @@ impl fmt::Debug for StoredUser {
     }
 }
 
-/// Every user of one file, by lowercased username.
+/// Every user of one file, by lowercased username, and the groups declared on their own.
 #[derive(Debug, Default)]
 pub(crate) struct People {
     pub(crate) by_name: HashMap<String, StoredUser>,
+    pub(crate) declared: BTreeSet<String>,
+}
+
+impl People {
+    /// Every group: declared ones and those any user is in.
+    pub(crate) fn group_names(&self) -> BTreeSet<String> {
+        let mut names = self.declared.clone();
+        for user in self.by_name.values() {
+            names.extend(user.record.groups.iter().cloned());
+        }
+        names
+    }
 }
 
 /// One problem in a people file.
@@ -145,6 +166,18 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<People, FileError> {
             people
                 .by_name
                 .insert(user.record.username.to_lowercase(), user);
+        }
+    }
+    let mut groups: HashMap<String, usize> = HashMap::new();
+    for (i, entry) in file.group.into_iter().enumerate() {
+        let key = format!("group[{i}].name");
+        let name = entry.name.get_ref();
+        if name.trim().is_empty() || name.chars().any(char::is_control) {
+            checker.add(&entry.name, key, "not a group name");
+        } else if let Some(first) = groups.insert(name.clone(), checker.line(&entry.name)) {
+            checker.add(&entry.name, key, format!("also declared at line {first}"));
+        } else {
+            people.declared.insert(entry.name.into_inner());
         }
     }
     if checker.problems.is_empty() {
@@ -356,6 +389,24 @@ mod tests {
             ]
         );
         assert!(e[0].2.contains("line 2"), "names the first use: {}", e[0].2);
+    }
+
+    #[test]
+    fn groups_are_declared_once_and_counted_with_the_users_ones() {
+        let text = format!(
+            "[[user]]\nusername = \"a\"\nid = \"1\"\nname = \"A\"\npassword = \"{HASH}\"\ngroups = [\"staff\"]\n\n\
+             [[group]]\nname = \"video\"\n\n[[group]]\nname = \"video\"\n"
+        );
+        let e = errors(&text);
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].0, e[0].1.as_deref()), (12, Some("group[1].name")));
+        let people = parse(
+            Path::new("p.toml"),
+            &text.replace("[[group]]\nname = \"video\"\n\n[[group]]", "[[group]]"),
+        )
+        .unwrap();
+        let names: Vec<String> = people.group_names().into_iter().collect();
+        assert_eq!(names, ["staff", "video"]);
     }
 
     #[test]

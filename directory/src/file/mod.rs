@@ -5,7 +5,10 @@
 //! the side and swaps it in only when the whole file is valid, so a broken edit keeps the last
 //! good users.
 
+mod atomic;
+mod edit;
 mod format;
+mod people;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 
 use crate::error::{AuthError, DirectoryError, FailureReason};
+use crate::group::GroupRecord;
 use crate::health::{Health, ServerHealth, ServerStatus};
 use crate::input::{check_password, check_username};
 use crate::record::UserRecord;
@@ -22,6 +26,7 @@ use crate::settings::{Problems, SettingsErrors};
 use format::People;
 
 pub use format::{FileError, FileProblem};
+pub use people::PeopleFile;
 
 /// The demo's people (alice, bob, carol, dave (disabled), erin; passwords `<name>pw`), the same
 /// as the demo LDAP directory with nested groups flattened.
@@ -177,6 +182,11 @@ impl FileDirectory {
             .collect();
         users.sort_by(|a, b| a.username.cmp(&b.username));
         users
+    }
+
+    /// Every group (declared, or named by a user) with its members, sorted by name.
+    pub fn groups(&self) -> Vec<GroupRecord> {
+        people::group_records(&self.people.load().people)
     }
 
     /// The file, always up (its users are in memory), with the last failed reload's error.

@@ -34,6 +34,11 @@ pub(crate) fn any_member(attribute: &str, dns: &[String]) -> String {
     format!("(|{terms})")
 }
 
+/// Entries whose `attribute` equals `value` (escaped).
+pub(crate) fn equals(attribute: &str, value: &str) -> String {
+    format!("({attribute}={})", ldap_escape(value))
+}
+
 /// Groups that contain `dn` directly or through any nesting (Active Directory only).
 pub(crate) fn in_chain(dn: &str) -> String {
     format!("(member:{IN_CHAIN}:={})", ldap_escape(dn))
@@ -113,6 +118,7 @@ mod tests {
 
     #[test]
     fn listing_and_combining() {
+        assert_eq!(equals("cn", "a*(b)"), "(cn=a\\2a\\28b\\29)");
         assert_eq!(all_users(T), "(&(objectClass=inetOrgPerson)(uid=*))");
         assert_eq!(and("(a=1)", "(b=2)"), "(&(a=1)(b=2))");
     }

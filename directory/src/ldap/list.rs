@@ -19,27 +19,11 @@ use super::user::{attributes, disabled_by_account_control, record};
 
 /// All enabled users, sorted by username; more than `users_limit` is an error.
 pub(crate) async fn users(s: &LdapSettings, ldap: Ldap) -> Result<Vec<UserRecord>, OpError> {
-    let limit = i32::try_from(s.users_limit).unwrap_or(i32::MAX);
-    let all = filter::all_users(&s.user_filter);
-    let attributes = attributes(s);
-    let query = Query {
-        base: s.user_base(),
-        scope: Scope::Subtree,
-        filter: &all,
-        attributes: &attributes,
-        limit,
-    };
-    let found = search(ldap.clone(), s.operation_timeout, query).await?;
-    if found.truncated {
-        return Err(DirectoryError::TooManyUsers {
-            limit: s.users_limit,
-        }
-        .into());
-    }
-    let disabled = disabled_dns(s, ldap.clone(), &all, limit).await?;
-    let graph = group_graph(s, ldap, &found.entries).await?;
+    let entries = user_entries(s, ldap.clone()).await?;
+    let disabled = disabled_dns(s, ldap.clone()).await?;
+    let graph = group_graph(s, ldap, &entries).await?;
     let mut records = Vec::new();
-    for entry in &found.entries {
+    for entry in &entries {
         if disabled.contains(&normalise_dn(&entry.dn)) || disabled_by_account_control(s, entry) {
             continue;
         }
@@ -56,30 +40,56 @@ pub(crate) async fn users(s: &LdapSettings, ldap: Ldap) -> Result<Vec<UserRecord
     Ok(records)
 }
 
-/// The DNs the disabled filter marks.
-async fn disabled_dns(
-    s: &LdapSettings,
-    ldap: Ldap,
-    all: &str,
-    limit: i32,
-) -> Result<HashSet<String>, OpError> {
+/// The most entries one listing may return.
+fn limit(s: &LdapSettings) -> i32 {
+    i32::try_from(s.users_limit).unwrap_or(i32::MAX)
+}
+
+/// Every user entry the user filter admits, disabled ones included; more than `users_limit` is
+/// an error.
+pub(crate) async fn user_entries(s: &LdapSettings, ldap: Ldap) -> Result<Vec<Entry>, OpError> {
+    let all = filter::all_users(&s.user_filter);
+    let attributes = attributes(s);
+    let query = Query {
+        base: s.user_base(),
+        scope: Scope::Subtree,
+        filter: &all,
+        attributes: &attributes,
+        limit: limit(s),
+    };
+    let found = search(ldap, s.operation_timeout, query).await?;
+    if found.truncated {
+        return Err(DirectoryError::TooManyUsers {
+            limit: s.users_limit,
+        }
+        .into());
+    }
+    Ok(found.entries)
+}
+
+/// The normalised DNs the disabled filter marks.
+pub(crate) async fn disabled_dns(s: &LdapSettings, ldap: Ldap) -> Result<HashSet<String>, OpError> {
     let Some(disabled) = &s.disabled_filter else {
         return Ok(HashSet::new());
     };
-    let both = filter::and(all, disabled);
+    let both = filter::and(&filter::all_users(&s.user_filter), disabled);
     let query = Query {
         base: s.user_base(),
         scope: Scope::Subtree,
         filter: &both,
         attributes: NO_ATTRIBUTES,
-        limit,
+        limit: limit(s),
     };
     let found = search(ldap, s.operation_timeout, query).await?;
     Ok(found.entries.iter().map(|e| normalise_dn(&e.dn)).collect())
 }
 
 /// Every group under the group base and the memberships of groups and `users`.
-async fn group_graph(s: &LdapSettings, ldap: Ldap, users: &[Entry]) -> Result<GroupGraph, OpError> {
+pub(crate) async fn group_graph(
+    s: &LdapSettings,
+    ldap: Ldap,
+    users: &[Entry],
+) -> Result<GroupGraph, OpError> {
     let a = &s.attributes;
     let listing = s.groups.lookup.member_attribute().unwrap_or(&a.member_of);
     let attributes = [a.group_name.as_str(), listing];

@@ -17,8 +17,10 @@
 //! or its server fails, the server is marked down and the operation runs again on a connection
 //! to the next server (see [`servers`]), so a failover costs the person nothing but latency.
 
+mod admin;
 mod entry;
 mod filter;
+mod group_list;
 mod groups;
 mod list;
 mod login;
@@ -37,6 +39,7 @@ use deadpool::managed::{Object, PoolError};
 use ldap3::{Ldap, LdapError, Scope};
 
 use crate::error::{AuthError, DirectoryError};
+use crate::group::GroupRecord;
 use crate::health::Health;
 use crate::input::{check_password, check_username};
 use crate::record::UserRecord;
@@ -48,6 +51,7 @@ use search::{NO_ATTRIBUTES, OpError, Query};
 use servers::Servers;
 use user::UserEntry;
 
+pub use admin::{DisableMark, LdapAdmin, LdapAdminSettings};
 pub use settings::{AttributeMap, GroupLookup, GroupSettings, LdapSettings, ServerKind};
 pub use tls::TlsError;
 
@@ -154,6 +158,13 @@ impl LdapDirectory {
     pub async fn users(&self) -> Result<Vec<UserRecord>, DirectoryError> {
         let s = &self.settings;
         self.run(&self.service, |ldap| list::users(s, ldap)).await
+    }
+
+    /// Every group with its direct and nested members, sorted by name.
+    pub async fn groups(&self) -> Result<Vec<GroupRecord>, DirectoryError> {
+        let s = &self.settings;
+        self.run(&self.service, |ldap| group_list::groups(s, ldap))
+            .await
     }
 
     /// Probes the directory (a base-entry read as the service account) and reports every server.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::settings::{Problems, Secret, SettingsErrors};
 
+use super::admin::LdapAdminSettings;
 use super::filter;
 
 /// How to reach the directory and how its entries map to a [`UserRecord`](crate::UserRecord).
@@ -57,6 +58,9 @@ pub struct LdapSettings {
     pub retry_interval: Duration,
     /// Most users `users()` lists; more is an error rather than a silently partial list.
     pub users_limit: usize,
+    /// The account `pforte-admin` binds as to change the directory; `None` leaves the directory
+    /// read-only for the tool. The gateway itself never uses it.
+    pub admin: Option<LdapAdminSettings>,
 }
 
 /// The server family.
@@ -128,7 +132,7 @@ pub struct AttributeMap {
 }
 
 /// Attribute names: letters, digits, hyphens (and an OID's dots), with options after `;`.
-fn valid_attribute(name: &str) -> bool {
+pub(crate) fn valid_attribute(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()
@@ -173,6 +177,7 @@ impl Default for LdapSettings {
             cache_capacity: 10_000,
             retry_interval: Duration::from_secs(30),
             users_limit: 10_000,
+            admin: None,
         }
     }
 }
@@ -217,6 +222,9 @@ impl LdapSettings {
         self.validate_servers(&mut p);
         self.validate_directory(&mut p);
         self.validate_limits(&mut p);
+        if let Some(admin) = &self.admin {
+            admin.check(self, &mut p);
+        }
         p.finish()
     }
 

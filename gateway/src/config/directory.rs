@@ -11,12 +11,21 @@
 //! bind_dn = "cn=pforte,ou=services,dc=example,dc=org"
 //! bind_password = { file = "/etc/pforte/secrets/ldap-password" }
 //! base_dn = "dc=example,dc=org"
+//! [directory.ldap.admin]                 # only for pforte-admin's changes; the gateway never binds as it
+//! bind_dn = "cn=admin,dc=example,dc=org"
+//! bind_password_file = "/etc/pforte/secrets/ldap-admin"   # without it, pforte-admin asks
 //! ```
+//!
+//! The admin password file is read by `pforte-admin` when a command changes the directory, never
+//! by the gateway, so the gateway's user need not be able to read it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pforte_directory::{FileSettings, GroupLookup, LdapSettings, Secret as LdapSecret, ServerKind};
+use pforte_directory::{
+    DisableMark, FileSettings, GroupLookup, LdapAdminSettings, LdapSettings, Secret as LdapSecret,
+    ServerKind,
+};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -109,6 +118,32 @@ pub struct LdapSection {
     /// How long a failed server is skipped.
     #[serde(default, with = "humantime_serde")]
     pub retry_interval: Option<Duration>,
+    /// The account `pforte-admin` changes the directory with.
+    pub admin: Option<Spanned<AdminSection>>,
+}
+
+/// `[directory.ldap.admin]`: every key but `bind_dn` has the preset's default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    /// The DN that may add, change and delete people and groups.
+    pub bind_dn: String,
+    /// A file with its password; without it `pforte-admin` asks on the terminal.
+    pub bind_password_file: Option<PathBuf>,
+    /// Where new users go (default `ou=people,<base_dn>`; AD `CN=Users,<base_dn>`).
+    pub users_dn: Option<String>,
+    /// Where new groups go (default `ou=groups,<base_dn>`; AD `CN=Users,<base_dn>`).
+    pub groups_dn: Option<String>,
+    /// Object classes of a new user.
+    pub user_classes: Option<Vec<String>>,
+    /// Object classes of a new group.
+    pub group_classes: Option<Vec<String>>,
+    /// The attribute `users disable` adds a value to (default: from a plain `disabled_filter`).
+    pub disabled_attribute: Option<String>,
+    /// The value it adds.
+    pub disabled_value: Option<String>,
+    /// The member value of a group without members (default the empty DN; AD: none).
+    pub empty_group_member: Option<String>,
 }
 
 /// The defaults a `[directory.ldap]` starts from.
@@ -287,5 +322,129 @@ fn ldap_settings(
     out.bind_pool_size = s.bind_pool_size.unwrap_or(out.bind_pool_size);
     out.cache_ttl = s.cache_ttl.unwrap_or(out.cache_ttl);
     out.retry_interval = s.retry_interval.unwrap_or(out.retry_interval);
+    if let Some(admin) = &s.admin {
+        out.admin = Some(admin_settings(admin, &out, base, problems)?);
+    }
     Some(out)
+}
+
+/// The admin settings: the preset's defaults for `ldap`, with the section's keys over them.
+fn admin_settings(
+    section: &Spanned<AdminSection>,
+    ldap: &LdapSettings,
+    base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<LdapAdminSettings> {
+    let a = section.get_ref();
+    let mut out = LdapAdminSettings::defaults(ldap, a.bind_dn.clone());
+    out.password_file = a.bind_password_file.as_ref().map(|f| base.join(f));
+    if let Some(dn) = &a.users_dn {
+        dn.clone_into(&mut out.users_dn);
+    }
+    if let Some(dn) = &a.groups_dn {
+        dn.clone_into(&mut out.groups_dn);
+    }
+    if let Some(classes) = &a.user_classes {
+        classes.clone_into(&mut out.user_classes);
+    }
+    if let Some(classes) = &a.group_classes {
+        classes.clone_into(&mut out.group_classes);
+    }
+    match (&a.disabled_attribute, &a.disabled_value) {
+        (Some(attribute), Some(value)) => {
+            out.disable = Some(DisableMark::Value {
+                attribute: attribute.clone(),
+                value: value.clone(),
+            });
+        }
+        (None, None) => {}
+        _ => {
+            problems.push(Problem {
+                span: Some(section.span()),
+                key: "directory.ldap.admin.disabled_attribute".into(),
+                message: "give disabled_attribute and disabled_value together".into(),
+            });
+            return None;
+        }
+    }
+    if a.empty_group_member.is_some() {
+        out.empty_group_member.clone_from(&a.empty_group_member);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validate(admin: &str) -> Result<DirectoryConfig, Vec<String>> {
+        let text = format!(
+            "backend = \"ldap\"\n[ldap]\nurls = [\"ldap://127.0.0.1:389\"]\n\
+             bind_dn = \"cn=pforte,dc=example,dc=org\"\nbind_password = {{ env = \"PATH\" }}\n\
+             base_dn = \"dc=example,dc=org\"\nuser_base = \"ou=people,dc=example,dc=org\"\n\
+             disabled_filter = \"(employeeType=disabled)\"\n{admin}"
+        );
+        let section: DirectorySection = toml::from_str(&text).unwrap();
+        section
+            .validate(Path::new("/etc/pforte"))
+            .map_err(|problems| problems.into_iter().map(|p| p.key).collect())
+    }
+
+    fn admin(config: DirectoryConfig) -> LdapAdminSettings {
+        match config {
+            DirectoryConfig::Ldap(settings) => settings.admin.unwrap(),
+            DirectoryConfig::File(_) => panic!("not ldap"),
+        }
+    }
+
+    #[test]
+    fn the_admin_section_takes_the_presets_defaults() {
+        assert_eq!(
+            validate("").map(|c| matches!(c, DirectoryConfig::Ldap(s) if s.admin.is_none())),
+            Ok(true)
+        );
+        let a = admin(
+            validate("[ldap.admin]\nbind_dn = \"cn=admin,dc=example,dc=org\"\nbind_password_file = \"admin-pw\"\n")
+                .unwrap(),
+        );
+        assert_eq!(a.password_file, Some(PathBuf::from("/etc/pforte/admin-pw")));
+        assert_eq!(a.users_dn, "ou=people,dc=example,dc=org");
+        assert_eq!(
+            a.disable,
+            Some(DisableMark::Value {
+                attribute: "employeeType".into(),
+                value: "disabled".into()
+            })
+        );
+        let a = admin(
+            validate(
+                "[ldap.admin]\nbind_dn = \"cn=admin,dc=example,dc=org\"\ndisabled_attribute = \"pwdLocked\"\n\
+                 disabled_value = \"TRUE\"\nempty_group_member = \"cn=nobody,dc=example,dc=org\"\n",
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            a.disable,
+            Some(DisableMark::Value {
+                attribute: "pwdLocked".into(),
+                value: "TRUE".into()
+            })
+        );
+        assert_eq!(
+            a.empty_group_member.as_deref(),
+            Some("cn=nobody,dc=example,dc=org")
+        );
+    }
+
+    #[test]
+    fn admin_problems_name_their_keys() {
+        assert_eq!(
+            validate("[ldap.admin]\nbind_dn = \"cn=admin\"\ndisabled_attribute = \"x\"\n").err(),
+            Some(vec!["directory.ldap.admin.disabled_attribute".to_string()])
+        );
+        assert_eq!(
+            validate("[ldap.admin]\nbind_dn = \"cn=admin\"\nusers_dn = \"ou=elsewhere,dc=example,dc=org\"\n").err(),
+            Some(vec!["directory.ldap.admin.users_dn".to_string()])
+        );
+    }
 }

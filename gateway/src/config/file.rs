@@ -42,6 +42,8 @@ pub struct GatewayFile {
     pub sessions: SessionsSection,
     /// The signing keys (identity assertions for apps; OIDC tokens).
     pub keys: Option<KeysSection>,
+    /// The OpenID Connect provider; without it the login host serves no OIDC endpoints.
+    pub oidc: Option<OidcSection>,
     /// Logging.
     #[serde(default)]
     pub log: LogSection,
@@ -189,6 +191,20 @@ pub struct KeysSection {
     /// How long a retired key stays published for verification.
     #[serde(default, with = "humantime_serde")]
     pub retire_after: Option<Duration>,
+}
+
+/// `[oidc]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSection {
+    /// The registered clients, relative to this file's folder; reloaded like the policy.
+    pub clients: Spanned<PathBuf>,
+    /// The salt that makes pairwise `sub` values; needed once a client asks for them, and kept
+    /// secret so apps cannot reverse the mapping.
+    pub pairwise_salt: Option<Spanned<SecretSource>>,
+    /// Extra CA certificates (PEM) trusted for back-channel logout calls to clients, besides the
+    /// system's roots: for apps with certificates of an internal CA.
+    pub backchannel_ca_file: Option<Spanned<PathBuf>>,
 }
 
 /// `[log]`

@@ -54,6 +54,8 @@ pub struct Config {
     pub sessions: pforte_session::StoreSettings,
     /// The signing keys, if configured.
     pub keys: Option<Keys>,
+    /// The OpenID Connect provider, if enabled.
+    pub oidc: Option<Oidc>,
     /// The apps file.
     pub apps_file: PathBuf,
     /// The policy's entry file; the files it includes are found from it.
@@ -115,6 +117,17 @@ pub struct Keys {
     pub dir: PathBuf,
     /// How long a retired key stays in the JWKS.
     pub retire_after: Duration,
+}
+
+/// The OpenID Connect provider's files and secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oidc {
+    /// The clients file.
+    pub clients_file: PathBuf,
+    /// The pairwise-subject salt, if configured.
+    pub pairwise_salt: Option<Secret>,
+    /// Extra CA certificates for back-channel logout calls.
+    pub backchannel_ca_file: Option<PathBuf>,
 }
 
 /// The login host's pages.
@@ -302,6 +315,57 @@ impl Config {
             }
         });
 
+        let oidc = file.oidc.as_ref().and_then(|section| {
+            let clients_file = base.join(section.clients.get_ref());
+            let mut ok = true;
+            if !clients_file.is_file() {
+                err(
+                    section.clients.span(),
+                    "oidc.clients",
+                    format!("file {} not found", clients_file.display()),
+                );
+                ok = false;
+            }
+            if file.keys.is_none() {
+                err(
+                    section.clients.span(),
+                    "oidc",
+                    "the OpenID Connect provider signs tokens: add [keys] with a key directory"
+                        .into(),
+                );
+                ok = false;
+            }
+            let pairwise_salt = section.pairwise_salt.as_ref().and_then(|source| {
+                source
+                    .get_ref()
+                    .read(base)
+                    .map_err(|e| err(source.span(), "oidc.pairwise_salt", e.to_string()))
+                    .ok()
+            });
+            if section.pairwise_salt.is_some() && pairwise_salt.is_none() {
+                ok = false;
+            }
+            let backchannel_ca_file = section.backchannel_ca_file.as_ref().and_then(|ca| {
+                let path = base.join(ca.get_ref());
+                if path.is_file() {
+                    Some(path)
+                } else {
+                    err(
+                        ca.span(),
+                        "oidc.backchannel_ca_file",
+                        format!("file {} not found", path.display()),
+                    );
+                    ok = false;
+                    None
+                }
+            });
+            ok.then_some(Oidc {
+                clients_file,
+                pairwise_salt,
+                backchannel_ca_file,
+            })
+        });
+
         let level = file.log.level.clone().unwrap_or_else(|| "info".to_string());
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
             errors.push(ConfigError::at(
@@ -341,6 +405,7 @@ impl Config {
             directory,
             sessions,
             keys,
+            oidc,
             apps_file,
             policy_file,
             log: Log {
@@ -407,14 +472,28 @@ impl Config {
         if self.log != newer.log {
             keys.push("log");
         }
-        if self.directory != newer.directory {
+        if gateway_view(&self.directory) != gateway_view(&newer.directory) {
             keys.push("directory");
         }
         if format!("{:?}", self.sessions) != format!("{:?}", newer.sessions) {
             keys.push("sessions");
         }
+        let ca = |c: &Config| c.oidc.as_ref().and_then(|o| o.backchannel_ca_file.clone());
+        if self.oidc.is_some() != newer.oidc.is_some() || ca(self) != ca(newer) {
+            keys.push("oidc (enabling it, backchannel_ca_file)");
+        }
         keys
     }
+}
+
+/// The directory settings the gateway uses: `[directory.ldap.admin]` is for `pforte-admin`
+/// only, so changing it needs no restart.
+fn gateway_view(directory: &Option<DirectoryConfig>) -> Option<DirectoryConfig> {
+    let mut view = directory.clone();
+    if let Some(DirectoryConfig::Ldap(ldap)) = &mut view {
+        ldap.admin = None;
+    }
+    view
 }
 
 /// The login host's language and theme, checked: a known language, a readable colour, a logo

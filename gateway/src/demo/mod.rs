@@ -15,6 +15,9 @@ use crate::server::{self, ServerError};
 /// The demo's apps file, compiled in so the demo needs no checkout.
 pub const DEMO_APPS: &str = include_str!("../../../policies/apps.toml");
 
+/// The demo's OpenID Connect clients (for its own apps file only: they name its apps).
+pub const DEMO_CLIENTS: &str = include_str!("../../../policies/clients.toml");
+
 /// The demo's policy files (entry file first), compiled in like the apps, as (path, text).
 pub const DEMO_POLICY: [(&str, &str); 5] = [
     ("policy.toml", include_str!("../../../policies/policy.toml")),
@@ -124,6 +127,13 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     ensure_keys(&keys_dir)?;
     let people_file = dir.join("people.toml");
     write(&people_file, pforte_directory::DEMO_PEOPLE)?;
+    let clients_file = options
+        .apps_file
+        .is_none()
+        .then(|| dir.join("clients.toml"));
+    if let Some(path) = &clients_file {
+        write(path, DEMO_CLIENTS)?;
+    }
     let apps = apps::load(&apps_file)?;
     let mut hosts = vec![PORTAL_HOST.to_string()];
     hosts.extend(apps.iter().flat_map(|app| app.hosts.iter().cloned()));
@@ -131,7 +141,13 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let config_path = dir.join("gateway.toml");
     write(
         &config_path,
-        &gateway_toml(&options, &cert, &apps_file, &policy_file),
+        &gateway_toml(
+            &options,
+            &cert,
+            &apps_file,
+            &policy_file,
+            clients_file.as_deref(),
+        ),
     )?;
     let started = upstream::start_all(&apps).await?;
 
@@ -153,6 +169,12 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         "  carol / carolpw (staff); the people are in {}",
         people_file.display()
     );
+    if let Some(clients) = &clients_file {
+        println!(
+            "\n  OpenID Connect  https://{PORTAL_HOST}:{port}/.well-known/openid-configuration"
+        );
+        println!("                  clients in {}", clients.display());
+    }
     println!("\n  metrics         http://{}/metrics", options.admin);
     println!("  files           {}", dir.display());
     println!("  demo apps       {} on loopback\n", started);
@@ -165,13 +187,17 @@ fn gateway_toml(
     cert: &cert::DemoCert,
     apps_file: &Path,
     policy_file: &Path,
+    clients_file: Option<&Path>,
 ) -> String {
+    let oidc = clients_file.map_or_else(String::new, |path| {
+        format!("[oidc]\nclients = {:?}\n\n", path.display().to_string())
+    });
     format!(
         "# Written by `pforte demo` on every start; edit a copy and run it with `pforte run --config`.\n\
 [server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
 [portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n\
-[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[keys]\ndir = \"keys\"\n\n[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[keys]\ndir = \"keys\"\n\n{oidc}[log]\nformat = \"text\"\nlevel = \"info\"\n",
         listen = options.listen,
         portal = PORTAL_HOST,
         admin = options.admin,

@@ -120,6 +120,10 @@ pub struct Texts {
     pub sign_in_again: &'static str,
     /// Label of the error summary.
     pub error: &'static str,
+    /// Heading when an app asks to end the session and nothing proves the app sent the person.
+    pub confirm_sign_out: &'static str,
+    /// The sentence under it.
+    pub confirm_sign_out_intro: &'static str,
 }
 
 const EN: Texts = Texts {
@@ -142,6 +146,8 @@ const EN: Texts = Texts {
     signed_out_intro: "You are signed out of every app of your workplace.",
     sign_in_again: "Sign in again",
     error: "Error",
+    confirm_sign_out: "Sign out of every app?",
+    confirm_sign_out_intro: "An app asks to sign you out. This ends your session in every app of your workplace.",
 };
 
 const DE: Texts = Texts {
@@ -164,6 +170,8 @@ const DE: Texts = Texts {
     signed_out_intro: "Sie sind von allen Anwendungen Ihres Arbeitsplatzes abgemeldet.",
     sign_in_again: "Erneut anmelden",
     error: "Fehler",
+    confirm_sign_out: "Von allen Anwendungen abmelden?",
+    confirm_sign_out_intro: "Eine Anwendung möchte Sie abmelden. Damit endet Ihre Sitzung in allen Anwendungen Ihres Arbeitsplatzes.",
 };
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ impl LoginHost<'_> {
     }
 
     /// `https://login.example.org[:port]`, what the browser sends as `Origin` for our forms.
-    fn login_origin(&self) -> String {
+    pub fn login_origin(&self) -> String {
         format!(
             "https://{}{}",
             self.config().portal_host,
@@ -75,7 +75,8 @@ impl LoginHost<'_> {
         )
     }
 
-    fn language(&self, choice: Option<&str>, headers: &HeaderMap) -> Lang {
+    /// The language of the page: the explicit choice, else the browser's, else the default.
+    pub fn language(&self, choice: Option<&str>, headers: &HeaderMap) -> Lang {
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
@@ -94,7 +95,8 @@ impl LoginHost<'_> {
         self.config().sessions.sessions.absolute_timeout
     }
 
-    fn audit_context(&self) -> AuditContext<'_> {
+    /// Where audit events of this request come from.
+    pub fn audit_context(&self) -> AuditContext<'_> {
         AuditContext {
             request_id: &self.ctx.request_id,
             source: Some(self.ctx.peer.ip()),
@@ -145,6 +147,11 @@ pub async fn handle(
     visitor: Option<Visitor>,
     req: Request<Incoming>,
 ) -> Result<Response<Bytes>, GatewayError> {
+    if let Some(provider) = &host.snapshot.oidc
+        && crate::oidc::is_endpoint(req.uri().path())
+    {
+        return crate::oidc::handle(host, provider, visitor, req).await;
+    }
     let now = Timestamp::now();
     let query = req.uri().query().map(str::to_string);
     let lang_choice = sso::query_value(query.as_deref(), "lang");
@@ -157,15 +164,18 @@ pub async fn handle(
         (&Method::GET | &Method::HEAD, "/login") => {
             let return_to = sso::query_value(query.as_deref(), "return_to")
                 .and_then(|raw| host.check_return_to(&raw));
+            // `prompt=login`: an app (OIDC) asks for the password again, session or not.
+            let again = sso::query_value(query.as_deref(), "prompt").as_deref() == Some("login");
+            let username = sso::query_value(query.as_deref(), "username").unwrap_or_default();
             match visitor {
-                Some(visitor) => Ok(host
+                Some(visitor) if !again => Ok(host
                     .after_login(&visitor.id, return_to.as_ref(), now)
                     .await?),
-                None => Ok(login::show(
+                _ => Ok(login::show(
                     host,
                     lang,
                     return_to.as_ref(),
-                    "",
+                    &username,
                     None,
                     StatusCode::OK,
                 )),
@@ -190,7 +200,7 @@ pub async fn handle(
             logout(host, visitor, lang).await
         }
         (&Method::GET | &Method::HEAD, JWKS_PATH) => match &host.snapshot.keys {
-            Some(keys) => Ok(json(keys.jwks().to_string())),
+            Some(_) => Ok(crate::oidc::reply::json_public(host.snapshot.jwks.clone())),
             None => Err(GatewayError::NotFound),
         },
         (&Method::GET | &Method::HEAD, "/auth/verify") => {
@@ -255,22 +265,35 @@ async fn logout(
     lang: Lang,
 ) -> Result<Response<Bytes>, GatewayError> {
     if let Some(visitor) = visitor {
-        let session = &visitor.session;
-        host.sessions().revoke(&session.sid).await?;
-        let sid = session.sid.to_string();
-        audit::record(
-            host.audit_context(),
-            AuditEvent::Logout {
-                subject: &session.subject,
-                session: &sid,
-            },
-        );
+        sign_out(host, &visitor).await?;
     }
     let mut response = respond_html(
         StatusCode::OK,
         pages::signed_out(lang, &host.config().portal.theme),
     );
-    let headers = response.headers_mut();
+    clear_session_cookies(host, response.headers_mut());
+    Ok(response)
+}
+
+/// Ends the visitor's session in the store, so every replica and every app host refuses it
+/// within the revocation bound and OIDC clients holding its tokens are told (back-channel
+/// logout), and audits the logout.
+pub async fn sign_out(host: &LoginHost<'_>, visitor: &Visitor) -> Result<(), StoreError> {
+    let session = &visitor.session;
+    host.sessions().revoke(&session.sid).await?;
+    let sid = session.sid.to_string();
+    audit::record(
+        host.audit_context(),
+        AuditEvent::Logout {
+            subject: &session.subject,
+            session: &sid,
+        },
+    );
+    Ok(())
+}
+
+/// Clears the login host's session and form cookies (and the parent-domain one, if used).
+pub fn clear_session_cookies(host: &LoginHost<'_>, headers: &mut HeaderMap) {
     headers.append(header::SET_COOKIE, cookies::clear(cookies::SESSION));
     headers.append(header::SET_COOKIE, cookies::clear(cookies::CSRF));
     if let Some(domain) = &host.config().portal.cookie_domain
@@ -278,11 +301,10 @@ async fn logout(
     {
         headers.append(header::SET_COOKIE, cookie);
     }
-    Ok(response)
 }
 
 /// Reads a small form body; `None` when it is too large or broken.
-async fn read_form(req: Request<Incoming>) -> Option<Bytes> {
+pub async fn read_form(req: Request<Incoming>) -> Option<Bytes> {
     Limited::new(req.into_body(), login::MAX_FORM_BYTES)
         .collect()
         .await
@@ -323,21 +345,6 @@ pub fn see_other(location: &str) -> Response<Bytes> {
 
 /// Where the login host publishes the signing keys (RFC 7517 JWK set).
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-
-/// A JSON document that clients may cache briefly (the JWKS changes only with a rotation).
-fn json(body: String) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(body));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    response
-}
 
 fn asset(bytes: Bytes, content_type: &'static str) -> Response<Bytes> {
     let mut response = Response::new(bytes);

@@ -166,6 +166,38 @@ pub fn portal(view: &PortalView<'_>) -> String {
     layout(view.lang, view.theme, t.your_apps, &body)
 }
 
+/// Asks before an app's logout request ends the session, when nothing proves the app sent the
+/// person (no `id_token_hint`): a stray link must not sign anyone out. `fields` are the
+/// request's parameters, posted back with the answer.
+pub fn confirm_sign_out(
+    lang: Lang,
+    theme: &Theme,
+    action: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let t = lang.texts();
+    let mut form = format!(
+        "<form method=\"post\" action=\"{}\">{}{}",
+        escape(action),
+        hidden("csrf", csrf),
+        hidden("confirm", "yes")
+    );
+    for (name, value) in fields {
+        form.push_str(&hidden(name, value));
+    }
+    form.push_str(&format!(
+        "<button type=\"submit\">{}</button></form>",
+        escape(t.sign_out)
+    ));
+    let body = format!(
+        "<h1>{}</h1><p>{}</p>{form}",
+        escape(t.confirm_sign_out),
+        escape(t.confirm_sign_out_intro)
+    );
+    layout(lang, theme, t.confirm_sign_out, &body)
+}
+
 /// The page after logout.
 pub fn signed_out(lang: Lang, theme: &Theme) -> String {
     let t = lang.texts();
@@ -227,7 +259,8 @@ fn field(f: Field<'_>, t: &Texts) -> String {
 
 fn hidden(name: &str, value: &str) -> String {
     format!(
-        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        escape(name),
         escape(value)
     )
 }

@@ -2,12 +2,14 @@
 //! forwarding headers say who the client really is (believed from trusted proxies only), and every
 //! request carries an id that ties the access log, the upstream's log and the client together.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Headers that describe one hop (RFC 9110 section 7.6.1) and must not be forwarded.
-const HOP_BY_HOP: [HeaderName; 8] = [
+static HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -27,23 +29,52 @@ const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 
 /// Removes hop-by-hop headers and those the `Connection` header names. An `Upgrade` handshake
 /// keeps its `Upgrade` value, returned so the caller can put it back with `Connection: upgrade`.
+///
+/// Runs twice per proxied request (request and answer), so it looks at each name present once
+/// and removes only what is there, rather than hashing every hop-by-hop name for a removal.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
-    let named: Vec<HeaderName> = headers
+    let hop = |name: &HeaderName| *name == header::UPGRADE || HOP_BY_HOP.contains(name);
+    if !headers.keys().any(hop) {
+        return None;
+    }
+    // `Connection: keep-alive` (or `upgrade`) names nothing beyond the hop-by-hop headers; only
+    // other names make every header worth checking against the list.
+    let mut wants_upgrade = false;
+    let mut names_others = false;
+    for token in connection_tokens(headers) {
+        if token.eq_ignore_ascii_case(header::UPGRADE.as_str()) {
+            wants_upgrade = true;
+        } else if !HOP_BY_HOP
+            .iter()
+            .any(|name| token.eq_ignore_ascii_case(name.as_str()))
+        {
+            names_others = true;
+        }
+    }
+    let named = |name: &HeaderName| {
+        names_others
+            && connection_tokens(headers).any(|token| token.eq_ignore_ascii_case(name.as_str()))
+    };
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| hop(name) || named(name))
+        .cloned()
+        .collect();
+    let upgrade = headers.remove(header::UPGRADE);
+    for name in doomed {
+        headers.remove(name);
+    }
+    if wants_upgrade { upgrade } else { None }
+}
+
+/// The names listed in the `Connection` header(s).
+fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    let wants_upgrade = named.contains(&header::UPGRADE);
-    let upgrade = headers.remove(header::UPGRADE);
-    for name in named {
-        headers.remove(name);
-    }
-    for name in &HOP_BY_HOP {
-        headers.remove(name);
-    }
-    if wants_upgrade { upgrade } else { None }
+        .map(str::trim)
 }
 
 /// Sets `Connection: upgrade` and `Upgrade` for a handshake that was stripped before.
@@ -67,34 +98,93 @@ pub struct ClientSide<'a> {
 
 /// Sets `X-Forwarded-For/-Proto/-Host`, `Forwarded` and `X-Request-Id`. From an untrusted peer
 /// every client-supplied value is replaced; from a trusted proxy the chain is extended.
+///
+/// Runs for every proxied request, so the new values are written into one buffer and handed to
+/// the header map as slices of it: two allocations, however many headers.
 pub fn set_forwarding(headers: &mut HeaderMap, client: ClientSide<'_>) {
-    let peer = client.peer.to_string();
-    let previous_xff = joined(headers, &X_FORWARDED_FOR);
-    let previous_forwarded = joined(headers, &FORWARDED);
-    let xff = match previous_xff.filter(|_| client.trusted) {
-        Some(chain) => format!("{chain}, {peer}"),
-        None => peer,
+    let previous_xff = client
+        .trusted
+        .then(|| joined(headers, &X_FORWARDED_FOR))
+        .flatten();
+    let previous_forwarded = client
+        .trusted
+        .then(|| joined(headers, &FORWARDED))
+        .flatten();
+    let chains = previous_xff.as_ref().map_or(0, String::len)
+        + previous_forwarded.as_ref().map_or(0, String::len);
+    let mut buf = BytesMut::with_capacity(
+        chains + 2 * client.host.len() + client.request_id.len() + FORWARDING_OVERHEAD,
+    );
+
+    write_ip(&mut buf, client.peer);
+    let peer = buf.split().freeze();
+    let xff = match &previous_xff {
+        Some(chain) => {
+            buf.extend_from_slice(chain.as_bytes());
+            buf.extend_from_slice(b", ");
+            buf.extend_from_slice(&peer);
+            buf.split().freeze()
+        }
+        None => peer.clone(),
     };
-    insert(headers, X_FORWARDED_FOR, &xff);
+    insert(headers, X_FORWARDED_FOR, xff);
 
     if !client.trusted || !headers.contains_key(&X_FORWARDED_PROTO) {
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
     }
     if !client.trusted || !headers.contains_key(&X_FORWARDED_HOST) {
-        insert(headers, X_FORWARDED_HOST, client.host);
+        buf.extend_from_slice(client.host.as_bytes());
+        insert(headers, X_FORWARDED_HOST, buf.split().freeze());
     }
 
-    let node = match client.peer {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("\"[{v6}]\""),
-    };
-    let element = format!("for={node};host=\"{}\";proto=https", client.host);
-    let forwarded = match previous_forwarded.filter(|_| client.trusted) {
-        Some(chain) => format!("{chain}, {element}"),
-        None => element,
-    };
-    insert(headers, FORWARDED, &forwarded);
-    insert(headers, REQUEST_ID, client.request_id);
+    if let Some(chain) = &previous_forwarded {
+        buf.extend_from_slice(chain.as_bytes());
+        buf.extend_from_slice(b", ");
+    }
+    buf.extend_from_slice(b"for=");
+    match client.peer {
+        IpAddr::V4(_) => buf.extend_from_slice(&peer),
+        IpAddr::V6(_) => {
+            buf.extend_from_slice(b"\"[");
+            buf.extend_from_slice(&peer);
+            buf.extend_from_slice(b"]\"");
+        }
+    }
+    buf.extend_from_slice(b";host=\"");
+    buf.extend_from_slice(client.host.as_bytes());
+    buf.extend_from_slice(b"\";proto=https");
+    insert(headers, FORWARDED, buf.split().freeze());
+
+    buf.extend_from_slice(client.request_id.as_bytes());
+    insert(headers, REQUEST_ID, buf.split().freeze());
+}
+
+/// Room in [`set_forwarding`]'s buffer beyond the host (twice), the request id and the chains:
+/// an address three times (45 bytes at most), the separators and `Forwarded`'s fixed text.
+const FORWARDING_OVERHEAD: usize = 3 * 45 + 2 * 2 + 40;
+
+/// Writes `ip` as text; IPv4 by hand, as the formatter's machinery costs more than the digits.
+fn write_ip(buf: &mut BytesMut, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.put_u8(b'.');
+                }
+                if octet >= 100 {
+                    buf.put_u8(b'0' + octet / 100);
+                }
+                if octet >= 10 {
+                    buf.put_u8(b'0' + octet / 10 % 10);
+                }
+                buf.put_u8(b'0' + octet % 10);
+            }
+        }
+        // Writing into a BytesMut cannot fail (it grows), so the result carries nothing.
+        IpAddr::V6(v6) => {
+            let _ = write!(buf, "{v6}");
+        }
+    }
 }
 
 fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
@@ -110,14 +200,15 @@ fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     }
 }
 
-fn insert(headers: &mut HeaderMap, name: HeaderName, value: &str) {
+fn insert(headers: &mut HeaderMap, name: HeaderName, value: Bytes) {
     // Values built from parsed addresses, validated hosts and ids are always valid header values.
-    if let Ok(value) = HeaderValue::from_str(value) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(value) {
         headers.insert(name, value);
     }
 }
 
-/// A client's request id is kept when it is short and plain; otherwise a new one is made.
+/// A client's request id is kept when it is short and plain; otherwise a new one is made
+/// (128 random bits in hex).
 pub fn request_id(headers: &HeaderMap) -> String {
     headers
         .get(&REQUEST_ID)
@@ -127,10 +218,17 @@ pub fn request_id(headers: &HeaderMap) -> String {
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
-        .map_or_else(
-            || format!("{:032x}", rand::random::<u128>()),
-            str::to_string,
-        )
+        .map_or_else(|| hex_id(rand::random::<u128>()), str::to_string)
+}
+
+/// `id` as 32 lower-case hex digits (what `format!("{id:032x}")` gives, without the formatter).
+fn hex_id(id: u128) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0u8; 32];
+    for (i, digit) in hex.iter_mut().enumerate() {
+        *digit = DIGITS[((id >> (124 - 4 * i)) & 0xf) as usize];
+    }
+    String::from_utf8_lossy(&hex).into_owned()
 }
 
 #[cfg(test)]
@@ -224,6 +322,9 @@ mod tests {
         let fresh = request_id(&map(&[("x-request-id", "bad id\"")]));
         assert_eq!(fresh.len(), 32);
         assert_ne!(request_id(&HeaderMap::new()), request_id(&HeaderMap::new()));
+        let id = 0x0123_4567_89ab_cdef_0011_2233_4455_6677_u128;
+        assert_eq!(hex_id(id), format!("{id:032x}"));
+        assert_eq!(hex_id(7), format!("{:032x}", 7));
     }
 }
 

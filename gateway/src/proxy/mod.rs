@@ -4,14 +4,18 @@
 
 pub mod assertion;
 pub mod body;
+pub mod client;
+pub mod connect;
 pub mod headers;
 pub mod identity;
+pub mod pool;
 pub mod upgrade;
 pub mod upstream;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri};
 use hyper::body::{Body, Incoming};
 use tokio_util::task::TaskTracker;
@@ -106,15 +110,15 @@ pub async fn forward(
     let (parts, incoming) = req.into_parts();
     let mut head = Some(UpstreamHead {
         method: parts.method,
-        path: parts.uri.path_and_query().cloned(),
+        path: parts.uri.into_parts().path_and_query,
         headers: parts.headers,
     });
-    let exceeded = Arc::new(AtomicBool::new(false));
-    let mut body = Some(RequestBody::capped(
-        incoming,
-        app.max_body_bytes,
-        exceeded.clone(),
-    ));
+    // Only a body that may still come needs counting against the limit.
+    let exceeded = (!incoming.is_end_stream()).then(|| Arc::new(AtomicBool::new(false)));
+    let mut body = Some(match &exceeded {
+        Some(exceeded) => RequestBody::capped(incoming, app.max_body_bytes, exceeded.clone()),
+        None => RequestBody::Empty,
+    });
 
     let mut last_error = ProxyError::Connect("the app has no upstream".into());
     for upstream in app.upstreams.candidates() {
@@ -130,8 +134,7 @@ pub async fn forward(
                 None => break,
             },
         };
-        let outgoing = this_head.into_request(&upstream.url, body)?;
-        match send(app, upstream, outgoing).await {
+        match send(app, upstream, this_head.into_request(body)).await {
             Ok(mut response) => {
                 app.upstreams.record_success(upstream);
                 let upstream_upgrade = headers::strip_hop_by_hop(response.headers_mut());
@@ -149,7 +152,7 @@ pub async fn forward(
                 return Ok(response);
             }
             Err(err) => {
-                if exceeded.load(Ordering::Relaxed) {
+                if exceeded.as_ref().is_some_and(|e| e.load(Ordering::Relaxed)) {
                     return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
                 }
                 if let Some(kind) = err.upstream_kind() {
@@ -175,30 +178,19 @@ pub async fn forward(
 #[derive(Clone)]
 struct UpstreamHead {
     method: http::Method,
-    path: Option<http::uri::PathAndQuery>,
+    path: Option<PathAndQuery>,
     headers: http::HeaderMap,
 }
 
 impl UpstreamHead {
-    fn into_request(
-        self,
-        url: &crate::config::apps::UpstreamUrl,
-        body: RequestBody,
-    ) -> Result<Request<RequestBody>, ProxyError> {
-        let uri = Uri::builder()
-            .scheme(url.scheme.clone())
-            .authority(url.authority.clone())
-            .path_and_query(
-                self.path
-                    .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
-            )
-            .build()
-            .map_err(|e| ProxyError::Protocol(format!("cannot build upstream URI: {e}")))?;
+    /// The request with an origin-form target (`/path?query`), as an HTTP/1.1 upstream reads it.
+    fn into_request(self, body: RequestBody) -> Request<RequestBody> {
+        let path = self.path.unwrap_or_else(|| PathAndQuery::from_static("/"));
         let mut outgoing = Request::new(body);
         *outgoing.method_mut() = self.method;
-        *outgoing.uri_mut() = uri;
+        *outgoing.uri_mut() = Uri::from(path);
         *outgoing.headers_mut() = self.headers;
-        Ok(outgoing)
+        outgoing
     }
 }
 
@@ -207,12 +199,12 @@ async fn send(
     upstream: &Upstream,
     req: Request<RequestBody>,
 ) -> Result<Response<Incoming>, ProxyError> {
-    match tokio::time::timeout(app.response_timeout, upstream.client.request(req)).await {
-        Err(_) => Err(ProxyError::Timeout(app.response_timeout)),
-        Ok(Ok(response)) => Ok(response),
-        Ok(Err(e)) if e.is_connect() => Err(ProxyError::Connect(error_chain(&e))),
-        Ok(Err(e)) => Err(ProxyError::Protocol(error_chain(&e))),
-    }
+    tokio::time::timeout(
+        app.response_timeout,
+        upstream.client.send(&upstream.url, req),
+    )
+    .await
+    .unwrap_or_else(|_| Err(ProxyError::Timeout(app.response_timeout)))
 }
 
 /// An error with its causes, for a log line.

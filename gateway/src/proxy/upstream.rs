@@ -1,24 +1,17 @@
-//! An app's upstreams: one pooled client each (keep-alive for HTTP/1.1, multiplexed HTTP/2), picked
-//! round-robin, with passive health: an upstream that fails to connect or answer in time is
-//! skipped for a cool-down, and tried again after it.
+//! An app's upstreams: one pooled client each ([`super::client`]), picked round-robin, with
+//! passive health: an upstream that fails to connect or answer in time is skipped for a
+//! cool-down, and tried again after it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use super::body::RequestBody;
-use crate::config::apps::{App, PassiveHealth, UpstreamProtocol, UpstreamUrl};
-
-/// The pooled HTTP client for one upstream.
-pub type UpstreamClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
+use super::client::UpstreamClient;
+use crate::config::apps::{App, PassiveHealth, UpstreamUrl};
 
 /// Why an app's upstream clients could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +63,7 @@ impl UpstreamSet {
             .iter()
             .map(|url| Upstream {
                 url: url.clone(),
-                client: build_client(app, url, tls.clone()),
+                client: UpstreamClient::new(app, url, &tls),
                 consecutive_failures: AtomicU32::new(0),
                 down_until_millis: AtomicU64::new(0),
             })
@@ -98,13 +91,18 @@ impl UpstreamSet {
         } else {
             0
         };
-        let now = self.now_millis();
+        // The clock is read only when some upstream has been marked down (0: never, or healthy
+        // again), not for every request to a healthy app.
+        let mut now = None;
         // At most MAX_UPSTREAMS per app (checked when the apps file is loaded), so one bit each.
         let down: u64 = self
             .upstreams
             .iter()
             .enumerate()
-            .filter(|(_, u)| u.down_until_millis.load(Ordering::Relaxed) > now)
+            .filter(|(_, u)| {
+                let until = u.down_until_millis.load(Ordering::Relaxed);
+                until != 0 && until > *now.get_or_insert_with(|| self.now_millis())
+            })
             .fold(0, |mask, (i, _)| mask | (1u64 << (i % 64)));
         let order = move |want_down: bool| {
             (0..n)
@@ -186,32 +184,6 @@ fn client_tls(
         }
     }
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
-}
-
-fn build_client(app: &App, url: &UpstreamUrl, tls: rustls::ClientConfig) -> UpstreamClient {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(app.connect_timeout));
-    http.set_keepalive(Some(Duration::from_secs(60)));
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http();
-    let connector = match app.upstream_protocol {
-        UpstreamProtocol::Http1 => connector.enable_http1().wrap_connector(http),
-        UpstreamProtocol::Http2 => connector.enable_http2().wrap_connector(http),
-        UpstreamProtocol::Auto => connector.enable_all_versions().wrap_connector(http),
-    };
-    let http2_only =
-        app.upstream_protocol == UpstreamProtocol::Http2 && url.scheme == http::uri::Scheme::HTTP;
-    Client::builder(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(256)
-        .http2_only(http2_only)
-        .http2_adaptive_window(true)
-        .build(connector)
 }
 
 #[cfg(test)]

@@ -60,6 +60,9 @@ pub enum ServerError {
     /// Metrics could not be registered.
     #[error(transparent)]
     Metrics(#[from] MetricsError),
+    /// The back-channel logout client cannot be built.
+    #[error(transparent)]
+    Backchannel(#[from] crate::oidc::backchannel::CaError),
     /// The directory or the session store could not be opened.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -92,6 +95,14 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         assertions: Default::default(),
         prepared: Default::default(),
     });
+
+    if let Some(oidc) = &config.oidc {
+        let notifier = crate::oidc::backchannel::Notifier::new(
+            &provider,
+            oidc.backchannel_ca_file.as_deref(),
+        )?;
+        shared.tasks.spawn(notifier.run(shared.clone()));
+    }
 
     let https = bind_all(&config.server.listen).await?;
     let redirects = bind_all(&config.server.http_redirect).await?;

@@ -64,9 +64,104 @@ impl KeyChange {
     }
 }
 
+/// What an admin changed in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryChange {
+    /// A person was added.
+    UserAdded,
+    /// A person's password was set.
+    PasswordSet,
+    /// An account was disabled.
+    UserDisabled,
+    /// An account was enabled again.
+    UserEnabled,
+    /// A person was deleted.
+    UserDeleted,
+    /// A group was added.
+    GroupAdded,
+    /// A person was put into a group.
+    MemberAdded,
+    /// A person was taken out of a group.
+    MemberRemoved,
+}
+
+impl DirectoryChange {
+    fn event(self) -> &'static str {
+        match self {
+            Self::UserAdded => "user_added",
+            Self::PasswordSet => "password_set",
+            Self::UserDisabled => "user_disabled",
+            Self::UserEnabled => "user_enabled",
+            Self::UserDeleted => "user_deleted",
+            Self::GroupAdded => "group_added",
+            Self::MemberAdded => "member_added",
+            Self::MemberRemoved => "member_removed",
+        }
+    }
+}
+
+/// What happened to a registered OpenID Connect client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientChange {
+    /// A client was registered.
+    Added,
+    /// A confidential client got a new secret; the old one stops working at the next reload.
+    SecretRotated,
+    /// A client was removed.
+    Removed,
+}
+
+impl ClientChange {
+    fn event(self) -> &'static str {
+        match self {
+            Self::Added => "client_added",
+            Self::SecretRotated => "client_secret_rotated",
+            Self::Removed => "client_removed",
+        }
+    }
+}
+
+/// What the OpenID Connect provider did or refused that an auditor must see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcEvent {
+    /// The app's access rules refuse the person this client's tokens.
+    AccessDenied,
+    /// A code was presented a second time; what it issued is revoked.
+    CodeReplay,
+    /// A retired refresh token was presented; its whole family is revoked.
+    RefreshReuse,
+    /// A client revoked a token (RFC 7009).
+    TokenRevoked,
+    /// A client's back-channel logout call failed.
+    BackchannelFailed,
+}
+
+impl OidcEvent {
+    fn event(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "oidc_access_denied",
+            Self::CodeReplay => "oidc_code_replay",
+            Self::RefreshReuse => "oidc_refresh_reuse",
+            Self::TokenRevoked => "oidc_token_revoked",
+            Self::BackchannelFailed => "oidc_backchannel_failed",
+        }
+    }
+}
+
 /// One auditable event.
 #[derive(Debug, Clone, Copy)]
 pub enum AuditEvent<'a> {
+    /// Something the OpenID Connect provider did or refused.
+    Oidc {
+        /// What.
+        event: OidcEvent,
+        /// The client.
+        client: &'a str,
+        /// The person's directory subject, when one is involved.
+        subject: Option<&'a str>,
+        /// Why, or what it affected (never a token).
+        detail: &'a str,
+    },
     /// A person logged in.
     LoginSuccess {
         /// Their stable subject.
@@ -124,6 +219,30 @@ pub enum AuditEvent<'a> {
         /// Who did it (the OS user of the command).
         by: &'a str,
     },
+    /// An admin changed the registered OpenID Connect clients (never with a secret or its hash).
+    ClientChanged {
+        /// What happened.
+        change: ClientChange,
+        /// The client id.
+        client: &'a str,
+        /// The client's app.
+        app: &'a str,
+        /// Who did it (the OS user of the command).
+        by: &'a str,
+    },
+    /// An admin changed people or groups in the directory (never with a password).
+    DirectoryChanged {
+        /// What happened.
+        change: DirectoryChange,
+        /// The person's user name, empty for a group change without one.
+        user: &'a str,
+        /// The person's subject, when known.
+        subject: &'a str,
+        /// The group, empty when none is involved.
+        group: &'a str,
+        /// Who did it (the OS user of the command).
+        by: &'a str,
+    },
     /// The policy refused a request.
     AccessDenied {
         /// The person's subject, `None` when not logged in.
@@ -156,6 +275,15 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
     let source = ctx.source.map(|s| s.to_string());
     let source = source.as_deref().unwrap_or("");
     match event {
+        AuditEvent::Oidc {
+            event,
+            client,
+            subject,
+            detail,
+        } => tracing::info!(
+            target: TARGET, event = event.event(), request_id, source, client,
+            subject = subject.unwrap_or(""), detail, "openid connect"
+        ),
         AuditEvent::LoginSuccess {
             subject,
             username,
@@ -188,6 +316,25 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         AuditEvent::KeyChanged { change, kid, by } => tracing::info!(
             target: TARGET, event = change.event(), request_id, source, kid, by,
             "signing keys changed"
+        ),
+        AuditEvent::ClientChanged {
+            change,
+            client,
+            app,
+            by,
+        } => tracing::info!(
+            target: TARGET, event = change.event(), request_id, source, client, app, by,
+            "oidc clients changed"
+        ),
+        AuditEvent::DirectoryChanged {
+            change,
+            user,
+            subject,
+            group,
+            by,
+        } => tracing::info!(
+            target: TARGET, event = change.event(), request_id, source, user, subject, group, by,
+            "directory changed"
         ),
         AuditEvent::AccessDenied {
             subject,

@@ -27,6 +27,9 @@ pub struct Metrics {
     policy_rules: IntGauge,
     logins: IntCounterVec,
     lockouts: IntCounter,
+    oidc_tokens: IntCounterVec,
+    oidc_refusals: IntCounterVec,
+    oidc_backchannel: IntCounterVec,
 }
 
 /// How a login attempt ended, as a metric label.
@@ -315,6 +318,33 @@ impl Metrics {
             "pforte_login_lockouts_total",
             "Accounts or client addresses locked after too many failed logins.",
         )?;
+        let oidc_tokens = IntCounterVec::new(
+            Opts::new(
+                "pforte_oidc_tokens_issued_total",
+                "Token responses of the OpenID Connect provider, by grant type.",
+            ),
+            &["grant"],
+        )?;
+        for grant in ["authorization_code", "refresh_token", "client_credentials"] {
+            oidc_tokens.with_label_values(&[grant]);
+        }
+        let oidc_refusals = IntCounterVec::new(
+            Opts::new(
+                "pforte_oidc_errors_total",
+                "Requests the OpenID Connect provider refused, by endpoint and OAuth error code.",
+            ),
+            &["endpoint", "error"],
+        )?;
+        let oidc_backchannel = IntCounterVec::new(
+            Opts::new(
+                "pforte_oidc_backchannel_logout_total",
+                "Back-channel logout calls to clients, by result.",
+            ),
+            &["result"],
+        )?;
+        for result in ["success", "error"] {
+            oidc_backchannel.with_label_values(&[result]);
+        }
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "pforte_build_info",
@@ -347,6 +377,9 @@ impl Metrics {
         registry.register(Box::new(policy_rules.clone()))?;
         registry.register(Box::new(logins.clone()))?;
         registry.register(Box::new(lockouts.clone()))?;
+        registry.register(Box::new(oidc_tokens.clone()))?;
+        registry.register(Box::new(oidc_refusals.clone()))?;
+        registry.register(Box::new(oidc_backchannel.clone()))?;
         registry.register(Box::new(build_info))?;
         Ok(Self {
             registry,
@@ -364,6 +397,9 @@ impl Metrics {
             policy_rules,
             logins,
             lockouts,
+            oidc_tokens,
+            oidc_refusals,
+            oidc_backchannel,
         })
     }
 
@@ -450,6 +486,25 @@ impl Metrics {
     /// Unix time of the last successful reload (the start counts as one).
     pub fn last_reload_success(&self) -> i64 {
         self.last_reload_success.get()
+    }
+
+    /// Counts one token response of the OpenID Connect provider.
+    pub fn record_oidc_tokens(&self, grant: &str) {
+        self.oidc_tokens.with_label_values(&[grant]).inc();
+    }
+
+    /// Counts a request the OpenID Connect provider refused; `error` is the OAuth error code,
+    /// a closed set, so the label cannot grow without bound.
+    pub fn record_oidc_refusal(&self, endpoint: &'static str, error: &'static str) {
+        self.oidc_refusals
+            .with_label_values(&[endpoint, error])
+            .inc();
+    }
+
+    /// Counts one back-channel logout call.
+    pub fn record_backchannel(&self, delivered: bool) {
+        let result = if delivered { "success" } else { "error" };
+        self.oidc_backchannel.with_label_values(&[result]).inc();
     }
 
     /// One login attempt.

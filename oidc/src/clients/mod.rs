@@ -22,8 +22,12 @@
 //!                        (spans kept)          (every problem,      (immutable snapshot,
 //!                                               file:line:col)       swapped on reload)
 //! ```
+//!
+//! [`edit`] changes the file for `pforte-admin clients` (comments kept) and hands back the new
+//! text only when this same loader accepts it.
 
 mod auth;
+pub mod edit;
 mod file;
 mod load;
 mod secret;

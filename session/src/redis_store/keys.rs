@@ -8,8 +8,16 @@
 //! | `{p}f:{kind}:{name}` | hash | a failure counter: `n` count, `t` last failure | when forgotten |
 //! | `{p}locked:{kind}` | sorted set | locked names, scored by lock end | with the last lock |
 //! | `{p}revoked` | channel | sids to drop from every replica's cache | - |
+//! | `{p}o:{kind}:{key}` | string | one OIDC record (see `crate::records`); `{kind}` is `code`, `redeemed`, `family` or `revoked`, `{key}` the caller's (at most 256 bytes) | with the TTL the caller gave |
+//! | `{p}o:families:{sid}` | set | the refresh-family ids started from one session, for logout | with its longest-lived family |
+//! | `{p}logout` | list | logout notices (JSON `{"s":sid,"u":subject,"c":[clients]}`), oldest first | never: trimmed to the newest 10 000 |
+//!
+//! The logout list has no TTL because a notice must wait for a gateway, however long; it is
+//! trimmed on every push instead, so a Redis that no gateway drains (only the admin CLI
+//! revoking) holds at most 10 000 notices, a few megabytes.
 
 use crate::id::Sid;
+use crate::records::RecordKind;
 use crate::throttle::ThrottleKind;
 use crate::ticket::TicketKey;
 
@@ -58,6 +66,19 @@ impl Keys {
         format!("{}revoked", self.prefix)
     }
 
+    /// An OIDC record; the caller has checked the key's length.
+    pub(super) fn record(&self, kind: RecordKind, key: &str) -> String {
+        format!("{}o:{}:{key}", self.prefix, kind.as_str())
+    }
+
+    pub(super) fn families(&self, sid: &Sid) -> String {
+        format!("{}o:families:{sid}", self.prefix)
+    }
+
+    pub(super) fn logout(&self) -> String {
+        format!("{}logout", self.prefix)
+    }
+
     /// A SCAN pattern matching every session key, with the prefix's glob characters escaped.
     pub(super) fn session_pattern(&self) -> String {
         let mut pattern = String::with_capacity(self.prefix.len() + 4);
@@ -88,6 +109,12 @@ mod tests {
         );
         assert_eq!(keys.locked(ThrottleKind::Source), "t1:locked:source");
         assert_eq!(keys.channel(), "t1:revoked");
+        assert_eq!(
+            keys.record(RecordKind::AuthorizationCode, "d1g"),
+            "t1:o:code:d1g"
+        );
+        assert_eq!(keys.families(&sid), "t1:o:families:0123456789abcdef");
+        assert_eq!(keys.logout(), "t1:logout");
         let ticket = crate::ticket::Ticket::parse(&"A".repeat(43)).unwrap();
         let name = keys.ticket(&ticket.lookup());
         let hash = name.strip_prefix("t1:t:").unwrap();

@@ -4,7 +4,8 @@
 //! # The revocation bound
 //!
 //! A revocation (logout, `sessions revoke`, `revoke_user`) deletes the session in Redis and
-//! publishes its sid on `{prefix}revoked` in the same script. Each replica's subscriber (see
+//! publishes its sid on `{prefix}revoked` in the same script (which also queues the logout
+//! notice for the session's OIDC clients, see `logout`). Each replica's subscriber (see
 //! `subscriber`) drops published sids from its cache and confirms, with pings, the moment up
 //! to which it has seen every publication. The cache answers only while that confirmation is
 //! younger than three quarters of `revocation_bound` (1 s by default); otherwise every lookup
@@ -26,10 +27,13 @@
 //!
 //! A cached, live session: one SHA-256, one map lookup, no Redis command. A touch writes at most
 //! once per touch interval per session. `list` without a subject and `count` SCAN the session
-//! keys: admin operations, linear in the number of sessions.
+//! keys: admin operations, linear in the number of sessions. Every OIDC record operation is
+//! one command or script (see `oidc`); none scans.
 
 mod keys;
 mod link;
+mod logout;
+mod oidc;
 mod record;
 mod scripts;
 mod subscriber;
@@ -45,6 +49,7 @@ use tokio::task::JoinHandle;
 use crate::cache::{LocalCache, Lookup};
 use crate::error::StoreError;
 use crate::id::{SessionId, SessionKey, Sid};
+use crate::records::LOGOUT_QUEUE_CAP;
 use crate::session::{NewSession, Session};
 use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError};
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
@@ -53,6 +58,7 @@ use crate::time::Timestamp;
 
 use keys::Keys;
 use link::{Link, Target};
+use logout::LogoutTaker;
 
 /// Sessions and counters in Redis, shared by every replica that uses the same prefix.
 pub struct RedisStore {
@@ -62,6 +68,7 @@ pub struct RedisStore {
     throttle: ThrottleSettings,
     cache: Arc<LocalCache>,
     subscriber: JoinHandle<()>,
+    logouts: LogoutTaker,
 }
 
 impl Drop for RedisStore {
@@ -100,6 +107,7 @@ impl RedisStore {
         let cache = Arc::new(LocalCache::new(trust_window, settings.cache_capacity));
         let subscriber =
             subscriber::spawn(Arc::clone(&link), keys.channel(), Arc::clone(&cache), pace);
+        let logouts = LogoutTaker::new(Arc::clone(&link), keys.logout(), settings.command_timeout);
         Ok(Self {
             link,
             keys,
@@ -107,6 +115,7 @@ impl RedisStore {
             throttle,
             cache,
             subscriber,
+            logouts,
         })
     }
 
@@ -162,6 +171,29 @@ impl RedisStore {
         let session = Arc::new(session);
         self.cache
             .insert(epoch, key, Arc::clone(&session), now, Instant::now());
+        Ok(Some(session))
+    }
+
+    /// See [`crate::SessionStore::get_by_sid`]: from the local cache under the same trust
+    /// rules as a cookie's lookup, else one round trip (and the answer is cached).
+    pub async fn get_by_sid(
+        &self,
+        sid: &Sid,
+        now: Timestamp,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        let epoch = match self.cache.lookup_sid(sid, now, Instant::now()) {
+            Lookup::Hit(session) => return Ok(Some(session)),
+            Lookup::Miss(epoch) => epoch,
+        };
+        let Some((stored, session)) = self.fetch(sid).await? else {
+            return Ok(None);
+        };
+        if !session.is_live(now) {
+            return Ok(None);
+        }
+        let session = Arc::new(session);
+        self.cache
+            .insert(epoch, stored, Arc::clone(&session), now, Instant::now());
         Ok(Some(session))
     }
 
@@ -223,9 +255,11 @@ impl RedisStore {
         let mut revoke = scripts::REVOKE.prepare_invoke();
         revoke
             .key(self.keys.session(sid))
+            .key(self.keys.logout())
             .arg(self.keys.user_prefix())
             .arg(sid.to_string())
-            .arg(self.keys.channel());
+            .arg(self.keys.channel())
+            .arg(LOGOUT_QUEUE_CAP);
         let deleted: i64 = self
             .link
             .run(async |c| revoke.invoke_async(c).await)
@@ -238,8 +272,10 @@ impl RedisStore {
         let mut revoke = scripts::REVOKE_USER.prepare_invoke();
         revoke
             .key(self.keys.user(subject))
+            .key(self.keys.logout())
             .arg(self.keys.session_prefix())
-            .arg(self.keys.channel());
+            .arg(self.keys.channel())
+            .arg(LOGOUT_QUEUE_CAP);
         let deleted: Vec<String> = self
             .link
             .run(async |c| revoke.invoke_async(c).await)

@@ -49,31 +49,78 @@ return 1
     )
 });
 
-/// KEYS: session. ARGV: user-set prefix, sid, channel. Publishes even when the session is
+/// The Lua function both revocation scripts call before deleting a session hash: when the
+/// session has OIDC clients (its `c:{client}` fields, see `record`), it pushes a logout notice
+/// onto the queue and trims the queue to its cap (see `keys` and `crate::records`).
+const QUEUE_NOTICE: &str = r"
+local function queue_notice(session, sid, subject, queue, cap)
+  local clients = {}
+  for _, field in ipairs(redis.call('HKEYS', session)) do
+    if string.sub(field, 1, 2) == 'c:' then table.insert(clients, string.sub(field, 3)) end
+  end
+  if #clients == 0 then return end
+  table.sort(clients)
+  redis.call('RPUSH', queue, cjson.encode({s = sid, u = subject, c = clients}))
+  redis.call('LTRIM', queue, -tonumber(cap), -1)
+end
+";
+
+/// KEYS: session, logout queue. ARGV: user-set prefix, sid, channel, queue cap. Queues a
+/// logout notice when the session had OIDC clients. Publishes even when the session is
 /// already gone, so no replica keeps a copy. Returns 1 when a session was deleted.
 pub(super) static REVOKE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+    Script::new(&format!(
+        r"{QUEUE_NOTICE}
 local u = redis.call('HGET', KEYS[1], 'u')
+if u then queue_notice(KEYS[1], ARGV[2], u, KEYS[2], ARGV[4]) end
 local n = redis.call('DEL', KEYS[1])
 if u then redis.call('SREM', ARGV[1] .. u, ARGV[2]) end
 redis.call('PUBLISH', ARGV[3], ARGV[2])
 return n
 ",
-    )
+    ))
 });
 
-/// KEYS: user set. ARGV: session-key prefix, channel. Returns the sids of the sessions deleted.
+/// KEYS: user set, logout queue. ARGV: session-key prefix, channel, queue cap. Queues a
+/// logout notice for each session that had OIDC clients. Returns the sids of the sessions
+/// deleted.
 pub(super) static REVOKE_USER: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local deleted = {}
+    Script::new(&format!(
+        r"{QUEUE_NOTICE}
+local deleted = {{}}
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('DEL', ARGV[1] .. sid) == 1 then table.insert(deleted, sid) end
+  local session = ARGV[1] .. sid
+  local u = redis.call('HGET', session, 'u')
+  if u then queue_notice(session, sid, u, KEYS[2], ARGV[3]) end
+  if redis.call('DEL', session) == 1 then table.insert(deleted, sid) end
   redis.call('PUBLISH', ARGV[2], sid)
 end
 redis.call('DEL', KEYS[1])
 return deleted
+",
+    ))
+});
+
+/// KEYS: record. ARGV: expected value, new value, ttl in ms. Writes only over the expected
+/// value (compared byte for byte). Returns 1 when written, 0 otherwise (also when missing).
+pub(super) static REPLACE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+",
+    )
+});
+
+/// KEYS: family index. ARGV: family id, ttl in ms. Adds the family and extends (never
+/// shortens) the index's TTL.
+pub(super) static LINK_FAMILY: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
 ",
     )
 });

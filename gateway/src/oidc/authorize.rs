@@ -1,0 +1,211 @@
+//! `GET /oidc/authorize`: the authorization code flow's front door (OIDC Core §3.1.2).
+//!
+//! ```text
+//! validate ─▶ Page error: shown here (the redirect URI is not proven)
+//!    │      └▶ Redirect error: back to the client with error, state, iss
+//!    ▼
+//! session_verdict ─▶ Login: to the login form, then back here
+//!    │             └▶ Refuse: login_required (prompt=none)
+//!    ▼
+//! the app's access rules ─▶ deny: access_denied to the client, and an audit entry
+//!    ▼
+//! code (random, stored 60 s, single use) ─▶ redirect to the client with code, state, iss
+//! ```
+
+use std::net::IpAddr;
+
+use bytes::Bytes;
+use http::Response;
+use pforte_oidc::authorize::{AuthorizationResponse, Prompt, SessionAuth, SessionVerdict};
+use pforte_oidc::{
+    AuthorizationCode, AuthorizationRequest, AuthorizeError, ErrorCode, OpaqueToken, Params,
+};
+use pforte_session::Timestamp;
+
+use super::grants::Grants;
+use super::issue::authentication_of;
+use super::provider::Provider;
+use super::reply::{error_page, found};
+use crate::pipeline::error::GatewayError;
+use crate::pipeline::identify::Visitor;
+use crate::policy::engine::{AccessRequest, Decision};
+use crate::portal::LoginHost;
+use crate::portal::i18n::Lang;
+use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
+
+/// The query parameter that carries when a request first arrived through the login form, so
+/// `prompt=login` and `max_age` are satisfied by the login they caused and the flow ends.
+const ASKED_AT: &str = "pforte_asked_at";
+
+/// Answers an authorization request; `params` come from the query (GET) or the form (POST).
+pub async fn authorize(
+    host: &LoginHost<'_>,
+    provider: &Provider,
+    visitor: Option<&Visitor>,
+    params: &Params,
+) -> Result<Response<Bytes>, GatewayError> {
+    let now = Timestamp::now().unix_secs();
+    let issuer = host.snapshot.issuer.as_str();
+    let request = match pforte_oidc::authorize::validate(params, &provider.clients, issuer) {
+        Ok(request) => request,
+        Err(AuthorizeError::Page(error)) => {
+            host.shared
+                .metrics
+                .record_oidc_refusal("authorize", "invalid_request");
+            return Ok(error_page(
+                "This sign-in link is not valid",
+                &format!(
+                    "The app that sent you here made a mistake ({error}). Go back to the app and try again."
+                ),
+                &host.ctx.request_id,
+            ));
+        }
+        Err(AuthorizeError::Redirect(error)) => {
+            host.shared
+                .metrics
+                .record_oidc_refusal("authorize", error.error.as_str());
+            return Ok(found(&error.location()));
+        }
+    };
+    let asked_at = params
+        .get(ASKED_AT)
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|t| *t <= now)
+        .unwrap_or(now);
+    let session_auth = visitor.map(|v| SessionAuth {
+        auth_time: v.session.auth_time.unix_secs(),
+    });
+    match request.session_verdict(session_auth, asked_at, now, issuer) {
+        SessionVerdict::Refuse(error) => {
+            host.shared
+                .metrics
+                .record_oidc_refusal("authorize", error.error.as_str());
+            Ok(found(&error.location()))
+        }
+        SessionVerdict::Login => Ok(found(&login_url(
+            host,
+            &request,
+            params,
+            asked_at,
+            visitor.is_some(),
+        ))),
+        SessionVerdict::Proceed => match visitor {
+            Some(visitor) => issue_code(host, provider, visitor, &request, now).await,
+            None => Ok(found(&login_url(host, &request, params, asked_at, false))),
+        },
+    }
+}
+
+/// Checks the client's app's access rules for the person and hands out a code.
+async fn issue_code(
+    host: &LoginHost<'_>,
+    provider: &Provider,
+    visitor: &Visitor,
+    request: &AuthorizationRequest,
+    now: u64,
+) -> Result<Response<Bytes>, GatewayError> {
+    let issuer = host.snapshot.issuer.as_str();
+    let session = &visitor.session;
+    let client = provider.clients.get(&request.client_id);
+    let allowed = client
+        .and_then(|c| provider.app_of(c))
+        .is_some_and(|app| permits(host, visitor, app, host.ctx.peer.ip()));
+    if !allowed {
+        host.shared
+            .metrics
+            .record_oidc_refusal("authorize", ErrorCode::AccessDenied.as_str());
+        audit::record(
+            host.audit_context(),
+            AuditEvent::Oidc {
+                event: OidcEvent::AccessDenied,
+                client: &request.client_id,
+                subject: Some(&session.subject),
+                detail: "the app's access rules do not allow this person",
+            },
+        );
+        let error = request.error(
+            issuer,
+            ErrorCode::AccessDenied,
+            "the access rules of this app do not allow you",
+        );
+        return Ok(found(&error.location()));
+    }
+    let code = OpaqueToken::from_random(rand::random());
+    let record = AuthorizationCode::issue(request, authentication_of(session), now);
+    Grants::new(&host.shared.sessions)
+        .put_code(&code, &record, now)
+        .await?;
+    let response = AuthorizationResponse {
+        redirect_uri: request.redirect_uri.clone(),
+        code,
+        state: request.state.clone(),
+        iss: issuer.to_owned(),
+    };
+    Ok(found(&response.location()))
+}
+
+/// Whether the policy lets the visitor use the app at `app` from `source`, asked as a plain
+/// visit to the app's start page: what the person would be allowed through the proxy.
+fn permits(host: &LoginHost<'_>, visitor: &Visitor, app: usize, source: IpAddr) -> bool {
+    let policy = &host.snapshot.policy;
+    let Some(runtime) = host.snapshot.apps.get(app) else {
+        return false;
+    };
+    let prepared = host.shared.prepared.get(&visitor.session, policy);
+    let request = AccessRequest {
+        app,
+        path: &runtime.app.path_prefix,
+        method: "GET",
+        source,
+    };
+    matches!(
+        policy.decide(&prepared.subject, &request),
+        Decision::Allow { .. }
+    )
+}
+
+/// The login form, returning here afterwards. A person who is logged in but must log in again
+/// (`prompt=login`, `max_age`) gets the form anyway; `login_hint` fills in the user name and
+/// `ui_locales` picks the language.
+fn login_url(
+    host: &LoginHost<'_>,
+    request: &AuthorizationRequest,
+    params: &Params,
+    asked_at: u64,
+    again: bool,
+) -> String {
+    let back = authorize_url(host, params, asked_at);
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("return_to", &back);
+    if again || request.prompt == Prompt::Login {
+        query.append_pair("prompt", "login");
+    }
+    if let Some(hint) = &request.login_hint {
+        query.append_pair("username", hint);
+    }
+    if let Some(lang) = request
+        .ui_locales
+        .iter()
+        .find_map(|tag| Lang::from_tag(tag))
+    {
+        query.append_pair("lang", lang.tag());
+    }
+    format!("/login?{}", query.finish())
+}
+
+/// This authorization request's URL with the time it first arrived.
+fn authorize_url(host: &LoginHost<'_>, params: &Params, asked_at: u64) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in params.iter() {
+        if name != ASKED_AT {
+            query.append_pair(name, value);
+        }
+    }
+    query.append_pair(ASKED_AT, &asked_at.to_string());
+    format!(
+        "{}{}?{}",
+        host.snapshot.issuer,
+        pforte_oidc::discovery::paths::AUTHORIZE,
+        query.finish()
+    )
+}

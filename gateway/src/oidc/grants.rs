@@ -1,0 +1,191 @@
+//! What the provider keeps between requests, in the session store, so any replica serves any
+//! step of a flow and (with Redis) a restart loses nothing:
+//!
+//! | record | key | lives |
+//! |---|---|---|
+//! | authorization code | digest of the code | 60 s, taken once |
+//! | redeemed code | digest of the code | a day: what to revoke if it comes again |
+//! | refresh family | family id | the family's lifetime; written back by compare-and-set |
+//! | revoked access token | `jti` | until the token would expire anyway |
+//!
+//! Values are JSON; a record that does not parse is treated as absent (and logged), never
+//! trusted.
+
+use std::time::Duration;
+
+use pforte_oidc::{AuthorizationCode, OpaqueToken, RefreshFamily};
+use pforte_session::{RecordKind, SessionStore, StoreError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// How long a redeemed code is remembered, to revoke what it issued if it is replayed.
+const REDEEMED_MEMORY: Duration = Duration::from_secs(24 * 3600);
+
+/// What a redeemed code issued, so a replay can revoke it (RFC 6749 §4.1.2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Redeemed {
+    /// The client that redeemed it.
+    pub client_id: String,
+    /// The refresh family it started, if any.
+    pub family: Option<String>,
+    /// The access token it issued.
+    pub jti: String,
+    /// When that access token expires (Unix seconds).
+    pub until: u64,
+}
+
+/// A refresh family as loaded, with the exact bytes the compare-and-set must find.
+pub struct LoadedFamily {
+    /// The family.
+    pub family: RefreshFamily,
+    raw: Vec<u8>,
+}
+
+/// The provider's records in the session store.
+pub struct Grants<'a> {
+    store: &'a SessionStore,
+}
+
+impl<'a> Grants<'a> {
+    /// The records of `store`.
+    pub fn new(store: &'a SessionStore) -> Self {
+        Self { store }
+    }
+
+    /// Keeps a new code for its lifetime.
+    pub async fn put_code(
+        &self,
+        code: &OpaqueToken,
+        record: &AuthorizationCode,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let ttl = Duration::from_secs(record.expires_at.saturating_sub(now).max(1));
+        self.store
+            .put_record(
+                RecordKind::AuthorizationCode,
+                &code.digest(),
+                &to_json(record),
+                ttl,
+            )
+            .await
+    }
+
+    /// Takes a code, exactly once across every replica.
+    pub async fn take_code(
+        &self,
+        code: &OpaqueToken,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        let raw = self
+            .store
+            .take_record(RecordKind::AuthorizationCode, &code.digest())
+            .await?;
+        Ok(raw.and_then(|raw| from_json(&raw, "authorization code")))
+    }
+
+    /// Remembers what a code issued.
+    pub async fn put_redeemed(
+        &self,
+        code: &OpaqueToken,
+        redeemed: &Redeemed,
+    ) -> Result<(), StoreError> {
+        self.store
+            .put_record(
+                RecordKind::RedeemedCode,
+                &code.digest(),
+                &to_json(redeemed),
+                REDEEMED_MEMORY,
+            )
+            .await
+    }
+
+    /// What a code issued, if it was redeemed before.
+    pub async fn redeemed(&self, code: &OpaqueToken) -> Result<Option<Redeemed>, StoreError> {
+        let raw = self
+            .store
+            .get_record(RecordKind::RedeemedCode, &code.digest())
+            .await?;
+        Ok(raw.and_then(|raw| from_json(&raw, "redeemed code")))
+    }
+
+    /// Stores a family (new, or revoked whatever its state).
+    pub async fn put_family(&self, family: &RefreshFamily, now: u64) -> Result<(), StoreError> {
+        self.store
+            .put_record(
+                RecordKind::RefreshFamily,
+                &family.id,
+                &to_json(family),
+                family_ttl(family, now),
+            )
+            .await
+    }
+
+    /// Loads a family.
+    pub async fn family(&self, id: &str) -> Result<Option<LoadedFamily>, StoreError> {
+        let raw = self.store.get_record(RecordKind::RefreshFamily, id).await?;
+        Ok(raw.and_then(|raw| {
+            from_json(&raw, "refresh family").map(|family| LoadedFamily { family, raw })
+        }))
+    }
+
+    /// Writes `next` over `loaded` only if nobody changed the family since it was loaded:
+    /// of two concurrent uses of one refresh token, one wins.
+    pub async fn replace_family(
+        &self,
+        loaded: &LoadedFamily,
+        next: &RefreshFamily,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .replace_record(
+                RecordKind::RefreshFamily,
+                &next.id,
+                &loaded.raw,
+                &to_json(next),
+                family_ttl(next, now),
+            )
+            .await
+    }
+
+    /// Puts an access token on the revocation list until it expires.
+    pub async fn revoke_access_token(
+        &self,
+        jti: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let ttl = Duration::from_secs(until.saturating_sub(now).max(1));
+        self.store
+            .put_record(RecordKind::RevokedToken, jti, b"1", ttl)
+            .await
+    }
+
+    /// Whether an access token was revoked.
+    pub async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .get_record(RecordKind::RevokedToken, jti)
+            .await?
+            .is_some())
+    }
+}
+
+/// A family is kept until it expires; a revoked one at least a minute, so a late reuse is
+/// still recognised as one.
+fn family_ttl(family: &RefreshFamily, now: u64) -> Duration {
+    Duration::from_secs(family.expires_at.saturating_sub(now).max(60))
+}
+
+fn to_json(value: &impl Serialize) -> Vec<u8> {
+    // The records are plain structs of strings and numbers, which always serialise.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn from_json<T: DeserializeOwned>(raw: &[u8], what: &str) -> Option<T> {
+    match serde_json::from_slice(raw) {
+        Ok(value) => Some(value),
+        Err(error) => {
+            tracing::warn!(%error, record = what, "unreadable record in the session store, ignored");
+            None
+        }
+    }
+}

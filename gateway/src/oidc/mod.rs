@@ -1,0 +1,146 @@
+//! The OpenID Connect provider on the login host: apps log people in with standard OIDC and
+//! get tokens for the identity of the one SSO session. The protocol's rules live in the
+//! `pforte-oidc` crate; this module wires them to HTTP, the session store, the keys and the
+//! policy.
+//!
+//! ```text
+//! GET  /.well-known/openid-configuration   discovery (provider)
+//! GET  /oidc/jwks                          the public keys (also /.well-known/jwks.json)
+//! GET  /oidc/authorize                     authorize: session, access rules, code
+//! POST /oidc/token                         token: code + PKCE, refresh rotation, client_credentials
+//! GET  /oidc/userinfo                      userinfo: claims for a bearer token
+//! POST /oidc/introspect                    introspect (RFC 7662)
+//! POST /oidc/revoke                        revoke (RFC 7009)
+//! GET  /oidc/end_session                   end_session: RP-initiated logout
+//!      session ended anywhere ──────────▶  backchannel: logout tokens to the clients
+//! ```
+//!
+//! Codes, refresh families and revocations live in the session store (grants), so any replica
+//! serves any step.
+
+pub mod authorize;
+pub mod backchannel;
+pub mod bearer;
+pub mod client_auth;
+pub mod end_session;
+pub mod grants;
+pub mod introspect;
+pub mod issue;
+pub mod provider;
+pub mod reply;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, header};
+use hyper::body::Incoming;
+use pforte_oidc::Params;
+use pforte_oidc::discovery::paths;
+
+use crate::pipeline::error::GatewayError;
+use crate::pipeline::identify::Visitor;
+use crate::portal::{self, LoginHost};
+pub use provider::{Provider, ProviderError};
+
+/// Whether `path` is one of the provider's endpoints.
+pub fn is_endpoint(path: &str) -> bool {
+    path == paths::DISCOVERY || path.starts_with("/oidc/")
+}
+
+/// Answers a request for one of the provider's endpoints.
+pub async fn handle(
+    host: &LoginHost<'_>,
+    provider: &Provider,
+    visitor: Option<Visitor>,
+    req: Request<Incoming>,
+) -> Result<Response<Bytes>, GatewayError> {
+    let Some(keys) = host.snapshot.keys.as_deref() else {
+        return Err(GatewayError::NotFound);
+    };
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    match (&method, path.as_str()) {
+        (&Method::GET | &Method::HEAD, paths::DISCOVERY) => {
+            Ok(reply::json_public(provider.discovery.clone()))
+        }
+        (&Method::GET | &Method::HEAD, paths::JWKS) => {
+            Ok(reply::json_public(host.snapshot.jwks.clone()))
+        }
+        (&Method::GET, paths::AUTHORIZE) => {
+            let params = query_params(&req);
+            authorize::authorize(host, provider, visitor.as_ref(), &params).await
+        }
+        (&Method::POST, paths::AUTHORIZE) => {
+            let params = form_params(req).await?;
+            authorize::authorize(host, provider, visitor.as_ref(), &params).await
+        }
+        (&Method::POST, paths::TOKEN) => {
+            let headers = req.headers().clone();
+            let form = form_params(req).await?;
+            token::token(host, provider, keys, &headers, &form).await
+        }
+        (&Method::GET | &Method::POST, paths::USERINFO) => {
+            userinfo::userinfo(host, keys, req.headers()).await
+        }
+        (&Method::POST, paths::INTROSPECT) => {
+            let headers = req.headers().clone();
+            let form = form_params(req).await?;
+            introspect::introspect(host, provider, keys, &headers, &form).await
+        }
+        (&Method::POST, paths::REVOKE) => {
+            let headers = req.headers().clone();
+            let form = form_params(req).await?;
+            revoke::revoke(host, provider, keys, &headers, &form).await
+        }
+        (&Method::GET | &Method::POST, paths::END_SESSION) => {
+            let headers = req.headers().clone();
+            let params = if method == Method::POST {
+                form_params(req).await?
+            } else {
+                query_params(&req)
+            };
+            let request = end_session::LogoutRequest {
+                method: &method,
+                headers: &headers,
+                params: &params,
+            };
+            end_session::end_session(host, provider, keys, visitor.as_ref(), &request).await
+        }
+        (
+            _,
+            paths::DISCOVERY
+            | paths::JWKS
+            | paths::AUTHORIZE
+            | paths::TOKEN
+            | paths::USERINFO
+            | paths::INTROSPECT
+            | paths::REVOKE
+            | paths::END_SESSION,
+        ) => Err(GatewayError::MethodNotAllowed),
+        _ => Err(GatewayError::NotFound),
+    }
+}
+
+fn query_params<B>(req: &Request<B>) -> Params {
+    Params::parse_urlencoded(req.uri().query().unwrap_or_default())
+}
+
+/// The form body of a POST, which must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
+async fn form_params(req: Request<Incoming>) -> Result<Params, GatewayError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(GatewayError::BadForm);
+    }
+    let body = portal::read_form(req).await.ok_or(GatewayError::BadForm)?;
+    let text = std::str::from_utf8(&body).map_err(|_| GatewayError::BadForm)?;
+    Ok(Params::parse_urlencoded(text))
+}

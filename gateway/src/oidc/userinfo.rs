@@ -1,0 +1,83 @@
+//! `GET|POST /oidc/userinfo` (OIDC Core §5.3): the person's claims for a bearer token, as its
+//! scopes allow.
+
+use bytes::Bytes;
+use http::{HeaderMap, Response, StatusCode, header};
+use pforte_keys::KeySet;
+use pforte_oidc::claims::userinfo_claims;
+use pforte_oidc::{ErrorCode, ProtocolError, Scope};
+use pforte_session::{Sid, Timestamp};
+
+use super::bearer;
+use super::issue::person_of;
+use super::reply::{bearer_error, json_no_store};
+use crate::pipeline::error::GatewayError;
+use crate::portal::LoginHost;
+
+/// Answers a userinfo request.
+pub async fn userinfo(
+    host: &LoginHost<'_>,
+    keys: &KeySet,
+    headers: &HeaderMap,
+) -> Result<Response<Bytes>, GatewayError> {
+    let invalid = |d: &str| ProtocolError::new(ErrorCode::InvalidToken, d);
+    let refuse = |error: ProtocolError| {
+        host.shared
+            .metrics
+            .record_oidc_refusal("userinfo", error.code.as_str());
+        Ok(bearer_error(&error))
+    };
+    let Some(token) = bearer_token(headers) else {
+        return refuse(invalid("send the access token as Authorization: Bearer"));
+    };
+    let issuer = host.snapshot.issuer.as_str();
+    let Some(claims) = bearer::verify(keys, issuer, token) else {
+        return refuse(invalid(
+            "the token is not a valid access token of this provider",
+        ));
+    };
+    let store = &host.shared.sessions;
+    let revoked = bearer::is_revoked(store, &claims).await?;
+    let now = Timestamp::now().unix_secs();
+    if let Err(error) = claims.check_bearer(issuer, Scope::Openid, revoked, now) {
+        return refuse(error);
+    }
+    let session = match claims.sid.as_deref().map(Sid::parse) {
+        Some(Ok(sid)) => store.get_by_sid(&sid, Timestamp::now()).await?,
+        _ => None,
+    };
+    let Some(session) = session else {
+        return refuse(invalid("the login session of this token has ended"));
+    };
+    let body = userinfo_claims(&claims.sub, &person_of(&session), claims.scope);
+    Ok(json_no_store(StatusCode::OK, &body))
+}
+
+/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1; the scheme in any case).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn only_a_bearer_header_carries_a_token() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc.def"),
+        );
+        assert_eq!(bearer_token(&headers), Some("abc.def"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer_token(&headers), None);
+    }
+}

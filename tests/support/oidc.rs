@@ -1,0 +1,140 @@
+//! The relying-party side for OIDC tests: an HTTP client for the `openidconnect` crate that
+//! sends every request to the gateway over TLS (trusting the test CA, with the URL's host as
+//! SNI), and a relying party's back-channel logout endpoint that records the logout tokens it
+//! receives.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls_pki_types::CertificateDer;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::client::H1;
+use crate::pki::TestCa;
+
+/// An `openidconnect` HTTP client that talks to the gateway at `addr`.
+pub fn rp_http(
+    addr: SocketAddr,
+    root: CertificateDer<'static>,
+) -> impl Fn(
+    openidconnect::HttpRequest,
+) -> std::pin::Pin<
+    Box<dyn Future<Output = Result<openidconnect::HttpResponse, std::io::Error>> + Send>,
+> {
+    move |request: openidconnect::HttpRequest| {
+        let root = root.clone();
+        Box::pin(async move {
+            let uri = request.uri().clone();
+            let host = uri.host().unwrap_or("login.gw.test").to_string();
+            let mut h1 = H1::connect(addr, &host, &root).await;
+            let (parts, body) = request.into_parts();
+            let mut builder = Request::builder()
+                .method(parts.method)
+                .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+                .header("host", &host);
+            for (name, value) in &parts.headers {
+                builder = builder.header(name, value);
+            }
+            let reply = h1
+                .send(builder.body(Full::new(Bytes::from(body))).unwrap())
+                .await;
+            let mut response = Response::builder().status(reply.status);
+            for (name, value) in &reply.headers {
+                response = response.header(name, value);
+            }
+            Ok(response.body(reply.body.to_vec()).unwrap())
+        })
+    }
+}
+
+/// A relying party's back-channel logout endpoint on https://127.0.0.1:port/backchannel.
+pub struct BackchannelRp {
+    pub addr: SocketAddr,
+    pub tokens: Arc<Mutex<Vec<String>>>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for BackchannelRp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl BackchannelRp {
+    /// Serves with a certificate for 127.0.0.1 signed by `ca`.
+    pub async fn start(ca: &TestCa, dir: &Path) -> Self {
+        crate::init_crypto();
+        let leaf = ca.leaf(dir, "backchannel-rp", &["127.0.0.1"]);
+        let key =
+            <rustls_pki_types::PrivateKeyDer as rustls_pki_types::pem::PemObject>::from_pem_file(
+                &leaf.key,
+            )
+            .unwrap();
+        let mut config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der.clone()], key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let tokens = Arc::new(Mutex::new(Vec::new()));
+        let seen = tokens.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (acceptor, seen) = (acceptor.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let seen = seen.clone();
+                        async move {
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            let token = form_urlencoded::parse(&body)
+                                .find(|(k, _)| k == "logout_token")
+                                .map(|(_, v)| v.into_owned());
+                            let status = match token {
+                                Some(token) => {
+                                    seen.lock().unwrap().push(token);
+                                    200
+                                }
+                                None => 400,
+                            };
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .status(status)
+                                    .body(Full::new(Bytes::new()))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { addr, tokens, task }
+    }
+
+    pub fn uri(&self) -> String {
+        format!("https://127.0.0.1:{}/backchannel", self.addr.port())
+    }
+
+    pub fn received(&self) -> Vec<String> {
+        self.tokens.lock().unwrap().clone()
+    }
+}
