@@ -34,6 +34,11 @@ pub enum ErrorCode {
     InvalidToken,
     /// A bearer token lacks a scope the resource needs (RFC 6750 §3.1; answer 403).
     InsufficientScope,
+    /// The provider cannot answer now (its session store is down); the client may retry
+    /// (RFC 6749 §4.1.2.1; answer 503).
+    TemporarilyUnavailable,
+    /// The provider failed in a way the client cannot fix (RFC 6749 §4.1.2.1; answer 500).
+    ServerError,
 }
 
 impl ErrorCode {
@@ -53,6 +58,8 @@ impl ErrorCode {
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::ServerError => "server_error",
         }
     }
 }

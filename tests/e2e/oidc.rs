@@ -15,11 +15,11 @@ use openidconnect::{
 };
 use pforte_e2e::browser::{Browser, absolute, hidden_value};
 use pforte_e2e::client::{H1, Reply};
-use pforte_e2e::gateway::{Gateway, app_toml, pforte_admin_bin, pforte_bin};
+use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml, pforte_admin_bin, pforte_bin};
 use pforte_e2e::oidc::{BackchannelRp, rp_http};
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
-use pforte_e2e::{env, eventually, unique_prefix};
+use pforte_e2e::{env, eventually, free_port, unique_prefix};
 
 const ISSUER: &str = "https://login.gw.test";
 const CALLBACK: &str = "https://rp.gw.test/callback";
@@ -96,6 +96,11 @@ struct Setup {
 }
 
 async fn setup(label: &str) -> Setup {
+    setup_with(|gw| gw.redis(&unique_prefix(label), "")).await
+}
+
+/// A setup whose sessions live where `sessions` puts them.
+async fn setup_with(sessions: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> Setup {
     let upstream = Upstream::start("docs").await;
     let ca = TestCa::new();
     let dir = tempfile::tempdir().unwrap();
@@ -105,11 +110,10 @@ async fn setup(label: &str) -> Setup {
         app_toml("finance", "finance.gw.test", "/", &[upstream.url()], ""),
     ]
     .concat();
-    let gw = Gateway::builder()
+    let gw = sessions(Gateway::builder())
         .apps(apps)
         .policy(POLICY)
         .ldap(&[env("PFORTE_TEST_LDAP_URL")])
-        .redis(&unique_prefix(label), "")
         .audit_log()
         .oidc(&clients(&rp.uri()))
         .start_with_ca(ca)
@@ -861,10 +865,9 @@ async fn an_admin_revocation_reaches_clients_by_back_channel_logout() {
 #[tokio::test]
 async fn prompt_login_asks_again_and_login_hint_fills_in_the_name() {
     let setup = setup("oidc-prompt").await;
+    // Straight after the login, maybe in the same second: that login came before this request,
+    // so it must not count as the new one prompt=login asks for.
     let mut browser = setup.signed_in().await;
-    // Login times are whole seconds: a login in the second the request arrives counts as
-    // fresh, so the request must come a second later to need a new one.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (challenge, _) = pkce();
     let url = authorize_url(
         "docs",
@@ -890,11 +893,122 @@ async fn prompt_login_asks_again_and_login_hint_fills_in_the_name() {
         page.contains("lang=\"de\""),
         "ui_locales picks the language"
     );
-    let params = authorize_as(&mut browser, &url, Some(("alice", "alicepw")), CALLBACK).await;
+    // Login times are whole seconds: only a login in a later second than the request counts.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let csrf = hidden_value(&page, "csrf").expect("a csrf field");
+    let return_to = hidden_value(&page, "return_to").expect("the way back to authorize");
+    let login = absolute(&url, "/login");
+    let fields = [
+        ("username", "alice"),
+        ("password", "alicepw"),
+        ("csrf", csrf.as_str()),
+        ("return_to", return_to.as_str()),
+    ];
+    let reply = browser.post(&login, &fields).await;
+    let back = reply.header("location").expect("back to authorize");
+    let back = absolute(&login, back);
+    let params = authorize_as(&mut browser, &back, None, CALLBACK).await;
     assert!(
         param(&params, "code").is_some(),
         "a fresh login satisfies prompt=login: {params:?}"
     );
+}
+
+/// A Redis of the test's own, which it can stop without disturbing the other tests.
+struct OwnRedis {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnRedis {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (tests/run installs it)");
+        let up = eventually(Duration::from_secs(10), async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+        })
+        .await;
+        assert!(up, "the test's own redis-server did not start");
+        Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+            _dir: dir,
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn endpoints_for_programs_answer_failures_in_json() {
+    let mut redis = OwnRedis::start().await;
+    let setup = setup_with(|gw| {
+        gw.sessions(&format!(
+            "store = \"redis\"\n[sessions.redis]\nurl = {:?}\n",
+            redis.url
+        ))
+    })
+    .await;
+    let mut browser = setup.signed_in().await;
+    let tokens = tokens_for_alice(&setup, &mut browser).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    // Not a form: the OAuth error shape, not the browser's error page.
+    let mut h1 = H1::connect(setup.gw.https, "login.gw.test", &setup.gw.root()).await;
+    let req = h1
+        .request("POST", "/oidc/token")
+        .header("content-type", "application/json")
+        .body("{}".into())
+        .unwrap();
+    let not_a_form = h1.send(req).await;
+    assert_eq!(not_a_form.status, 400);
+    assert_eq!(not_a_form.header("content-type"), Some("application/json"));
+    assert_eq!(not_a_form.json()["error"], "invalid_request");
+    let wrong_method = h1.get("/oidc/token").await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.header("allow"), Some("POST"));
+    assert_eq!(wrong_method.json()["error"], "invalid_request");
+
+    // The session store goes away: clients are told to retry, in JSON.
+    redis.stop();
+    let refreshed = refresh_with(&setup, refresh).await;
+    assert_eq!(refreshed.status, 503, "{}", refreshed.text());
+    assert_eq!(refreshed.json()["error"], "temporarily_unavailable");
+    assert_eq!(refreshed.header("retry-after"), Some("5"));
+    assert_eq!(refreshed.header("cache-control"), Some("no-store"));
+    let access = tokens["access_token"].as_str().unwrap();
+    let userinfo = setup.userinfo(access).await;
+    assert_eq!(userinfo.status, 503, "{}", userinfo.text());
+    assert_eq!(userinfo.json()["error"], "temporarily_unavailable");
+    // A service's token needs no store.
+    let service = setup
+        .post(
+            "/oidc/token",
+            &[("grant_type", "client_credentials")],
+            Some(("svc", SVC_SECRET)),
+        )
+        .await;
+    assert_eq!(service.status, 200, "{}", service.text());
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ pub mod userinfo;
 use bytes::Bytes;
 use http::{Method, Request, Response, header};
 use hyper::body::Incoming;
+use pforte_keys::KeySet;
 use pforte_oidc::Params;
 use pforte_oidc::discovery::paths;
 
@@ -58,6 +59,37 @@ pub async fn handle(
     let Some(keys) = host.snapshot.keys.as_deref() else {
         return Err(GatewayError::NotFound);
     };
+    let api = api_endpoint(req.uri().path());
+    match (dispatch(host, provider, keys, visitor, req).await, api) {
+        (Err(err), Some((endpoint, allow))) => Ok(reply::api_failure(
+            &host.shared.metrics,
+            endpoint,
+            allow,
+            &err,
+        )),
+        (outcome, _) => outcome,
+    }
+}
+
+/// The endpoints that programs rather than browsers call, with their name in metrics and their
+/// methods: a failure there is answered in JSON, not with an HTML page.
+fn api_endpoint(path: &str) -> Option<(&'static str, &'static str)> {
+    match path {
+        paths::TOKEN => Some(("token", "POST")),
+        paths::USERINFO => Some((reply::USERINFO, "GET, POST")),
+        paths::INTROSPECT => Some(("introspect", "POST")),
+        paths::REVOKE => Some(("revoke", "POST")),
+        _ => None,
+    }
+}
+
+async fn dispatch(
+    host: &LoginHost<'_>,
+    provider: &Provider,
+    keys: &KeySet,
+    visitor: Option<Visitor>,
+    req: Request<Incoming>,
+) -> Result<Response<Bytes>, GatewayError> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     match (&method, path.as_str()) {

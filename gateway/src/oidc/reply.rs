@@ -6,6 +6,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use pforte_oidc::{ErrorCode, ProtocolError};
 use serde::Serialize;
 
+use crate::pipeline::error::GatewayError;
 use crate::pipeline::pages;
 use crate::telemetry::Metrics;
 
@@ -55,6 +56,8 @@ struct ErrorBody<'a> {
 fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
 }
@@ -87,11 +90,74 @@ pub fn refused(
     oauth_error(error)
 }
 
+/// How long a client should wait before retrying while the session store is down.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// A failure of the gateway itself at an endpoint that programs call (token, userinfo,
+/// introspection, revocation): JSON in the endpoint's error shape that a client library can
+/// read and retry on, never the browser's HTML error page. `allow` lists the endpoint's
+/// methods for a 405.
+pub fn api_failure(
+    metrics: &Metrics,
+    endpoint: &'static str,
+    allow: &'static str,
+    err: &GatewayError,
+) -> Response<Bytes> {
+    let (code, description) = match err {
+        GatewayError::BadForm => (
+            ErrorCode::InvalidRequest,
+            "the body must be an application/x-www-form-urlencoded form of at most 16 KiB",
+        ),
+        GatewayError::MethodNotAllowed => (
+            ErrorCode::InvalidRequest,
+            "this endpoint does not take that method",
+        ),
+        GatewayError::Sessions(error) => {
+            tracing::warn!(%error, endpoint, "session store unavailable for an OIDC request");
+            (
+                ErrorCode::TemporarilyUnavailable,
+                "the provider cannot reach its session store; try again shortly",
+            )
+        }
+        other => {
+            tracing::error!(error = %other, endpoint, "OIDC request failed");
+            (ErrorCode::ServerError, "the provider failed to answer")
+        }
+    };
+    let error = ProtocolError::new(code, description);
+    metrics.record_oidc_refusal(endpoint, error.code.as_str());
+    let mut response = if endpoint == USERINFO {
+        bearer_error(&error)
+    } else {
+        oauth_error(&error)
+    };
+    match err {
+        GatewayError::MethodNotAllowed => {
+            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        GatewayError::Sessions(_) => {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        _ => {}
+    }
+    response
+}
+
+/// The endpoint name of userinfo in metrics, whose errors take the bearer-token shape.
+pub const USERINFO: &str = "userinfo";
+
 /// An error of a bearer-token resource (userinfo, RFC 6750 §3).
 pub fn bearer_error(error: &ProtocolError) -> Response<Bytes> {
     let status = match error.code {
         ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
+        ErrorCode::TemporarilyUnavailable | ErrorCode::ServerError => status_of(error.code),
         _ => StatusCode::UNAUTHORIZED,
     };
     let mut response = json_no_store(

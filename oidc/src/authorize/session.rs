@@ -24,6 +24,9 @@ pub enum SessionVerdict {
 impl AuthorizationRequest {
     /// Applies `prompt` and `max_age` to the session. `received_at` is when this request
     /// first arrived: a login after it satisfies `prompt=login`, so the flow does not loop.
+    /// Times are whole seconds, so only a login in a later second counts: a login in the same
+    /// second as the request may have come before it, and would let `prompt=login` through
+    /// without credentials. A person who answers the form within that second sees it again.
     pub fn session_verdict(
         &self,
         session: Option<SessionAuth>,
@@ -35,7 +38,7 @@ impl AuthorizationRequest {
             let young = self
                 .max_age
                 .is_none_or(|max| now.saturating_sub(s.auth_time) <= max);
-            let reentered = self.prompt != Prompt::Login || s.auth_time >= received_at;
+            let reentered = self.prompt != Prompt::Login || s.auth_time > received_at;
             young && reentered
         });
         match (fresh_enough, self.prompt) {

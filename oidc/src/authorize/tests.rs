@@ -284,6 +284,16 @@ fn prompt_login_is_satisfied_by_a_login_after_the_request() {
 }
 
 #[test]
+fn prompt_login_is_not_satisfied_by_a_login_in_the_same_second_as_the_request() {
+    let req = request("login", "");
+    let same_second = Some(SessionAuth { auth_time: T });
+    assert_eq!(
+        req.session_verdict(same_second, T, T, ISSUER),
+        SessionVerdict::Login
+    );
+}
+
+#[test]
 fn access_denied_goes_back_to_the_client() {
     let req = request("", "");
     let err = req.error(ISSUER, ErrorCode::AccessDenied, "not allowed");
