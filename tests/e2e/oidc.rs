@@ -1012,6 +1012,70 @@ async fn endpoints_for_programs_answer_failures_in_json() {
 }
 
 #[tokio::test]
+async fn browser_apps_may_call_the_token_endpoint_from_their_own_origin_only() {
+    let setup = setup("oidc-cors").await;
+    let mut h1 = H1::connect(setup.gw.https, "login.gw.test", &setup.gw.root()).await;
+    let preflight = |origin: &str, path: &str| {
+        http::Request::builder()
+            .method("OPTIONS")
+            .uri(path)
+            .header("host", "login.gw.test")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .body(Default::default())
+            .unwrap()
+    };
+    // The docs client's redirect URI lives at https://rp.gw.test.
+    let ours = h1
+        .send(preflight("https://rp.gw.test", "/oidc/token"))
+        .await;
+    assert_eq!(ours.status, 204);
+    assert_eq!(
+        ours.header("access-control-allow-origin"),
+        Some("https://rp.gw.test")
+    );
+    assert_eq!(ours.header("access-control-allow-methods"), Some("POST"));
+    assert!(ours.header("access-control-allow-credentials").is_none());
+    let theirs = h1.send(preflight("https://evil.test", "/oidc/token")).await;
+    assert!(
+        theirs.header("access-control-allow-origin").is_none(),
+        "an unregistered origin gets no permission"
+    );
+    let introspect = h1
+        .send(preflight("https://rp.gw.test", "/oidc/introspect"))
+        .await;
+    assert_eq!(introspect.status, 405, "introspection is not for browsers");
+
+    // The real call: the app's script may read the answer, an error included.
+    let req = h1
+        .request("POST", "/oidc/token")
+        .header("origin", "https://rp.gw.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&refresh_token=forged&client_id=cli".into())
+        .unwrap();
+    let refused = h1.send(req).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(
+        refused.json()["error"],
+        "unauthorized_client",
+        "cli may not refresh"
+    );
+    assert_eq!(
+        refused.header("access-control-allow-origin"),
+        Some("https://rp.gw.test")
+    );
+    let req = h1
+        .request("POST", "/oidc/token")
+        .header("origin", "https://evil.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&refresh_token=forged&client_id=cli".into())
+        .unwrap();
+    let theirs = h1.send(req).await;
+    assert!(theirs.header("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
 async fn clients_reload_like_policies_and_a_broken_file_keeps_the_last_good_one() {
     let setup = setup("oidc-reload").await;
     let mut browser = setup.signed_in().await;

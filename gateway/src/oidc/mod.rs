@@ -15,6 +15,9 @@
 //!      session ended anywhere ──────────▶  backchannel: logout tokens to the clients
 //! ```
 //!
+//! Token, userinfo, introspection and revocation answer failures in JSON; token, userinfo and
+//! revocation also answer browser apps' scripts from the clients' own origins (cors).
+//!
 //! Codes, refresh families and revocations live in the session store (grants), so any replica
 //! serves any step.
 
@@ -22,6 +25,7 @@ pub mod authorize;
 pub mod backchannel;
 pub mod bearer;
 pub mod client_auth;
+pub mod cors;
 pub mod end_session;
 pub mod grants;
 pub mod introspect;
@@ -59,27 +63,52 @@ pub async fn handle(
     let Some(keys) = host.snapshot.keys.as_deref() else {
         return Err(GatewayError::NotFound);
     };
-    let api = api_endpoint(req.uri().path());
-    match (dispatch(host, provider, keys, visitor, req).await, api) {
-        (Err(err), Some((endpoint, allow))) => Ok(reply::api_failure(
-            &host.shared.metrics,
-            endpoint,
-            allow,
-            &err,
-        )),
-        (outcome, _) => outcome,
+    let Some(api) = ApiEndpoint::at(req.uri().path()) else {
+        return dispatch(host, provider, keys, visitor, req).await;
+    };
+    let origin = api
+        .from_browsers
+        .then(|| provider.web_origins.allowed(req.headers()).cloned())
+        .flatten();
+    if api.from_browsers && req.method() == Method::OPTIONS {
+        return Ok(cors::preflight(origin.as_ref(), api.methods));
     }
+    let mut response = match dispatch(host, provider, keys, visitor, req).await {
+        Ok(response) => response,
+        Err(err) => reply::api_failure(&host.shared.metrics, api.name, api.methods, &err),
+    };
+    if let Some(origin) = &origin {
+        cors::allow(&mut response, origin);
+    }
+    Ok(response)
 }
 
-/// The endpoints that programs rather than browsers call, with their name in metrics and their
-/// methods: a failure there is answered in JSON, not with an HTML page.
-fn api_endpoint(path: &str) -> Option<(&'static str, &'static str)> {
-    match path {
-        paths::TOKEN => Some(("token", "POST")),
-        paths::USERINFO => Some((reply::USERINFO, "GET, POST")),
-        paths::INTROSPECT => Some(("introspect", "POST")),
-        paths::REVOKE => Some(("revoke", "POST")),
-        _ => None,
+/// An endpoint that programs rather than browsers' navigations call: its failures are answered
+/// in JSON, not with an HTML page, and some take calls from browser apps' scripts.
+struct ApiEndpoint {
+    /// Its name in metrics.
+    name: &'static str,
+    /// The methods it takes (`Allow`, `Access-Control-Allow-Methods`).
+    methods: &'static str,
+    /// Whether single-page apps call it from JavaScript (CORS). Introspection is for
+    /// resource servers, never for a browser.
+    from_browsers: bool,
+}
+
+impl ApiEndpoint {
+    fn at(path: &str) -> Option<Self> {
+        let (name, methods, from_browsers) = match path {
+            paths::TOKEN => ("token", "POST", true),
+            paths::USERINFO => (reply::USERINFO, "GET, POST", true),
+            paths::REVOKE => ("revoke", "POST", true),
+            paths::INTROSPECT => ("introspect", "POST", false),
+            _ => return None,
+        };
+        Some(Self {
+            name,
+            methods,
+            from_browsers,
+        })
     }
 }
 

@@ -13,6 +13,7 @@ use pforte_oidc::claims::PairwiseSalt;
 use pforte_oidc::{Client, Clients, ClientsError, discovery};
 
 use super::client_auth::VerifiedSecrets;
+use super::cors::WebOrigins;
 use crate::config::{App, Oidc};
 
 /// Why the provider's files cannot be used.
@@ -64,6 +65,8 @@ pub struct Provider {
     /// Client secrets already checked against their argon2 hashes, so a busy service client
     /// does not pay a deliberately slow hash on every request.
     pub secrets: VerifiedSecrets,
+    /// The origins whose browser apps may call the token, userinfo and revocation endpoints.
+    pub web_origins: WebOrigins,
 }
 
 impl Provider {
@@ -111,6 +114,7 @@ impl Provider {
             .map_err(|e| ProviderError::Discovery(e.to_string()))?
             .into();
         Ok(Self {
+            web_origins: WebOrigins::of(&clients),
             clients,
             apps: by_client,
             salt,

@@ -170,6 +170,13 @@ impl Client {
     pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
         self.post_logout_redirect_uris.iter().any(|r| r == uri)
     }
+
+    /// The web origins of the redirect URIs: where this client's browser app runs, and so
+    /// where JavaScript may call the token endpoint from (as Keycloak derives "web origins"
+    /// from redirect URIs), with no second list to keep in step.
+    pub fn web_origins(&self) -> impl Iterator<Item = String> + '_ {
+        self.redirect_uris.iter().filter_map(|u| uri::web_origin(u))
+    }
 }
 
 /// Every registered client: an immutable snapshot, built off the request path and swapped

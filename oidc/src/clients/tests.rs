@@ -216,3 +216,19 @@ fn basic_credentials_are_form_decoded() {
     assert!(BasicCredentials::parse("Bearer abc").is_none());
     assert!(BasicCredentials::parse("Basic !!!").is_none());
 }
+
+#[test]
+fn web_origins_come_from_the_redirect_uris() {
+    let mut client = clients().get("cli").unwrap().clone();
+    client.redirect_uris = vec![
+        "https://Cloud.Example.org:443/apps/oidc/callback?x=1".into(),
+        "http://127.0.0.1:8765/callback".into(),
+        "com.example.app:/callback".into(),
+    ];
+    let origins: Vec<String> = client.web_origins().collect();
+    assert_eq!(
+        origins,
+        ["https://cloud.example.org", "http://127.0.0.1:8765"],
+        "lower-cased host, default port dropped, no origin for a custom scheme"
+    );
+}

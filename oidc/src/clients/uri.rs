@@ -45,6 +45,14 @@ pub(crate) fn check(uri: &str, loopback: Loopback) -> Result<(), String> {
     }
 }
 
+/// The origin (`scheme://host[:port]`, RFC 6454) a browser names in its `Origin` header when a
+/// page at `uri` calls the provider from JavaScript; `None` for URIs without one (custom schemes
+/// of native apps).
+pub(crate) fn web_origin(uri: &str) -> Option<String> {
+    let origin = Url::parse(uri).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
