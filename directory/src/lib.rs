@@ -32,6 +32,7 @@ mod ldap;
 mod nesting;
 mod record;
 mod settings;
+pub mod slow_hash;
 
 pub use admin::{Account, AdminError, DirectoryAdmin, ErrorClass, NewUser};
 pub use error::{AuthError, DirectoryError, FailureReason, Field, InputError};

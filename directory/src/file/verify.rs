@@ -1,5 +1,6 @@
-//! Password verification for the file backend: argon2id, on a blocking thread (each check costs
-//! tens of milliseconds of CPU), and the same cost for an unknown user as for a wrong password.
+//! Password verification for the file backend: argon2id, in the shared pool of slow hashes
+//! (each check costs tens of milliseconds of CPU), and the same cost for an unknown user as for
+//! a wrong password.
 
 use argon2::{Algorithm, Argon2, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
@@ -29,10 +30,10 @@ fn verify(password: &str, phc: &str) -> bool {
     })
 }
 
-/// [`verify`] on tokio's blocking pool, so the async workers keep serving requests.
+/// [`verify`] in the pool of slow hashes, so the async workers keep serving requests.
 pub(crate) async fn verify_blocking(password: &str, phc: String) -> Result<bool, DirectoryError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || verify(&password, &phc))
+    crate::slow_hash::run(move || verify(&password, &phc))
         .await
         .map_err(|_| DirectoryError::Interrupted)
 }

@@ -4,13 +4,15 @@
 //! Secrets are stored as argon2id hashes, which are slow on purpose. A secret that verified
 //! once is remembered as its SHA-256 digest for the life of this load, and later requests with
 //! the same secret are compared against the digest in constant time; a wrong secret always pays
-//! the full hash, so guessing stays slow.
+//! the full hash, so guessing stays slow. The hash runs in the directory's pool of slow hashes,
+//! shared with the file directory's logins.
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use http::{HeaderMap, header};
+use pforte_directory::slow_hash;
 use pforte_oidc::clients::{BasicCredentials, PresentedCredentials};
 use pforte_oidc::{Client, ClientType, Clients, ErrorCode, Params, ProtocolError};
 use subtle::ConstantTimeEq;
@@ -50,7 +52,7 @@ fn fingerprint(client_id: &str, secret: &str) -> [u8; 32] {
 }
 
 /// The client that sent a request with these headers and form, authenticated.
-pub fn authenticate<'c>(
+pub async fn authenticate<'c>(
     clients: &'c Clients,
     secrets: &VerifiedSecrets,
     headers: &HeaderMap,
@@ -72,16 +74,30 @@ pub fn authenticate<'c>(
         ),
     };
     let presented = PresentedCredentials::from_request(basic, form)?;
-    if let (Some(client), Some(secret)) = (clients.get(&presented.client_id), &presented.secret)
+    let Some(secret) = presented.secret.clone() else {
+        return clients.authenticate(&presented);
+    };
+    if let Some(client) = clients.get(&presented.client_id)
         && matches!(client.client_type, ClientType::Confidential(_))
-        && secrets.knows(&client.id, secret)
+        && secrets.knows(&client.id, &secret)
     {
         return Ok(client);
     }
-    let client = clients.authenticate(&presented)?;
-    if let Some(secret) = &presented.secret {
-        secrets.remember(&client.id, secret);
-    }
+    // The argon2 check, in the shared pool of slow hashes: off the async workers, one per core
+    // at most, so a flood of wrong secrets cannot stall the proxy.
+    let owned = clients.clone();
+    let checked = slow_hash::run(move || owned.authenticate(&presented).map(|c| c.id.clone()))
+        .await
+        .map_err(|_| {
+            ProtocolError::new(
+                ErrorCode::ServerError,
+                "client authentication was interrupted",
+            )
+        })??;
+    let client = clients.get(&checked).ok_or_else(|| {
+        ProtocolError::new(ErrorCode::InvalidClient, "client authentication failed")
+    })?;
+    secrets.remember(&client.id, &secret);
     Ok(client)
 }
 
@@ -95,14 +111,14 @@ pub enum Callers {
 }
 
 /// The authenticated client of a request about one token, and the `token` it names.
-pub fn token_request<'a>(
+pub async fn token_request<'a>(
     clients: &'a Clients,
     secrets: &VerifiedSecrets,
     headers: &HeaderMap,
     form: &'a Params,
     callers: Callers,
 ) -> Result<(&'a Client, &'a str), ProtocolError> {
-    let client = authenticate(clients, secrets, headers, form)?;
+    let client = authenticate(clients, secrets, headers, form).await?;
     if callers == Callers::Confidential && client.is_public() {
         return Err(ProtocolError::new(
             ErrorCode::InvalidClient,

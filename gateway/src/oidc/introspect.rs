@@ -32,7 +32,9 @@ pub async fn introspect(
         headers,
         form,
         Callers::Confidential,
-    ) {
+    )
+    .await
+    {
         Ok(request) => request,
         Err(error) => return refuse(error),
     };

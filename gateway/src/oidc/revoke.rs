@@ -33,7 +33,9 @@ pub async fn revoke(
         headers,
         form,
         Callers::AnyClient,
-    ) {
+    )
+    .await
+    {
         Ok(request) => request,
         Err(error) => return refuse(error),
     };

@@ -46,11 +46,17 @@ pub async fn token(
     headers: &HeaderMap,
     form: &Params,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let outcome =
-        match client_auth::authenticate(&provider.clients, &provider.secrets, headers, form) {
-            Ok(client) => grant(host, provider, keys, client, form).await?,
-            Err(error) => Err(error),
-        };
+    let outcome = match client_auth::authenticate(
+        &provider.clients,
+        &provider.secrets,
+        headers,
+        form,
+    )
+    .await
+    {
+        Ok(client) => grant(host, provider, keys, client, form).await?,
+        Err(error) => Err(error),
+    };
     Ok(match outcome {
         Ok(tokens) => json_no_store(StatusCode::OK, &tokens),
         Err(error) => refused(&host.shared.metrics, "token", &error),
