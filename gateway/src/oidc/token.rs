@@ -163,26 +163,30 @@ async fn code_grant(
         Ok(issued) => issued,
         Err(error) => return Ok(Err(signing(error))),
     };
-    grants
-        .put_redeemed(
-            exchange.code,
-            &Redeemed {
-                client_id: client.id.clone(),
-                family: family.as_ref().map(|(f, _)| f.id.clone()),
-                jti: access.jti.clone(),
-                until: access.exp,
-            },
-        )
-        .await?;
-    host.shared.sessions.add_client(&sid, &client.id).await?;
-    if let Some((family, _)) = &family {
-        grants.put_family(family, at.now).await?;
-        let lifetime = Duration::from_secs(client.lifetimes.refresh_token);
-        host.shared
-            .sessions
-            .link_family(&sid, &family.id, lifetime)
-            .await?;
-    }
+    // The records are independent of each other: written at once, they share round trips
+    // (Redis pipelines concurrent commands on its one connection).
+    let redeemed = Redeemed {
+        client_id: client.id.clone(),
+        family: family.as_ref().map(|(f, _)| f.id.clone()),
+        jti: access.jti.clone(),
+        until: access.exp,
+    };
+    let sessions = &host.shared.sessions;
+    let keep_family = async {
+        if let Some((family, _)) = &family {
+            let lifetime = Duration::from_secs(client.lifetimes.refresh_token);
+            tokio::try_join!(
+                grants.put_family(family, at.now),
+                sessions.link_family(&sid, &family.id, lifetime),
+            )?;
+        }
+        Ok::<_, pforte_session::StoreError>(())
+    };
+    tokio::try_join!(
+        grants.put_redeemed(exchange.code, &redeemed),
+        sessions.add_client(&sid, &client.id),
+        keep_family,
+    )?;
     Ok(Ok(tokens))
 }
 
