@@ -1203,3 +1203,65 @@ async fn a_client_added_by_pforte_admin_completes_a_code_flow() {
         "notes"
     );
 }
+
+#[tokio::test]
+async fn a_back_channel_logout_the_client_could_not_take_is_retried_with_a_fresh_token() {
+    let setup = setup("oidc-backchannel-retry").await;
+    // The relying party is restarting: it answers its first call 503.
+    setup.rp.fail_next(1);
+    let mut browser = setup.browser();
+    let tokens = tokens_for_alice(&setup, &mut browser).await;
+    let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+    let sid = claims_of(&id_token)["sid"].as_str().unwrap().to_owned();
+    let url = format!(
+        "{ISSUER}/oidc/end_session?id_token_hint={id_token}&post_logout_redirect_uri={}",
+        form_urlencoded::byte_serialize(b"https://rp.gw.test/bye").collect::<String>()
+    );
+    assert_eq!(browser.get(&url).await.status, 302);
+
+    let success = "pforte_oidc_backchannel_logout_total{result=\"success\"}";
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            setup.gw.metric(success).await == Some(1.0)
+        })
+        .await,
+        "the retry a second after the 503 is delivered"
+    );
+    let received = setup.rp.received();
+    assert_eq!(received.len(), 2, "one failed call, one retry");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let keyset = pforte_keys::KeyDir::new(setup.gw.path("keys"))
+        .load(now)
+        .unwrap();
+    let options = pforte_keys::VerifyOptions::new(ISSUER, ["docs"]).with_typ("logout+jwt");
+    let claims: Vec<serde_json::Value> = received
+        .iter()
+        .map(|token| keyset.verify(token, &options, now).unwrap())
+        .collect();
+    for claims in &claims {
+        assert_eq!(claims["sid"], sid.as_str());
+        assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    }
+    assert_ne!(
+        claims[0]["jti"], claims[1]["jti"],
+        "each attempt signs a fresh token"
+    );
+    assert_eq!(
+        setup
+            .gw
+            .metric("pforte_oidc_backchannel_logout_total{result=\"error\"}")
+            .await,
+        Some(1.0)
+    );
+    assert!(
+        !setup
+            .gw
+            .audit()
+            .iter()
+            .any(|e| e["event"] == "oidc_backchannel_failed"),
+        "a call delivered on retry is not audited as failed"
+    );
+}

@@ -1,11 +1,12 @@
 //! The relying-party side for OIDC tests: an HTTP client for the `openidconnect` crate that
 //! sends every request to the gateway over TLS (trusting the test CA, with the URL's host as
 //! SNI), and a relying party's back-channel logout endpoint that records the logout tokens it
-//! receives.
+//! receives and can answer the next calls with a failure.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -59,7 +60,10 @@ pub fn rp_http(
 /// A relying party's back-channel logout endpoint on https://127.0.0.1:port/backchannel.
 pub struct BackchannelRp {
     pub addr: SocketAddr,
+    /// Every logout token posted, in order, including those answered with a failure.
     pub tokens: Arc<Mutex<Vec<String>>>,
+    /// How many of the next calls with a logout token are answered 503.
+    failing: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
@@ -88,19 +92,21 @@ impl BackchannelRp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let tokens = Arc::new(Mutex::new(Vec::new()));
+        let failing = Arc::new(AtomicUsize::new(0));
         let seen = tokens.clone();
+        let to_fail = failing.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let (acceptor, seen) = (acceptor.clone(), seen.clone());
+                let (acceptor, seen, to_fail) = (acceptor.clone(), seen.clone(), to_fail.clone());
                 tokio::spawn(async move {
                     let Ok(stream) = acceptor.accept(stream).await else {
                         return;
                     };
                     let service = service_fn(move |req: Request<Incoming>| {
-                        let seen = seen.clone();
+                        let (seen, to_fail) = (seen.clone(), to_fail.clone());
                         async move {
                             let body = req.into_body().collect().await.unwrap().to_bytes();
                             let token = form_urlencoded::parse(&body)
@@ -109,7 +115,12 @@ impl BackchannelRp {
                             let status = match token {
                                 Some(token) => {
                                     seen.lock().unwrap().push(token);
-                                    200
+                                    let fail = to_fail
+                                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                                            n.checked_sub(1)
+                                        })
+                                        .is_ok();
+                                    if fail { 503 } else { 200 }
                                 }
                                 None => 400,
                             };
@@ -127,13 +138,25 @@ impl BackchannelRp {
                 });
             }
         });
-        Self { addr, tokens, task }
+        Self {
+            addr,
+            tokens,
+            failing,
+            task,
+        }
+    }
+
+    /// Answers the next `calls` logout calls with 503 Service Unavailable, as a relying party
+    /// that is restarting would (their tokens are still recorded).
+    pub fn fail_next(&self, calls: usize) {
+        self.failing.store(calls, Ordering::SeqCst);
     }
 
     pub fn uri(&self) -> String {
         format!("https://127.0.0.1:{}/backchannel", self.addr.port())
     }
 
+    /// Every logout token posted so far, including those answered with a failure.
     pub fn received(&self) -> Vec<String> {
         self.tokens.lock().unwrap().clone()
     }

@@ -5,27 +5,42 @@
 //!
 //! The session store queues a notice atomically with each revocation, and exactly one gateway
 //! replica takes each notice, so a revocation made by `pforte-admin` (which runs no server) is
-//! delivered too, and no client is told twice by two replicas. A client that does not answer
-//! within the timeout is counted and audited; its tokens are dead anyway (the session is gone,
-//! so refresh, userinfo and introspection refuse them).
+//! delivered too, and no client is told twice by two replicas.
+//!
+//! ```text
+//! run: take a permit ─▶ take a notice ─▶ spawn deliver ─▶ (next notice)
+//! deliver: revoke families ─▶ per client, at once: tell
+//! tell: sign a fresh token ─▶ post ─▶ 2xx: done
+//!                                  └▶ transient failure: wait (1 s, 5 s, 30 s, 2 min), sign again
+//!                                  └▶ refused, schedule spent, or shutdown: give up (audited)
+//! ```
+//!
+//! A relying party that restarts for a few seconds would otherwise keep a logged-out person's
+//! local session, so connection errors, timeouts, 5xx and 429 are retried; any other answer is
+//! the client's verdict on the token (a 400 says it could not log out, §2.8), and the same call
+//! would get it again. Each delivery runs as its own task, so a slow or dead client holds up
+//! nobody else, and at most [`MAX_IN_FLIGHT`] notices are in flight: past that the notices wait
+//! in the store's queue, not in memory. Every call is counted; a call given up is audited. The
+//! ended session's tokens are dead either way (refresh, userinfo and introspection refuse them).
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, header};
+use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use pforte_oidc::Authentication;
 use pforte_oidc::claims::{Issue, logout_token_claims};
-use pforte_oidc::{Authentication, Client as OidcClient};
 use pforte_policy::LoginStrength;
 use pforte_session::{LogoutNotice, StoreError, Timestamp};
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use tokio::sync::Semaphore;
 
 use super::grants::Grants;
 use crate::state::Shared;
@@ -37,12 +52,70 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one wait for a notice lasts before the loop looks at shutdown again.
 const WAIT: Duration = Duration::from_secs(2);
 
+/// The waits before each retry of a call that failed transiently: about two and a half
+/// minutes in all, enough for a client to restart, short enough that it is not told long
+/// after the person left.
+const RETRY_AFTER: [Duration; 4] = [
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+    Duration::from_secs(30),
+    Duration::from_secs(120),
+];
+
+/// How many notices may be in delivery (with their retries) at once, so a dead client and a
+/// mass revocation cannot grow memory without limit.
+const MAX_IN_FLIGHT: usize = 256;
+
 /// Why the outbound client cannot be built.
 #[derive(Debug, thiserror::Error)]
 #[error("back-channel logout CA file {path}: {reason}")]
 pub struct CaError {
     path: String,
     reason: String,
+}
+
+/// Why one logout call failed; [`Failure::transient`] says whether trying again may help.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The token could not be signed.
+    #[error("cannot sign the logout token: {0}")]
+    Sign(String),
+    /// The request could not be made from the client's URI.
+    #[error("cannot make the request: {0}")]
+    Request(String),
+    /// No connection, or it broke before an answer.
+    #[error("no answer: {0}")]
+    Connection(String),
+    /// No answer within [`CALL_TIMEOUT`].
+    #[error("no answer in time")]
+    Timeout,
+    /// The client answered with a status other than 2xx.
+    #[error("answered {0}")]
+    Status(StatusCode),
+}
+
+impl Failure {
+    /// Whether the same call may succeed later: the client was unreachable, slow, failing
+    /// (5xx) or asked us to slow down (429). Any other answer is the client's verdict on the
+    /// token, and our own failures to sign or build the call would recur.
+    fn transient(&self) -> bool {
+        match self {
+            Self::Connection(_) | Self::Timeout => true,
+            Self::Status(status) => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Sign(_) | Self::Request(_) => false,
+        }
+    }
+}
+
+/// How long to wait before trying a call again after `failure` ended attempt number
+/// `attempts` (counted from 1), or `None` to give up.
+fn retry_after(failure: &Failure, attempts: usize) -> Option<Duration> {
+    if !failure.transient() {
+        return None;
+    }
+    RETRY_AFTER.get(attempts.checked_sub(1)?).copied()
 }
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -92,15 +165,31 @@ impl Notifier {
         })
     }
 
-    /// Takes logout notices from the store until shutdown and tells each notice's clients.
+    /// Takes logout notices from the store until shutdown and delivers each in its own task
+    /// (tracked by `shared.tasks`), taking a notice only while fewer than [`MAX_IN_FLIGHT`]
+    /// are in delivery.
     pub async fn run(self, shared: Arc<Shared>) {
+        let notifier = Arc::new(self);
+        let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
         loop {
+            let permit = tokio::select! {
+                () = shared.shutdown.cancelled() => return,
+                permit = in_flight.clone().acquire_owned() => permit,
+            };
+            // Only a closed semaphore refuses, and this one is never closed.
+            let Ok(permit) = permit else { return };
             let notice = tokio::select! {
                 () = shared.shutdown.cancelled() => return,
                 notice = shared.sessions.next_logout(WAIT) => notice,
             };
             match notice {
-                Ok(Some(notice)) => self.deliver(&shared, &notice).await,
+                Ok(Some(notice)) => {
+                    let (notifier, task_shared) = (notifier.clone(), shared.clone());
+                    shared.tasks.spawn(async move {
+                        notifier.deliver(&task_shared, &notice).await;
+                        drop(permit);
+                    });
+                }
                 Ok(None) => {}
                 Err(error) => {
                     tracing::warn!(%error, "cannot read logout notices from the session store");
@@ -113,56 +202,63 @@ impl Notifier {
         }
     }
 
-    /// Revokes the session's refresh families, then posts a logout token to every client of
-    /// the notice that registered a logout URI, all at once.
+    /// Revokes the session's refresh families, then tells every client of the notice, all
+    /// at once.
     async fn deliver(&self, shared: &Shared, notice: &LogoutNotice) {
         if let Err(error) = revoke_families(shared, notice).await {
             tracing::warn!(%error, sid = %notice.sid, "cannot revoke the refresh tokens of an ended session");
         }
-        let snapshot = shared.snapshot.load();
-        let (Some(provider), Some(keys)) = (&snapshot.oidc, &snapshot.keys) else {
-            return;
-        };
-        let auth = Authentication {
-            sid: notice.sid.to_string(),
-            subject: notice.subject.clone(),
-            auth_time: 0,
-            login: LoginStrength::Password,
-        };
-        let at = Issue {
-            issuer: &snapshot.issuer,
-            salt: &provider.salt,
-            now: Timestamp::now().unix_secs(),
-        };
         let calls = notice
             .clients
             .iter()
-            .filter_map(|id| provider.clients.get(id))
-            .filter_map(|client| {
-                let uri = client.backchannel_logout_uri.as_deref()?;
-                let claims = logout_token_claims(at, client, &auth, rand::random());
-                match keys.sign(&claims, "logout+jwt") {
-                    Ok(token) => Some((client, uri, token)),
-                    Err(error) => {
-                        tracing::error!(%error, "cannot sign a logout token");
-                        None
-                    }
-                }
-            })
-            .map(|(client, uri, token)| {
-                self.call_client(shared, client, uri, token, &notice.subject)
-            });
+            .map(|client| self.tell(shared, notice, client));
         futures_util::future::join_all(calls).await;
     }
 
-    async fn call_client(
-        &self,
-        shared: &Shared,
-        client: &OidcClient,
-        uri: &str,
-        token: String,
-        subject: &str,
-    ) {
+    /// Posts a logout token to `client` until it accepts one, refuses one, the retry
+    /// schedule runs out or the gateway shuts down; each attempt signs a fresh token, so a
+    /// client that remembers `jti`s does not take a retry for a replay.
+    async fn tell(&self, shared: &Shared, notice: &LogoutNotice, client: &str) {
+        let mut attempts = 0;
+        let reason = loop {
+            let outcome = match signed_call(shared, notice, client) {
+                None => return,
+                Some(Ok((uri, token))) => self.post(&uri, token).await,
+                Some(Err(failure)) => Err(failure),
+            };
+            attempts += 1;
+            shared.metrics.record_backchannel(outcome.is_ok());
+            let Err(failure) = outcome else { return };
+            let Some(delay) = retry_after(&failure, attempts) else {
+                break failure.to_string();
+            };
+            tracing::debug!(
+                client, %failure, attempts, ?delay,
+                "back-channel logout failed, trying again"
+            );
+            tokio::select! {
+                () = shared.shutdown.cancelled() => break format!("{failure}; shutting down"),
+                () = tokio::time::sleep(delay) => {}
+            }
+        };
+        tracing::warn!(client, %reason, attempts, "back-channel logout failed");
+        let detail = format!("{reason}; attempts: {attempts}");
+        audit::record(
+            AuditContext {
+                request_id: "",
+                source: None,
+            },
+            AuditEvent::Oidc {
+                event: OidcEvent::BackchannelFailed,
+                client,
+                subject: Some(&notice.subject),
+                detail: &detail,
+            },
+        );
+    }
+
+    /// One logout call: `token` posted as a form to `uri`.
+    async fn post(&self, uri: &str, token: String) -> Result<(), Failure> {
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &token)
             .finish();
@@ -173,38 +269,63 @@ impl Notifier {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             )
-            .body(Full::new(Bytes::from(body)));
-        let outcome = match request {
-            Ok(request) => tokio::time::timeout(CALL_TIMEOUT, self.client.request(request))
-                .await
-                .map_err(|_| "no answer in time".to_owned())
-                .and_then(|r| r.map_err(|e| e.to_string()))
-                .and_then(|response| {
-                    if response.status().is_success() {
-                        Ok(())
-                    } else {
-                        Err(format!("answered {}", response.status()))
-                    }
-                }),
-            Err(error) => Err(error.to_string()),
-        };
-        shared.metrics.record_backchannel(outcome.is_ok());
-        if let Err(reason) = outcome {
-            tracing::warn!(client = %client.id, %reason, "back-channel logout failed");
-            audit::record(
-                AuditContext {
-                    request_id: "",
-                    source: None,
-                },
-                AuditEvent::Oidc {
-                    event: OidcEvent::BackchannelFailed,
-                    client: &client.id,
-                    subject: Some(subject),
-                    detail: &reason,
-                },
-            );
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| Failure::Request(e.to_string()))?;
+        let response = tokio::time::timeout(CALL_TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| Failure::Timeout)?
+            .map_err(|e| Failure::Connection(with_sources(&e)))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(Failure::Status(status)),
         }
     }
+}
+
+/// The logout URI of `client` and a logout token for it signed now (fresh `jti` and `iat`),
+/// from the current snapshot; `None` when there is nobody to tell any more (OIDC or keys no
+/// longer configured, or a reload removed the client or its logout URI).
+fn signed_call(
+    shared: &Shared,
+    notice: &LogoutNotice,
+    client: &str,
+) -> Option<Result<(String, String), Failure>> {
+    let snapshot = shared.snapshot.load();
+    let (Some(provider), Some(keys)) = (&snapshot.oidc, &snapshot.keys) else {
+        return None;
+    };
+    let client = provider.clients.get(client)?;
+    let uri = client.backchannel_logout_uri.clone()?;
+    let auth = Authentication {
+        sid: notice.sid.to_string(),
+        subject: notice.subject.clone(),
+        auth_time: 0,
+        login: LoginStrength::Password,
+    };
+    let at = Issue {
+        issuer: &snapshot.issuer,
+        salt: &provider.salt,
+        now: Timestamp::now().unix_secs(),
+    };
+    let claims = logout_token_claims(at, client, &auth, rand::random());
+    Some(
+        keys.sign(&claims, "logout+jwt")
+            .map(|token| (uri, token))
+            .map_err(|e| Failure::Sign(e.to_string())),
+    )
+}
+
+/// `error` followed by its sources: hyper's own message ("client error (Connect)") does not
+/// say what went wrong.
+fn with_sources(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Marks every refresh family the session started as revoked, so a refresh fails at once and
@@ -220,4 +341,66 @@ async fn revoke_families(shared: &Shared, notice: &LogoutNotice) -> Result<(), S
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16) -> Failure {
+        Failure::Status(StatusCode::from_u16(code).unwrap())
+    }
+
+    #[test]
+    fn unreachable_slow_failing_and_throttling_clients_are_retried() {
+        for failure in [
+            Failure::Connection("connection refused".into()),
+            Failure::Timeout,
+            status(500),
+            status(502),
+            status(503),
+            status(504),
+            status(429),
+        ] {
+            assert_eq!(
+                retry_after(&failure, 1),
+                Some(Duration::from_secs(1)),
+                "{failure}"
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_and_our_own_failures_are_not_retried() {
+        for failure in [
+            status(400),
+            status(401),
+            status(403),
+            status(404),
+            status(301),
+            Failure::Request("invalid uri".into()),
+            Failure::Sign("no key".into()),
+        ] {
+            assert_eq!(retry_after(&failure, 1), None, "{failure}");
+        }
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_then_stop() {
+        let waits: Vec<_> = (1..=6)
+            .map(|attempts| retry_after(&Failure::Timeout, attempts))
+            .collect();
+        assert_eq!(
+            waits,
+            [
+                Some(Duration::from_secs(1)),
+                Some(Duration::from_secs(5)),
+                Some(Duration::from_secs(30)),
+                Some(Duration::from_secs(120)),
+                None,
+                None,
+            ]
+        );
+        assert_eq!(retry_after(&Failure::Timeout, 0), None);
+    }
 }
