@@ -8,7 +8,7 @@
 use std::num::NonZero;
 use std::sync::LazyLock;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 static PERMITS: LazyLock<Semaphore> =
     LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, NonZero::get)));
@@ -22,10 +22,35 @@ pub struct Interrupted;
 pub async fn run<T: Send + 'static>(
     check: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Interrupted> {
-    let _permit = PERMITS.acquire().await.map_err(|_| Interrupted)?;
-    tokio::task::spawn_blocking(check)
+    turn().await?.run(check).await
+}
+
+/// Waits for a free permit: a caller that remembers earlier answers looks again once its turn
+/// has come, since the requests queued before it may have answered its question meanwhile (a
+/// service's first burst of token requests then costs one hash, not one per request).
+pub async fn turn() -> Result<Turn, Interrupted> {
+    PERMITS
+        .acquire()
         .await
+        .map(|permit| Turn { _permit: permit })
         .map_err(|_| Interrupted)
+}
+
+/// A permit of the pool, held until the check it runs has finished.
+pub struct Turn {
+    _permit: SemaphorePermit<'static>,
+}
+
+impl Turn {
+    /// Runs `check` on the blocking pool and waits for its answer.
+    pub async fn run<T: Send + 'static>(
+        self,
+        check: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Interrupted> {
+        let answer = tokio::task::spawn_blocking(check).await;
+        drop(self);
+        answer.map_err(|_| Interrupted)
+    }
 }
 
 #[cfg(test)]

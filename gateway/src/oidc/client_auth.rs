@@ -77,23 +77,33 @@ pub async fn authenticate<'c>(
     let Some(secret) = presented.secret.clone() else {
         return clients.authenticate(&presented);
     };
-    if let Some(client) = clients.get(&presented.client_id)
-        && matches!(client.client_type, ClientType::Confidential(_))
-        && secrets.knows(&client.id, &secret)
-    {
+    let remembered = || {
+        clients.get(&presented.client_id).filter(|client| {
+            matches!(client.client_type, ClientType::Confidential(_))
+                && secrets.knows(&client.id, &secret)
+        })
+    };
+    if let Some(client) = remembered() {
         return Ok(client);
     }
     // The argon2 check, in the shared pool of slow hashes: off the async workers, one per core
-    // at most, so a flood of wrong secrets cannot stall the proxy.
+    // at most, so a flood of wrong secrets cannot stall the proxy. Once it is this request's
+    // turn, the requests before it may have verified the same secret.
+    let interrupted = |_| {
+        ProtocolError::new(
+            ErrorCode::ServerError,
+            "client authentication was interrupted",
+        )
+    };
+    let turn = slow_hash::turn().await.map_err(interrupted)?;
+    if let Some(client) = remembered() {
+        return Ok(client);
+    }
     let owned = clients.clone();
-    let checked = slow_hash::run(move || owned.authenticate(&presented).map(|c| c.id.clone()))
+    let checked = turn
+        .run(move || owned.authenticate(&presented).map(|c| c.id.clone()))
         .await
-        .map_err(|_| {
-            ProtocolError::new(
-                ErrorCode::ServerError,
-                "client authentication was interrupted",
-            )
-        })??;
+        .map_err(interrupted)??;
     let client = clients.get(&checked).ok_or_else(|| {
         ProtocolError::new(ErrorCode::InvalidClient, "client authentication failed")
     })?;

@@ -75,7 +75,7 @@ pub async fn handle(
     }
     let mut response = match dispatch(host, provider, keys, visitor, req).await {
         Ok(response) => response,
-        Err(err) => reply::api_failure(&host.shared.metrics, api.name, api.methods, &err),
+        Err(err) => reply::api_failure(&host.shared.metrics, &api, &err),
     };
     if let Some(origin) = &origin {
         cors::allow(&mut response, origin);
@@ -85,28 +85,31 @@ pub async fn handle(
 
 /// An endpoint that programs rather than browsers' navigations call: its failures are answered
 /// in JSON, not with an HTML page, and some take calls from browser apps' scripts.
-struct ApiEndpoint {
+pub struct ApiEndpoint {
     /// Its name in metrics.
-    name: &'static str,
+    pub name: &'static str,
     /// The methods it takes (`Allow`, `Access-Control-Allow-Methods`).
-    methods: &'static str,
+    pub methods: &'static str,
+    /// Whether its errors take the bearer-token shape (RFC 6750) rather than OAuth's (RFC 6749).
+    pub bearer: bool,
     /// Whether single-page apps call it from JavaScript (CORS). Introspection is for
     /// resource servers, never for a browser.
-    from_browsers: bool,
+    pub from_browsers: bool,
 }
 
 impl ApiEndpoint {
     fn at(path: &str) -> Option<Self> {
-        let (name, methods, from_browsers) = match path {
-            paths::TOKEN => ("token", "POST", true),
-            paths::USERINFO => (reply::USERINFO, "GET, POST", true),
-            paths::REVOKE => ("revoke", "POST", true),
-            paths::INTROSPECT => ("introspect", "POST", false),
+        let (name, methods, bearer, from_browsers) = match path {
+            paths::TOKEN => ("token", "POST", false, true),
+            paths::USERINFO => ("userinfo", "GET, POST", true, true),
+            paths::REVOKE => ("revoke", "POST", false, true),
+            paths::INTROSPECT => ("introspect", "POST", false, false),
             _ => return None,
         };
         Some(Self {
             name,
             methods,
+            bearer,
             from_browsers,
         })
     }

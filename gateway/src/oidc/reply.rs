@@ -6,6 +6,7 @@ use http::{HeaderValue, Response, StatusCode, header};
 use pforte_oidc::{ErrorCode, ProtocolError};
 use serde::Serialize;
 
+use super::ApiEndpoint;
 use crate::pipeline::error::GatewayError;
 use crate::pipeline::pages;
 use crate::telemetry::Metrics;
@@ -95,12 +96,10 @@ const RETRY_AFTER_SECS: &str = "5";
 
 /// A failure of the gateway itself at an endpoint that programs call (token, userinfo,
 /// introspection, revocation): JSON in the endpoint's error shape that a client library can
-/// read and retry on, never the browser's HTML error page. `allow` lists the endpoint's
-/// methods for a 405.
+/// read and retry on, never the browser's HTML error page.
 pub fn api_failure(
     metrics: &Metrics,
-    endpoint: &'static str,
-    allow: &'static str,
+    endpoint: &ApiEndpoint,
     err: &GatewayError,
 ) -> Response<Bytes> {
     let (code, description) = match err {
@@ -113,20 +112,20 @@ pub fn api_failure(
             "this endpoint does not take that method",
         ),
         GatewayError::Sessions(error) => {
-            tracing::warn!(%error, endpoint, "session store unavailable for an OIDC request");
+            tracing::warn!(%error, endpoint = endpoint.name, "session store unavailable for an OIDC request");
             (
                 ErrorCode::TemporarilyUnavailable,
                 "the provider cannot reach its session store; try again shortly",
             )
         }
         other => {
-            tracing::error!(error = %other, endpoint, "OIDC request failed");
+            tracing::error!(error = %other, endpoint = endpoint.name, "OIDC request failed");
             (ErrorCode::ServerError, "the provider failed to answer")
         }
     };
     let error = ProtocolError::new(code, description);
-    metrics.record_oidc_refusal(endpoint, error.code.as_str());
-    let mut response = if endpoint == USERINFO {
+    metrics.record_oidc_refusal(endpoint.name, error.code.as_str());
+    let mut response = if endpoint.bearer {
         bearer_error(&error)
     } else {
         oauth_error(&error)
@@ -136,7 +135,7 @@ pub fn api_failure(
             *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
             response
                 .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+                .insert(header::ALLOW, HeaderValue::from_static(endpoint.methods));
         }
         GatewayError::Sessions(_) => {
             response.headers_mut().insert(
@@ -148,9 +147,6 @@ pub fn api_failure(
     }
     response
 }
-
-/// The endpoint name of userinfo in metrics, whose errors take the bearer-token shape.
-pub const USERINFO: &str = "userinfo";
 
 /// An error of a bearer-token resource (userinfo, RFC 6750 §3).
 pub fn bearer_error(error: &ProtocolError) -> Response<Bytes> {
