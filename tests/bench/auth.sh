@@ -190,6 +190,20 @@ run_bind() {
   echo "$rps"
 }
 
+# Who limits the login rows: each server's share of a core over the last row (user + system
+# time from /proc), so a ratio can be read as Pforte's cost or as a neighbour's.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+watched=("pforte:$pforte_pid" "slapd:$(cat "$work/svc/ldap/slapd.pid")" "redis:$(cat "$work/svc/redis/redis.pid")")
+cpu_mark() { marks=(); for w in "${watched[@]}"; do marks+=("$(cpu_ticks "${w#*:}")"); done; }
+cpu_report() {
+  local i line="" hz; hz=$(getconf CLK_TCK)
+  for i in "${!watched[@]}"; do
+    line+=$(awk -v a="${marks[$i]}" -v b="$(cpu_ticks "${watched[$i]#*:}")" -v hz="$hz" -v d="$DURATION" -v n="${watched[$i]%%:*}" \
+      'BEGIN {printf "  %s cpu %.0f%%", n, 100 * (b - a) / hz / d}')
+  done
+  echo "    ${line# }" >&2
+}
+
 redis="redis-cli -u $PFORTE_TEST_REDIS_URL"
 sessions_before=$($redis --scan --pattern 'bench:s:*' | wc -l)
 memory_before=$($redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
@@ -202,8 +216,12 @@ for round in $(seq 1 "$ROUNDS"); do
   public_r+=("$(run_wrk 0 "pforte public route" "public.$HOST" "$PFORTE" / "$CONNECTIONS")")
   session_r+=("$(run_wrk 0 "pforte with a session" "staff.$HOST" "$PFORTE" / "$CONNECTIONS" -H "Cookie: __Host-pforte=$session")")
   taskset -apc 0 "$pforte_pid" >/dev/null   # logins: Pforte and Redis on core 0
+  cpu_mark
   login_r+=("$(run_wrk 1 "pforte logins" "login.$HOST" "$PFORTE" /login "$LOGIN_CONNECTIONS" -s "$work/login.lua")")
+  cpu_report
+  cpu_mark
   bind_r+=("$(run_bind)")
+  cpu_report
   taskset -apc 1 "$pforte_pid" >/dev/null
 done
 nginx=$(printf '%s\n' "${nginx_r[@]}" | median)
