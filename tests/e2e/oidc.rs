@@ -167,6 +167,16 @@ impl Setup {
         h1.send(req.body(body.into()).unwrap()).await
     }
 
+    /// A client_credentials grant for the service client, with HTTP Basic.
+    async fn service_token(&self) -> Reply {
+        self.post(
+            "/oidc/token",
+            &[("grant_type", "client_credentials")],
+            Some(("svc", SVC_SECRET)),
+        )
+        .await
+    }
+
     async fn userinfo(&self, access_token: &str) -> Reply {
         let mut h1 = H1::connect(self.gw.https, "login.gw.test", &self.gw.root()).await;
         let req = h1
@@ -511,13 +521,7 @@ async fn silent_login_needs_a_session_and_client_credentials_need_no_person() {
         "silent SSO with a session: {params:?}"
     );
 
-    let service = setup
-        .post(
-            "/oidc/token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", SVC_SECRET)),
-        )
-        .await;
+    let service = setup.service_token().await;
     assert_eq!(service.status, 200, "{}", service.text());
     let body = service.json();
     assert!(body.get("id_token").is_none() && body.get("refresh_token").is_none());
@@ -1001,13 +1005,7 @@ async fn endpoints_for_programs_answer_failures_in_json() {
     assert_eq!(userinfo.status, 503, "{}", userinfo.text());
     assert_eq!(userinfo.json()["error"], "temporarily_unavailable");
     // A service's token needs no store.
-    let service = setup
-        .post(
-            "/oidc/token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", SVC_SECRET)),
-        )
-        .await;
+    let service = setup.service_token().await;
     assert_eq!(service.status, 200, "{}", service.text());
 }
 
@@ -1048,13 +1046,17 @@ async fn browser_apps_may_call_the_token_endpoint_from_their_own_origin_only() {
     assert_eq!(introspect.status, 405, "introspection is not for browsers");
 
     // The real call: the app's script may read the answer, an error included.
-    let req = h1
-        .request("POST", "/oidc/token")
-        .header("origin", "https://rp.gw.test")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=refresh_token&refresh_token=forged&client_id=cli".into())
-        .unwrap();
-    let refused = h1.send(req).await;
+    let token_call = |origin: &str| {
+        http::Request::builder()
+            .method("POST")
+            .uri("/oidc/token")
+            .header("host", "login.gw.test")
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=refresh_token&refresh_token=forged&client_id=cli".into())
+            .unwrap()
+    };
+    let refused = h1.send(token_call("https://rp.gw.test")).await;
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_eq!(
         refused.json()["error"],
@@ -1065,13 +1067,7 @@ async fn browser_apps_may_call_the_token_endpoint_from_their_own_origin_only() {
         refused.header("access-control-allow-origin"),
         Some("https://rp.gw.test")
     );
-    let req = h1
-        .request("POST", "/oidc/token")
-        .header("origin", "https://evil.test")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=refresh_token&refresh_token=forged&client_id=cli".into())
-        .unwrap();
-    let theirs = h1.send(req).await;
+    let theirs = h1.send(token_call("https://evil.test")).await;
     assert!(theirs.header("access-control-allow-origin").is_none());
 }
 

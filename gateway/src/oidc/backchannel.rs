@@ -274,7 +274,7 @@ impl Notifier {
         let response = tokio::time::timeout(CALL_TIMEOUT, self.client.request(request))
             .await
             .map_err(|_| Failure::Timeout)?
-            .map_err(|e| Failure::Connection(with_sources(&e)))?;
+            .map_err(|e| Failure::Connection(crate::telemetry::error_chain(&e)))?;
         match response.status() {
             status if status.is_success() => Ok(()),
             status => Err(Failure::Status(status)),
@@ -313,19 +313,6 @@ fn signed_call(
             .map(|token| (uri, token))
             .map_err(|e| Failure::Sign(e.to_string())),
     )
-}
-
-/// `error` followed by its sources: hyper's own message ("client error (Connect)") does not
-/// say what went wrong.
-fn with_sources(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Marks every refresh family the session started as revoked, so a refresh fails at once and

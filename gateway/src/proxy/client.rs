@@ -82,9 +82,9 @@ impl UpstreamClient {
                     .map_err(|e| ProxyError::Protocol(format!("cannot build upstream URI: {e}")))?;
                 client.request(req).await.map_err(|e| {
                     if e.is_connect() {
-                        ProxyError::Connect(super::error_chain(&e))
+                        ProxyError::Connect(crate::telemetry::error_chain(&e))
                     } else {
-                        ProxyError::Protocol(super::error_chain(&e))
+                        ProxyError::Protocol(crate::telemetry::error_chain(&e))
                     }
                 })
             }

@@ -206,15 +206,3 @@ async fn send(
     .await
     .unwrap_or_else(|_| Err(ProxyError::Timeout(app.response_timeout)))
 }
-
-/// An error with its causes, for a log line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

@@ -72,7 +72,7 @@ impl Http1Pool {
                     // be moved around with every request.
                     let sender = Box::pin(self.inner.connector.connect())
                         .await
-                        .map_err(|e| ProxyError::Connect(super::error_chain(&e)))?;
+                        .map_err(|e| ProxyError::Connect(crate::telemetry::error_chain(&e)))?;
                     (sender, false)
                 }
             };
@@ -84,7 +84,11 @@ impl Http1Pool {
                 Err(mut err) => match err.take_message() {
                     // The kept connection closed before the request went out: another one.
                     Some(unsent) if reused => req = unsent,
-                    _ => return Err(ProxyError::Protocol(super::error_chain(err.error()))),
+                    _ => {
+                        return Err(ProxyError::Protocol(crate::telemetry::error_chain(
+                            err.error(),
+                        )));
+                    }
                 },
             }
         }

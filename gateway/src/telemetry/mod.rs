@@ -81,3 +81,16 @@ pub fn init(
     let _ = tracing_subscriber::registry().with(layers).try_init();
     Ok(())
 }
+
+/// An error followed by its causes, for a log line: hyper's and the TLS stack's outer messages
+/// ("client error (Connect)") do not say what went wrong.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
