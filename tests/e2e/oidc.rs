@@ -310,15 +310,20 @@ fn authorize_url(client: &str, redirect: &str, extra: &[(&str, &str)]) -> String
 }
 
 /// A code for `docs` after alice logs in (if she has not yet), with the PKCE `challenge`.
-async fn code_for(browser: &mut Browser, challenge: &str) -> String {
-    let url = authorize_url(
-        "docs",
-        CALLBACK,
+/// An authorization request with an S256 PKCE challenge and nothing else of note.
+fn pkce_url(client: &str, redirect: &str, challenge: &str) -> String {
+    authorize_url(
+        client,
+        redirect,
         &[
             ("code_challenge", challenge),
             ("code_challenge_method", "S256"),
         ],
-    );
+    )
+}
+
+async fn code_for(browser: &mut Browser, challenge: &str) -> String {
+    let url = pkce_url("docs", CALLBACK, challenge);
     let user = browser
         .cookie("login.gw.test", "__Host-pforte")
         .is_none()
@@ -549,14 +554,7 @@ async fn a_person_the_policy_denies_gets_access_denied_and_an_audit_entry() {
     let mut browser = setup.browser();
     let callback = "https://ledger.gw.test/callback";
     let (challenge, _) = pkce();
-    let url = authorize_url(
-        "ledger",
-        callback,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = pkce_url("ledger", callback, &challenge);
     let params = authorize_as(&mut browser, &url, Some(("alice", "alicepw")), callback).await;
     assert_eq!(param(&params, "error"), Some("access_denied"));
     assert!(param(&params, "code").is_none());
@@ -679,14 +677,7 @@ async fn redirect_uris_must_match_exactly_and_bad_ones_stay_on_our_page() {
         "https://rp.gw.test/Callback",
         "https://evil.example/callback",
     ] {
-        let url = authorize_url(
-            "docs",
-            bad,
-            &[
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        );
+        let url = pkce_url("docs", bad, &challenge);
         let reply = browser.get(&url).await;
         assert_eq!(reply.status, 400, "{bad} must be refused on our page");
         assert!(reply.header("location").is_none(), "no redirect to {bad}");
@@ -1076,14 +1067,7 @@ async fn clients_reload_like_policies_and_a_broken_file_keeps_the_last_good_one(
     let setup = setup("oidc-reload").await;
     let mut browser = setup.signed_in().await;
     let (challenge, _) = pkce();
-    let wiki = authorize_url(
-        "wiki",
-        "https://wiki.gw.test/cb",
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let wiki = pkce_url("wiki", "https://wiki.gw.test/cb", &challenge);
     assert_eq!(browser.get(&wiki).await.status, 400, "not registered yet");
 
     setup
@@ -1097,14 +1081,7 @@ async fn clients_reload_like_policies_and_a_broken_file_keeps_the_last_good_one(
         "the broken file is refused"
     );
     assert!(setup.gw.log().contains("clients.toml"), "naming the file");
-    let docs = authorize_url(
-        "docs",
-        CALLBACK,
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let docs = pkce_url("docs", CALLBACK, &challenge);
     let params = authorize_as(&mut browser, &docs, None, CALLBACK).await;
     assert!(
         param(&params, "code").is_some(),
@@ -1157,14 +1134,7 @@ async fn a_client_added_by_pforte_admin_completes_a_code_flow() {
 
     let mut browser = setup.signed_in().await;
     let (challenge, verifier) = pkce();
-    let url = authorize_url(
-        "notes",
-        "https://notes.gw.test/cb",
-        &[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let url = pkce_url("notes", "https://notes.gw.test/cb", &challenge);
     let mut code = None;
     // The gateway picks the edited clients.toml up by its file watch.
     for _ in 0..40 {

@@ -76,19 +76,9 @@ impl Drop for BackchannelRp {
 impl BackchannelRp {
     /// Serves with a certificate for 127.0.0.1 signed by `ca`.
     pub async fn start(ca: &TestCa, dir: &Path) -> Self {
-        crate::init_crypto();
-        let leaf = ca.leaf(dir, "backchannel-rp", &["127.0.0.1"]);
-        let key =
-            <rustls_pki_types::PrivateKeyDer as rustls_pki_types::pem::PemObject>::from_pem_file(
-                &leaf.key,
-            )
-            .unwrap();
-        let mut config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf.der.clone()], key)
-            .unwrap();
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let acceptor = ca
+            .leaf(dir, "backchannel-rp", &["127.0.0.1"])
+            .acceptor(&[b"http/1.1"]);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let tokens = Arc::new(Mutex::new(Vec::new()));

@@ -71,6 +71,24 @@ impl TestCa {
     }
 }
 
+impl LeafFiles {
+    /// A TLS acceptor serving this leaf, offering `alpn` (e.g. `[b"http/1.1"]`).
+    pub fn acceptor(&self, alpn: &[&[u8]]) -> tokio_rustls::TlsAcceptor {
+        crate::init_crypto();
+        let key =
+            <rustls_pki_types::PrivateKeyDer as rustls_pki_types::pem::PemObject>::from_pem_file(
+                &self.key,
+            )
+            .unwrap();
+        let mut config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![self.der.clone()], key)
+            .unwrap();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config))
+    }
+}
+
 impl Default for TestCa {
     fn default() -> Self {
         Self::new()

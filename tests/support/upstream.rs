@@ -53,28 +53,12 @@ impl Upstream {
 
     /// An HTTPS upstream whose certificate (for 127.0.0.1 and localhost) `ca` signed.
     pub async fn start_tls(name: &str, ca: &TestCa, dir: &Path) -> Self {
-        crate::init_crypto();
         let leaf = ca.leaf(
             dir,
             &format!("upstream-{name}"),
             &["localhost", "127.0.0.1"],
         );
-        let chain = vec![leaf.der.clone()];
-        let key =
-            <rustls_pki_types::PrivateKeyDer as rustls_pki_types::pem::PemObject>::from_pem_file(
-                &leaf.key,
-            )
-            .unwrap();
-        let mut config = rustls::ServerConfig::builder()
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .unwrap();
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Self::spawn(
-            name,
-            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
-        )
-        .await
+        Self::spawn(name, Some(leaf.acceptor(&[b"h2", b"http/1.1"]))).await
     }
 
     async fn spawn(name: &str, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {

@@ -8,7 +8,7 @@
 //! shared with the file directory's logins.
 
 use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use aws_lc_rs::digest::{SHA256, digest};
 use http::{HeaderMap, header};
@@ -53,7 +53,7 @@ fn fingerprint(client_id: &str, secret: &str) -> [u8; 32] {
 
 /// The client that sent a request with these headers and form, authenticated.
 pub async fn authenticate<'c>(
-    clients: &'c Clients,
+    clients: &'c Arc<Clients>,
     secrets: &VerifiedSecrets,
     headers: &HeaderMap,
     form: &Params,
@@ -99,7 +99,7 @@ pub async fn authenticate<'c>(
     if let Some(client) = remembered() {
         return Ok(client);
     }
-    let owned = clients.clone();
+    let owned = Arc::clone(clients);
     let checked = turn
         .run(move || owned.authenticate(&presented).map(|c| c.id.clone()))
         .await
@@ -122,7 +122,7 @@ pub enum Callers {
 
 /// The authenticated client of a request about one token, and the `token` it names.
 pub async fn token_request<'a>(
-    clients: &'a Clients,
+    clients: &'a Arc<Clients>,
     secrets: &VerifiedSecrets,
     headers: &HeaderMap,
     form: &'a Params,

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use openidconnect::core::CoreJwsSigningAlgorithm;
@@ -54,8 +55,8 @@ pub enum ProviderError {
 
 /// The provider's state for one load.
 pub struct Provider {
-    /// The registered clients.
-    pub clients: Clients,
+    /// The registered clients (shared with the slow-hash pool's threads without a copy).
+    pub clients: Arc<Clients>,
     /// Each client's app, as an index into the snapshot's apps (and the policy's tables).
     apps: HashMap<String, usize>,
     /// The salt of pairwise subjects (empty when none is configured and no client needs one).
@@ -115,7 +116,7 @@ impl Provider {
             .into();
         Ok(Self {
             web_origins: WebOrigins::of(&clients),
-            clients,
+            clients: Arc::new(clients),
             apps: by_client,
             salt,
             discovery,
