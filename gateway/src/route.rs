@@ -72,19 +72,84 @@ fn prefix_matches(prefix: &str, path: &str) -> bool {
     }
 }
 
-/// The host a request is for, lower case without port or trailing dot: from the URI authority
-/// (HTTP/2, absolute-form HTTP/1.1) or else the `Host` header.
-pub fn request_host<B>(req: &http::Request<B>) -> Option<String> {
-    let raw = match req.uri().authority() {
-        Some(authority) => authority.host().to_string(),
-        None => {
-            let value = req.headers().get(http::header::HOST)?.to_str().ok()?;
-            let authority: http::uri::Authority = value.parse().ok()?;
-            authority.host().to_string()
-        }
+/// Why a request's host was refused (400): the host decides the app, so the app must receive
+/// the very authority the decision was made for, and nothing ambiguous may get that far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    /// No authority in the target and no `Host` header (HTTP/1.0), or an empty host.
+    #[error("the request names no host")]
+    Missing,
+    /// The authority is not a valid `host[:port]` (user info, bad characters).
+    #[error("the request's host is malformed")]
+    Malformed,
+    /// More than one `Host` header (RFC 9112 section 3.2).
+    #[error("the request has more than one Host header")]
+    Repeated,
+    /// An HTTP/2 `:authority` and a `host` header that name different hosts (RFC 9113
+    /// section 8.3.1).
+    #[error("the request's :authority and Host header disagree")]
+    Conflicting,
+}
+
+/// The host a request is for, as routing and the policy judge it and as the app receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHost {
+    /// Lower case, without port or trailing dot: what routes and rules are written with.
+    pub name: String,
+    /// `host[:port]` as the client named it: the `Host` header the app receives, always.
+    pub authority: http::HeaderValue,
+}
+
+/// The host a request is for: the target's authority (HTTP/2 `:authority`, or an absolute-form
+/// HTTP/1.1 target, whose `Host` header is then ignored as RFC 9112 section 3.2.2 says), else
+/// the one `Host` header. Two `Host` headers, user info in the authority, or an HTTP/2 `host`
+/// header naming another host than `:authority` are refused.
+pub fn request_host<B>(req: &http::Request<B>) -> Result<RequestHost, HostError> {
+    let mut headers = req.headers().get_all(http::header::HOST).iter();
+    let header = headers.next();
+    if headers.next().is_some() {
+        return Err(HostError::Repeated);
+    }
+    let header = match header {
+        Some(value) => Some(parse_authority(value.as_bytes())?),
+        None => None,
     };
-    let host = raw.trim_end_matches('.').to_ascii_lowercase();
-    if host.is_empty() { None } else { Some(host) }
+    let authority = match (req.uri().authority(), header) {
+        (Some(target), header) => {
+            let target = parse_authority(target.as_str().as_bytes())?;
+            if req.version() >= http::Version::HTTP_2
+                && header.is_some_and(|h| !same_authority(&h, &target))
+            {
+                return Err(HostError::Conflicting);
+            }
+            target
+        }
+        (None, Some(header)) => header,
+        (None, None) => return Err(HostError::Missing),
+    };
+    let name = authority.host().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() {
+        return Err(HostError::Missing);
+    }
+    let authority =
+        http::HeaderValue::from_str(authority.as_str()).map_err(|_| HostError::Malformed)?;
+    Ok(RequestHost { name, authority })
+}
+
+/// A `host[:port]` without user info (which RFC 9110 section 4.2.4 forbids in `Host`).
+fn parse_authority(raw: &[u8]) -> Result<http::uri::Authority, HostError> {
+    if raw.contains(&b'@') {
+        return Err(HostError::Malformed);
+    }
+    http::uri::Authority::try_from(raw).map_err(|_| HostError::Malformed)
+}
+
+/// Whether two authorities name the same host and port (host names compared as DNS does).
+fn same_authority(a: &http::uri::Authority, b: &http::uri::Authority) -> bool {
+    a.host()
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case(b.host().trim_end_matches('.'))
+        && a.port_u16() == b.port_u16()
 }
 
 #[cfg(test)]
@@ -133,24 +198,67 @@ upstreams = ["http://127.0.0.1:2"]
         assert!(t.knows_host("files.example.org") && !t.knows_host("x.org"));
     }
 
+    fn name(req: &http::Request<()>) -> Result<String, HostError> {
+        request_host(req).map(|host| host.name)
+    }
+
     #[test]
     fn host_from_authority_or_header() {
         let req = http::Request::get("https://Mail.Example.org:8443/x")
             .body(())
             .unwrap();
-        assert_eq!(request_host(&req).as_deref(), Some("mail.example.org"));
+        assert_eq!(name(&req).as_deref(), Ok("mail.example.org"));
         let req = http::Request::get("/x")
             .header("host", "Docs.Example.org.:443")
             .body(())
             .unwrap();
-        assert_eq!(request_host(&req).as_deref(), Some("docs.example.org"));
+        let host = request_host(&req).unwrap();
+        assert_eq!(host.name, "docs.example.org");
+        assert_eq!(host.authority, "Docs.Example.org.:443");
         let req = http::Request::get("/x")
             .header("host", "a b")
             .body(())
             .unwrap();
-        assert_eq!(request_host(&req), None);
+        assert_eq!(name(&req), Err(HostError::Malformed));
         let req = http::Request::get("/x").body(()).unwrap();
-        assert_eq!(request_host(&req), None);
+        assert_eq!(name(&req), Err(HostError::Missing));
+    }
+
+    #[test]
+    fn the_target_names_the_host_and_ambiguity_is_refused() {
+        let absolute = http::Request::get("https://video.example.org/")
+            .header("host", "admin.example.org")
+            .body(())
+            .unwrap();
+        let host = request_host(&absolute).unwrap();
+        assert_eq!(host.name, "video.example.org");
+        assert_eq!(
+            host.authority, "video.example.org",
+            "the Host header is rebuilt"
+        );
+        let h2 = http::Request::get("https://video.example.org/")
+            .version(http::Version::HTTP_2)
+            .header("host", "admin.example.org")
+            .body(())
+            .unwrap();
+        assert_eq!(name(&h2), Err(HostError::Conflicting));
+        let h2_same = http::Request::get("https://video.example.org/")
+            .version(http::Version::HTTP_2)
+            .header("host", "Video.Example.org")
+            .body(())
+            .unwrap();
+        assert_eq!(name(&h2_same).as_deref(), Ok("video.example.org"));
+        let twice = http::Request::get("/")
+            .header("host", "video.example.org")
+            .header("host", "admin.example.org")
+            .body(())
+            .unwrap();
+        assert_eq!(name(&twice), Err(HostError::Repeated));
+        let userinfo = http::Request::get("/")
+            .header("host", "admin.example.org@video.example.org")
+            .body(())
+            .unwrap();
+        assert_eq!(name(&userinfo), Err(HostError::Malformed));
     }
 }
 
@@ -167,9 +275,10 @@ mod properties {
             let Ok(req) = http::Request::get("/").header("host", raw.as_str()).body(()) else {
                 return Ok(());
             };
-            if let Some(host) = request_host(&req) {
-                prop_assert_eq!(host.to_ascii_lowercase(), host.clone());
-                prop_assert!(!host.ends_with('.'));
+            if let Ok(host) = request_host(&req) {
+                prop_assert_eq!(host.name.to_ascii_lowercase(), host.name.clone());
+                prop_assert!(!host.name.ends_with('.'));
+                prop_assert!(!host.name.is_empty());
             }
         }
 

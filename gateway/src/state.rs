@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{App, Config};
 use crate::policy::engine::Policy;
 use crate::proxy::AppProxy;
+use crate::proxy::protected::HeaderGuard;
 use crate::proxy::upstream::{UpstreamError, UpstreamSet};
 use crate::route::RouteTable;
 use crate::server::tls::CertResolver;
@@ -95,6 +96,7 @@ impl Snapshot {
                     max_body_bytes: app.max_body_bytes,
                     errors: metrics.upstream_errors(&app.name),
                     identity_headers: app.identity_headers.clone(),
+                    guard: HeaderGuard::new(&app.identity_headers, &app.request_headers),
                 };
                 Ok(Arc::new(AppRuntime {
                     metrics: Arc::new(metrics.route(&app.name)),

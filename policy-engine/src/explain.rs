@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::apps::route;
 use crate::decide::{AccessRequest, Decision, RuleId};
 use crate::model::{Effect, LoginStrength, Rule, RuleOrigin};
-use crate::normalise::{PathError, normalise_path};
+use crate::normalise::{PathError, normalise_path, policy_view};
 use crate::policy::Policy;
 use crate::subject::Subject;
 
@@ -93,9 +93,8 @@ pub struct RuleTrace {
 pub fn explain(policy: &Policy, query: &ExplainQuery) -> Result<Explanation, ExplainError> {
     let (host, raw_path) =
         split_url(&query.url).ok_or_else(|| ExplainError::NotAUrl(query.url.clone()))?;
-    let path = normalise_path(raw_path)
-        .map_err(ExplainError::BadPath)?
-        .into_owned();
+    let normal = normalise_path(raw_path).map_err(ExplainError::BadPath)?;
+    let path = policy_view(&normal).into_owned();
     let app = route(&policy.apps, host, &path).ok_or_else(|| ExplainError::NoApp {
         host: host.to_owned(),
         path: path.clone(),

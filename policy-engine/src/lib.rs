@@ -52,7 +52,7 @@ pub use diff::{ANONYMOUS, DiffOptions, DiffReport, UserDiff, diff};
 pub use error::{Diagnostic, LoadErrors, Position, Severity};
 pub use explain::{ExplainError, ExplainQuery, Explanation, RuleTrace, explain};
 pub use model::{Effect, LoginStrength, RuleOrigin, UnknownLoginStrength};
-pub use normalise::{PathError, normalise_path};
+pub use normalise::{PathError, normalise_path, policy_view};
 pub use policy::{Loaded, Policy, load};
 pub use portal::PortalApp;
 pub use subject::Subject;

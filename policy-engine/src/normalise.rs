@@ -4,6 +4,13 @@
 //! `/public/../admin` would match a public prefix and reach `/admin` upstream. The gateway
 //! calls [`normalise_path`] once per request and forwards the normalised path upstream too,
 //! so the policy and the app see the same path.
+//!
+//! Path parameters (`;name=value` after a segment, RFC 3986 section 3.3) are read as the
+//! strictest common upstream reads them: a Servlet container (Tomcat, Jetty) drops them from
+//! every segment before it resolves dot segments, so `/x/..;/admin` is `/admin` and
+//! `/admin;jsessionid=1/x` is `/admin/x` to it. [`normalise_path`] therefore treats a segment
+//! whose name is empty, `.` or `..` as that segment whatever parameters it carries, and
+//! [`policy_view`] gives the path without any parameters, which is what routing and rules see.
 
 use std::borrow::Cow;
 
@@ -32,6 +39,10 @@ pub enum PathError {
 ///    escapes are kept, with upper-case hex digits. An encoded `/` or `\` is refused.
 /// 2. `.` and `..` segments are removed (RFC 3986, 5.2.4); `..` never climbs above `/`.
 /// 3. Empty segments (`//`) are collapsed. A trailing `/` is kept.
+/// 4. A segment whose name before its first `;` is empty, `.` or `..` counts as that segment
+///    (`..;x` climbs like `..`; `;x` and `.;x` vanish), as a Servlet container reads it.
+///    Parameters of other segments stay: they go upstream (`;jsessionid=...`), and
+///    [`policy_view`] strips them for the decision.
 ///
 /// Returns the input unchanged (borrowed, no allocation) when it is already normal.
 /// Normalising twice gives the same result as once.
@@ -55,7 +66,8 @@ pub fn normalise_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
     Ok(Cow::Owned(remove_dot_segments(&decoded)))
 }
 
-/// True when nothing in `raw` would change: no escape, no empty, `.` or `..` segment.
+/// True when nothing in `raw` would change: no escape, no empty, `.` or `..` segment (with or
+/// without parameters).
 fn is_normal(raw: &str) -> bool {
     if raw.contains('%') {
         return false;
@@ -63,11 +75,35 @@ fn is_normal(raw: &str) -> bool {
     let mut segments = raw[1..].split('/').peekable();
     while let Some(segment) = segments.next() {
         let last = segments.peek().is_none();
-        if segment == "." || segment == ".." || (segment.is_empty() && !last) {
+        let name = segment_name(segment);
+        if name == "." || name == ".." || (name.is_empty() && !(last && segment.is_empty())) {
             return false;
         }
     }
     true
+}
+
+/// A segment's name: the part before its first `;` (the rest are its parameters).
+fn segment_name(segment: &str) -> &str {
+    segment.split_once(';').map_or(segment, |(name, _)| name)
+}
+
+/// The path the policy and the routes see: [`normalise_path`]'s result without path parameters
+/// (`/finance;jsessionid=1/budget` is `/finance/budget`), as the strictest common upstream (a
+/// Servlet container) reads it. Borrowed, without allocating, when the path has no `;`.
+pub fn policy_view(normal: &str) -> Cow<'_, str> {
+    if !normal.contains(';') {
+        return Cow::Borrowed(normal);
+    }
+    let mut out = String::with_capacity(normal.len());
+    for segment in normal.split('/').skip(1) {
+        out.push('/');
+        out.push_str(segment_name(segment));
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Cow::Owned(out)
 }
 
 fn decode_unreserved(raw: &str) -> Result<String, PathError> {
@@ -118,8 +154,9 @@ fn remove_dot_segments(path: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
     let mut trailing_slash = false;
     for segment in path.split('/').skip(1) {
-        trailing_slash = matches!(segment, "" | "." | "..");
-        match segment {
+        let name = segment_name(segment);
+        trailing_slash = matches!(name, "" | "." | "..");
+        match name {
             "" | "." => {}
             ".." => {
                 kept.pop();
@@ -192,13 +229,59 @@ mod tests {
         }
     }
 
+    #[test]
+    fn parameters_on_dot_and_empty_segments_are_read_as_a_servlet_reads_them() {
+        assert_eq!(n("/x/..;/finance/budget").unwrap(), "/finance/budget");
+        assert_eq!(
+            n("/handbook/..;/runbooks/restart").unwrap(),
+            "/runbooks/restart"
+        );
+        assert_eq!(n("/.well-known/..;x=1/inbox").unwrap(), "/inbox");
+        assert_eq!(n("/;x/finance/budget").unwrap(), "/finance/budget");
+        assert_eq!(n("/a/.;x/b").unwrap(), "/a/b");
+        assert_eq!(n("/a/%2e%2e;/b").unwrap(), "/b");
+        assert_eq!(n("/a/b/..;").unwrap(), "/a/");
+        assert_eq!(
+            n("/finance;jsessionid=0123/budget").unwrap(),
+            "/finance;jsessionid=0123/budget",
+            "parameters of a named segment go upstream as sent"
+        );
+        assert!(matches!(
+            normalise_path("/finance;x/budget"),
+            Ok(Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn the_policy_sees_no_parameters() {
+        assert_eq!(policy_view("/finance;x/budget"), "/finance/budget");
+        assert_eq!(
+            policy_view("/finance;jsessionid=0123/budget;v=2"),
+            "/finance/budget"
+        );
+        assert_eq!(policy_view("/a;/"), "/a/");
+        assert!(matches!(policy_view("/plain/path"), Cow::Borrowed(_)));
+    }
+
     proptest! {
+        /// Whatever a client writes, the policy's view names no segment a Servlet container
+        /// would read otherwise: no `.`/`..`/empty names, no parameters.
         #[test]
-        fn normalising_is_total_and_idempotent(raw in "(/|\\.|\\.\\.|%2[eEfF]|%41|%7|[a-c]|%){0,12}") {
+        fn the_policy_view_has_no_dot_or_parameter_left(raw in "(/|\\.|\\.\\.|;|;x|%2[eE]|[a-c]){0,14}") {
+            if let Ok(normal) = normalise_path(&raw) {
+                let view = policy_view(&normal);
+                prop_assert!(!view.contains(';'));
+                prop_assert!(!view.contains("//"));
+                prop_assert!(view.split('/').all(|s| s != "." && s != ".."));
+            }
+        }
+
+        #[test]
+        fn normalising_is_total_and_idempotent(raw in "(/|\\.|\\.\\.|;|%2[eEfF]|%41|%7|[a-c]|%){0,12}") {
             if let Ok(once) = normalise_path(&raw) {
                 prop_assert!(once.starts_with('/'));
                 prop_assert!(!once.contains("//"));
-                prop_assert!(once.split('/').all(|s| s != "." && s != ".."));
+                prop_assert!(once.split('/').map(segment_name).all(|s| s != "." && s != ".."));
                 let twice = normalise_path(&once).map(Cow::into_owned);
                 prop_assert_eq!(twice, Ok(once.into_owned()));
             }

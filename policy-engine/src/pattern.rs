@@ -23,6 +23,12 @@ impl PathPattern {
                 text.trim_start_matches('/')
             ));
         }
+        if text.contains(';') {
+            return Err(format!(
+                r#"path "{text}" contains ';': rules match paths without path parameters, write "{}""#,
+                crate::normalise::policy_view(text)
+            ));
+        }
         match normalise_path(text) {
             Ok(normal) if normal == text => {}
             Ok(normal) => {

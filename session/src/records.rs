@@ -52,6 +52,9 @@ pub enum RecordKind {
     RefreshFamily,
     /// A revoked token (such as an access token's `jti`), until it would have expired anyway.
     RevokedToken,
+    /// An authorization request sent to the login form with `prompt=login`: when it first
+    /// arrived, under the digest of the id its return URL carries.
+    PendingLogin,
 }
 
 impl RecordKind {
@@ -62,6 +65,7 @@ impl RecordKind {
             Self::RedeemedCode => "redeemed",
             Self::RefreshFamily => "family",
             Self::RevokedToken => "revoked",
+            Self::PendingLogin => "pending",
         }
     }
 }

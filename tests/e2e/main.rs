@@ -7,6 +7,7 @@ mod admin_people;
 mod browser;
 mod config_check;
 mod demo;
+mod hostile;
 mod keys;
 mod lifecycle;
 mod login;

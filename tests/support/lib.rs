@@ -9,6 +9,7 @@ pub mod demo;
 pub mod gateway;
 pub mod oidc;
 pub mod pki;
+pub mod raw;
 pub mod upstream;
 
 /// Ports handed to servers the tests start. They lie below the kernel's ephemeral range

@@ -2,7 +2,7 @@
 //! - anything else: 200 with a JSON echo of what it received (method, path, version, headers);
 //! - `/slow/<ms>`: the echo after a delay;
 //! - `/download/<bytes>`: that many bytes, streamed in 64 KiB chunks;
-//! - `/upload`: reads the whole body and answers `{"received": n}`;
+//! - `/upload`: reads the whole body and answers `{"received": n, "trailers": [names]}`;
 //! - `/status/<code>`: an empty answer with that status;
 //! - `/ws`: a WebSocket echo.
 //!
@@ -133,16 +133,22 @@ async fn answer(name: String, mut req: Request<Incoming>) -> Result<Response<Bod
         download(n.parse().unwrap_or(0))
     } else if path == "/upload" {
         let mut received: u64 = 0;
+        let mut trailers: Vec<String> = Vec::new();
         let mut body = req.into_body();
         while let Some(frame) = body.frame().await {
             match frame {
-                Ok(frame) => received += frame.data_ref().map_or(0, |d| d.len() as u64),
+                Ok(frame) => {
+                    received += frame.data_ref().map_or(0, |d| d.len() as u64);
+                    if let Some(names) = frame.trailers_ref() {
+                        trailers.extend(names.keys().map(ToString::to_string));
+                    }
+                }
                 Err(_) => return Ok(full(StatusCode::BAD_REQUEST, "broken body")),
             }
         }
         full(
             StatusCode::OK,
-            serde_json::json!({ "received": received }).to_string(),
+            serde_json::json!({ "received": received, "trailers": trailers }).to_string(),
         )
     } else if let Some(code) = path.strip_prefix("/status/") {
         full(

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::error::{ConfigError, ConfigErrors};
+use super::request_headers::{RequestHeaders, RequestHeadersEntry};
 
 /// The file as written.
 #[derive(Debug, Deserialize)]
@@ -46,6 +47,8 @@ struct AppEntry {
     passive_health: PassiveHealth,
     #[serde(default)]
     identity_headers: IdentityHeadersEntry,
+    #[serde(default)]
+    request_headers: RequestHeadersEntry,
 }
 
 fn default_prefix() -> Spanned<String> {
@@ -142,7 +145,7 @@ impl Default for IdentityHeaders {
 
 impl IdentityHeaders {
     /// Every name, for stripping client copies.
-    pub fn all(&self) -> impl Iterator<Item = &http::HeaderName> {
+    pub fn all(&self) -> impl Iterator<Item = &http::HeaderName> + Clone {
         [&self.user, &self.email, &self.groups, &self.name]
             .into_iter()
             .chain(self.assertion.as_ref())
@@ -189,6 +192,8 @@ pub struct App {
     pub passive_health: PassiveHealth,
     /// The names under which the app receives the person's identity.
     pub identity_headers: IdentityHeaders,
+    /// What the app accepts of the client's own headers.
+    pub request_headers: RequestHeaders,
 }
 
 /// Reads and validates an apps file; every problem is reported with its place.
@@ -345,6 +350,12 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
                 Err(message) => err(value.span(), "identity_headers.assertion", message),
             }
         }
+        let request_headers =
+            entry
+                .request_headers
+                .validate(identity_headers.all(), |span, message| {
+                    err(span, "request_headers.pass", message);
+                });
         apps.push(App {
             display_name: entry.display_name.unwrap_or_else(|| name.clone()),
             name,
@@ -359,6 +370,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Vec<App>, ConfigErrors> {
             max_body_bytes: entry.max_body_size.as_u64(),
             passive_health: entry.passive_health,
             identity_headers,
+            request_headers,
         });
     }
     if errors.is_empty() {
@@ -514,6 +526,43 @@ mod tests {
         );
         assert!(
             errs.contains("app[0].identity_headers.name: \"bad name\" is not a header name"),
+            "{errs}"
+        );
+    }
+
+    #[test]
+    fn request_headers_are_checked_with_their_place() {
+        let apps = parse_str(
+            "[[app]]\nname = \"api\"\nhosts = [\"api.example.org\"]\nupstreams = [\"http://127.0.0.1:1\"]\n[app.request_headers]\nunderscores = \"pass\"\npass = [\"X-HTTP-Method-Override\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            apps[0].request_headers.underscores,
+            super::super::request_headers::Underscores::Pass
+        );
+        assert_eq!(apps[0].request_headers.pass[0], "x-http-method-override");
+        let errs = parse_str(
+            "[[app]]\nname = \"api\"\nhosts = [\"api.example.org\"]\nupstreams = [\"http://127.0.0.1:1\"]\n[app.request_headers]\npass = [\"X-Forwarded-User\", \"X-Pforte-User\"]\nunderscores = \"sometimes\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(errs.contains("apps.toml:7:"), "{errs}");
+        assert!(errs.contains("underscores"), "{errs}");
+        let errs = parse_str(
+            "[[app]]\nname = \"api\"\nhosts = [\"api.example.org\"]\nupstreams = [\"http://127.0.0.1:1\"]\n[app.request_headers]\npass = [\"X-Forwarded-User\", \"X-Pforte-User\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            errs.contains(
+                "apps.toml:6:9: app[0].request_headers.pass: x-forwarded-user is set by Pforte"
+            ),
+            "{errs}"
+        );
+        assert!(
+            errs.contains(
+                "apps.toml:6:29: app[0].request_headers.pass: X-Pforte-* headers are Pforte's own"
+            ),
             "{errs}"
         );
     }

@@ -13,6 +13,7 @@ pub mod apps;
 pub mod directory;
 pub mod error;
 pub mod file;
+pub mod request_headers;
 pub mod secret;
 pub mod sessions;
 

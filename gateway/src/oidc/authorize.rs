@@ -22,7 +22,7 @@ use pforte_oidc::{
 };
 use pforte_session::Timestamp;
 
-use super::grants::Grants;
+use super::grants::{Grants, PendingLogin};
 use super::issue::authentication_of;
 use super::provider::Provider;
 use super::reply::{error_page, found};
@@ -33,9 +33,9 @@ use crate::portal::LoginHost;
 use crate::portal::i18n::Lang;
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
 
-/// The query parameter that carries when a request first arrived through the login form, so
-/// `prompt=login` and `max_age` are satisfied by the login they caused and the flow ends.
-const ASKED_AT: &str = "pforte_asked_at";
+/// The query parameter that names a pending `prompt=login` request on its way back from the
+/// login form (see [`PendingLogin`]): an id, never the time itself.
+const PENDING: &str = "pforte_pending";
 
 /// Answers an authorization request; `params` come from the query (GET) or the form (POST).
 pub async fn authorize(
@@ -67,33 +67,100 @@ pub async fn authorize(
             return Ok(found(&error.location()));
         }
     };
-    let asked_at = params
-        .get(ASKED_AT)
-        .and_then(|t| t.parse::<u64>().ok())
-        .filter(|t| *t <= now)
-        .unwrap_or(now);
+    let pending = if request.prompt == Prompt::Login {
+        Some(pending_login(host, params, now).await?)
+    } else {
+        None
+    };
+    let asked_at = pending.as_ref().map_or(now, |p| p.record.asked_at);
     let session_auth = visitor.map(|v| SessionAuth {
         auth_time: v.session.auth_time.unix_secs(),
     });
-    match request.session_verdict(session_auth, asked_at, now, issuer) {
-        SessionVerdict::Refuse(error) => {
+    match (
+        request.session_verdict(session_auth, asked_at, now, issuer),
+        visitor,
+    ) {
+        (SessionVerdict::Refuse(error), _) => {
             host.shared
                 .metrics
                 .record_oidc_refusal("authorize", error.error.as_str());
             Ok(found(&error.location()))
         }
-        SessionVerdict::Login => Ok(found(&login_url(
-            host,
-            &request,
-            params,
-            asked_at,
-            visitor.is_some(),
-        ))),
-        SessionVerdict::Proceed => match visitor {
-            Some(visitor) => issue_code(host, provider, visitor, &request, now).await,
-            None => Ok(found(&login_url(host, &request, params, asked_at, false))),
-        },
+        (SessionVerdict::Proceed, Some(visitor)) => {
+            if let Some(pending) = &pending {
+                Grants::new(&host.shared.sessions)
+                    .end_pending(&pending.id)
+                    .await?;
+            }
+            issue_code(host, provider, visitor, &request, now).await
+        }
+        (SessionVerdict::Login | SessionVerdict::Proceed, _) => {
+            if let Some(pending) = pending.as_ref().filter(|p| p.is_new) {
+                Grants::new(&host.shared.sessions)
+                    .put_pending(&pending.id, &pending.record)
+                    .await?;
+            }
+            Ok(found(&login_url(
+                host,
+                &request,
+                params,
+                pending.as_ref().map(|p| &p.id),
+                visitor.is_some(),
+            )))
+        }
     }
+}
+
+/// A `prompt=login` request's pending record: the one its URL names, if that is still waiting
+/// and belongs to these very parameters, else a new one that starts now.
+struct Pending {
+    id: OpaqueToken,
+    record: PendingLogin,
+    is_new: bool,
+}
+
+/// The pending record for a `prompt=login` request with `params`, received at `now`.
+async fn pending_login(
+    host: &LoginHost<'_>,
+    params: &Params,
+    now: u64,
+) -> Result<Pending, GatewayError> {
+    let request = request_digest(params);
+    if let Some(presented) = params.get(PENDING) {
+        let id = OpaqueToken::presented(presented);
+        let stored = Grants::new(&host.shared.sessions).pending(&id).await?;
+        if let Some(record) = stored.filter(|r| r.request == request && r.asked_at <= now) {
+            return Ok(Pending {
+                id,
+                record,
+                is_new: false,
+            });
+        }
+    }
+    Ok(Pending {
+        id: OpaqueToken::from_random(rand::random()),
+        record: PendingLogin {
+            asked_at: now,
+            request,
+        },
+        is_new: true,
+    })
+}
+
+/// SHA-256 over the request's parameters (sorted, without the pending id), so a pending record
+/// cannot be carried over to another authorization request.
+fn request_digest(params: &Params) -> [u8; 32] {
+    let mut pairs: Vec<(&str, &str)> = params.iter().filter(|(n, _)| *n != PENDING).collect();
+    pairs.sort_unstable();
+    let mut canonical = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        canonical.append_pair(name, value);
+    }
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.finish().as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
 }
 
 /// Checks the client's app's access rules for the person and hands out a code.
@@ -164,17 +231,17 @@ fn permits(host: &LoginHost<'_>, visitor: &Visitor, app: usize, source: IpAddr) 
     )
 }
 
-/// The login form, returning here afterwards. A person who is logged in but must log in again
-/// (`prompt=login`, `max_age`) gets the form anyway; `login_hint` fills in the user name and
-/// `ui_locales` picks the language.
+/// The login form, returning here afterwards (with the pending record's id, for `prompt=login`).
+/// A person who is logged in but must log in again (`prompt=login`, `max_age`) gets the form
+/// anyway; `login_hint` fills in the user name and `ui_locales` picks the language.
 fn login_url(
     host: &LoginHost<'_>,
     request: &AuthorizationRequest,
     params: &Params,
-    asked_at: u64,
+    pending: Option<&OpaqueToken>,
     again: bool,
 ) -> String {
-    let back = authorize_url(host, params, asked_at);
+    let back = authorize_url(host, params, pending);
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("return_to", &back);
     if again || request.prompt == Prompt::Login {
@@ -193,15 +260,17 @@ fn login_url(
     format!("/login?{}", query.finish())
 }
 
-/// This authorization request's URL with the time it first arrived.
-fn authorize_url(host: &LoginHost<'_>, params: &Params, asked_at: u64) -> String {
+/// This authorization request's URL, naming its pending record when it has one.
+fn authorize_url(host: &LoginHost<'_>, params: &Params, pending: Option<&OpaqueToken>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in params.iter() {
-        if name != ASKED_AT {
+        if name != PENDING {
             query.append_pair(name, value);
         }
     }
-    query.append_pair(ASKED_AT, &asked_at.to_string());
+    if let Some(id) = pending {
+        query.append_pair(PENDING, id.expose());
+    }
     format!(
         "{}{}?{}",
         host.snapshot.issuer,

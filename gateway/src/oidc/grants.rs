@@ -7,6 +7,7 @@
 //! | redeemed code | digest of the code | a day: what to revoke if it comes again |
 //! | refresh family | family id | the family's lifetime; written back by compare-and-set |
 //! | revoked access token | `jti` | until the token would expire anyway |
+//! | pending `prompt=login` | digest of the id in the return URL | 30 min, taken when a code is issued |
 //!
 //! Values are JSON; a record that does not parse is treated as absent (and logged), never
 //! trusted.
@@ -32,6 +33,21 @@ pub struct Redeemed {
     pub jti: String,
     /// When that access token expires (Unix seconds).
     pub until: u64,
+}
+
+/// How long an authorization request with `prompt=login` waits for its login; after that the
+/// request counts as new and asks for the password once more.
+pub const PENDING_LOGIN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// An authorization request with `prompt=login` on its way through the login form. When it
+/// first arrived is kept here, server-side: a time in the URL could be written by anyone who
+/// holds a session, to pass `prompt=login` without the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLogin {
+    /// When the request first arrived (Unix seconds): only a later login satisfies it.
+    pub asked_at: u64,
+    /// SHA-256 of the request's parameters, so the record serves this request alone.
+    pub request: [u8; 32],
 }
 
 /// A refresh family as loaded, with the exact bytes the compare-and-set must find.
@@ -105,6 +121,39 @@ impl<'a> Grants<'a> {
             .get_record(RecordKind::RedeemedCode, &code.digest())
             .await?;
         Ok(raw.and_then(|raw| from_json(&raw, "redeemed code")))
+    }
+
+    /// Keeps a pending `prompt=login` request under the digest of `id`.
+    pub async fn put_pending(
+        &self,
+        id: &OpaqueToken,
+        pending: &PendingLogin,
+    ) -> Result<(), StoreError> {
+        self.store
+            .put_record(
+                RecordKind::PendingLogin,
+                &id.digest(),
+                &to_json(pending),
+                PENDING_LOGIN_LIFETIME,
+            )
+            .await
+    }
+
+    /// The pending request `id` names, if it is still waiting.
+    pub async fn pending(&self, id: &OpaqueToken) -> Result<Option<PendingLogin>, StoreError> {
+        let raw = self
+            .store
+            .get_record(RecordKind::PendingLogin, &id.digest())
+            .await?;
+        Ok(raw.and_then(|raw| from_json(&raw, "pending login")))
+    }
+
+    /// Ends a pending request once its code is issued, so its login serves it only once.
+    pub async fn end_pending(&self, id: &OpaqueToken) -> Result<(), StoreError> {
+        self.store
+            .take_record(RecordKind::PendingLogin, &id.digest())
+            .await
+            .map(drop)
     }
 
     /// Stores a family (new, or revoked whatever its state).

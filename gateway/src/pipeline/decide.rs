@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use http::Request;
 
+use super::path::PolicyPath;
 use crate::policy::engine::{AccessRequest, Decision, LoginStrength, Policy, RuleId, Subject};
 use crate::telemetry::metrics::DecisionResult;
 
@@ -54,18 +55,19 @@ impl Refusal {
     }
 }
 
-/// Decides whether `req` (whose path is already normalised) for the app at `app` may pass for
-/// `subject` coming from `source`. Allocation-free.
+/// Decides whether `req` (whose path is already normalised, and judged as `path` says) for the
+/// app at `app` may pass for `subject` coming from `source`. Allocation-free.
 pub fn decide<B>(
     policy: &Policy,
     subject: &Subject,
     app: usize,
     source: IpAddr,
+    path: &PolicyPath,
     req: Request<B>,
 ) -> Verdict<Request<B>> {
     let access = AccessRequest {
         app,
-        path: req.uri().path(),
+        path: path.of(req.uri().path()),
         method: req.method().as_str(),
         source,
     };
@@ -106,12 +108,26 @@ mod tests {
         let mail = index(&apps, "mail");
         let public = Request::get("/.well-known/security.txt").body(()).unwrap();
         assert!(matches!(
-            decide(&policy, &anonymous, mail, OUTSIDE, public),
+            decide(
+                &policy,
+                &anonymous,
+                mail,
+                OUTSIDE,
+                &PolicyPath::default(),
+                public
+            ),
             Verdict::Permit(..)
         ));
         let inbox = Request::get("/inbox").body(()).unwrap();
         assert!(matches!(
-            decide(&policy, &anonymous, mail, OUTSIDE, inbox),
+            decide(
+                &policy,
+                &anonymous,
+                mail,
+                OUTSIDE,
+                &PolicyPath::default(),
+                inbox
+            ),
             Verdict::Refuse(Refusal::LoginRequired)
         ));
     }
@@ -122,11 +138,25 @@ mod tests {
         let bob = policy.subject("bob", &["partners".into()], LoginStrength::Password);
         let get = |path: &str| Request::get(path).body(()).unwrap();
         assert!(matches!(
-            decide(&policy, &bob, index(&apps, "video"), OUTSIDE, get("/")),
+            decide(
+                &policy,
+                &bob,
+                index(&apps, "video"),
+                OUTSIDE,
+                &PolicyPath::default(),
+                get("/")
+            ),
             Verdict::Permit(..)
         ));
         assert!(matches!(
-            decide(&policy, &bob, index(&apps, "mail"), OUTSIDE, get("/")),
+            decide(
+                &policy,
+                &bob,
+                index(&apps, "mail"),
+                OUTSIDE,
+                &PolicyPath::default(),
+                get("/")
+            ),
             Verdict::Refuse(Refusal::Denied(_))
         ));
         let alice = policy.subject(
@@ -136,7 +166,14 @@ mod tests {
         );
         let inside = IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3));
         assert!(matches!(
-            decide(&policy, &alice, index(&apps, "admin"), inside, get("/")),
+            decide(
+                &policy,
+                &alice,
+                index(&apps, "admin"),
+                inside,
+                &PolicyPath::default(),
+                get("/")
+            ),
             Verdict::Refuse(Refusal::StepUpRequired(LoginStrength::Mfa))
         ));
         assert_eq!(

@@ -8,13 +8,14 @@ use super::decide::Refusal;
 use super::pages::error_page;
 use crate::policy::engine::PathError;
 use crate::proxy::ProxyError;
+use crate::route::HostError;
 
 /// A request the gateway answers itself, with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
-    /// The request names no host (HTTP/1.0 without `Host`, or a malformed one).
-    #[error("request without a valid host")]
-    NoHost,
+    /// The request names no host, a malformed one, or more than one.
+    #[error("bad host: {0}")]
+    BadHost(#[from] HostError),
     /// No app is configured for this host and path.
     #[error("no app for host {0}")]
     UnknownHost(String),
@@ -58,10 +59,15 @@ pub enum GatewayError {
 pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
     let refused_sentence;
     let (status, heading, sentence) = match err {
-        GatewayError::NoHost => (
+        GatewayError::BadHost(HostError::Missing | HostError::Malformed) => (
             StatusCode::BAD_REQUEST,
             "Bad request",
             "The request did not say which site it is for.",
+        ),
+        GatewayError::BadHost(HostError::Repeated | HostError::Conflicting) => (
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The request names more than one site.",
         ),
         GatewayError::BadPath(_) => (
             StatusCode::BAD_REQUEST,
@@ -131,6 +137,11 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
             "The app took too long",
             "The app behind this address did not answer in time. Please try again in a moment.",
         ),
+        GatewayError::Proxy(ProxyError::ClientBody(_)) => (
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "The data sent with this request is malformed.",
+        ),
         GatewayError::Proxy(ProxyError::BodyTooLarge(_)) => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "Upload too large",
@@ -162,7 +173,12 @@ mod tests {
     #[test]
     fn each_error_has_its_status() {
         let cases = [
-            (GatewayError::NoHost, 400),
+            (GatewayError::BadHost(HostError::Missing), 400),
+            (GatewayError::BadHost(HostError::Repeated), 400),
+            (
+                GatewayError::Proxy(ProxyError::ClientBody("bad chunk size".into())),
+                400,
+            ),
             (GatewayError::UnknownHost("x".into()), 404),
             (
                 GatewayError::Proxy(ProxyError::Connect("refused".into())),

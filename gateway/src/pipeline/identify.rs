@@ -22,17 +22,20 @@ pub struct Visitor {
     pub session: Arc<Session>,
 }
 
-/// The live session named by the request's session cookie (the host's own, or the parent
-/// domain's when `portal.cookie_domain` is set). A malformed, unknown or expired cookie is no
-/// session; a store that cannot answer is an error (the request gets 503, never a login page
-/// that would hide the outage).
+/// The live session named by the request's session cookie: the host's own (`__Host-`, which no
+/// other host can set), then, only when `domain_cookie` is on (`portal.cookie_domain` is set),
+/// the parent domain's. Without a cookie domain a `pforte_sso` cookie is never read: any
+/// sibling host could have planted it (cookie tossing) to log the visitor in as someone else.
+/// A malformed, unknown or expired cookie is no session; a store that cannot answer is an
+/// error (the request gets 503, never a login page that would hide the outage).
 pub async fn identify(
     store: &SessionStore,
     headers: &HeaderMap,
+    domain_cookie: bool,
     now: Timestamp,
 ) -> Result<Option<Visitor>, StoreError> {
     let host_only = cookies::values(headers, cookies::SESSION);
-    let domain_wide = cookies::values(headers, cookies::DOMAIN_SESSION);
+    let domain_wide = cookies::values(headers, cookies::DOMAIN_SESSION).filter(|_| domain_cookie);
     for value in host_only.chain(domain_wide) {
         let Ok(id) = SessionId::parse(value) else {
             continue;

@@ -31,7 +31,7 @@ use crate::policy::engine::{RuleId, Subject};
 use crate::portal::{self, LoginHost};
 use crate::proxy::identity::Identity;
 use crate::proxy::{self, headers::ClientSide};
-use crate::route::{self, Target};
+use crate::route::{self, RequestHost, Target};
 use crate::server::activity::Activity;
 use crate::state::{AppRuntime, Shared, Snapshot};
 use crate::telemetry::access::Logged;
@@ -41,6 +41,7 @@ use body::ResponseBody;
 use context::RequestContext;
 use decide::Verdict;
 use error::GatewayError;
+use path::PolicyPath;
 
 /// The connection a request arrived on.
 pub struct ConnInfo {
@@ -85,36 +86,52 @@ async fn route_and_dispatch(
     Arc<RouteMetrics>,
     Result<Response<ResponseBody>, GatewayError>,
 ) {
-    if let Err(err) = path::normalise(&mut req) {
-        return (
-            snapshot.unrouted_metrics.clone(),
-            Err(GatewayError::BadPath(err)),
-        );
-    }
-    let Some(host) = route::request_host(&req) else {
-        return (snapshot.unrouted_metrics.clone(), Err(GatewayError::NoHost));
+    let unrouted = |err: GatewayError| (snapshot.unrouted_metrics.clone(), Err(err));
+    let judged = match path::normalise(&mut req) {
+        Ok(judged) => judged,
+        Err(err) => return unrouted(GatewayError::BadPath(err)),
     };
-    let app_index = match snapshot.routes.resolve(&host, req.uri().path()) {
-        None => {
-            return (
-                snapshot.unrouted_metrics.clone(),
-                Err(GatewayError::UnknownHost(host)),
-            );
-        }
+    let host = match route::request_host(&req) {
+        Ok(host) => host,
+        Err(err) => return unrouted(GatewayError::BadHost(err)),
+    };
+    // From here on the request names exactly the authority it is routed and judged by.
+    req.headers_mut()
+        .insert(http::header::HOST, host.authority.clone());
+    let index = match snapshot
+        .routes
+        .resolve(&host.name, judged.of(req.uri().path()))
+    {
+        None => return unrouted(GatewayError::UnknownHost(host.name)),
         Some(Target::Portal) => {
             let outcome = login_host(shared, snapshot, ctx, req).await;
             return (snapshot.portal_metrics.clone(), outcome);
         }
         Some(Target::App(index)) => index,
     };
-    let Some(app) = snapshot.apps.get(app_index) else {
-        return (
-            snapshot.unrouted_metrics.clone(),
-            Err(GatewayError::UnknownHost(host)),
-        );
+    let Some(app) = snapshot.apps.get(index) else {
+        return unrouted(GatewayError::UnknownHost(host.name));
     };
-    let outcome = app_host(shared, snapshot, ctx, app_index, app, &host, req).await;
+    let target = AppRequest {
+        index,
+        app,
+        host,
+        judged,
+    };
+    let outcome = app_host(shared, snapshot, ctx, &target, req).await;
     (app.metrics.clone(), outcome)
+}
+
+/// A request routed to an app: which app, for which host, judged on which path.
+struct AppRequest<'a> {
+    /// The app's index in the snapshot (the policy uses the same).
+    index: usize,
+    /// The app.
+    app: &'a AppRuntime,
+    /// The host the request was routed by, and the authority the app receives.
+    host: RequestHost,
+    /// The path the policy judges.
+    judged: PolicyPath,
 }
 
 /// The login host: identify, then its own pages.
@@ -124,7 +141,13 @@ async fn login_host(
     ctx: &RequestContext,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    let visitor = identify::identify(&shared.sessions, req.headers(), Timestamp::now()).await?;
+    let visitor = identify::identify(
+        &shared.sessions,
+        req.headers(),
+        snapshot.config.portal.cookie_domain.is_some(),
+        Timestamp::now(),
+    )
+    .await?;
     let host = LoginHost {
         shared,
         snapshot,
@@ -139,23 +162,35 @@ async fn app_host(
     shared: &Shared,
     snapshot: &Snapshot,
     ctx: &RequestContext,
-    app_index: usize,
-    app: &AppRuntime,
-    host: &str,
+    target: &AppRequest<'_>,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
-    if req.uri().path() == portal::sso::SSO_PATH {
+    let (app, host) = (target.app, target.host.name.as_str());
+    if target.judged.of(req.uri().path()) == portal::sso::SSO_PATH {
         let page = portal::redeem(shared, snapshot, host, req.uri()).await?;
         return Ok(page.map(ResponseBody::local));
     }
-    let visitor = identify::identify(&shared.sessions, req.headers(), Timestamp::now()).await?;
+    let visitor = identify::identify(
+        &shared.sessions,
+        req.headers(),
+        snapshot.config.portal.cookie_domain.is_some(),
+        Timestamp::now(),
+    )
+    .await?;
     let prepared = visitor
         .as_ref()
         .map(|v| shared.prepared.get(&v.session, &snapshot.policy));
     let session = prepared.as_deref().map(|p| &*p.session);
     let anonymous = Subject::anonymous();
     let subject = prepared.as_deref().map_or(&anonymous, |p| &p.subject);
-    let verdict = decide::decide(&snapshot.policy, subject, app_index, ctx.peer.ip(), req);
+    let verdict = decide::decide(
+        &snapshot.policy,
+        subject,
+        target.index,
+        ctx.peer.ip(),
+        &target.judged,
+        req,
+    );
     let permitted = match verdict {
         Verdict::Permit(permitted, _) => {
             app.decisions.record(DecisionResult::Allow);
@@ -171,9 +206,11 @@ async fn app_host(
         peer: ctx.peer.ip(),
         trusted: snapshot.trusts(ctx.peer.ip()),
         host,
+        authority: &target.host.authority,
         request_id: &ctx.request_id,
     };
-    let assertion = session.and_then(|s| assertion_for(shared, snapshot, ctx, app, app_index, s));
+    let assertion =
+        session.and_then(|s| assertion_for(shared, snapshot, ctx, app, target.index, s));
     let person = prepared.as_deref().map(|p| Identity {
         values: &p.values,
         assertion: assertion.as_deref(),
@@ -181,7 +218,9 @@ async fn app_host(
     match proxy::forward(&app.proxy, permitted, client, person, &shared.tasks).await {
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
-            tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
+            if err.upstream_kind().is_some() {
+                tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
+            }
             Err(GatewayError::Proxy(err))
         }
     }

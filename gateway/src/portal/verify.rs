@@ -40,11 +40,12 @@ pub fn answer(
     let Some((host, mut request)) = original_request(headers) else {
         return status(StatusCode::BAD_REQUEST);
     };
-    if path::normalise(&mut request).is_err() {
+    let Ok(judged) = path::normalise(&mut request) else {
         return status(StatusCode::BAD_REQUEST);
-    }
-    let Some(crate::route::Target::App(index)) =
-        snapshot.routes.resolve(&host, request.uri().path())
+    };
+    let Some(crate::route::Target::App(index)) = snapshot
+        .routes
+        .resolve(&host, judged.of(request.uri().path()))
     else {
         return status(StatusCode::FORBIDDEN);
     };
@@ -55,7 +56,7 @@ pub fn answer(
     let subject = prepared.map_or(&anonymous, |p| &p.subject);
     let port = sso::port_suffix(snapshot.config.server.public_https_port);
     let back = sso::request_url(&host, &port, request.uri());
-    match decide::decide(&snapshot.policy, subject, index, source, request) {
+    match decide::decide(&snapshot.policy, subject, index, source, &judged, request) {
         Verdict::Permit(..) => {
             let mut response = status(StatusCode::OK);
             if let Some(prepared) = prepared {

@@ -1,9 +1,12 @@
 //! The body sent upstream: the client's body streamed frame by frame (never buffered whole) and
 //! cut off with an error once it passes the app's size limit, or nothing for a retried request.
+//! A client's trailers (headers after the body) are dropped: they would carry, past every header
+//! check, whatever names the client likes, identity headers included.
+//! When the client's side fails (too large, a malformed chunk, a short body) the fault is
+//! recorded, so the exchange's failure is answered as the client's error, not the upstream's.
 
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -18,6 +21,18 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[error("request body larger than {0} bytes")]
 pub struct TooLarge(pub u64);
 
+/// What went wrong on the client's side of a request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientFault {
+    /// More than the app's limit.
+    TooLarge,
+    /// The body could not be read: what the HTTP layer said.
+    Malformed(String),
+}
+
+/// The first client fault of one request body, shared between the body and the forwarding code.
+pub type FaultCell = Arc<OnceLock<ClientFault>>;
+
 /// A request body for an upstream. `Incoming` is `Unpin`, so no pin projection is needed.
 pub enum RequestBody {
     /// The client's body, capped.
@@ -31,18 +46,18 @@ pub struct CappedStream {
     inner: Incoming,
     limit: u64,
     seen: u64,
-    exceeded: Arc<AtomicBool>,
+    fault: FaultCell,
 }
 
 impl RequestBody {
-    /// Streams `inner`, failing once more than `limit` bytes have passed; `exceeded` is set then,
-    /// so the caller can answer 413 instead of 502.
-    pub fn capped(inner: Incoming, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
+    /// Streams `inner`, failing once more than `limit` bytes have passed or the client's body
+    /// breaks; `fault` says which then, so the caller can answer 413 or 400 instead of 502.
+    pub fn capped(inner: Incoming, limit: u64, fault: FaultCell) -> Self {
         Self::Stream(CappedStream {
             inner,
             limit,
             seen: 0,
-            exceeded,
+            fault,
         })
     }
 }
@@ -58,17 +73,23 @@ impl Body for RequestBody {
         match self.get_mut() {
             Self::Empty => Poll::Ready(None),
             Self::Stream(stream) => match Pin::new(&mut stream.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) if frame.is_trailers() => Poll::Ready(None),
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Some(data) = frame.data_ref() {
                         stream.seen = stream.seen.saturating_add(data.len() as u64);
                         if stream.seen > stream.limit {
-                            stream.exceeded.store(true, Ordering::Relaxed);
+                            let _ = stream.fault.set(ClientFault::TooLarge);
                             return Poll::Ready(Some(Err(Box::new(TooLarge(stream.limit)))));
                         }
                     }
                     Poll::Ready(Some(Ok(frame)))
                 }
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(Box::new(e)))),
+                Poll::Ready(Some(Err(e))) => {
+                    let _ = stream
+                        .fault
+                        .set(ClientFault::Malformed(crate::telemetry::error_chain(&e)));
+                    Poll::Ready(Some(Err(Box::new(e))))
+                }
                 Poll::Ready(None) => Poll::Ready(None),
                 Poll::Pending => Poll::Pending,
             },

@@ -20,6 +20,32 @@ static HOP_BY_HOP: [HeaderName; 8] = [
     header::TRANSFER_ENCODING,
 ];
 
+/// End-to-end headers that `Connection` may not name (RFC 9110 section 7.6.1: a header meant for
+/// every recipient is never a connection option) and the forwarding headers Pforte extends: a
+/// `Connection` header naming one of them is ignored for that name, so no client can delete
+/// what the app relies on.
+static NEVER_HOP_BY_HOP: [&str; 19] = [
+    "host",
+    "content-length",
+    "content-type",
+    "content-encoding",
+    "content-range",
+    "cache-control",
+    "authorization",
+    "cookie",
+    "set-cookie",
+    "expect",
+    "date",
+    "location",
+    "www-authenticate",
+    "strict-transport-security",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "forwarded",
+    "x-request-id",
+];
+
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -27,8 +53,10 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 const FORWARDED: HeaderName = HeaderName::from_static("forwarded");
 
-/// Removes hop-by-hop headers and those the `Connection` header names. An `Upgrade` handshake
-/// keeps its `Upgrade` value, returned so the caller can put it back with `Connection: upgrade`.
+/// Removes hop-by-hop headers and those the `Connection` header names, except end-to-end headers
+/// it may not name ([`NEVER_HOP_BY_HOP`]). An `Upgrade` handshake keeps its `Upgrade` value,
+/// returned so the caller can put it back with `Connection: upgrade`. Runs before Pforte sets
+/// its own headers, so `Connection` can never remove those.
 ///
 /// Runs twice per proxied request (request and answer), so it looks at each name present once
 /// and removes only what is there, rather than hashing every hop-by-hop name for a removal.
@@ -53,6 +81,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
     }
     let named = |name: &HeaderName| {
         names_others
+            && !NEVER_HOP_BY_HOP.contains(&name.as_str())
             && connection_tokens(headers).any(|token| token.eq_ignore_ascii_case(name.as_str()))
     };
     let doomed: Vec<HeaderName> = headers
@@ -90,8 +119,10 @@ pub struct ClientSide<'a> {
     pub peer: IpAddr,
     /// Whether that peer is a trusted proxy whose forwarding headers we extend.
     pub trusted: bool,
-    /// The host the client asked for.
+    /// The host the client asked for (lower case, no port).
     pub host: &'a str,
+    /// The authority the request was routed and judged by: the app's `Host` header.
+    pub authority: &'a HeaderValue,
     /// This request's id.
     pub request_id: &'a str,
 }
@@ -262,6 +293,32 @@ mod tests {
     }
 
     #[test]
+    fn connection_cannot_name_end_to_end_or_forwarding_headers() {
+        let mut h = map(&[
+            (
+                "connection",
+                "keep-alive, Host, Content-Length, Authorization, X-Forwarded-For, Cookie",
+            ),
+            ("host", "app.example.org"),
+            ("content-length", "3"),
+            ("authorization", "Bearer t"),
+            ("x-forwarded-for", "203.0.113.9"),
+            ("cookie", "a=1"),
+        ]);
+        strip_hop_by_hop(&mut h);
+        for kept in [
+            "host",
+            "content-length",
+            "authorization",
+            "x-forwarded-for",
+            "cookie",
+        ] {
+            assert!(h.contains_key(kept), "{kept} was removed");
+        }
+        assert!(!h.contains_key("connection"));
+    }
+
+    #[test]
     fn upgrade_survives_when_connection_asks_for_it() {
         let mut h = map(&[("connection", "Upgrade"), ("upgrade", "websocket")]);
         let upgrade = strip_hop_by_hop(&mut h).unwrap();
@@ -278,10 +335,12 @@ mod tests {
             ("x-forwarded-proto", "http"),
             ("forwarded", "for=1.2.3.4"),
         ]);
+        let authority = HeaderValue::from_static("mail.example.org");
         let client = ClientSide {
             peer: "192.0.2.7".parse().unwrap(),
             trusted: false,
             host: "mail.example.org",
+            authority: &authority,
             request_id: "r1",
         };
         set_forwarding(&mut h, client);
@@ -302,10 +361,12 @@ mod tests {
             ("x-forwarded-for", "5.6.7.8"),
             ("forwarded", "for=1.2.3.4"),
         ]);
+        let authority = HeaderValue::from_static("m.org");
         let client = ClientSide {
             peer: "::1".parse().unwrap(),
             trusted: true,
             host: "m.org",
+            authority: &authority,
             request_id: "r",
         };
         set_forwarding(&mut h, client);
@@ -370,7 +431,7 @@ mod properties {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-                .filter(|n| *n != header::UPGRADE)
+                .filter(|n| *n != header::UPGRADE && !NEVER_HOP_BY_HOP.contains(&n.as_str()))
                 .collect();
             strip_hop_by_hop(&mut map);
             for name in HOP_BY_HOP.iter().chain(named.iter()) {
@@ -378,7 +439,8 @@ mod properties {
             }
             prop_assert!(!map.contains_key(header::UPGRADE));
             let peer = IpAddr::from(v4);
-            set_forwarding(&mut map, ClientSide { peer, trusted, host: "app.example.org", request_id: "rid" });
+            let authority = HeaderValue::from_static("app.example.org");
+            set_forwarding(&mut map, ClientSide { peer, trusted, host: "app.example.org", authority: &authority, request_id: "rid" });
             let xff = map.get(&X_FORWARDED_FOR).unwrap().to_str().unwrap().to_string();
             prop_assert!(xff.ends_with(&peer.to_string()));
             if !trusted {

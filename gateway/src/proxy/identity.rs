@@ -1,10 +1,11 @@
 //! The gateway is the only source of identity an app sees. Before a request leaves for an
-//! upstream, every client-supplied copy of an identity header is removed, and so are Pforte's
-//! own cookies (an app must never see, log or replay the session); then the identity headers
-//! the app asked for are set from the session.
+//! upstream, every client-supplied copy of a protected header is removed ([`HeaderGuard`]), and
+//! so are Pforte's own cookies (an app must never see, log or replay the session); then the
+//! identity headers the app asked for are set from the session.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderValue};
 
+use super::protected::HeaderGuard;
 pub use crate::config::apps::IdentityHeaders;
 
 /// The prefix of every cookie Pforte sets; none of them ever reaches an app.
@@ -42,19 +43,11 @@ pub struct Identity<'a> {
     pub assertion: Option<&'a str>,
 }
 
-/// Removes client-supplied identity headers (the app's names and the defaults, whatever the
-/// app is configured with) and Pforte's cookies. Runs for every proxied request, with or
-/// without a session.
-pub fn strip(headers: &mut HeaderMap, names: &IdentityHeaders) {
-    let defaults = IdentityHeaders::default();
-    let identity = |name: &HeaderName| names.all().chain(defaults.all()).any(|n| n == name);
-    // Clients rarely send any of these: one look at each name the request has is cheaper than
-    // hashing every identity name for a removal that finds nothing.
-    if headers.keys().any(identity) {
-        for name in names.all().chain(defaults.all()) {
-            headers.remove(name);
-        }
-    }
+/// Removes client-supplied protected headers (see [`HeaderGuard`]) and Pforte's cookies. Runs
+/// for every proxied request, with or without a session; `trusted_peer` says whether the peer
+/// is a trusted proxy.
+pub fn strip(headers: &mut HeaderMap, guard: &HeaderGuard, trusted_peer: bool) {
+    guard.strip(headers, trusted_peer);
     strip_own_cookies(headers);
 }
 
@@ -127,11 +120,12 @@ mod tests {
         );
         headers.insert("x-pforte-assertion", HeaderValue::from_static("forged"));
         let names = IdentityHeaders {
-            user: HeaderName::from_static("x-remote-user"),
-            assertion: Some(HeaderName::from_static("x-pforte-assertion")),
+            user: http::HeaderName::from_static("x-remote-user"),
+            assertion: Some(http::HeaderName::from_static("x-pforte-assertion")),
             ..IdentityHeaders::default()
         };
-        strip(&mut headers, &names);
+        let guard = HeaderGuard::new(&names, &Default::default());
+        strip(&mut headers, &guard, false);
         assert!(headers.get("x-forwarded-user").is_none());
         assert!(headers.get("x-remote-user").is_none());
         assert!(headers.get("x-pforte-assertion").is_none());
@@ -139,7 +133,7 @@ mod tests {
 
         let mut only_ours = HeaderMap::new();
         only_ours.insert(header::COOKIE, HeaderValue::from_static("__Host-pforte=s"));
-        strip(&mut only_ours, &IdentityHeaders::default());
+        strip(&mut only_ours, &guard, false);
         assert!(only_ours.get(header::COOKIE).is_none());
     }
 

@@ -9,11 +9,9 @@ pub mod connect;
 pub mod headers;
 pub mod identity;
 pub mod pool;
+pub mod protected;
 pub mod upgrade;
 pub mod upstream;
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri};
@@ -22,7 +20,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::pipeline::decide::Permitted;
 use crate::telemetry::metrics::{UpstreamErrorKind, UpstreamErrors};
-use body::RequestBody;
+use body::{ClientFault, FaultCell, RequestBody};
 use headers::ClientSide;
 use upstream::{Upstream, UpstreamSet};
 
@@ -41,6 +39,10 @@ pub enum ProxyError {
     /// The request body was larger than the app accepts.
     #[error("request body over the limit of {0} bytes")]
     BodyTooLarge(u64),
+    /// The client's request body broke off or was malformed (a bad chunk, a length that does
+    /// not match): the client's fault, answered 400, never counted against the upstream.
+    #[error("malformed request body: {0}")]
+    ClientBody(String),
 }
 
 impl ProxyError {
@@ -50,7 +52,7 @@ impl ProxyError {
             Self::Connect(_) => Some(UpstreamErrorKind::Connect),
             Self::Timeout(_) => Some(UpstreamErrorKind::Timeout),
             Self::Protocol(_) => Some(UpstreamErrorKind::Protocol),
-            Self::BodyTooLarge(_) => None,
+            Self::BodyTooLarge(_) | Self::ClientBody(_) => None,
         }
     }
 }
@@ -69,6 +71,8 @@ pub struct AppProxy {
     pub errors: UpstreamErrors,
     /// The names of the identity headers the app receives.
     pub identity_headers: identity::IdentityHeaders,
+    /// The client headers that never reach the app.
+    pub guard: protected::HeaderGuard,
 }
 
 /// Forwards `req` to one of the app's upstreams and returns the upstream's answer, headers
@@ -83,26 +87,25 @@ pub async fn forward(
     tasks: &TaskTracker,
 ) -> Result<Response<Incoming>, ProxyError> {
     let mut req = req.into_inner();
-    identity::strip(req.headers_mut(), &app.identity_headers);
-    if let Some(person) = person {
-        identity::set(req.headers_mut(), &app.identity_headers, person);
-    }
     if req.body().size_hint().lower() > app.max_body_bytes {
         return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
     }
+    // Hop-by-hop headers first: whatever `Connection` names can then no longer remove a header
+    // Pforte sets below (the trick of CVE-2022-1388).
     let client_upgrade = headers::strip_hop_by_hop(req.headers_mut());
     let on_client_upgrade = client_upgrade
         .is_some()
         .then(|| hyper::upgrade::on(&mut req));
+    identity::strip(req.headers_mut(), &app.guard, client.trusted);
+    if let Some(person) = person {
+        identity::set(req.headers_mut(), &app.identity_headers, person);
+    }
     if let Some(upgrade) = &client_upgrade {
         headers::restore_upgrade(req.headers_mut(), upgrade.clone());
     }
     headers::set_forwarding(req.headers_mut(), client);
-    if !req.headers().contains_key(http::header::HOST)
-        && let Ok(value) = http::HeaderValue::from_str(client.host)
-    {
-        req.headers_mut().insert(http::header::HOST, value);
-    }
+    req.headers_mut()
+        .insert(http::header::HOST, client.authority.clone());
     // A request without a body can be sent again to the next upstream when a connect fails;
     // only then is a copy of its head kept.
     let replayable = req.body().is_end_stream() && client_upgrade.is_none();
@@ -113,10 +116,10 @@ pub async fn forward(
         path: parts.uri.into_parts().path_and_query,
         headers: parts.headers,
     });
-    // Only a body that may still come needs counting against the limit.
-    let exceeded = (!incoming.is_end_stream()).then(|| Arc::new(AtomicBool::new(false)));
-    let mut body = Some(match &exceeded {
-        Some(exceeded) => RequestBody::capped(incoming, app.max_body_bytes, exceeded.clone()),
+    // Only a body that may still come needs watching (its size, its framing).
+    let fault = (!incoming.is_end_stream()).then(FaultCell::default);
+    let mut body = Some(match &fault {
+        Some(fault) => RequestBody::capped(incoming, app.max_body_bytes, fault.clone()),
         None => RequestBody::Empty,
     });
 
@@ -152,8 +155,14 @@ pub async fn forward(
                 return Ok(response);
             }
             Err(err) => {
-                if exceeded.as_ref().is_some_and(|e| e.load(Ordering::Relaxed)) {
-                    return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
+                match fault.as_ref().and_then(|f| f.get()) {
+                    Some(ClientFault::TooLarge) => {
+                        return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
+                    }
+                    Some(ClientFault::Malformed(why)) => {
+                        return Err(ProxyError::ClientBody(why.clone()));
+                    }
+                    None => {}
                 }
                 if let Some(kind) = err.upstream_kind() {
                     app.errors.record(kind);

@@ -12,6 +12,8 @@ use crate::state::Snapshot;
 /// The answer of the redirect listener.
 pub fn redirect<B>(snapshot: &Snapshot, req: &Request<B>) -> Response<Full<Bytes>> {
     let location = route::request_host(req)
+        .ok()
+        .map(|host| host.name)
         .filter(|host| snapshot.routes.knows_host(host))
         .and_then(|host| {
             let port = snapshot.config.server.public_https_port;
