@@ -163,11 +163,10 @@ async fn forward_auth_answers_for_sites_behind_their_own_proxy() {
 
     let anonymous = verify(None).await;
     assert_eq!(anonymous.status, 401);
-    assert!(
-        anonymous
-            .header("location")
-            .unwrap()
-            .starts_with("https://login.gw.test/login?return_to=https%3A%2F%2Fwiki.gw.test%2Fpage"),
+    assert_eq!(
+        anonymous.header("location"),
+        Some("https://wiki.gw.test/.pforte/login?return_to=%2Fpage%3Fx%3D1"),
+        "through the site's own /.pforte/login, which binds the hand-over to the browser"
     );
 
     let mut bob = Browser::new(gw.https, gw.root());
@@ -400,14 +399,13 @@ async fn nginx_auth_request_guards_a_site_with_pforte_logins() {
     let mut b = Browser::new(gw.https, gw.root());
     b.elsewhere.insert("wiki.gw.test".into(), nginx);
 
-    // Not logged in: nginx sends the browser to Pforte's login page, and back after it.
+    // Not logged in: nginx sends the browser through the site's /.pforte/login (which binds the
+    // hand-over to this browser) to Pforte's login page, and back after it.
     let first = b.get("https://wiki.gw.test/page").await;
     assert_eq!(first.status, 302, "{}", first.text());
-    assert!(
-        first
-            .header("location")
-            .unwrap()
-            .starts_with("https://login.gw.test/login?return_to=")
+    assert_eq!(
+        first.header("location"),
+        Some("https://wiki.gw.test/.pforte/login?return_to=%2Fpage")
     );
     assert_eq!(site.count(), 0);
     let hops = b

@@ -32,9 +32,15 @@ pub enum GatewayError {
         /// Why.
         refusal: Refusal,
     },
-    /// A browser without a session asked for something that needs one: off to the login page.
+    /// A browser without a session asked for something that needs one: off to the login page,
+    /// with the hand-over cookie for a browser that has none yet.
     #[error("login required")]
-    LoginRedirect(String),
+    LoginRedirect {
+        /// The login page's URL.
+        location: String,
+        /// The `Set-Cookie` of the browser's hand-over binding.
+        cookie: Option<http::HeaderValue>,
+    },
     /// An API client without a session asked for something that needs one.
     #[error("login required")]
     Unauthenticated,
@@ -96,7 +102,9 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
                 refused_sentence.as_str(),
             )
         }
-        GatewayError::LoginRedirect(location) => return login_redirect(location, request_id),
+        GatewayError::LoginRedirect { location, cookie } => {
+            return login_redirect(location, cookie.as_ref(), request_id);
+        }
         GatewayError::Unauthenticated => (
             StatusCode::UNAUTHORIZED,
             "Login required",
@@ -152,7 +160,11 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
 }
 
 /// `302 Found` to the login page; the page body says where for clients that do not follow.
-fn login_redirect(location: &str, request_id: &str) -> Response<Bytes> {
+fn login_redirect(
+    location: &str,
+    cookie: Option<&http::HeaderValue>,
+    request_id: &str,
+) -> Response<Bytes> {
     let mut response = error_page(
         StatusCode::FOUND,
         "Login required",
@@ -161,6 +173,11 @@ fn login_redirect(location: &str, request_id: &str) -> Response<Bytes> {
     );
     if let Ok(value) = http::HeaderValue::from_str(location) {
         response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    if let Some(cookie) = cookie {
+        response
+            .headers_mut()
+            .append(http::header::SET_COOKIE, cookie.clone());
     }
     response
 }
@@ -212,7 +229,10 @@ mod tests {
             ),
             (GatewayError::Unauthenticated, 401),
             (
-                GatewayError::LoginRedirect("https://login.example.org/login".into()),
+                GatewayError::LoginRedirect {
+                    location: "https://login.example.org/login".into(),
+                    cookie: None,
+                },
                 302,
             ),
             (GatewayError::BadForm, 400),

@@ -166,9 +166,18 @@ async fn app_host(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let (app, host) = (target.app, target.host.name.as_str());
-    if target.judged.of(req.uri().path()) == portal::sso::SSO_PATH {
-        let page = portal::redeem(shared, snapshot, host, req.uri()).await?;
-        return Ok(page.map(ResponseBody::local));
+    match target.judged.of(req.uri().path()) {
+        portal::sso::SSO_PATH => {
+            let (parts, _) = req.into_parts();
+            let page = portal::redeem(shared, snapshot, host, &parts).await?;
+            return Ok(page.map(ResponseBody::local));
+        }
+        portal::sso::LOGIN_PATH => {
+            let (parts, _) = req.into_parts();
+            let page = portal::start_login(snapshot, host, &parts);
+            return Ok(page.map(ResponseBody::local));
+        }
+        _ => {}
     }
     let visitor = identify::identify(
         &shared.sessions,
@@ -183,6 +192,11 @@ async fn app_host(
     let session = prepared.as_deref().map(|p| &*p.session);
     let anonymous = Subject::anonymous();
     let subject = prepared.as_deref().map_or(&anonymous, |p| &p.subject);
+    // Someone not logged in may be sent to log in: their browser's hand-over cookie, if any.
+    let handover = visitor
+        .is_none()
+        .then(|| portal::handover::nonce(req.headers()))
+        .flatten();
     let verdict = decide::decide(
         &snapshot.policy,
         subject,
@@ -199,7 +213,15 @@ async fn app_host(
         Verdict::Refuse(refusal) => {
             app.decisions.record(refusal.result());
             log_refusal(snapshot, ctx, &app.app.name, session, refusal);
-            return Err(refused(snapshot, ctx, app, host, session, refusal));
+            return Err(refused(
+                snapshot,
+                ctx,
+                app,
+                host,
+                session,
+                refusal,
+                handover.as_deref(),
+            ));
         }
     };
     let client = ClientSide {
@@ -256,7 +278,8 @@ fn assertion_for(
 }
 
 /// What a refused request gets: someone not logged in is sent to log in (a browser by redirect,
-/// an API client with 401); everyone else gets the 403 page naming the app (and them).
+/// with its hand-over binding; an API client with 401); everyone else gets the 403 page naming
+/// the app (and them). `handover` is the browser's hand-over cookie, if it has one.
 fn refused(
     snapshot: &Snapshot,
     ctx: &RequestContext,
@@ -264,16 +287,22 @@ fn refused(
     host: &str,
     session: Option<&pforte_session::Session>,
     refusal: decide::Refusal,
+    handover: Option<&str>,
 ) -> GatewayError {
     if refusal == decide::Refusal::LoginRequired {
         if ctx.wants_redirect {
             let port = portal::sso::port_suffix(snapshot.config.server.public_https_port);
             let back = portal::sso::request_url(host, &port, &ctx.uri);
-            return GatewayError::LoginRedirect(portal::sso::login_url(
-                &snapshot.config.portal_host,
-                &port,
-                &back,
-            ));
+            let (binding, cookie) = portal::handover::start(handover);
+            return GatewayError::LoginRedirect {
+                location: portal::sso::login_url(
+                    &snapshot.config.portal_host,
+                    &port,
+                    &back,
+                    Some(&binding),
+                ),
+                cookie,
+            };
         }
         return GatewayError::Unauthenticated;
     }

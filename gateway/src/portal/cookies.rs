@@ -16,6 +16,9 @@ pub const SESSION: &str = "__Host-pforte";
 pub const DOMAIN_SESSION: &str = "pforte_sso";
 /// The login form's anti-forgery cookie.
 pub const CSRF: &str = "__Host-pforte-csrf";
+/// An app host's proof that this browser asked for the hand-over it receives (see
+/// `portal::handover`).
+pub const HANDOVER: &str = "__Host-pforte-handover";
 
 /// The values of every cookie called `name` in the request (a browser may send two with the
 /// same name; the caller tries each).

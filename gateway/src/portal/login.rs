@@ -12,6 +12,7 @@ use http::{HeaderMap, Response, StatusCode, header};
 use pforte_directory::{AuthError, FailureReason as DirectoryFailure, UserRecord};
 use pforte_session::{NewSession, SessionId, StoreError, Throttle, ThrottleKind, Timestamp};
 
+use super::handover::Binding;
 use super::i18n::Lang;
 use super::pages::{self, LoginProblem, LoginView};
 use super::return_to::ReturnTo;
@@ -35,6 +36,8 @@ pub struct LoginForm {
     pub csrf: String,
     /// Where to go afterwards.
     pub return_to: Option<String>,
+    /// The hand-over binding of the app host that sent the person here.
+    pub handover: Option<String>,
     /// The language the form was shown in.
     pub lang: Option<String>,
 }
@@ -44,7 +47,7 @@ impl LoginForm {
     /// of repeated ones wins.
     pub fn parse(body: &[u8]) -> Self {
         let mut form = Self::default();
-        let mut seen = [false; 5];
+        let mut seen = [false; 6];
         for (key, value) in form_urlencoded::parse(body) {
             let (slot, index) = match key.as_ref() {
                 "username" => (&mut form.username, 0),
@@ -64,6 +67,13 @@ impl LoginForm {
                     }
                     continue;
                 }
+                "handover" => {
+                    if !seen[5] {
+                        form.handover = Some(value.into_owned());
+                        seen[5] = true;
+                    }
+                    continue;
+                }
                 _ => continue,
             };
             if !seen[index] {
@@ -80,6 +90,7 @@ pub fn show(
     host: &LoginHost<'_>,
     lang: Lang,
     return_to: Option<&ReturnTo>,
+    handover: Option<&Binding>,
     username: &str,
     problem: Option<LoginProblem>,
     status: StatusCode,
@@ -90,6 +101,7 @@ pub fn show(
         theme: &host.config().portal.theme,
         csrf: &token,
         return_to: return_to.map(ReturnTo::as_str),
+        handover: handover.map(Binding::as_str),
         username,
         problem,
     });
@@ -115,11 +127,13 @@ pub async fn submit(
         .return_to
         .as_deref()
         .and_then(|raw| host.check_return_to(raw));
+    let handover = form.handover.as_deref().and_then(Binding::parse);
     let again = |problem: LoginProblem, status: StatusCode| {
         Ok(show(
             host,
             lang,
             return_to.as_ref(),
+            handover.as_ref(),
             &form.username,
             Some(problem),
             status,
@@ -195,7 +209,9 @@ pub async fn submit(
         store.clear(ThrottleKind::Account, &account).await?;
     }
     let (id, sid) = open_session(host, user, now).await?;
-    let mut response = host.after_login(&id, return_to.as_ref(), now).await?;
+    let mut response = host
+        .after_login(&id, return_to.as_ref(), handover.as_ref(), now)
+        .await?;
     let value = id.to_cookie_value();
     if let Some(cookie) = cookies::set(cookies::SESSION, &value, host.cookie_lifetime()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

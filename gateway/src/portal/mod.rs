@@ -10,10 +10,12 @@
 //! GET  /auth/verify   forward auth for sites behind their own proxy (verify)
 //! GET  /.well-known/jwks.json   the public signing keys (assertions, later OIDC tokens)
 //! app host GET /.pforte/sso?ticket=…   sso: redeem a hand-over ticket, set that host's cookie
+//! app host GET /.pforte/login?return_to=…   off to log in, with this browser's hand-over binding
 //! ```
 
 pub mod cookies;
 pub mod csrf;
+pub mod handover;
 pub mod i18n;
 pub mod login;
 pub mod pages;
@@ -113,11 +115,13 @@ impl LoginHost<'_> {
     }
 
     /// Where someone with the session `id` goes from the login host: the return URL (through a
-    /// hand-over ticket when it is on an app host) or the portal.
+    /// hand-over ticket bound to the browser when it is on an app host) or the portal. An app
+    /// host without the browser's binding is sent to directly: it asks for a bound hand-over.
     async fn after_login(
         &self,
         id: &SessionId,
         return_to: Option<&ReturnTo>,
+        binding: Option<&handover::Binding>,
         now: Timestamp,
     ) -> Result<Response<Bytes>, StoreError> {
         let Some(target) = return_to else {
@@ -131,7 +135,13 @@ impl LoginHost<'_> {
         if host == self.config().portal_host {
             return Ok(see_other(path));
         }
-        let ticket = self.sessions().issue_ticket(id, host, now).await?;
+        let Some(binding) = binding else {
+            return Ok(see_other(target.as_str()));
+        };
+        let ticket = self
+            .sessions()
+            .issue_ticket(id, &binding.audience(host), now)
+            .await?;
         Ok(see_other(&sso::handover_url(
             host,
             &self.port_suffix(),
@@ -167,14 +177,18 @@ pub async fn handle(
             // `prompt=login`: an app (OIDC) asks for the password again, session or not.
             let again = sso::query_value(query.as_deref(), "prompt").as_deref() == Some("login");
             let username = sso::query_value(query.as_deref(), "username").unwrap_or_default();
+            let binding = sso::query_value(query.as_deref(), "handover")
+                .as_deref()
+                .and_then(handover::Binding::parse);
             match visitor {
                 Some(visitor) if !again => Ok(host
-                    .after_login(&visitor.id, return_to.as_ref(), now)
+                    .after_login(&visitor.id, return_to.as_ref(), binding.as_ref(), now)
                     .await?),
                 _ => Ok(login::show(
                     host,
                     lang,
                     return_to.as_ref(),
+                    binding.as_ref(),
                     &username,
                     None,
                     StatusCode::OK,
@@ -365,40 +379,77 @@ fn asset(bytes: Bytes, content_type: &'static str) -> Response<Bytes> {
     response
 }
 
-/// Redeems a hand-over ticket on an app host: sets that host's session cookie and lands on the
-/// local path. A ticket that is unknown, used, expired or for another host sends the person to
-/// log in again (which hands over a fresh ticket when their session is alive).
+/// Redeems a hand-over ticket on an app host: with the browser's hand-over cookie, sets that
+/// host's session cookie and lands on the local path. A ticket that is unknown, used, expired,
+/// for another host or for another browser sends the person to log in again (which hands over
+/// a fresh ticket when their session is alive).
 pub async fn redeem(
     shared: &Shared,
     snapshot: &Snapshot,
     host: &str,
-    uri: &http::Uri,
+    req: &http::request::Parts,
 ) -> Result<Response<Bytes>, GatewayError> {
     let now = Timestamp::now();
-    let ticket = sso::query_value(uri.query(), "ticket").unwrap_or_default();
-    let landing = sso::query_value(uri.query(), "return_to");
-    let landing = landing
+    let ticket = sso::query_value(req.uri.query(), "ticket").unwrap_or_default();
+    let landing = landing(req.uri.query());
+    let redeemed = match handover::proven(&req.headers) {
+        Some(binding) => {
+            shared
+                .sessions
+                .redeem_ticket(&ticket, &binding.audience(host), now)
+                .await?
+        }
+        None => None,
+    };
+    let Some(id) = redeemed else {
+        return Ok(to_login(snapshot, host, &landing, &req.headers));
+    };
+    let mut response = see_other(&landing);
+    let lifetime = snapshot.config.sessions.sessions.absolute_timeout;
+    if let Some(cookie) = cookies::set(cookies::SESSION, &id.to_cookie_value(), lifetime) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::clear(cookies::HANDOVER));
+    Ok(response)
+}
+
+/// `/.pforte/login` on an app host: off to the login host with this browser's hand-over
+/// binding, to come back to the local `return_to` path.
+pub fn start_login(snapshot: &Snapshot, host: &str, req: &http::request::Parts) -> Response<Bytes> {
+    to_login(snapshot, host, &landing(req.uri.query()), &req.headers)
+}
+
+/// The local path a query's `return_to` names, `/` when it names none or another host.
+fn landing(query: Option<&str>) -> String {
+    let landing = sso::query_value(query, "return_to");
+    landing
         .as_deref()
         .and_then(sso::local_path)
         .unwrap_or("/")
-        .to_string();
+        .to_string()
+}
+
+/// The redirect from app host `host` to the login form, returning to `landing` there, with the
+/// browser's hand-over binding (and its cookie, for a browser that has none yet).
+fn to_login(
+    snapshot: &Snapshot,
+    host: &str,
+    landing: &str,
+    headers: &HeaderMap,
+) -> Response<Bytes> {
     let port = sso::port_suffix(snapshot.config.server.public_https_port);
-    match shared.sessions.redeem_ticket(&ticket, host, now).await? {
-        Some(id) => {
-            let mut response = see_other(&landing);
-            let lifetime = snapshot.config.sessions.sessions.absolute_timeout;
-            if let Some(cookie) = cookies::set(cookies::SESSION, &id.to_cookie_value(), lifetime) {
-                response.headers_mut().append(header::SET_COOKIE, cookie);
-            }
-            Ok(response)
-        }
-        None => {
-            let back = format!("https://{host}{port}{landing}");
-            Ok(see_other(&sso::login_url(
-                &snapshot.config.portal_host,
-                &port,
-                &back,
-            )))
-        }
+    let back = format!("https://{host}{port}{landing}");
+    let (binding, cookie) = handover::start(handover::nonce(headers).as_deref());
+    let mut response = see_other(&sso::login_url(
+        &snapshot.config.portal_host,
+        &port,
+        &back,
+        Some(&binding),
+    ));
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
+    response
 }

@@ -38,6 +38,8 @@ pub struct LoginView<'a> {
     pub csrf: &'a str,
     /// Where to go after login, already checked.
     pub return_to: Option<&'a str>,
+    /// The hand-over binding of the app host that sent the person here.
+    pub handover: Option<&'a str>,
     /// The user name to show again after a failed attempt.
     pub username: &'a str,
     /// What went wrong last time.
@@ -99,6 +101,9 @@ pub fn login(view: &LoginView<'_>) -> String {
     if let Some(return_to) = view.return_to {
         body.push_str(&hidden("return_to", return_to));
     }
+    if let Some(handover) = view.handover {
+        body.push_str(&hidden("handover", handover));
+    }
     let form_described = form_error.map(|_| "form-error");
     body.push_str(&field(
         Field {
@@ -128,7 +133,7 @@ pub fn login(view: &LoginView<'_>) -> String {
         "<button type=\"submit\">{}</button></form>",
         escape(t.submit)
     ));
-    body.push_str(&language_switch(view.lang, view.return_to));
+    body.push_str(&language_switch(view.lang, view.return_to, view.handover));
     layout(view.lang, view.theme, t.sign_in, &body)
 }
 
@@ -162,7 +167,7 @@ pub fn portal(view: &PortalView<'_>) -> String {
         hidden("csrf", view.csrf),
         escape(t.sign_out)
     ));
-    body.push_str(&language_switch(view.lang, None));
+    body.push_str(&language_switch(view.lang, None, None));
     layout(view.lang, view.theme, t.your_apps, &body)
 }
 
@@ -265,7 +270,7 @@ fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-fn language_switch(current: Lang, return_to: Option<&str>) -> String {
+fn language_switch(current: Lang, return_to: Option<&str>, handover: Option<&str>) -> String {
     let t = current.texts();
     let mut html = format!(
         "<nav class=\"langs\" aria-label=\"{}\"><ul>",
@@ -280,6 +285,10 @@ fn language_switch(current: Lang, return_to: Option<&str>) -> String {
         if let Some(return_to) = return_to {
             href.push_str("&return_to=");
             href.push_str(&form_urlencoded_component(return_to));
+        }
+        if let Some(handover) = handover {
+            href.push_str("&handover=");
+            href.push_str(&form_urlencoded_component(handover));
         }
         let current_attr = if lang == current {
             " aria-current=\"true\""
@@ -355,6 +364,7 @@ mod tests {
             theme: &Theme::default(),
             csrf: "tok\"en",
             return_to: Some("https://mail.example.org/a?b=c&d"),
+            handover: None,
             username: "<alice>",
             problem,
         })
@@ -398,6 +408,7 @@ mod tests {
             theme: &Theme::default(),
             csrf: "t",
             return_to: None,
+            handover: None,
             username: "",
             problem: None,
         });

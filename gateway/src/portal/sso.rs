@@ -3,26 +3,52 @@
 //! hand-over:
 //!
 //! ```text
-//! app host, no session ──302──▶ login host /login?return_to=https://app/path
+//! app host, no session ──302──▶ login host /login?return_to=https://app/path&handover=B
 //!   login host, session (or after the form) ──302──▶ https://app/.pforte/sso?ticket=T&return_to=/path
 //!     app host redeems T once ──▶ sets its own session cookie ──302──▶ /path
 //! ```
 //!
-//! A ticket is random, single-use, lives 60 seconds, is bound to the one host it was issued for,
-//! and is kept in the session store (so any replica can redeem it) only as a hash with the
+//! A ticket is random, single-use, lives 60 seconds, is bound to the one host it was issued for
+//! and to the browser that asked for it (`handover`), and is kept in the session store (so any replica can redeem it) only as a hash with the
 //! session id sealed under a key derived from the ticket itself: a dump of the store cannot be
 //! turned into a session. The session id itself never appears in a URL.
 
 use http::Uri;
 
+use super::handover::Binding;
+
 /// The path on every app host where tickets are redeemed; never forwarded to an app.
 pub const SSO_PATH: &str = "/.pforte/sso";
 
-/// The login page's URL on the login host for `return_to`.
-pub fn login_url(login_host: &str, port_suffix: &str, return_to: &str) -> String {
-    format!(
+/// The path on every app host that sends a browser to log in with a hand-over binding (for
+/// sites behind their own proxy, whose forward-auth answer cannot set the app host's cookie);
+/// never forwarded to an app.
+pub const LOGIN_PATH: &str = "/.pforte/login";
+
+/// The login page's URL on the login host for `return_to`, with the browser's hand-over
+/// binding when it comes from an app host.
+pub fn login_url(
+    login_host: &str,
+    port_suffix: &str,
+    return_to: &str,
+    binding: Option<&Binding>,
+) -> String {
+    let mut url = format!(
         "https://{login_host}{port_suffix}/login?return_to={}",
         encode(return_to)
+    );
+    if let Some(binding) = binding {
+        url.push_str("&handover=");
+        url.push_str(binding.as_str());
+    }
+    url
+}
+
+/// The URL on an app host that starts a login for `path_and_query` there.
+pub fn start_url(host: &str, port_suffix: &str, path_and_query: &str) -> String {
+    format!(
+        "https://{host}{port_suffix}{LOGIN_PATH}?return_to={}",
+        encode(path_and_query)
     )
 }
 
@@ -79,15 +105,26 @@ mod tests {
 
     #[test]
     fn urls_round_trip_their_values() {
+        let binding = Binding::parse(&"0".repeat(64)).unwrap();
         let url = login_url(
             "login.example.org",
             "",
             "https://mail.example.org/a?b=c&d=e",
+            Some(&binding),
         );
         let uri: Uri = url.parse().unwrap();
         assert_eq!(
             query_value(uri.query(), "return_to").as_deref(),
             Some("https://mail.example.org/a?b=c&d=e")
+        );
+        assert_eq!(
+            query_value(uri.query(), "handover").as_deref(),
+            Some(binding.as_str())
+        );
+        let url = start_url("wiki.example.org", "", "/a?b=c");
+        assert_eq!(
+            url,
+            "https://wiki.example.org/.pforte/login?return_to=%2Fa%3Fb%3Dc"
         );
         let url = handover_url("mail.example.org", ":8443", "t+/=", "/inbox?x=1");
         let uri: Uri = url.parse().unwrap();

@@ -3,7 +3,8 @@
 //! the person behind the request's cookie may open the URL the proxy names:
 //!
 //! - `200` with the app's identity headers: let it through;
-//! - `401` with `Location` set to the login page: not logged in (nginx: `error_page 401`);
+//! - `401` with `Location` set to the site's `/.pforte/login`, which sends the browser on to the
+//!   login page with its hand-over binding: not logged in (nginx: `error_page 401`);
 //! - `403`: logged in, and the policy says no.
 //!
 //! The URL comes from `X-Original-URL` (nginx) or `X-Forwarded-Proto`/`-Host`/`-Uri` and the
@@ -55,7 +56,10 @@ pub fn answer(
     let anonymous = Subject::anonymous();
     let subject = prepared.map_or(&anonymous, |p| &p.subject);
     let port = sso::port_suffix(snapshot.config.server.public_https_port);
-    let back = sso::request_url(&host, &port, request.uri());
+    let path_and_query = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_string(), ToString::to_string);
     match decide::decide(&snapshot.policy, subject, index, source, &judged, request) {
         Verdict::Permit(..) => {
             let mut response = status(StatusCode::OK);
@@ -72,8 +76,10 @@ pub fn answer(
             response
         }
         Verdict::Refuse(decide::Refusal::LoginRequired) => {
+            // Through the site's own /.pforte/login: this answer cannot set the site's cookie
+            // that binds the hand-over to the browser, that page can.
             let mut response = status(StatusCode::UNAUTHORIZED);
-            let login = sso::login_url(&snapshot.config.portal_host, &port, &back);
+            let login = sso::start_url(&host, &port, &path_and_query);
             if let Ok(value) = HeaderValue::from_str(&login) {
                 response.headers_mut().insert(header::LOCATION, value);
             }

@@ -2,6 +2,7 @@
 //! domain. Without `portal.cookie_domain` Pforte must never read its parent-domain session
 //! cookie, or a planted `pforte_sso` logs the victim in as the attacker.
 
+use pforte_e2e::browser::{Browser, absolute, hidden_value};
 use pforte_e2e::raw::head;
 
 use super::{Target, received};
@@ -74,4 +75,60 @@ async fn the_domain_cookie_works_where_it_was_chosen() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(received(&reply.json(), "x-forwarded-user"), ["bob"]);
+}
+
+/// The same harm without any cookie domain: the attacker logs in, keeps the hand-over link the
+/// login host gives their own browser, and sends it to the victim. A ticket is bound to the
+/// browser that asked for it, so the victim's browser cannot redeem it.
+#[tokio::test]
+async fn a_hand_over_link_logs_in_only_the_browser_that_asked_for_it() {
+    let target = Target::start().await;
+    let mut mallory = Browser::new(target.gw.https, target.gw.root());
+    let first = mallory.get("https://video.gw.test/call").await;
+    assert_eq!(first.status, 302);
+    let form_url = absolute(
+        "https://video.gw.test/call",
+        first.header("location").unwrap(),
+    );
+    let form = mallory.get(&form_url).await;
+    let page = form.text();
+    let mut fields = vec![
+        ("username", "bob".to_string()),
+        ("password", "bobpw".to_string()),
+        ("csrf", hidden_value(&page, "csrf").unwrap()),
+        ("return_to", hidden_value(&page, "return_to").unwrap()),
+    ];
+    if let Some(binding) = hidden_value(&page, "handover") {
+        fields.push(("handover", binding));
+    }
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let posted = mallory.post("https://login.gw.test/login", &fields).await;
+    let link = absolute(
+        "https://login.gw.test/login",
+        posted.header("location").expect("the hand-over link"),
+    );
+    assert!(
+        link.starts_with("https://video.gw.test/.pforte/sso?ticket="),
+        "{link}"
+    );
+
+    let mut victim = Browser::new(target.gw.https, target.gw.root());
+    let redeemed = victim.get(&link).await;
+    assert_eq!(redeemed.status, 303);
+    assert!(
+        victim.cookie("video.gw.test", "__Host-pforte").is_none(),
+        "the victim got the attacker's session"
+    );
+    let hops = victim.follow("https://video.gw.test/call").await;
+    assert!(
+        hops[0].url.starts_with("https://login.gw.test/login"),
+        "the victim works in the app as the attacker: {}",
+        hops[0].url
+    );
+    assert_eq!(target.shared.count(), 0);
+
+    // The browser that asked for it still gets in with a fresh link.
+    let hops = mallory.follow("https://video.gw.test/call").await;
+    assert_eq!(hops[0].reply.status, 200, "{}", hops[0].reply.text());
+    assert_eq!(received(&hops[0].reply.json(), "x-forwarded-user"), ["bob"]);
 }
