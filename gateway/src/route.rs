@@ -1,18 +1,64 @@
-//! Routing: a request's host and path name either one of the apps or the login host. The table is
-//! built once per (re)load and then only read, so a lookup is one hash probe and a short scan of
-//! the prefixes registered under that host (longest first).
+//! Routing: a request's host and path name the one kind of endpoint that answers it: an app, a
+//! page of the login host, the OpenID Connect provider, or one of the gateway's built-ins. This
+//! module owns the URL space: every path the gateway answers itself is named here, once. The
+//! table is built once per (re)load and then only read, so a lookup is one hash probe and a
+//! short scan of the prefixes registered under that host (longest first).
 
 use std::collections::HashMap;
 
+use pforte_oidc::discovery::paths as oidc_paths;
+
 use crate::config::App;
 
-/// Where a request goes.
+/// Where the login host serves the theme's logo.
+pub const LOGO_PATH: &str = "/assets/logo";
+/// Where the login host publishes the signing keys (RFC 7517 JWK set).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Where sites behind their own proxy ask whether a request may pass (forward auth).
+pub const FORWARD_AUTH_PATH: &str = "/auth/verify";
+/// On every app host: where hand-over tickets are redeemed; never forwarded to an app.
+pub const SSO_PATH: &str = "/.pforte/sso";
+/// On every app host: sends a browser off to log in with its hand-over binding; never forwarded
+/// to an app.
+pub const LOGIN_PATH: &str = "/.pforte/login";
+
+/// Where a request goes: decided here once, dispatched by the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// The app at this index of the loaded app list (the policy uses the same index).
     App(usize),
-    /// The login host: start page, and later login, portal and OIDC endpoints.
-    Portal,
+    /// A page of the login host: the start page, the login form, logout (anything else there
+    /// is not found).
+    LoginPage,
+    /// An endpoint of the OpenID Connect provider (discovery and `/oidc/*`), when configured.
+    Oidc,
+    /// One of the gateway's own endpoints.
+    Builtin(Builtin),
+}
+
+/// The gateway's own endpoints, which no app and no policy rule sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// [`SSO_PATH`] on a host of the app at this index.
+    Redeem(usize),
+    /// [`LOGIN_PATH`] on a host of the app at this index.
+    StartLogin(usize),
+    /// [`FORWARD_AUTH_PATH`] on the login host.
+    ForwardAuth,
+    /// [`JWKS_PATH`] on the login host.
+    Jwks,
+    /// [`LOGO_PATH`] on the login host.
+    Logo,
+}
+
+impl Builtin {
+    /// The app whose host it was asked on, for the app-host built-ins.
+    pub fn app(self) -> Option<usize> {
+        match self {
+            Self::Redeem(app) | Self::StartLogin(app) => Some(app),
+            Self::ForwardAuth | Self::Jwks | Self::Logo => None,
+        }
+    }
 }
 
 /// Host and path prefix to target.
@@ -20,11 +66,13 @@ pub enum Target {
 pub struct RouteTable {
     hosts: HashMap<String, Vec<(String, usize)>>,
     portal_host: String,
+    oidc: bool,
 }
 
 impl RouteTable {
-    /// Builds the table; `apps` were validated, so hosts are lower case and (host, prefix) unique.
-    pub fn new(apps: &[App], portal_host: &str) -> Self {
+    /// Builds the table; `apps` were validated, so hosts are lower case and (host, prefix)
+    /// unique. `oidc` says whether the OpenID Connect provider is configured.
+    pub fn new(apps: &[App], portal_host: &str, oidc: bool) -> Self {
         let mut hosts: HashMap<String, Vec<(String, usize)>> = HashMap::new();
         for (index, app) in apps.iter().enumerate() {
             for host in &app.hosts {
@@ -40,25 +88,42 @@ impl RouteTable {
         Self {
             hosts,
             portal_host: portal_host.to_string(),
+            oidc,
         }
     }
 
-    /// The target for a normalised host (lower case, no port) and a request path.
+    /// The target for a normalised host (lower case, no port) and the path the policy judges.
     pub fn resolve(&self, host: &str, path: &str) -> Option<Target> {
         if host == self.portal_host {
-            return Some(Target::Portal);
+            return Some(match path {
+                FORWARD_AUTH_PATH => Target::Builtin(Builtin::ForwardAuth),
+                JWKS_PATH => Target::Builtin(Builtin::Jwks),
+                LOGO_PATH => Target::Builtin(Builtin::Logo),
+                _ if self.oidc && is_oidc(path) => Target::Oidc,
+                _ => Target::LoginPage,
+            });
         }
         let prefixes = self.hosts.get(host)?;
-        prefixes
-            .iter()
-            .find(|(prefix, _)| prefix_matches(prefix, path))
-            .map(|(_, index)| Target::App(*index))
+        let any_app = || prefixes.last().map(|(_, index)| *index);
+        match path {
+            SSO_PATH => any_app().map(|app| Target::Builtin(Builtin::Redeem(app))),
+            LOGIN_PATH => any_app().map(|app| Target::Builtin(Builtin::StartLogin(app))),
+            _ => prefixes
+                .iter()
+                .find(|(prefix, _)| prefix_matches(prefix, path))
+                .map(|(_, index)| Target::App(*index)),
+        }
     }
 
     /// True when `host` is served here (the redirect listener only redirects for these).
     pub fn knows_host(&self, host: &str) -> bool {
         host == self.portal_host || self.hosts.contains_key(host)
     }
+}
+
+/// Whether `path` is one of the OpenID Connect provider's endpoints.
+fn is_oidc(path: &str) -> bool {
+    path == oidc_paths::DISCOVERY || path.starts_with("/oidc/")
 }
 
 /// `/docs` matches `/docs`, `/docs/` and `/docs/x`, never `/docsx`; `/` matches everything.
@@ -174,7 +239,7 @@ upstreams = ["http://127.0.0.1:2"]
 "#,
         )
         .unwrap();
-        RouteTable::new(&apps, "login.example.org")
+        RouteTable::new(&apps, "login.example.org", true)
     }
 
     #[test]
@@ -193,9 +258,41 @@ upstreams = ["http://127.0.0.1:2"]
             t.resolve("files.example.org", "/docs"),
             Some(Target::App(1))
         );
-        assert_eq!(t.resolve("login.example.org", "/"), Some(Target::Portal));
+        assert_eq!(t.resolve("login.example.org", "/"), Some(Target::LoginPage));
         assert_eq!(t.resolve("evil.example.org", "/"), None);
         assert!(t.knows_host("files.example.org") && !t.knows_host("x.org"));
+    }
+
+    #[test]
+    fn the_gateway_s_own_paths_are_built_ins() {
+        let t = table();
+        let login = |path| t.resolve("login.example.org", path);
+        assert_eq!(
+            login("/auth/verify"),
+            Some(Target::Builtin(Builtin::ForwardAuth))
+        );
+        assert_eq!(login(JWKS_PATH), Some(Target::Builtin(Builtin::Jwks)));
+        assert_eq!(login(LOGO_PATH), Some(Target::Builtin(Builtin::Logo)));
+        assert_eq!(login("/oidc/token"), Some(Target::Oidc));
+        assert_eq!(
+            login("/.well-known/openid-configuration"),
+            Some(Target::Oidc)
+        );
+        assert_eq!(login("/login"), Some(Target::LoginPage));
+        let without_oidc = RouteTable::new(&[], "login.example.org", false);
+        assert_eq!(
+            without_oidc.resolve("login.example.org", "/oidc/token"),
+            Some(Target::LoginPage)
+        );
+        assert_eq!(
+            t.resolve("work.example.org", SSO_PATH),
+            Some(Target::Builtin(Builtin::Redeem(1)))
+        );
+        assert_eq!(
+            t.resolve("files.example.org", LOGIN_PATH),
+            Some(Target::Builtin(Builtin::StartLogin(1)))
+        );
+        assert_eq!(t.resolve("evil.example.org", SSO_PATH), None);
     }
 
     fn name(req: &http::Request<()>) -> Result<String, HostError> {

@@ -80,7 +80,7 @@ impl Snapshot {
         metrics: &Metrics,
         previous: Option<&Snapshot>,
     ) -> Result<Self, UpstreamError> {
-        let routes = RouteTable::new(&apps, &config.portal_host);
+        let routes = RouteTable::new(&apps, &config.portal_host, signing.oidc.is_some());
         let apps = apps
             .into_iter()
             .map(|app| {
@@ -170,5 +170,5 @@ pub struct Shared {
     /// Signed assertions, reused per session and app until shortly before they expire.
     pub assertions: crate::proxy::assertion::AssertionCache,
     /// Sessions prepared for the policy and the proxy, reused across requests.
-    pub prepared: crate::pipeline::identify::PreparedCache,
+    pub prepared: crate::visitor::PreparedCache,
 }

@@ -13,9 +13,11 @@ pub mod apps;
 pub mod directory;
 pub mod error;
 pub mod file;
+pub mod lang;
 pub mod request_headers;
 pub mod secret;
 pub mod sessions;
+pub mod theme;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::portal::i18n::Lang;
-use crate::portal::theme::{Color, Logo, MIN_CONTRAST, Theme};
+use crate::config::lang::Lang;
+use crate::config::theme::{Color, Logo, MIN_CONTRAST, Theme};
 
 pub use apps::App;
 pub use directory::DirectoryConfig;

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 
 use super::DemoError;
 use crate::config::App;
-use crate::pipeline::pages::{escape, html_page, html_response};
+use crate::web::html::{escape, html_page, html_response};
 
 /// Starts a demo app for each loopback `http://` upstream; returns how many were started.
 pub async fn start_all(apps: &[App]) -> Result<usize, DemoError> {

@@ -26,12 +26,12 @@ use super::grants::{Grants, PendingLogin};
 use super::issue::authentication_of;
 use super::provider::Provider;
 use super::reply::{error_page, found};
-use crate::pipeline::error::GatewayError;
-use crate::pipeline::identify::Visitor;
+use crate::config::lang::Lang;
 use crate::policy::engine::{AccessRequest, Decision};
-use crate::portal::LoginHost;
-use crate::portal::i18n::Lang;
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
+use crate::visitor::Visitor;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
 
 /// The query parameter that names a pending `prompt=login` request on its way back from the
 /// login form (see [`PendingLogin`]): an id, never the time itself.

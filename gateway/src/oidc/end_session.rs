@@ -17,9 +17,13 @@ use std::time::Duration;
 
 use super::provider::Provider;
 use super::reply::{error_page, found};
-use crate::pipeline::error::GatewayError;
-use crate::pipeline::identify::Visitor;
-use crate::portal::{self, LoginHost, cookies, csrf, pages, respond_html};
+use crate::signout;
+use crate::visitor::Visitor;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
+use crate::web::pages;
+use crate::web::reply::respond_html;
+use crate::web::{cookies, csrf};
 
 /// The parameters a confirmation posts back.
 const CARRIED: [&str; 5] = [
@@ -97,7 +101,7 @@ pub async fn end_session(
         return Ok(confirmation(host, headers, params));
     }
     if let Some(visitor) = visitor {
-        portal::sign_out(host, visitor).await?;
+        signout::sign_out(host, visitor).await?;
     }
     Ok(finish(host, headers, &logout))
 }
@@ -129,7 +133,7 @@ fn finish(host: &LoginHost<'_>, headers: &HeaderMap, request: &EndSession) -> Re
             ),
         ),
     };
-    portal::clear_session_cookies(host, response.headers_mut());
+    signout::clear_session_cookies(host, response.headers_mut());
     response
 }
 

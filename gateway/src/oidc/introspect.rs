@@ -14,8 +14,8 @@ use super::client_auth::{self, Callers};
 use super::grants::Grants;
 use super::provider::Provider;
 use super::reply::{json_no_store, refused};
-use crate::pipeline::error::GatewayError;
-use crate::portal::LoginHost;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
 
 /// Answers an introspection request.
 pub async fn introspect(

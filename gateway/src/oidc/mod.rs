@@ -43,15 +43,11 @@ use pforte_keys::KeySet;
 use pforte_oidc::Params;
 use pforte_oidc::discovery::paths;
 
-use crate::pipeline::error::GatewayError;
-use crate::pipeline::identify::Visitor;
-use crate::portal::{self, LoginHost};
+use crate::visitor::Visitor;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
+use crate::web::reply::{json_public, read_form};
 pub use provider::{Provider, ProviderError};
-
-/// Whether `path` is one of the provider's endpoints.
-pub fn is_endpoint(path: &str) -> bool {
-    path == paths::DISCOVERY || path.starts_with("/oidc/")
-}
 
 /// Answers a request for one of the provider's endpoints.
 pub async fn handle(
@@ -126,11 +122,9 @@ async fn dispatch(
     let path = req.uri().path().to_owned();
     match (&method, path.as_str()) {
         (&Method::GET | &Method::HEAD, paths::DISCOVERY) => {
-            Ok(reply::json_public(provider.discovery.clone()))
+            Ok(json_public(provider.discovery.clone()))
         }
-        (&Method::GET | &Method::HEAD, paths::JWKS) => {
-            Ok(reply::json_public(host.snapshot.jwks.clone()))
-        }
+        (&Method::GET | &Method::HEAD, paths::JWKS) => Ok(json_public(host.snapshot.jwks.clone())),
         (&Method::GET, paths::AUTHORIZE) => {
             let params = query_params(&req);
             authorize::authorize(host, provider, visitor.as_ref(), &params).await
@@ -204,7 +198,7 @@ async fn form_params(req: Request<Incoming>) -> Result<Params, GatewayError> {
     if !is_form {
         return Err(GatewayError::BadForm);
     }
-    let body = portal::read_form(req).await.ok_or(GatewayError::BadForm)?;
+    let body = read_form(req).await.ok_or(GatewayError::BadForm)?;
     let text = std::str::from_utf8(&body).map_err(|_| GatewayError::BadForm)?;
     Ok(Params::parse_urlencoded(text))
 }

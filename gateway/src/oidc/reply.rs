@@ -7,9 +7,9 @@ use pforte_oidc::{ErrorCode, ProtocolError};
 use serde::Serialize;
 
 use super::ApiEndpoint;
-use crate::pipeline::error::GatewayError;
-use crate::pipeline::pages;
 use crate::telemetry::Metrics;
+use crate::web::error::GatewayError;
+use crate::web::html;
 
 /// A JSON body that must not be stored anywhere (tokens, userinfo, introspection).
 pub fn json_no_store(status: StatusCode, value: &impl Serialize) -> Response<Bytes> {
@@ -23,26 +23,6 @@ pub fn json_no_store(status: StatusCode, value: &impl Serialize) -> Response<Byt
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
-}
-
-/// A public JSON document that clients and browsers may fetch from anywhere and cache briefly
-/// (discovery, the JWKS, which changes only with a rotation).
-pub fn json_public(body: Bytes) -> Response<Bytes> {
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
     response
 }
 
@@ -175,7 +155,7 @@ pub fn bearer_error(error: &ProtocolError) -> Response<Bytes> {
 /// The provider's own error page, for a request whose redirect URI cannot be trusted: the
 /// error stays here rather than going to an unproven address (RFC 6749 §4.1.2.1).
 pub fn error_page(heading: &str, detail: &str, request_id: &str) -> Response<Bytes> {
-    pages::error_page(StatusCode::BAD_REQUEST, heading, detail, request_id)
+    html::error_page(StatusCode::BAD_REQUEST, heading, detail, request_id)
 }
 
 /// A redirect to a client or to the login page; `302 Found` as OAuth describes for GET.

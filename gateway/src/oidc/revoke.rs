@@ -14,9 +14,9 @@ use super::client_auth::{self, Callers};
 use super::grants::Grants;
 use super::provider::Provider;
 use super::reply::refused;
-use crate::pipeline::error::GatewayError;
-use crate::portal::LoginHost;
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
 
 /// Answers a revocation request.
 pub async fn revoke(

@@ -11,8 +11,8 @@ use pforte_session::{Sid, Timestamp};
 use super::bearer;
 use super::issue::person_of;
 use super::reply::{bearer_error, json_no_store};
-use crate::pipeline::error::GatewayError;
-use crate::portal::LoginHost;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
 
 /// Answers a userinfo request.
 pub async fn userinfo(

@@ -11,6 +11,8 @@
 //! The app index the route table hands the pipeline is the app's position in `apps.toml`, and
 //! the same position in the summaries: one index names one app in routing and in the policy.
 
+pub mod decide;
+pub mod path;
 pub mod tools;
 
 use std::path::Path;

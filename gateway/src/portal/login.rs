@@ -12,18 +12,17 @@ use http::{HeaderMap, Response, StatusCode, header};
 use pforte_directory::{AuthError, FailureReason as DirectoryFailure, UserRecord};
 use pforte_session::{NewSession, SessionId, StoreError, Throttle, ThrottleKind, Timestamp};
 
-use super::handover::Binding;
-use super::i18n::Lang;
-use super::pages::{self, LoginProblem, LoginView};
 use super::return_to::ReturnTo;
-use super::{LoginHost, cookies, csrf, respond_html};
-use crate::pipeline::error::GatewayError;
+use crate::config::lang::Lang;
+use crate::handover::Binding;
 use crate::policy::engine::LoginStrength;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
-
-/// The largest login form accepted.
-pub const MAX_FORM_BYTES: usize = 16 * 1024;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
+use crate::web::pages::{self, LoginProblem, LoginView};
+use crate::web::reply::respond_html;
+use crate::web::{cookies, csrf};
 
 /// The fields of a posted login form.
 #[derive(Default)]
@@ -126,7 +125,7 @@ pub async fn submit(
     let return_to = form
         .return_to
         .as_deref()
-        .and_then(|raw| host.check_return_to(raw));
+        .and_then(|raw| super::check_return_to(host, raw));
     let handover = form.handover.as_deref().and_then(Binding::parse);
     let again = |problem: LoginProblem, status: StatusCode| {
         Ok(show(
@@ -140,12 +139,17 @@ pub async fn submit(
         ))
     };
     if !csrf::check(headers, &form.csrf, &host.login_origin()) {
-        host.refused(&form.username, FailureReason::Csrf, LoginResult::Csrf);
+        super::refused(host, &form.username, FailureReason::Csrf, LoginResult::Csrf);
         return again(LoginProblem::FormExpired, StatusCode::FORBIDDEN);
     }
     let username = form.username.trim();
     if username.is_empty() || form.password.is_empty() {
-        host.refused(username, FailureReason::BadInput, LoginResult::BadInput);
+        super::refused(
+            host,
+            username,
+            FailureReason::BadInput,
+            LoginResult::BadInput,
+        );
         let missing = LoginProblem::Missing {
             username: username.is_empty(),
             password: form.password.is_empty(),
@@ -157,11 +161,17 @@ pub async fn submit(
     let source = host.ctx.peer.ip().to_canonical().to_string();
     let throttle = store.login_check(&account, &source, now).await?;
     if throttle.verdict != Throttle::Allowed {
-        host.refused(username, FailureReason::Throttled, LoginResult::Throttled);
+        super::refused(
+            host,
+            username,
+            FailureReason::Throttled,
+            LoginResult::Throttled,
+        );
         return again(LoginProblem::Throttled, StatusCode::TOO_MANY_REQUESTS);
     }
     let Some(directory) = host.shared.directory.as_ref() else {
-        host.refused(
+        super::refused(
+            host,
             username,
             FailureReason::DirectoryUnavailable,
             LoginResult::DirectoryUnavailable,
@@ -179,12 +189,13 @@ pub async fn submit(
                 DirectoryFailure::WrongPassword => FailureReason::WrongPassword,
                 DirectoryFailure::Disabled => FailureReason::Disabled,
             };
-            host.refused(username, reason, LoginResult::BadCredentials);
+            super::refused(host, username, reason, LoginResult::BadCredentials);
             record_failure(host, &account, &source, now).await?;
             return again(LoginProblem::BadCredentials, StatusCode::UNAUTHORIZED);
         }
         Err(AuthError::Malformed(_)) => {
-            host.refused(
+            super::refused(
+                host,
                 username,
                 FailureReason::BadInput,
                 LoginResult::BadCredentials,
@@ -194,7 +205,8 @@ pub async fn submit(
         }
         Err(AuthError::Unavailable(e)) => {
             tracing::warn!(request_id = host.ctx.request_id, error = %e, "directory unavailable");
-            host.refused(
+            super::refused(
+                host,
                 username,
                 FailureReason::DirectoryUnavailable,
                 LoginResult::DirectoryUnavailable,
@@ -209,9 +221,8 @@ pub async fn submit(
         store.clear(ThrottleKind::Account, &account).await?;
     }
     let (id, sid) = open_session(host, user, now).await?;
-    let mut response = host
-        .after_login(&id, return_to.as_ref(), handover.as_ref(), now)
-        .await?;
+    let mut response =
+        super::after_login(host, &id, return_to.as_ref(), handover.as_ref(), now).await?;
     let value = id.to_cookie_value();
     if let Some(cookie) = cookies::set(cookies::SESSION, &value, host.cookie_lifetime()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

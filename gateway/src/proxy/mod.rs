@@ -18,7 +18,7 @@ use http::{Request, Response, StatusCode, Uri};
 use hyper::body::{Body, Incoming};
 use tokio_util::task::TaskTracker;
 
-use crate::pipeline::decide::Permitted;
+use crate::policy::decide::Permitted;
 use crate::telemetry::metrics::{UpstreamErrorKind, UpstreamErrors};
 use body::{ClientFault, FaultCell, RequestBody};
 use headers::ClientSide;

@@ -12,8 +12,8 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
-use super::activity::Activity;
 use crate::config::Limits;
+use crate::telemetry::activity::Activity;
 
 /// The hyper connection builder with the configured limits.
 pub fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {

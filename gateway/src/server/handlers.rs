@@ -13,13 +13,13 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::activity::Activity;
 use super::{conn, redirect};
 use crate::admin;
 use crate::config::Limits;
 use crate::pipeline::{self, ConnInfo};
 use crate::reload::Reloader;
 use crate::state::Shared;
+use crate::telemetry::activity::Activity;
 
 /// What every connection handler needs.
 pub struct ListenerContext {

@@ -6,7 +6,6 @@
 //!                        └─ reload on SIGHUP / file change / POST /reload (atomic swap)
 //! ```
 
-pub mod activity;
 pub mod conn;
 pub mod handlers;
 pub mod listener;

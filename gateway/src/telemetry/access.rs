@@ -13,7 +13,7 @@ use http::{Method, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 
 use super::metrics::RouteMetrics;
-use crate::server::activity::InFlight;
+use crate::telemetry::activity::InFlight;
 
 /// The facts of one request, completed by the response body.
 pub struct AccessRecord {

@@ -3,6 +3,7 @@
 //! from diagnostics; the audit log goes to its own file when `log.audit_file` is set.
 
 pub mod access;
+pub mod activity;
 pub mod audit;
 pub mod metrics;
 

@@ -18,7 +18,7 @@ use std::time::Duration;
 use aws_lc_rs::digest::{SHA256, digest};
 use http::{HeaderMap, HeaderValue};
 
-use super::cookies;
+use crate::web::cookies;
 
 /// How long a browser's binding waits for its login: a form filled in within that time hands
 /// over at once; after it, one more round through the login host (with the session, no form).

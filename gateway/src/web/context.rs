@@ -8,8 +8,8 @@ use std::time::Instant;
 use http::{Method, Request, StatusCode, Version};
 
 use crate::proxy::headers;
-use crate::server::activity::InFlight;
 use crate::telemetry::access::AccessRecord;
+use crate::telemetry::activity::InFlight;
 use crate::telemetry::metrics::RouteMetrics;
 
 /// One request on its way through the gateway.

@@ -17,13 +17,14 @@ use std::net::IpAddr;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
-use super::sso;
-use crate::pipeline::decide::{self, Verdict};
-use crate::pipeline::identify::Prepared;
-use crate::pipeline::path;
+use crate::handover;
+use crate::policy::decide::{self, Verdict};
 use crate::policy::engine::Subject;
+use crate::policy::path;
 use crate::proxy::identity::{self, Identity};
 use crate::state::Snapshot;
+use crate::visitor::Prepared;
+use crate::web::url::port_suffix;
 
 /// The forward-auth answer for the request described by `headers`, asked by `peer` (the
 /// front proxy: when it is a trusted proxy, the client address it reports decides `from` rules).
@@ -55,7 +56,7 @@ pub fn answer(
     };
     let anonymous = Subject::anonymous();
     let subject = prepared.map_or(&anonymous, |p| &p.subject);
-    let port = sso::port_suffix(snapshot.config.server.public_https_port);
+    let port = port_suffix(snapshot.config.server.public_https_port);
     let path_and_query = request
         .uri()
         .path_and_query()
@@ -79,7 +80,7 @@ pub fn answer(
             // Through the site's own /.pforte/login: this answer cannot set the site's cookie
             // that binds the hand-over to the browser, that page can.
             let mut response = status(StatusCode::UNAUTHORIZED);
-            let login = sso::start_url(&host, &port, &path_and_query);
+            let login = handover::start_url(&host, &port, &path_and_query);
             if let Ok(value) = HeaderValue::from_str(&login) {
                 response.headers_mut().insert(header::LOCATION, value);
             }

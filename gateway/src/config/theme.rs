@@ -49,7 +49,7 @@ impl Color {
     }
 }
 
-/// A logo served by the login host itself at [`LOGO_PATH`], so no page loads anything from
+/// A logo served by the login host itself at `route::LOGO_PATH`, so no page loads anything from
 /// another site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logo {
@@ -58,9 +58,6 @@ pub struct Logo {
     /// Its media type (`image/svg+xml`, `image/png`, `image/webp`).
     pub content_type: &'static str,
 }
-
-/// Where the login host serves the logo.
-pub const LOGO_PATH: &str = "/assets/logo";
 
 impl Logo {
     /// The media type for a logo file name, by its extension.

@@ -4,8 +4,8 @@
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use super::decide::Refusal;
-use super::pages::error_page;
+use super::html::error_page;
+use crate::policy::decide::Refusal;
 use crate::policy::engine::PathError;
 use crate::proxy::ProxyError;
 use crate::route::HostError;

@@ -11,8 +11,8 @@ use http::HeaderMap;
 use pforte_session::{Session, SessionId, SessionStore, Sid, StoreError, Timestamp};
 
 use crate::policy::engine::{Policy, Subject};
-use crate::portal::cookies;
 use crate::proxy::identity::IdentityValues;
+use crate::web::cookies;
 
 /// A request's live session and the id its cookie carried.
 pub struct Visitor {

@@ -2,11 +2,13 @@
 //! the page after logout. Plain HTML forms, no JavaScript; accessible by construction: every
 //! field has a label, errors are announced (`role="alert"`) and tied to their field
 //! (`aria-describedby`, `aria-invalid`), the focus order is the reading order, the language is
-//! declared, and colours meet WCAG AA contrast (see [`super::theme`]).
+//! declared, and colours meet WCAG AA contrast (see [`crate::config::theme`]).
 
-use super::i18n::{Lang, Texts};
-use super::theme::{LOGO_PATH, Theme};
-use crate::pipeline::pages::escape;
+use super::html::escape;
+use super::texts::{self, Texts};
+use crate::config::lang::Lang;
+use crate::config::theme::Theme;
+use crate::route::LOGO_PATH;
 
 /// What went wrong with a login attempt, as the person is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +72,7 @@ pub struct PortalView<'a> {
 
 /// The login page.
 pub fn login(view: &LoginView<'_>) -> String {
-    let t = view.lang.texts();
+    let t = texts::of(view.lang);
     let (form_error, username_error, password_error) = match view.problem {
         None => (None, None, None),
         Some(LoginProblem::Missing { username, password }) => (
@@ -139,7 +141,7 @@ pub fn login(view: &LoginView<'_>) -> String {
 
 /// The portal.
 pub fn portal(view: &PortalView<'_>) -> String {
-    let t = view.lang.texts();
+    let t = texts::of(view.lang);
     let mut body = format!(
         "<h1>{}</h1><p>{} <strong>{}</strong></p>",
         escape(t.your_apps),
@@ -181,7 +183,7 @@ pub fn confirm_sign_out(
     csrf: &str,
     fields: &[(&str, &str)],
 ) -> String {
-    let t = lang.texts();
+    let t = texts::of(lang);
     let mut form = format!(
         "<form method=\"post\" action=\"{}\">{}{}",
         escape(action),
@@ -205,7 +207,7 @@ pub fn confirm_sign_out(
 
 /// The page after logout.
 pub fn signed_out(lang: Lang, theme: &Theme) -> String {
-    let t = lang.texts();
+    let t = texts::of(lang);
     let body = format!(
         "<h1>{}</h1><p>{}</p><p><a href=\"/login?lang={}\">{}</a></p>",
         escape(t.signed_out),
@@ -271,7 +273,7 @@ fn hidden(name: &str, value: &str) -> String {
 }
 
 fn language_switch(current: Lang, return_to: Option<&str>, handover: Option<&str>) -> String {
-    let t = current.texts();
+    let t = texts::of(current);
     let mut html = format!(
         "<nav class=\"langs\" aria-label=\"{}\"><ul>",
         escape(t.language)

@@ -1,0 +1,56 @@
+//! The gateway's own endpoints, dispatched to the module that owns each: the hand-over on app
+//! hosts (`/.pforte/sso`, `/.pforte/login`), forward auth, the public key set and the logo on
+//! the login host. None of them is an app, so no policy rule applies and nothing is proxied.
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use hyper::body::Incoming;
+
+use crate::forward_auth;
+use crate::handover;
+use crate::route::Builtin;
+use crate::web::LoginHost;
+use crate::web::error::GatewayError;
+use crate::web::reply::{asset, json_public};
+
+/// Answers a request for the built-in `which`, asked on the host `host_name`.
+pub async fn answer(
+    host: &LoginHost<'_>,
+    which: Builtin,
+    host_name: &str,
+    req: Request<Incoming>,
+) -> Result<Response<Bytes>, GatewayError> {
+    let (parts, _) = req.into_parts();
+    if !matches!(parts.method, Method::GET | Method::HEAD) {
+        return Err(GatewayError::MethodNotAllowed);
+    }
+    let snapshot = host.snapshot;
+    match which {
+        Builtin::Redeem(_) => handover::redeem(host.shared, snapshot, host_name, &parts).await,
+        Builtin::StartLogin(_) => Ok(handover::start_login(snapshot, host_name, &parts)),
+        Builtin::ForwardAuth => {
+            let domain_cookie = host.config().portal.cookie_domain.is_some();
+            let now = pforte_session::Timestamp::now();
+            let visitor =
+                crate::visitor::identify(host.sessions(), &parts.headers, domain_cookie, now)
+                    .await?;
+            let prepared = visitor
+                .as_ref()
+                .map(|v| host.shared.prepared.get(&v.session, &snapshot.policy));
+            Ok(forward_auth::answer(
+                snapshot,
+                prepared.as_deref(),
+                &parts.headers,
+                host.ctx.peer.ip(),
+            ))
+        }
+        Builtin::Jwks => match &snapshot.keys {
+            Some(_) => Ok(json_public(snapshot.jwks.clone())),
+            None => Err(GatewayError::NotFound),
+        },
+        Builtin::Logo => match &host.config().portal.theme.logo {
+            Some(logo) => Ok(asset(logo.bytes.clone(), logo.content_type)),
+            None => Err(GatewayError::NotFound),
+        },
+    }
+}

@@ -1,0 +1,72 @@
+//! What every handler on the login host needs for one request: the process state, the loaded
+//! snapshot and the request's facts, with the few readings of them that pages, the OIDC
+//! provider and the built-ins share.
+
+use std::time::Duration;
+
+use http::{HeaderMap, header};
+use pforte_session::SessionStore;
+
+use super::context::RequestContext;
+use super::url::port_suffix;
+use crate::config::Config;
+use crate::config::lang::Lang;
+use crate::state::{Shared, Snapshot};
+use crate::telemetry::audit::AuditContext;
+
+/// What the login host's handlers need for one request.
+pub struct LoginHost<'a> {
+    /// Process state: directory, sessions, metrics.
+    pub shared: &'a Shared,
+    /// The loaded config, routes, apps and policy.
+    pub snapshot: &'a Snapshot,
+    /// This request's facts.
+    pub ctx: &'a RequestContext,
+}
+
+impl LoginHost<'_> {
+    /// The loaded gateway config.
+    pub fn config(&self) -> &Config {
+        &self.snapshot.config
+    }
+
+    /// The session store.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.shared.sessions
+    }
+
+    /// `:8443`, or nothing on the default HTTPS port: what URLs to this gateway carry.
+    pub fn port_suffix(&self) -> String {
+        port_suffix(self.config().server.public_https_port)
+    }
+
+    /// `https://login.example.org[:port]`, what the browser sends as `Origin` for our forms.
+    pub fn login_origin(&self) -> String {
+        format!(
+            "https://{}{}",
+            self.config().portal_host,
+            self.port_suffix()
+        )
+    }
+
+    /// The language of the page: the explicit choice, else the browser's, else the default.
+    pub fn language(&self, choice: Option<&str>, headers: &HeaderMap) -> Lang {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Lang::negotiate(choice, accept, self.config().portal.default_language)
+    }
+
+    /// How long a session cookie lives: the session's absolute timeout.
+    pub fn cookie_lifetime(&self) -> Duration {
+        self.config().sessions.sessions.absolute_timeout
+    }
+
+    /// Where audit events of this request come from.
+    pub fn audit_context(&self) -> AuditContext<'_> {
+        AuditContext {
+            request_id: &self.ctx.request_id,
+            source: Some(self.ctx.peer.ip()),
+        }
+    }
+}
