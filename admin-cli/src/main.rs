@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use pforte::config::Config;
-use pforte::{server, telemetry};
+use pforte::{crypto, telemetry};
 
 use crate::error::{CmdError, Exit};
 use crate::opt::{Cli, Command};
@@ -42,9 +42,8 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    if rustls::crypto::CryptoProvider::install_default((*server::tls::provider()).clone()).is_err()
-    {
-        eprintln!("pforte-admin: a TLS crypto provider was already installed");
+    if let Err(e) = crypto::install() {
+        eprintln!("pforte-admin: {e}");
         return ExitCode::from(Exit::NO.0);
     }
     let ctx = match setup(&cli) {

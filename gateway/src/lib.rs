@@ -15,12 +15,14 @@
 //!
 //! `config` is plain data with file:line errors; `policy` compiles the access rules for the apps
 //! (the pure engine is the `pforte-policy` crate) and holds the `pforte policy` tools; `state`
-//! holds the snapshot a reload swaps; `demo` runs the whole thing on embedded defaults.
+//! holds the snapshot a reload swaps; `crypto` is the TLS crypto provider of both binaries;
+//! `demo` runs the whole thing on embedded defaults.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
 pub mod backends;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod oidc;
 pub mod pipeline;

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use pforte::config::{Config, LogFormat};
-use pforte::{demo, reload, server, telemetry};
+use pforte::{crypto, demo, reload, server, telemetry};
 
 /// Pforte: the identity and single-sign-on gateway for the sovereign workplace.
 #[derive(Parser)]
@@ -68,9 +68,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The one process-wide rustls provider, installed before anything builds a TLS config.
-    if rustls::crypto::CryptoProvider::install_default((*server::tls::provider()).clone()).is_err()
-    {
-        eprintln!("pforte: a TLS crypto provider was already installed");
+    if let Err(e) = crypto::install() {
+        eprintln!("pforte: {e}");
         return ExitCode::FAILURE;
     }
     match cli.command {
@@ -111,7 +110,7 @@ fn main() -> ExitCode {
 }
 
 fn check(config: &std::path::Path) -> ExitCode {
-    let provider = server::tls::provider();
+    let provider = crypto::provider();
     let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION")) {
         Ok(metrics) => metrics,
         Err(e) => return report(&e),
