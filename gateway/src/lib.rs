@@ -21,6 +21,7 @@
 
 pub mod admin;
 pub mod backends;
+pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+use pforte::cli::ConfigArg;
 use pforte::config::{Config, LogFormat};
 use pforte::{crypto, demo, reload, server, telemetry};
 
@@ -17,19 +18,6 @@ use pforte::{crypto, demo, reload, server, telemetry};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// The config file option every command that reads `gateway.toml` takes.
-#[derive(Args)]
-struct ConfigArg {
-    /// The gateway config file.
-    #[arg(
-        long,
-        short,
-        env = "PFORTE_CONFIG",
-        default_value = "/etc/pforte/gateway.toml"
-    )]
-    config: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -73,10 +61,11 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     match cli.command {
-        Command::Check(ConfigArg { config }) => check(&config),
+        Command::Check(config) => check(config.path()),
         Command::Policy(command) => policy::run(command),
         Command::Keys(command) => keys::run(command),
-        Command::Run(ConfigArg { config }) => {
+        Command::Run(config) => {
+            let config = config.path().to_path_buf();
             let loaded = match Config::load(&config) {
                 Ok(loaded) => loaded,
                 Err(errors) => return report(&errors),
