@@ -28,9 +28,15 @@ impl Exit {
 /// Why a command stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum CmdError {
-    /// The config file is unreadable or invalid.
+    /// The config file named by `--config` or `$PFORTE_CONFIG` is unreadable or invalid.
     #[error("{0}")]
     Config(#[from] ConfigErrors),
+    /// No config was named, the command needs one, and the default is unreadable or invalid.
+    #[error(
+        "{0}\nthis command needs the gateway config: name it with --config FILE or PFORTE_CONFIG \
+         (`policy check DIR` and `keys --dir DIR` need none)"
+    )]
+    DefaultConfig(ConfigErrors),
     /// The audit log named by the config cannot be opened.
     #[error(transparent)]
     AuditFile(#[from] AuditFileError),
@@ -44,7 +50,7 @@ pub enum CmdError {
     #[error("{0} has no [directory]: this command needs the people directory")]
     NoDirectory(String),
     /// The config names no key directory.
-    #[error("{0} has no [keys] dir")]
+    #[error("{0} has no [keys] dir; name the key folder with --dir")]
     NoKeys(String),
     /// The sessions live inside the gateway process.
     #[error(
@@ -126,6 +132,7 @@ impl CmdError {
             },
             Self::Password(_) => Exit::BAD_INPUT,
             Self::Config(_)
+            | Self::DefaultConfig(_)
             | Self::AuditFile(_)
             | Self::Policy(_)
             | Self::UsersFile(_)
