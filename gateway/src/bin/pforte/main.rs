@@ -1,7 +1,6 @@
 //! The `pforte` binary: parses the command line and hands over to the library.
 
-mod keys;
-mod policy;
+mod moved;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +13,13 @@ use pforte::{crypto, demo, reload, server, telemetry};
 
 /// Pforte: the identity and single-sign-on gateway for the sovereign workplace.
 #[derive(Parser)]
-#[command(name = "pforte", version, about, long_about = None)]
+#[command(
+    name = "pforte",
+    version,
+    about,
+    long_about = None,
+    after_help = "Policies, keys, users, groups, sessions and OpenID Connect clients: pforte-admin."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,12 +32,12 @@ enum Command {
     /// Validate the config file, the apps file, the policy and the certificates; exit 1 with
     /// every problem.
     Check(ConfigArg),
-    /// Check a policy, explain a decision, or show who gains or loses which app.
-    #[command(subcommand)]
-    Policy(policy::PolicyCommand),
-    /// List, generate, rotate or retire the signing keys.
-    #[command(subcommand)]
-    Keys(keys::KeysCommand),
+    /// Moved to `pforte-admin policy`.
+    #[command(hide = true, disable_help_flag = true)]
+    Policy(moved::Rest),
+    /// Moved to `pforte-admin keys`.
+    #[command(hide = true, disable_help_flag = true)]
+    Keys(moved::Rest),
     /// Run a complete demo workplace on this machine (https://login.localhost:8443).
     Demo {
         /// Where the demo keeps its certificate and files.
@@ -62,8 +67,8 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Check(config) => check(config.path()),
-        Command::Policy(command) => policy::run(command),
-        Command::Keys(command) => keys::run(command),
+        Command::Policy(rest) => moved::run("policy", &rest),
+        Command::Keys(rest) => moved::run("keys", &rest),
         Command::Run(config) => {
             let config = config.path().to_path_buf();
             let loaded = match Config::load(&config) {
