@@ -127,10 +127,10 @@ pforte-admin policy explain --policy policies/ --user alice --groups staff,admin
         /// The user; leave out to ask for someone not logged in.
         #[arg(long)]
         user: Option<String>,
-        /// The user's groups, comma-separated; without it the groups of --user come from the
-        /// live directory.
+        /// The user's groups, comma-separated (`--groups ''` for none); without it the groups
+        /// of --user come from the live directory.
         #[arg(long, value_delimiter = ',')]
-        groups: Vec<String>,
+        groups: Option<Vec<String>>,
         /// How the user logged in: password or mfa.
         #[arg(long, default_value = "password")]
         auth: LoginStrength,
@@ -501,6 +501,24 @@ mod tests {
             panic!("not diff")
         };
         assert_eq!((old, new), (None, PathBuf::from("./policies")));
+    }
+
+    #[test]
+    fn explain_tells_no_groups_from_groups_left_to_the_directory() {
+        let groups = |args: &[&str]| match parse(args).command {
+            Command::Policy(PolicyCommand::Explain { groups, .. }) => groups,
+            _ => panic!("not explain"),
+        };
+        let url = "https://mail.example.org/";
+        assert_eq!(groups(&["policy", "explain", "--user", "bob", url]), None);
+        assert_eq!(
+            groups(&["policy", "explain", "--user", "bob", "--groups", "", url]),
+            Some(vec![String::new()])
+        );
+        assert_eq!(
+            groups(&["policy", "explain", "--groups", "staff,it", url]),
+            Some(vec!["staff".to_string(), "it".to_string()])
+        );
     }
 
     #[test]

@@ -162,6 +162,21 @@ fn explain_gives_the_decision_and_the_rule_that_made_it() {
     let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(answer["decision"]["decision"], "deny");
 
+    // The groups given are all there is: bob without partners may not use video.
+    for (groups, code) in [("partners", 0), ("", 1)] {
+        let (got, text) = policy(&[
+            "explain",
+            "--policy",
+            demo,
+            "--user",
+            "bob",
+            "--groups",
+            groups,
+            "https://video.localhost/room/1",
+        ]);
+        assert_eq!(got, code, "--groups {groups:?}: {text}");
+    }
+
     let (code, text) = policy(&["explain", "--policy", demo, "https://nowhere.example/"]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no app is served"), "{text}");

@@ -41,9 +41,11 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
             json,
         } => {
             let source = locate(ctx, policy.as_deref(), apps.apps.as_deref())?;
-            let groups = match (&user, groups.is_empty()) {
-                (Some(name), true) => directory_groups(ctx, name).await?,
-                _ => groups,
+            let groups = match (groups, &user) {
+                // `--groups ''` is none at all, and asks no directory.
+                (Some(groups), _) => groups.into_iter().filter(|g| !g.is_empty()).collect(),
+                (None, Some(name)) => directory_groups(ctx, name).await?,
+                (None, None) => Vec::new(),
             };
             let query = ExplainQuery {
                 user,
