@@ -3,7 +3,6 @@
 
 use pforte::backends::BackendError;
 use pforte::config::ConfigErrors;
-use pforte::policy::engine::LoadErrors;
 use pforte::policy::tools::ToolError;
 use pforte::telemetry::AuditFileError;
 use pforte_directory::DirectoryError;
@@ -43,9 +42,6 @@ pub enum CmdError {
     /// A policy tool could not answer (policy, apps or users file broken; bad URL).
     #[error(transparent)]
     Policy(#[from] ToolError),
-    /// A users file for `policy diff` does not load.
-    #[error("{0}")]
-    UsersFile(LoadErrors),
     /// The config names no directory.
     #[error("{0} has no [directory]: this command needs the people directory")]
     NoDirectory(String),
@@ -135,7 +131,6 @@ impl CmdError {
             | Self::DefaultConfig(_)
             | Self::AuditFile(_)
             | Self::Policy(_)
-            | Self::UsersFile(_)
             | Self::NoDirectory(_)
             | Self::NoKeys(_)
             | Self::MemoryStore

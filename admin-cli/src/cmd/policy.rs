@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use pforte::policy::engine::{Decision, DiffOptions, ExplainQuery, UserGroups, load_users_file};
+use pforte::policy::engine::{Decision, DiffOptions, ExplainQuery, UserGroups};
 use pforte::policy::tools::{self, PolicySource};
 use serde::Serialize;
 
@@ -70,15 +70,14 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
         } => {
             let old = locate(ctx, old.as_deref(), None)?;
             let new = locate(ctx, Some(&new), apps.as_deref())?;
-            let people = match users {
-                Some(file) => load_users_file(&file).map_err(CmdError::UsersFile)?,
-                None => live_people(ctx).await?,
-            };
             let options = DiffOptions {
                 source: assumed.from,
                 login: assumed.auth,
             };
-            let report = tools::diff_users(&old, &new, &people, &options)?;
+            let report = match users {
+                Some(file) => tools::diff(&old, &new, &file, &options)?,
+                None => tools::diff_users(&old, &new, &live_people(ctx).await?, &options)?,
+            };
             output::report(json.json, &report)?;
             Ok(if report.changed.is_empty() {
                 Exit::OK
