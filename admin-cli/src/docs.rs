@@ -29,6 +29,7 @@ mod tests {
         completions(Shell::Bash, &mut out);
         let script = String::from_utf8(out).unwrap();
         assert!(script.contains("sessions") && script.contains("who-can"));
+        assert!(script.contains("--dir"), "keys --dir");
     }
 
     #[test]
@@ -37,6 +38,10 @@ mod tests {
         man(&mut out).unwrap();
         let page = String::from_utf8(out).unwrap();
         assert!(page.contains(".TH pforte-admin"), "{page}");
+        assert!(
+            page.contains("need none"),
+            "which commands run without a config: {page}"
+        );
     }
 
     #[test]

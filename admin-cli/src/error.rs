@@ -3,7 +3,6 @@
 
 use pforte::backends::BackendError;
 use pforte::config::ConfigErrors;
-use pforte::policy::engine::LoadErrors;
 use pforte::policy::tools::ToolError;
 use pforte::telemetry::AuditFileError;
 use pforte_directory::DirectoryError;
@@ -28,23 +27,26 @@ impl Exit {
 /// Why a command stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum CmdError {
-    /// The config file is unreadable or invalid.
+    /// The config file named by `--config` or `$PFORTE_CONFIG` is unreadable or invalid.
     #[error("{0}")]
     Config(#[from] ConfigErrors),
+    /// No config was named, the command needs one, and the default is unreadable or invalid.
+    #[error(
+        "{0}\nthis command needs the gateway config: name it with --config FILE or PFORTE_CONFIG \
+         (`policy check DIR` and `keys --dir DIR` need none)"
+    )]
+    DefaultConfig(ConfigErrors),
     /// The audit log named by the config cannot be opened.
     #[error(transparent)]
     AuditFile(#[from] AuditFileError),
     /// A policy tool could not answer (policy, apps or users file broken; bad URL).
     #[error(transparent)]
     Policy(#[from] ToolError),
-    /// A users file for `policy diff` does not load.
-    #[error("{0}")]
-    UsersFile(LoadErrors),
     /// The config names no directory.
     #[error("{0} has no [directory]: this command needs the people directory")]
     NoDirectory(String),
     /// The config names no key directory.
-    #[error("{0} has no [keys] dir")]
+    #[error("{0} has no [keys] dir; name the key folder with --dir")]
     NoKeys(String),
     /// The sessions live inside the gateway process.
     #[error(
@@ -126,9 +128,9 @@ impl CmdError {
             },
             Self::Password(_) => Exit::BAD_INPUT,
             Self::Config(_)
+            | Self::DefaultConfig(_)
             | Self::AuditFile(_)
             | Self::Policy(_)
-            | Self::UsersFile(_)
             | Self::NoDirectory(_)
             | Self::NoKeys(_)
             | Self::MemoryStore

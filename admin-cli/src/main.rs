@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! args (opt) ─▶ completions | man            no config needed
-//!           └─▶ Config::load ─▶ telemetry (audit log) ─▶ cmd::{policy,keys,sessions,users}
-//!                                                          └─▶ exit code (error::Exit)
+//!           └─▶ cmd::Ctx (config read when named, or when a command needs it;
+//!                         its audit log opened then) ─▶ cmd::{policy,keys,users,groups,...}
+//!                                                        └─▶ exit code (error::Exit)
 //! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -21,8 +22,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
-use pforte::config::Config;
-use pforte::{server, telemetry};
+use pforte::crypto;
 
 use crate::error::{CmdError, Exit};
 use crate::opt::{Cli, Command};
@@ -42,12 +42,16 @@ fn main() -> ExitCode {
         }
         _ => {}
     }
-    if rustls::crypto::CryptoProvider::install_default((*server::tls::provider()).clone()).is_err()
-    {
-        eprintln!("pforte-admin: a TLS crypto provider was already installed");
+    if let Err(e) = crypto::install() {
+        eprintln!("pforte-admin: {e}");
         return ExitCode::from(Exit::NO.0);
     }
-    let ctx = match setup(&cli) {
+    let Cli {
+        config,
+        yes,
+        command,
+    } = cli;
+    let ctx = match cmd::Ctx::new(config, yes, audit::admin_name()) {
         Ok(ctx) => ctx,
         Err(e) => return failed(&e),
     };
@@ -55,7 +59,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .context("cannot start the runtime")
-        .map(|runtime| runtime.block_on(cmd::run(&ctx, cli.command)));
+        .map(|runtime| runtime.block_on(cmd::run(&ctx, command)));
     match outcome {
         Ok(Ok(exit)) => ExitCode::from(exit.0),
         Ok(Err(e)) => failed(&e),
@@ -64,18 +68,6 @@ fn main() -> ExitCode {
             ExitCode::from(Exit::NO.0)
         }
     }
-}
-
-/// Reads the config and opens the audit log, as the gateway does.
-fn setup(cli: &Cli) -> Result<cmd::Ctx, CmdError> {
-    let config = Config::load(&cli.config)?;
-    let log = &config.log;
-    telemetry::init(log.format, &log.level, log.audit_file.as_deref())?;
-    Ok(cmd::Ctx {
-        config,
-        yes: cli.yes,
-        by: audit::admin_name(),
-    })
 }
 
 fn failed(e: &CmdError) -> ExitCode {

@@ -6,27 +6,25 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use pforte::cli::ConfigArg;
 use pforte::policy::engine::LoginStrength;
 
-/// Exit codes, shown at the end of `--help`.
-const EXIT_CODES: &str = "Exit codes:\n  0  done (or: allowed, nothing changes)\n  \
+/// Which config is read, and the exit codes, shown at the end of `--help`.
+const AFTER_HELP: &str = "The config: one named by --config or PFORTE_CONFIG is always read; \
+otherwise /etc/pforte/gateway.toml is read only by a command that needs it. `policy check DIR`, \
+`policy explain --policy DIR --groups G,..`, `policy diff OLD NEW --users FILE` and \
+`keys --dir DIR` need none.\n\nExit codes:\n  0  done (or: allowed, nothing changes)\n  \
 1  failed, refused or not allowed\n  2  bad input or config\n  3  unhealthy: the directory or \
 the session store does not answer";
 
-/// Manage the users, sessions, keys and policies of a Pforte gateway, from the gateway's own
-/// config file.
+/// Manage the policies, keys, users, groups, sessions and OpenID Connect clients of a Pforte
+/// gateway, from the gateway's own config file (`pforte` itself only runs the gateway).
 #[derive(Parser)]
-#[command(name = "pforte-admin", version, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "pforte-admin", version, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     /// The gateway config file, shared with the gateway.
-    #[arg(
-        long,
-        short,
-        global = true,
-        env = "PFORTE_CONFIG",
-        default_value = "/etc/pforte/gateway.toml"
-    )]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
     /// Do not ask before a change that cannot be undone (needed without a terminal).
     #[arg(long, short, global = true)]
     pub yes: bool,
@@ -41,9 +39,8 @@ pub enum Command {
     /// Check a policy, explain a decision, compare two policies, list who may use an app.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// List, generate, rotate or retire the signing keys of `[keys] dir`.
-    #[command(subcommand)]
-    Keys(KeysCommand),
+    /// List, generate, rotate or retire the signing keys of `[keys] dir` (or `--dir`).
+    Keys(KeysArgs),
     /// List or revoke login sessions (Redis session store only).
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -88,27 +85,22 @@ pub struct JsonArg {
     pub json: bool,
 }
 
-/// Which policy and apps file a policy command reads.
-#[derive(Args)]
-pub struct PolicyArgs {
-    /// The policy folder or entry file (default: the config's policy file).
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
-    /// The apps file (default: apps.toml beside --policy, else the config's apps file).
-    #[arg(long)]
-    pub apps: Option<PathBuf>,
-}
-
-/// `pforte-admin policy ...`
+/// `pforte-admin policy ...`: the gateway's own policy engine. `check DIR`, `explain --policy DIR
+/// --groups G,..` and `diff OLD NEW --users FILE` read only the files they are given, so they run
+/// where there is no gateway and no config (CI).
 #[derive(Subcommand)]
 pub enum PolicyCommand {
-    /// Validate the policy: every error and warning with file, line and column.
+    /// Validate a policy: every error and warning with file, line and column.
     ///
     /// Exit code 0: loads; 1: errors (it would not load); 2: warnings only, with --strict.
-    #[command(after_help = "Example:\n  pforte-admin policy check --strict")]
+    #[command(after_help = "Examples:\n  pforte-admin policy check --strict\n  \
+pforte-admin policy check policies/ --strict     (in CI: no gateway, no config)")]
     Check {
+        /// The policy folder (with policy.toml and apps.toml) or entry file (default: the
+        /// config's policy file).
+        policy: Option<PathBuf>,
         #[command(flatten)]
-        source: PolicyArgs,
+        apps: AppsArg,
         /// Treat warnings as failures (exit 2), for CI.
         #[arg(long)]
         strict: bool,
@@ -117,23 +109,28 @@ pub enum PolicyCommand {
     },
     /// Show the decision for one request and the rule (file:line) that made it.
     ///
-    /// Exit code 0: allowed; 1: not allowed; 2: the question could not be answered.
+    /// Exit code 0: allowed; 1: not allowed (denied, login or step-up required); 2: the question
+    /// could not be answered (the policy does not load, no app at the URL, ...).
     #[command(
-        after_help = "Example:\n  pforte-admin policy explain --user bob --groups partners \
-https://video.example.org/room/1"
+        after_help = "Examples:\n  pforte-admin policy explain --user bob https://video.example.org/room/1\n  \
+pforte-admin policy explain --policy policies/ --user alice --groups staff,admins --auth mfa \
+--from 10.1.2.3 https://admin.localhost/settings"
     )]
     Explain {
         /// The URL asked about, like https://mail.example.org/inbox.
         url: String,
+        /// The policy folder or entry file (default: the config's policy file).
+        #[arg(long)]
+        policy: Option<PathBuf>,
         #[command(flatten)]
-        source: PolicyArgs,
+        apps: AppsArg,
         /// The user; leave out to ask for someone not logged in.
         #[arg(long)]
         user: Option<String>,
-        /// The user's groups, comma-separated; without it the groups of --user come from the
-        /// live directory.
+        /// The user's groups, comma-separated (`--groups ''` for none); without it the groups
+        /// of --user come from the live directory.
         #[arg(long, value_delimiter = ',')]
-        groups: Vec<String>,
+        groups: Option<Vec<String>>,
         /// How the user logged in: password or mfa.
         #[arg(long, default_value = "password")]
         auth: LoginStrength,
@@ -146,29 +143,29 @@ https://video.example.org/room/1"
         #[command(flatten)]
         json: JsonArg,
     },
-    /// Which users gain or lose which app when NEW replaces the policy in force.
+    /// Which users gain or lose which app when NEW replaces OLD (default: the policy in force).
     ///
     /// The users come from the live directory unless --users names a users file.
+    ///
     /// Exit code 0: nobody's apps change; 1: some do; 2: the question could not be answered.
-    #[command(after_help = "Example:\n  pforte-admin policy diff ./policies")]
+    #[command(
+        allow_missing_positional = true,
+        after_help = "Examples:\n  pforte-admin policy diff ./policies\n  \
+pforte-admin policy diff /etc/pforte/policies ./policies --users policies/users.toml"
+    )]
     Diff {
+        /// The policy in force, folder or entry file (default: the config's policy file).
+        old: Option<PathBuf>,
         /// The changed policy (folder or entry file).
         new: PathBuf,
-        /// The policy in force (default: the config's policy file).
-        #[arg(long)]
-        old: Option<PathBuf>,
         /// The apps file for NEW (default: apps.toml beside NEW, else the config's apps file).
         #[arg(long)]
         apps: Option<PathBuf>,
         /// A users file ([[user]] name, groups) instead of the live directory.
         #[arg(long)]
         users: Option<PathBuf>,
-        /// The client address assumed for everyone.
-        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))]
-        from: IpAddr,
-        /// The login strength assumed for everyone.
-        #[arg(long, default_value = "mfa")]
-        auth: LoginStrength,
+        #[command(flatten)]
+        assumed: Assumed,
         #[command(flatten)]
         json: JsonArg,
     },
@@ -180,18 +177,44 @@ https://video.example.org/room/1"
     WhoCan {
         /// The app's name, as in apps.toml.
         app: String,
-        /// The client address assumed for everyone.
-        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))]
-        from: IpAddr,
-        /// The login strength assumed for everyone.
-        #[arg(long, default_value = "mfa")]
-        auth: LoginStrength,
+        #[command(flatten)]
+        assumed: Assumed,
         #[command(flatten)]
         json: JsonArg,
     },
 }
 
-/// `pforte-admin keys ...`
+/// The apps file a policy is compiled against, when it is not the policy's own.
+#[derive(Args)]
+pub struct AppsArg {
+    /// The apps file (default: apps.toml beside the policy, else the config's apps file).
+    #[arg(long)]
+    pub apps: Option<PathBuf>,
+}
+
+/// Where and how everyone `diff` and `who-can` ask about is assumed to log in.
+#[derive(Args, Clone, Copy)]
+pub struct Assumed {
+    /// The client address assumed for everyone.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))]
+    pub from: IpAddr,
+    /// The login strength assumed for everyone.
+    #[arg(long, default_value = "mfa")]
+    pub auth: LoginStrength,
+}
+
+/// `pforte-admin keys ...`: the key folder, `--dir` or the config's `[keys] dir`.
+#[derive(Args)]
+pub struct KeysArgs {
+    /// The key folder (default: the config's `[keys] dir`); with it no config is needed.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+/// What to do with the keys.
 #[derive(Subcommand)]
 pub enum KeysCommand {
     /// The keys with their algorithm, state and dates.
@@ -200,8 +223,9 @@ pub enum KeysCommand {
         json: JsonArg,
     },
     /// Make a new key: the next one (published, not yet signing), or the active one when there
-    /// is none.
-    #[command(after_help = "Example:\n  pforte-admin keys generate --alg es256")]
+    /// is none. The folder is made (owner only) if missing.
+    #[command(after_help = "Examples:\n  pforte-admin keys generate --alg es256\n  \
+pforte-admin keys generate --dir /etc/pforte/keys     (the first key, before the config names it)")]
     Generate {
         /// The algorithm.
         #[arg(long, value_enum, default_value_t = AlgArg::Es256)]
@@ -452,4 +476,61 @@ pub enum GroupsCommand {
         /// The user name.
         user: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("pforte-admin").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn diff_takes_the_policy_in_force_before_the_new_one_or_from_the_config() {
+        let Command::Policy(PolicyCommand::Diff { old, new, .. }) =
+            parse(&["policy", "diff", "/etc/pforte/policies", "./policies"]).command
+        else {
+            panic!("not diff")
+        };
+        assert_eq!(old, Some(PathBuf::from("/etc/pforte/policies")));
+        assert_eq!(new, PathBuf::from("./policies"));
+        let Command::Policy(PolicyCommand::Diff { old, new, .. }) =
+            parse(&["policy", "diff", "./policies"]).command
+        else {
+            panic!("not diff")
+        };
+        assert_eq!((old, new), (None, PathBuf::from("./policies")));
+    }
+
+    #[test]
+    fn explain_tells_no_groups_from_groups_left_to_the_directory() {
+        let groups = |args: &[&str]| match parse(args).command {
+            Command::Policy(PolicyCommand::Explain { groups, .. }) => groups,
+            _ => panic!("not explain"),
+        };
+        let url = "https://mail.example.org/";
+        assert_eq!(groups(&["policy", "explain", "--user", "bob", url]), None);
+        assert_eq!(
+            groups(&["policy", "explain", "--user", "bob", "--groups", "", url]),
+            Some(vec![String::new()])
+        );
+        assert_eq!(
+            groups(&["policy", "explain", "--groups", "staff,it", url]),
+            Some(vec!["staff".to_string(), "it".to_string()])
+        );
+    }
+
+    #[test]
+    fn the_key_folder_goes_before_or_after_the_command() {
+        for args in [
+            ["keys", "--dir", "/k", "list"],
+            ["keys", "list", "--dir", "/k"],
+        ] {
+            let Command::Keys(keys) = parse(&args).command else {
+                panic!("not keys")
+            };
+            assert_eq!(keys.dir, Some(PathBuf::from("/k")));
+        }
+    }
 }

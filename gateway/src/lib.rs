@@ -14,13 +14,17 @@
 //! ```
 //!
 //! `config` is plain data with file:line errors; `policy` compiles the access rules for the apps
-//! (the pure engine is the `pforte-policy` crate) and holds the `pforte policy` tools; `state`
-//! holds the snapshot a reload swaps; `demo` runs the whole thing on embedded defaults.
+//! (the pure engine is the `pforte-policy` crate) and holds the `pforte-admin policy` tools;
+//! `state` holds the snapshot a reload swaps; `crypto` is the TLS crypto provider and `cli` the
+//! `--config` option of both binaries (`pforte`, `pforte-admin`); `demo` runs the whole thing on
+//! embedded defaults.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
 pub mod backends;
+pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod forward_auth;
 pub mod handover;

@@ -1,4 +1,4 @@
-//! `pforte policy check`: load a policy and report, without keeping it.
+//! `pforte-admin policy check`: load a policy and report, without keeping it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! `pforte policy diff`: who gains or loses which app when one policy replaces another.
+//! `pforte-admin policy diff`: who gains or loses which app when one policy replaces another.
 //!
 //! Each user is asked, under both policies, which apps they may open (the portal's notion,
 //! [`Policy::openable_apps`]), from one source address and with one login strength. Apps

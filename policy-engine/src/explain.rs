@@ -1,4 +1,4 @@
-//! `pforte policy explain`: why a request is allowed or denied, in the words of the files.
+//! `pforte-admin policy explain`: why a request is allowed or denied, in the words of the files.
 //!
 //! The decision itself comes from [`Policy::decide`], the very code the gateway runs; this
 //! module only adds the account of each rule of the app: applies, or which condition failed.

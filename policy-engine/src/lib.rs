@@ -20,7 +20,7 @@
 //!
 //! This crate is pure: it reads its policy files and does nothing else, no network, no clock,
 //! so the gateway, the admin CLI and the tests all run the very same decisions. The tools
-//! behind `pforte policy check|explain|diff` are here too ([`check()`], [`explain()`],
+//! behind `pforte-admin policy check|explain|diff` are here too ([`check()`], [`explain()`],
 //! [`diff()`]), returning data with a human [`Display`](std::fmt::Display) and serde
 //! `Serialize` for `--json`.
 

@@ -1,5 +1,5 @@
-//! The users file for `pforte policy diff`: people and their groups, as the directory would
-//! say, so a policy change can be tried on them before it is loaded.
+//! The users file for `pforte-admin policy diff --users`: people and their groups, as the
+//! directory would say, so a policy change can be tried on them before it is loaded.
 //!
 //! ```toml
 //! [[user]]

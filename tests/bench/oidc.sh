@@ -5,6 +5,8 @@
 #   tests/bench/oidc.sh                        # 10 s per measurement, 3 interleaved rounds, medians
 #   DURATION=20 ROUNDS=5 CONNECTIONS=128 tests/bench/oidc.sh
 #   PFORTE_BIN=/path/to/pforte tests/bench/oidc.sh   # measure that binary instead of building one
+#                                                    # (PFORTE_ADMIN_BIN: the pforte-admin that
+#                                                    # makes its signing key)
 #
 # Grants (one load driver for all servers, tests/bench/oidc/driver: Rust, tokio + hyper +
 # rustls, CONNECTIONS keep-alive HTTPS/1.1 connections, one grant after the other on each):
@@ -70,6 +72,10 @@ if [ -z "${PFORTE_BIN:-}" ]; then
   cargo build --release -q --bin pforte
   PFORTE_BIN=$target/release/pforte
 fi
+if [ -z "${PFORTE_ADMIN_BIN:-}" ]; then
+  cargo build --release -q --bin pforte-admin
+  PFORTE_ADMIN_BIN=$target/release/pforte-admin
+fi
 cargo build --release -q --manifest-path tests/bench/oidc/driver/Cargo.toml --target-dir "$target/bench-oidc-driver"
 driver=$target/bench-oidc-driver/release/oidc-bench-driver
 if [ ! -d tests/bench/oidc/node_modules/oidc-provider ]; then
@@ -98,7 +104,7 @@ pforte_dir() {   # $1 = dir, $2 = port, $3 = [sessions] block
   local dir=$1
   mkdir -p "$dir"
   cp "$work/cert.pem" "$work/key.pem" directory/demo-people.toml "$dir/"
-  "$PFORTE_BIN" keys generate --dir "$dir/keys" >/dev/null
+  "$PFORTE_ADMIN_BIN" keys generate --dir "$dir/keys" >/dev/null
   cat > "$dir/apps.toml" <<CONF
 [[app]]
 name = "bench"

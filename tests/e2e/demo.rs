@@ -1,9 +1,10 @@
 //! `pforte demo`, the README's first command: with nothing prepared it serves the login host and
 //! every demo app over TLS with its own certificate, under the demo policy, with the demo people:
-//! log in once, open every app you may use.
+//! log in once, open every app you may use; the admin tool line it prints works as printed.
 
 use pforte_e2e::browser::Browser;
 use pforte_e2e::demo::Demo;
+use pforte_e2e::gateway::pforte_admin_bin;
 
 #[tokio::test]
 async fn demo_logs_in_once_and_serves_each_app() {
@@ -79,4 +80,20 @@ async fn demo_logs_in_once_and_serves_each_app() {
     let mail = bob.follow(&format!("{}/", base("mail"))).await;
     assert_eq!(mail[0].reply.status, 403);
     assert!(mail[0].reply.text().contains("Mail"));
+
+    // The admin tool line works as printed: the demo policy lets bob (partners) into video.
+    let hint = printed
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("admin tool"))
+        .unwrap_or_else(|| panic!("no admin tool line: {printed}"));
+    let mut words = hint.split_whitespace();
+    assert_eq!(words.next(), Some("pforte-admin"), "{hint}");
+    let out = std::process::Command::new(pforte_admin_bin())
+        .args(words)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{hint}: {out:?}");
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(answer.contains("decision: allow"), "{answer}");
 }

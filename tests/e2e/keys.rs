@@ -1,14 +1,15 @@
 //! Signed identity assertions and the keys behind them: an app that asks for one receives a JWT
 //! about the person, signed by the active key and verifiable against the published JWKS; a
-//! rotation with `pforte keys` is picked up by the running gateway, new assertions carry the new
-//! key, and those signed before still verify.
+//! rotation with `pforte-admin keys --dir` is picked up by the running gateway, new assertions
+//! carry the new key, and those signed before still verify.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use pforte_e2e::browser::Browser;
-use pforte_e2e::gateway::{Gateway, app_toml, pforte_bin};
+use pforte_e2e::gateway::{Gateway, app_toml, pforte_admin_bin};
 use pforte_e2e::upstream::Upstream;
 use pforte_keys::{KeyDir, VerifyOptions};
 
@@ -25,15 +26,20 @@ struct Assertion {
     iat: u64,
 }
 
+/// Runs `pforte-admin keys ARGS --dir DIR --yes`, with no config, as a deployment script that
+/// only has the shared key folder would.
 fn keys(args: &[&str], dir: &Path) -> String {
-    let out = Command::new(pforte_bin())
+    let out = Command::new(pforte_admin_bin())
         .arg("keys")
         .args(args)
         .arg("--dir")
         .arg(dir)
+        .arg("--yes")
+        .env_remove("PFORTE_CONFIG")
+        .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "pforte keys {args:?}: {out:?}");
+    assert!(out.status.success(), "pforte-admin keys {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -72,6 +78,8 @@ async fn apps_get_signed_assertions_that_survive_a_key_rotation() {
         .start()
         .await;
     let key_dir = gw.path("keys");
+    let mode = std::fs::metadata(&key_dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "the key folder is its owner's only");
     let listed = keys(&["list"], &key_dir);
     assert!(listed.contains("active"), "{listed}");
 

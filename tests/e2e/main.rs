@@ -1,4 +1,5 @@
-//! End-to-end tests: the real `pforte` binary between real TLS clients and real upstream servers.
+//! End-to-end tests: the real `pforte` and `pforte-admin` binaries between real TLS clients and
+//! real upstream servers.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
@@ -11,6 +12,7 @@ mod hostile;
 mod keys;
 mod lifecycle;
 mod login;
+mod moved_cli;
 mod oidc;
 mod policy;
 mod policy_cli;

@@ -15,7 +15,7 @@ use openidconnect::{
 };
 use pforte_e2e::browser::{Browser, absolute, hidden_value};
 use pforte_e2e::client::{H1, Reply};
-use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml, pforte_admin_bin, pforte_bin};
+use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml, pforte_admin_bin};
 use pforte_e2e::oidc::{BackchannelRp, rp_http};
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
@@ -792,13 +792,13 @@ async fn key_rotation_keeps_outstanding_tokens_valid() {
     let old_kid = header_of(&old_access)["kid"].as_str().unwrap().to_owned();
 
     let keys = setup.gw.path("keys");
-    for step in [
-        vec!["keys", "generate", "--dir"],
-        vec!["keys", "rotate", "--dir"],
-    ] {
-        let out = std::process::Command::new(pforte_bin())
-            .args(&step)
+    for step in [["keys", "generate"], ["keys", "rotate"]] {
+        let out = std::process::Command::new(pforte_admin_bin())
+            .args(step)
+            .arg("--dir")
             .arg(&keys)
+            .arg("--yes")
+            .env_remove("PFORTE_CONFIG")
             .output()
             .unwrap();
         assert!(out.status.success(), "{step:?}: {out:?}");

@@ -1,20 +1,27 @@
-//! `pforte policy check|explain|diff` on the repository's demo policy and on broken or changed
-//! copies of it: the answers, the places they name and the exit codes scripts rely on.
+//! `pforte-admin policy check|explain|diff` on the repository's demo policy and on broken or
+//! changed copies of it, as a CI pipeline runs them: no gateway, no config, only the policy
+//! folder (and a users file). The answers, the places they name and the exit codes scripts rely
+//! on.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use pforte_e2e::gateway::pforte_bin;
+use pforte_e2e::gateway::pforte_admin_bin;
 
 fn policies() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
 }
 
-/// Runs `pforte policy ARGS` and returns the exit code and stdout + stderr.
+/// Runs `pforte-admin policy ARGS` with no config named, from an empty folder, and returns the
+/// exit code and stdout + stderr.
 fn policy(args: &[&str]) -> (i32, String) {
-    let out = Command::new(pforte_bin())
+    let cwd = tempfile::tempdir().unwrap();
+    let out = Command::new(pforte_admin_bin())
         .arg("policy")
         .args(args)
+        .env_remove("PFORTE_CONFIG")
+        .current_dir(cwd.path())
+        .stdin(Stdio::null())
         .output()
         .unwrap();
     let text =
@@ -66,6 +73,21 @@ fn check_passes_the_demo_policy_and_names_each_error_of_a_broken_one() {
     assert_eq!(code, 1);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(!report["errors"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn only_a_command_that_needs_the_config_asks_for_one() {
+    let (code, text) = policy(&["check", policies().to_str().unwrap()]);
+    assert_eq!(code, 0, "a policy folder needs no config: {text}");
+    if !Path::new("/etc/pforte/gateway.toml").exists() {
+        // The policy in force is the config's: without a config to read, the tool says so.
+        let (code, text) = policy(&["check"]);
+        assert_eq!(code, 2, "{text}");
+        assert!(
+            text.contains("/etc/pforte/gateway.toml") && text.contains("--config"),
+            "{text}"
+        );
+    }
 }
 
 #[test]
@@ -139,6 +161,21 @@ fn explain_gives_the_decision_and_the_rule_that_made_it() {
     assert_eq!(code, 1, "{text}");
     let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(answer["decision"]["decision"], "deny");
+
+    // The groups given are all there is: bob without partners may not use video.
+    for (groups, code) in [("partners", 0), ("", 1)] {
+        let (got, text) = policy(&[
+            "explain",
+            "--policy",
+            demo,
+            "--user",
+            "bob",
+            "--groups",
+            groups,
+            "https://video.localhost/room/1",
+        ]);
+        assert_eq!(got, code, "--groups {groups:?}: {text}");
+    }
 
     let (code, text) = policy(&["explain", "--policy", demo, "https://nowhere.example/"]);
     assert_eq!(code, 2, "{text}");

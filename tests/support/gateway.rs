@@ -141,7 +141,7 @@ impl GatewayBuilder {
         self
     }
 
-    /// A key directory `keys/` with one ES256 key, made by `pforte keys generate`.
+    /// A key directory `keys/` with one ES256 key, made by `pforte-admin keys generate`.
     pub fn keys(mut self) -> Self {
         self.keys = true;
         self
@@ -260,12 +260,16 @@ impl GatewayBuilder {
             config.push_str("audit_file = \"audit.jsonl\"\n");
         }
         if self.keys {
-            let made = Command::new(pforte_bin())
+            let made = Command::new(pforte_admin_bin())
                 .args(["keys", "generate", "--dir"])
                 .arg(dir.path().join("keys"))
+                .env_remove("PFORTE_CONFIG")
                 .output()
                 .unwrap();
-            assert!(made.status.success(), "pforte keys generate: {made:?}");
+            assert!(
+                made.status.success(),
+                "pforte-admin keys generate: {made:?}"
+            );
             config.push_str("\n[keys]\ndir = \"keys\"\n");
         }
         if let Some(clients) = &self.oidc {

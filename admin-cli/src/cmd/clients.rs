@@ -94,10 +94,11 @@ pub fn run(ctx: &Ctx, command: ClientsCommand) -> Result<Exit, CmdError> {
 }
 
 /// The clients file the gateway loads: `[oidc] clients`, relative to the config's folder.
-fn clients_path(ctx: &Ctx) -> Result<PathBuf, ClientsCmdError> {
-    ctx.config
+fn clients_path(ctx: &Ctx) -> Result<PathBuf, CmdError> {
+    let config = ctx.config()?;
+    let oidc = config
         .oidc
         .as_ref()
-        .map(|oidc| oidc.clients_file.clone())
-        .ok_or_else(|| ClientsCmdError::NotConfigured(ctx.config.source.display().to_string()))
+        .ok_or_else(|| ClientsCmdError::NotConfigured(config.source.display().to_string()))?;
+    Ok(oidc.clients_file.clone())
 }

@@ -1,7 +1,11 @@
-//! `keys list|generate|rotate|retire` over the config's `[keys] dir`, the folder every replica
-//! watches. Same library calls as `pforte keys`; here every change is audited, and rotate and
-//! retire ask first. Safe rotation order: `generate` (a next key is published), wait longer than
-//! clients cache the JWKS, then `rotate`.
+//! `keys list|generate|rotate|retire` over the key folder every replica watches: `--dir`, else the
+//! config's `[keys] dir`. Every change is audited (in the config's audit log, when a config is
+//! read: with `--dir` and no config named there is none), and rotate and retire ask first. Safe
+//! rotation order: `generate` (a next key is published), wait longer than clients cache the
+//! JWKS, then `rotate`. `--dir` needs no config, so the first key can be made before there is a
+//! config that loads (one naming a key folder that does not exist yet is refused).
+
+use std::path::PathBuf;
 
 use pforte_keys::{KeyDir, KeyInfo, KeySpec};
 use serde::Serialize;
@@ -10,14 +14,14 @@ use super::Ctx;
 use crate::audit::{self, KeyChange};
 use crate::confirm::confirm;
 use crate::error::{CmdError, Exit};
-use crate::opt::{AlgArg, KeysCommand};
+use crate::opt::{AlgArg, KeysArgs, KeysCommand};
 use crate::output::{self, Table};
 
 /// Runs one keys command.
-pub fn run(ctx: &Ctx, command: KeysCommand) -> Result<Exit, CmdError> {
-    let dir = key_dir(ctx)?;
+pub fn run(ctx: &Ctx, args: KeysArgs) -> Result<Exit, CmdError> {
+    let dir = key_dir(ctx, args.dir)?;
     let now = ctx.now().unix_secs();
-    match command {
+    match args.command {
         KeysCommand::List { json } => list(&dir, json.json)?,
         KeysCommand::Generate { alg } => {
             let kid = dir.generate(spec(alg), now)?;
@@ -46,12 +50,16 @@ pub fn run(ctx: &Ctx, command: KeysCommand) -> Result<Exit, CmdError> {
     Ok(Exit::OK)
 }
 
-fn key_dir(ctx: &Ctx) -> Result<KeyDir, CmdError> {
-    let keys = ctx
-        .config
+/// The key folder: `--dir`, else the config's `[keys] dir`.
+fn key_dir(ctx: &Ctx, dir: Option<PathBuf>) -> Result<KeyDir, CmdError> {
+    if let Some(dir) = dir {
+        return Ok(KeyDir::new(dir));
+    }
+    let config = ctx.config()?;
+    let keys = config
         .keys
         .as_ref()
-        .ok_or_else(|| CmdError::NoKeys(ctx.config.source.display().to_string()))?;
+        .ok_or_else(|| CmdError::NoKeys(config.source.display().to_string()))?;
     Ok(KeyDir::new(&keys.dir).with_retire_after(keys.retire_after))
 }
 

@@ -1,37 +1,38 @@
 //! `policy check|explain|diff|who-can`: the gateway's own policy tools
 //! (`pforte::policy::tools`), with the config's policy and apps file as defaults and the live
-//! directory as the people to ask about, so the answers are the gateway's decisions.
+//! directory as the people to ask about, so the answers are the gateway's decisions. Given a
+//! policy folder, `--groups` or a users file instead, they read those files only: the config is
+//! asked only for what the command line leaves open.
 
-use std::net::IpAddr;
+use std::path::Path;
 
-use pforte::config::Config;
-use pforte::policy::engine::{
-    Decision, DiffOptions, ExplainQuery, LoginStrength, UserGroups, load_users_file,
-};
+use pforte::policy::engine::{Decision, DiffOptions, ExplainQuery, UserGroups};
 use pforte::policy::tools::{self, PolicySource};
 use serde::Serialize;
 
 use super::Ctx;
 use crate::error::{CmdError, Exit};
-use crate::opt::{PolicyArgs, PolicyCommand};
+use crate::opt::{Assumed, PolicyCommand};
 use crate::output::{self, Table};
 
 /// Runs one policy command.
 pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
     match command {
         PolicyCommand::Check {
-            source,
+            policy,
+            apps,
             strict,
             json,
         } => {
-            let report = tools::check(&locate(&ctx.config, &source))
-                .map_err(|e| CmdError::Policy(e.into()))?;
+            let source = locate(ctx, policy.as_deref(), apps.apps.as_deref())?;
+            let report = tools::check(&source).map_err(|e| CmdError::Policy(e.into()))?;
             output::report(json.json, &report)?;
             Ok(Exit(report.exit_code(strict)))
         }
         PolicyCommand::Explain {
             url,
-            source,
+            policy,
+            apps,
             user,
             groups,
             auth,
@@ -39,9 +40,12 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
             method,
             json,
         } => {
-            let groups = match (&user, groups.is_empty()) {
-                (Some(name), true) => directory_groups(ctx, name).await?,
-                _ => groups,
+            let source = locate(ctx, policy.as_deref(), apps.apps.as_deref())?;
+            let groups = match (groups, &user) {
+                // `--groups ''` is none at all, and asks no directory.
+                (Some(groups), _) => groups.into_iter().filter(|g| !g.is_empty()).collect(),
+                (None, Some(name)) => directory_groups(ctx, name).await?,
+                (None, None) => Vec::new(),
             };
             let query = ExplainQuery {
                 user,
@@ -51,43 +55,29 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
                 url,
                 method: method.to_ascii_uppercase(),
             };
-            let explanation = tools::explain(&locate(&ctx.config, &source), &query)?;
+            let explanation = tools::explain(&source, &query)?;
             output::report(json.json, &explanation)?;
             let allowed = matches!(explanation.decision, Decision::Allow { .. });
             Ok(if allowed { Exit::OK } else { Exit::NO })
         }
         PolicyCommand::Diff {
-            new,
             old,
+            new,
             apps,
             users,
-            from,
-            auth,
+            assumed,
             json,
         } => {
-            let old = locate(
-                &ctx.config,
-                &PolicyArgs {
-                    policy: old,
-                    apps: None,
-                },
-            );
-            let new = locate(
-                &ctx.config,
-                &PolicyArgs {
-                    policy: Some(new),
-                    apps,
-                },
-            );
-            let people = match users {
-                Some(file) => load_users_file(&file).map_err(CmdError::UsersFile)?,
-                None => live_people(ctx).await?,
-            };
+            let old = locate(ctx, old.as_deref(), None)?;
+            let new = locate(ctx, Some(&new), apps.as_deref())?;
             let options = DiffOptions {
-                source: from,
-                login: auth,
+                source: assumed.from,
+                login: assumed.auth,
             };
-            let report = tools::diff_users(&old, &new, &people, &options)?;
+            let report = match users {
+                Some(file) => tools::diff(&old, &new, &file, &options)?,
+                None => tools::diff_users(&old, &new, &live_people(ctx).await?, &options)?,
+            };
             output::report(json.json, &report)?;
             Ok(if report.changed.is_empty() {
                 Exit::OK
@@ -95,32 +85,28 @@ pub async fn run(ctx: &Ctx, command: PolicyCommand) -> Result<Exit, CmdError> {
                 Exit::NO
             })
         }
-        PolicyCommand::WhoCan {
-            app,
-            from,
-            auth,
-            json,
-        } => who_can(ctx, &app, from, auth, json.json).await,
+        PolicyCommand::WhoCan { app, assumed, json } => {
+            who_can(ctx, &app, assumed, json.json).await
+        }
     }
 }
 
-/// The policy and apps file a command reads: `--policy` (its apps.toml when it has one) or the
-/// config's policy file; `--apps` wins; else the config's apps file.
-fn locate(config: &Config, args: &PolicyArgs) -> PolicySource {
-    let Some(policy) = &args.policy else {
-        return PolicySource {
+/// The policy and apps file a command reads: `policy` (with its apps.toml when it has one) or
+/// the config's policy file; `apps` wins; else the config's apps file. The config is read only
+/// when the files given leave something open, so a folder with both files needs none.
+fn locate(ctx: &Ctx, policy: Option<&Path>, apps: Option<&Path>) -> Result<PolicySource, CmdError> {
+    let Some(policy) = policy else {
+        let config = ctx.config()?;
+        return Ok(PolicySource {
             entry: config.policy_file.clone(),
-            apps_file: args
-                .apps
-                .clone()
-                .unwrap_or_else(|| config.apps_file.clone()),
-        };
+            apps_file: apps.unwrap_or(&config.apps_file).to_path_buf(),
+        });
     };
-    let found = PolicySource::locate(policy, args.apps.as_deref());
-    if args.apps.is_none() && !found.apps_file.is_file() {
-        return PolicySource::locate(policy, Some(&config.apps_file));
+    let found = PolicySource::locate(policy, apps);
+    if apps.is_none() && !found.apps_file.is_file() {
+        return Ok(PolicySource::locate(policy, Some(&ctx.config()?.apps_file)));
     }
-    found
+    Ok(found)
 }
 
 /// Every enabled person of the directory with their groups, as the policy sees them.
@@ -146,21 +132,9 @@ struct Allowed {
 }
 
 /// `who-can APP`: the people the gateway would let open the app's entry path.
-async fn who_can(
-    ctx: &Ctx,
-    app: &str,
-    from: IpAddr,
-    auth: LoginStrength,
-    json: bool,
-) -> Result<Exit, CmdError> {
-    let source = locate(
-        &ctx.config,
-        &PolicyArgs {
-            policy: None,
-            apps: None,
-        },
-    );
-    let policy = source.load()?;
+async fn who_can(ctx: &Ctx, app: &str, assumed: Assumed, json: bool) -> Result<Exit, CmdError> {
+    let Assumed { from, auth } = assumed;
+    let policy = locate(ctx, None, None)?.load()?;
     let index = policy
         .apps()
         .iter()
@@ -203,9 +177,11 @@ async fn directory_groups(ctx: &Ctx, user: &str) -> Result<Vec<String>, CmdError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
+    use pforte::cli::ConfigArg;
+    use pforte::config::Config;
+    use std::path::PathBuf;
 
-    fn demo_policies() -> std::path::PathBuf {
+    fn demo_policies() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies")
     }
 
@@ -226,18 +202,13 @@ mod tests {
     #[test]
     fn the_config_names_the_policy_unless_a_folder_is_given() {
         let dir = tempfile::tempdir().unwrap();
-        let config = config(dir.path());
-        let none = PolicyArgs {
-            policy: None,
-            apps: None,
-        };
-        assert_eq!(locate(&config, &none).entry, config.policy_file);
-        let folder = PolicyArgs {
-            policy: Some(demo_policies()),
-            apps: None,
-        };
+        let ctx = Ctx::with_config(config(dir.path()));
+        let config = ctx.config().unwrap();
+        assert_eq!(locate(&ctx, None, None).unwrap().entry, config.policy_file);
+        let folder = demo_policies();
         assert!(
-            locate(&config, &folder)
+            locate(&ctx, Some(&folder), None)
+                .unwrap()
                 .entry
                 .ends_with("policies/policy.toml")
         );
@@ -246,11 +217,16 @@ mod tests {
     #[test]
     fn a_policy_without_apps_beside_it_uses_the_configs_apps() {
         let dir = tempfile::tempdir().unwrap();
-        let config = config(dir.path());
-        let lone = PolicyArgs {
-            policy: Some(dir.path().to_path_buf()),
-            apps: None,
-        };
-        assert_eq!(locate(&config, &lone).apps_file, config.apps_file);
+        let ctx = Ctx::with_config(config(dir.path()));
+        let located = locate(&ctx, Some(dir.path()), None).unwrap();
+        assert_eq!(located.apps_file, ctx.config().unwrap().apps_file);
+    }
+
+    #[test]
+    fn a_folder_with_its_apps_needs_no_config() {
+        let ctx = Ctx::new(ConfigArg::default(), false, "test".into()).unwrap();
+        let located = locate(&ctx, Some(&demo_policies()), None).unwrap();
+        assert!(located.apps_file.ends_with("policies/apps.toml"));
+        assert!(!ctx.config_read(), "the default config stays unread");
     }
 }

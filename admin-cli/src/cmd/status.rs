@@ -16,7 +16,7 @@ const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs `status`.
 pub async fn run(ctx: &Ctx, json: bool) -> Result<Exit, CmdError> {
-    let admin = &ctx.config.admin;
+    let admin = &ctx.config()?.admin;
     let addr = admin.listen.to_string();
     let failed = |reason: String| CmdError::Gateway {
         addr: addr.clone(),

@@ -309,7 +309,7 @@ impl Config {
                     section.dir.span(),
                     "keys.dir",
                     format!(
-                        "folder {} not found; make it with `pforte keys generate --dir {}`",
+                        "folder {} not found; make it with `pforte-admin keys generate --dir {}`",
                         dir.display(),
                         dir.display()
                     ),

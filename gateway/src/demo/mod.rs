@@ -177,7 +177,11 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     }
     println!("\n  metrics         http://{}/metrics", options.admin);
     println!("  files           {}", dir.display());
-    println!("  demo apps       {} on loopback\n", started);
+    println!("  demo apps       {} on loopback", started);
+    println!(
+        "  admin tool      pforte-admin --config {} policy explain --user bob https://video.localhost/\n",
+        config_path.display()
+    );
     server::run(&config_path).await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The access policy, as the gateway uses it. The language, its compiler and the decision are
 //! the pure `pforte-policy` crate (re-exported here as [`engine`]); this module ties them to the
 //! gateway's app definitions, so that a policy is always compiled against exactly the apps the
-//! route table serves, and holds the tools that `pforte policy` and `pforte-admin` run.
+//! route table serves, and holds the tools that `pforte-admin policy` runs.
 //!
 //! ```text
 //! apps.toml ──config::apps──▶ Vec<App> ──summaries──▶ Vec<AppSummary> ─┐

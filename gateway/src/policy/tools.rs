@@ -1,6 +1,6 @@
-//! The policy tools behind `pforte policy check|explain|diff` (and, later, `pforte-admin
-//! policy`): each finds a policy and its apps file on disk and asks the engine, so the answers
-//! are the very decisions the gateway makes.
+//! The policy tools behind `pforte-admin policy check|explain|diff|who-can`: each finds a policy
+//! and its apps file on disk and asks the engine, so the answers are the very decisions the
+//! gateway makes.
 //!
 //! A policy is named by its folder (`DIR/policy.toml` compiled against `DIR/apps.toml`, the
 //! layout of `policies/`) or by its entry file (with `apps.toml` beside it); `--apps` names

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::backends::{self, BackendError};
+use crate::crypto;
 use crate::reload::{self, LoadError, Reloader};
 use crate::state::Shared;
 use crate::telemetry::Metrics;
@@ -69,7 +70,7 @@ pub enum ServerError {
 
 /// Runs the gateway for the config at `config_path` until SIGTERM or SIGINT, then drains.
 pub async fn run(config_path: &Path) -> Result<(), ServerError> {
-    let provider = tls::provider();
+    let provider = crypto::provider();
     let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"))?);
     let set = reload::load(config_path, &provider, &metrics, None)?;
     set.log_warnings();

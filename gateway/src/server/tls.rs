@@ -1,7 +1,7 @@
-//! TLS termination: the rustls server config (TLS 1.2 and 1.3 only, the provider's AEAD suites,
-//! ALPN `h2` and `http/1.1`) and an SNI resolver over a certificate store that a reload swaps
-//! atomically. Handshakes in progress keep the store they started with; established connections
-//! are never touched by a reload.
+//! TLS termination: the rustls server config (TLS 1.2 and 1.3 only, the AEAD suites of
+//! [`crate::crypto`], ALPN `h2` and `http/1.1`) and an SNI resolver over a certificate store that
+//! a reload swaps atomically. Handshakes in progress keep the store they started with; established
+//! connections are never touched by a reload.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -207,31 +207,10 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
-/// The process-wide crypto provider (aws-lc-rs), restricted to AEAD cipher suites. Its default
-/// suites are all AEAD today; filtering states the rule so a future default cannot weaken it.
-pub fn provider() -> Arc<CryptoProvider> {
-    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
-    provider.cipher_suites.retain(|suite| {
-        use rustls::CipherSuite::*;
-        matches!(
-            suite.suite(),
-            TLS13_AES_128_GCM_SHA256
-                | TLS13_AES_256_GCM_SHA384
-                | TLS13_CHACHA20_POLY1305_SHA256
-                | TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-                | TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-                | TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-                | TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-                | TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
-                | TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
-        )
-    });
-    Arc::new(provider)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::provider;
 
     fn write_cert(dir: &Path, stem: &str, names: &[&str]) -> CertificatePaths {
         let key = rcgen::KeyPair::generate().unwrap();

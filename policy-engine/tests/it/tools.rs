@@ -1,4 +1,4 @@
-//! The tools behind `pforte policy explain|diff` and the users file.
+//! The tools behind `pforte-admin policy explain|diff` and the users file.
 
 use std::fs;
 use std::path::Path;

@@ -40,7 +40,7 @@ const resource = env('OP_RESOURCE');
 const tlsCert = readFileSync(env('OP_TLS_CERT'));
 const tlsKey = readFileSync(env('OP_TLS_KEY'));
 
-// A fresh ES256 signing key, as `pforte keys generate` makes one.
+// A fresh ES256 signing key, as `pforte-admin keys generate` makes one.
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig', kid: 'bench-es256' };
 

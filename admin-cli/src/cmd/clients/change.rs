@@ -116,7 +116,7 @@ const RELOAD: &str =
 
 /// Refuses a client of an app the gateway does not have (it would refuse the whole file).
 fn check_app(ctx: &Ctx, app: &str) -> Result<(), CmdError> {
-    if ctx.config.load_apps()?.iter().any(|a| a.name == app) {
+    if ctx.config()?.load_apps()?.iter().any(|a| a.name == app) {
         Ok(())
     } else {
         Err(CmdError::UnknownApp(app.to_owned()))

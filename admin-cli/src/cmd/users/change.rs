@@ -19,10 +19,9 @@ use crate::error::CmdError;
 /// The directory opened for changes: the people file, or LDAP bound as the admin account with
 /// its password from `bind_password_file` or, without one, asked on the terminal.
 pub async fn open_admin(ctx: &Ctx) -> Result<DirectoryAdmin, CmdError> {
-    match &ctx.config.directory {
-        None => Err(CmdError::NoDirectory(
-            ctx.config.source.display().to_string(),
-        )),
+    let config = ctx.config()?;
+    match &config.directory {
+        None => Err(CmdError::NoDirectory(config.source.display().to_string())),
         Some(DirectoryConfig::File(settings)) => {
             Ok(DirectoryAdmin::File(PeopleFile::new(settings)))
         }
@@ -31,7 +30,7 @@ pub async fn open_admin(ctx: &Ctx) -> Result<DirectoryAdmin, CmdError> {
                 AdminError::NotConfigured(format!(
                     "{} has no [directory.ldap.admin]: give the bind_dn of an account that may \
                      change the directory",
-                    ctx.config.source.display()
+                    config.source.display()
                 ))
             })?;
             let password = password::admin(admin)?;

@@ -1,35 +1,28 @@
 //! The `pforte` binary: parses the command line and hands over to the library.
 
-mod keys;
-mod policy;
+mod moved;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+use pforte::cli::ConfigArg;
 use pforte::config::{Config, LogFormat};
-use pforte::{demo, reload, server, telemetry};
+use pforte::{crypto, demo, reload, server, telemetry};
 
 /// Pforte: the identity and single-sign-on gateway for the sovereign workplace.
 #[derive(Parser)]
-#[command(name = "pforte", version, about, long_about = None)]
+#[command(
+    name = "pforte",
+    version,
+    about,
+    long_about = None,
+    after_help = "Policies, keys, users, groups, sessions and OpenID Connect clients: pforte-admin."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// The config file option every command that reads `gateway.toml` takes.
-#[derive(Args)]
-struct ConfigArg {
-    /// The gateway config file.
-    #[arg(
-        long,
-        short,
-        env = "PFORTE_CONFIG",
-        default_value = "/etc/pforte/gateway.toml"
-    )]
-    config: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -39,12 +32,12 @@ enum Command {
     /// Validate the config file, the apps file, the policy and the certificates; exit 1 with
     /// every problem.
     Check(ConfigArg),
-    /// Check a policy, explain a decision, or show who gains or loses which app.
-    #[command(subcommand)]
-    Policy(policy::PolicyCommand),
-    /// List, generate, rotate or retire the signing keys.
-    #[command(subcommand)]
-    Keys(keys::KeysCommand),
+    /// Moved to `pforte-admin policy`.
+    #[command(hide = true, disable_help_flag = true)]
+    Policy(moved::Rest),
+    /// Moved to `pforte-admin keys`.
+    #[command(hide = true, disable_help_flag = true)]
+    Keys(moved::Rest),
     /// Run a complete demo workplace on this machine (https://login.localhost:8443).
     Demo {
         /// Where the demo keeps its certificate and files.
@@ -68,16 +61,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The one process-wide rustls provider, installed before anything builds a TLS config.
-    if rustls::crypto::CryptoProvider::install_default((*server::tls::provider()).clone()).is_err()
-    {
-        eprintln!("pforte: a TLS crypto provider was already installed");
+    if let Err(e) = crypto::install() {
+        eprintln!("pforte: {e}");
         return ExitCode::FAILURE;
     }
     match cli.command {
-        Command::Check(ConfigArg { config }) => check(&config),
-        Command::Policy(command) => policy::run(command),
-        Command::Keys(command) => keys::run(command),
-        Command::Run(ConfigArg { config }) => {
+        Command::Check(config) => check(config.path()),
+        Command::Policy(rest) => moved::run("policy", &rest),
+        Command::Keys(rest) => moved::run("keys", &rest),
+        Command::Run(config) => {
+            let config = config.path().to_path_buf();
             let loaded = match Config::load(&config) {
                 Ok(loaded) => loaded,
                 Err(errors) => return report(&errors),
@@ -111,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 fn check(config: &std::path::Path) -> ExitCode {
-    let provider = server::tls::provider();
+    let provider = crypto::provider();
     let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION")) {
         Ok(metrics) => metrics,
         Err(e) => return report(&e),

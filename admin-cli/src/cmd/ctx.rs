@@ -1,0 +1,105 @@
+//! What every command may use: the gateway's config, whether the admin said `--yes`, who they
+//! are, and the backends opened on demand (a policy check needs neither the directory nor Redis,
+//! so it works when they are down).
+//!
+//! A config named by `--config` or `$PFORTE_CONFIG` is read at once: a wrong one is reported
+//! before anything happens, and every change goes to its audit log. Without one, the default
+//! config is read only when a command needs something that only the config says (the policy in
+//! force, the directory, the session store, the key folder, ...), so `policy check DIR` and
+//! `keys --dir DIR` run where there is no gateway and no config, such as a CI pipeline.
+
+use std::cell::OnceCell;
+
+use pforte::backends;
+use pforte::cli::ConfigArg;
+use pforte::config::Config;
+use pforte::telemetry;
+use pforte_directory::Directory;
+use pforte_session::{SessionStore, Timestamp};
+
+use crate::error::CmdError;
+
+/// What every command may use.
+pub struct Ctx {
+    /// Where the config is.
+    file: ConfigArg,
+    /// The config, once read.
+    config: OnceCell<Config>,
+    /// Skip confirmations.
+    pub yes: bool,
+    /// The admin's OS user, for the audit log.
+    pub by: String,
+}
+
+impl Ctx {
+    /// The context of one run; reads a named config now.
+    pub fn new(file: ConfigArg, yes: bool, by: String) -> Result<Self, CmdError> {
+        let ctx = Self {
+            file,
+            config: OnceCell::new(),
+            yes,
+            by,
+        };
+        if ctx.file.named_path().is_some() {
+            ctx.config()?;
+        }
+        Ok(ctx)
+    }
+
+    /// A context around a config already read, for unit tests.
+    #[cfg(test)]
+    pub fn with_config(config: Config) -> Self {
+        Self {
+            file: ConfigArg::default(),
+            config: OnceCell::from(config),
+            yes: false,
+            by: "test".into(),
+        }
+    }
+
+    /// The gateway's config, read on first use, with its audit log opened as the gateway does.
+    pub fn config(&self) -> Result<&Config, CmdError> {
+        if let Some(config) = self.config.get() {
+            return Ok(config);
+        }
+        let config =
+            Config::load(self.file.path()).map_err(|errors| match self.file.named_path() {
+                Some(_) => CmdError::Config(errors),
+                None => CmdError::DefaultConfig(errors),
+            })?;
+        let log = &config.log;
+        telemetry::init(log.format, &log.level, log.audit_file.as_deref())?;
+        Ok(self.config.get_or_init(|| config))
+    }
+
+    /// Whether the config has been read (a named one always is).
+    #[cfg(test)]
+    pub fn config_read(&self) -> bool {
+        self.config.get().is_some()
+    }
+
+    /// The directory the gateway uses.
+    pub fn directory(&self) -> Result<Directory, CmdError> {
+        let config = self.config()?;
+        backends::open_directory(config)?
+            .ok_or_else(|| CmdError::NoDirectory(config.source.display().to_string()))
+    }
+
+    /// The shared session store; the memory store is refused, as it lives in the gateway.
+    pub async fn sessions(&self) -> Result<SessionStore, CmdError> {
+        self.shared_sessions().await?.ok_or(CmdError::MemoryStore)
+    }
+
+    /// The shared session store, `None` for the memory store (out of this process's reach).
+    pub async fn shared_sessions(&self) -> Result<Option<SessionStore>, CmdError> {
+        Ok(match backends::open_sessions(self.config()?).await? {
+            SessionStore::Memory(_) => None,
+            store => Some(store),
+        })
+    }
+
+    /// The time commands act at.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
