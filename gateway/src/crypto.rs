@@ -1,5 +1,5 @@
 //! The one rustls crypto provider of every Pforte process: aws-lc-rs, restricted to AEAD cipher
-//! suites. The TLS listener (`server::tls`), the upstream pool (`proxy`), the back-channel logout
+//! suites. The TLS listener (`tls`), the upstream pool (`proxy`), the back-channel logout
 //! client and the binaries' process-wide default all take it from here, so `pforte` and
 //! `pforte-admin` speak TLS with the same suites and neither reaches into the server to get them.
 

@@ -3,21 +3,24 @@
 //! A request's way through the gateway, and the module that owns each step:
 //!
 //! ```text
-//! client ──TLS──▶ server (listener, tls, conn) ──▶ pipeline::handle
-//!                                                    ├─ path       the one normal form of the path
-//!                                                    ├─ route      host + path → app | login host
-//!                                                    ├─ decide     policy: allow → Permitted<Request>, else 403
-//!                                                    └─ dispatch ─┬─▶ portal   the login host's pages
-//!                                                                 │    └─▶ oidc  the OpenID Connect provider
-//!                                                                 └─▶ proxy    headers, upstream pool, WebSocket
-//! every step: telemetry (metrics, access log) · config + reload (atomic snapshots) · admin listener
+//! client ──TLS (tls)──▶ server (listener, conn) ──▶ pipeline::handle
+//!   ├─ policy::path      the one normal form of the path (and the path the rules judge)
+//!   ├─ route             host + path → Target, once
+//!   └─ dispatch by Target
+//!        ├─ App ─────────▶ pipeline::app: visitor ─▶ policy::decide ─▶ proxy (upstream pool)
+//!        ├─ LoginPage ───▶ portal        login form, portal page, logout (signout)
+//!        ├─ Oidc ────────▶ oidc          the OpenID Connect provider
+//!        └─ Builtin ─────▶ handover (/.pforte/sso, /.pforte/login) · forward_auth · keys · logo
+//! shared below them: web (context, errors, pages, cookies, CSRF) · visitor · state (snapshot)
+//! every step: telemetry (metrics, access and audit logs) · config + reload · admin listener
 //! ```
 //!
-//! `config` is plain data with file:line errors; `policy` compiles the access rules for the apps
-//! (the pure engine is the `pforte-policy` crate) and holds the `pforte-admin policy` tools;
-//! `state` holds the snapshot a reload swaps; `crypto` is the TLS crypto provider and `cli` the
-//! `--config` option of both binaries (`pforte`, `pforte-admin`); `demo` runs the whole thing on
-//! embedded defaults.
+//! No module imports one above it on that way; docs/architecture.md has the rules and the
+//! login's way. `config` is plain data with file:line errors; `policy` compiles the access rules
+//! for the apps (the pure engine is the `pforte-policy` crate) and holds the `pforte-admin
+//! policy` tools; `state` holds the snapshot a reload swaps; `crypto` is the TLS crypto provider
+//! and `cli` the `--config` option of both binaries (`pforte`, `pforte-admin`); `demo` runs the
+//! whole thing on embedded defaults.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
@@ -28,6 +31,7 @@ pub mod crypto;
 pub mod demo;
 pub mod forward_auth;
 pub mod handover;
+pub mod login_host;
 pub mod oidc;
 pub mod pipeline;
 pub mod policy;
@@ -39,5 +43,6 @@ pub mod server;
 pub mod signout;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 pub mod visitor;
 pub mod web;

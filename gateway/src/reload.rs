@@ -14,10 +14,10 @@ use rustls::crypto::CryptoProvider;
 use crate::config::{Config, ConfigErrors};
 use crate::policy::{self, engine};
 use crate::proxy::upstream::UpstreamError;
-use crate::server::tls::{CertStore, TlsError};
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::metrics::ReloadResult;
+use crate::tls::{CertStore, TlsError};
 
 /// Why a set of files could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub enum LoadError {
     Keys(#[from] pforte_keys::KeyError),
     /// The OpenID Connect clients do not load.
     #[error(transparent)]
-    Oidc(#[from] crate::oidc::ProviderError),
+    Oidc(#[from] crate::oidc::provider::ProviderError),
 }
 
 /// A complete, valid set of files, ready to be swapped in.
@@ -81,7 +81,7 @@ pub fn load(
         None => None,
     };
     let oidc = match (&config.oidc, &keys) {
-        (Some(settings), Some(keys)) => Some(crate::oidc::Provider::load(
+        (Some(settings), Some(keys)) => Some(crate::oidc::provider::Provider::load(
             settings,
             &apps,
             &crate::state::issuer(&config),

@@ -4,9 +4,9 @@
 use http::{HeaderMap, header};
 use pforte_session::StoreError;
 
+use crate::login_host::LoginHost;
 use crate::telemetry::audit::{self, AuditEvent};
 use crate::visitor::Visitor;
-use crate::web::LoginHost;
 use crate::web::cookies;
 
 /// Ends the visitor's session in the store, so every replica and every app host refuses it

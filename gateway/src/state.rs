@@ -18,9 +18,9 @@ use crate::proxy::AppProxy;
 use crate::proxy::protected::HeaderGuard;
 use crate::proxy::upstream::{UpstreamError, UpstreamSet};
 use crate::route::RouteTable;
-use crate::server::tls::CertResolver;
 use crate::telemetry::Metrics;
 use crate::telemetry::metrics::{DecisionCounters, RouteMetrics};
+use crate::tls::CertResolver;
 
 /// One app, ready to serve.
 pub struct AppRuntime {
@@ -40,7 +40,7 @@ pub struct Signing {
     /// The signing keys, when `[keys]` is configured.
     pub keys: Option<pforte_keys::KeySet>,
     /// The OpenID Connect provider, when `[oidc]` is configured.
-    pub oidc: Option<crate::oidc::Provider>,
+    pub oidc: Option<crate::oidc::provider::Provider>,
 }
 
 /// Everything a reload replaces, as one consistent value.
@@ -58,7 +58,7 @@ pub struct Snapshot {
     /// The public keys as the JWKS document, rendered once per load (empty without `[keys]`).
     pub jwks: bytes::Bytes,
     /// The OpenID Connect provider (clients tied to their apps), when `[oidc]` is configured.
-    pub oidc: Option<Arc<crate::oidc::Provider>>,
+    pub oidc: Option<Arc<crate::oidc::provider::Provider>>,
     /// The issuer of the gateway's tokens: the login host's URL (made once per load).
     pub issuer: String,
     /// Request metrics of the login host.

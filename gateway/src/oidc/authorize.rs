@@ -27,10 +27,10 @@ use super::issue::authentication_of;
 use super::provider::Provider;
 use super::reply::{error_page, found};
 use crate::config::lang::Lang;
+use crate::login_host::LoginHost;
 use crate::policy::engine::{AccessRequest, Decision};
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
 use crate::visitor::Visitor;
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 
 /// The query parameter that names a pending `prompt=login` request on its way back from the

@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use super::provider::Provider;
 use super::reply::{error_page, found};
+use crate::login_host::LoginHost;
 use crate::signout;
 use crate::visitor::Visitor;
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 use crate::web::pages;
 use crate::web::reply::respond_html;

@@ -14,7 +14,7 @@ use super::client_auth::{self, Callers};
 use super::grants::Grants;
 use super::provider::Provider;
 use super::reply::{json_no_store, refused};
-use crate::web::LoginHost;
+use crate::login_host::LoginHost;
 use crate::web::error::GatewayError;
 
 /// Answers an introspection request.

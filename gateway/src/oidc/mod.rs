@@ -43,8 +43,8 @@ use pforte_keys::KeySet;
 use pforte_oidc::Params;
 use pforte_oidc::discovery::paths;
 
+use crate::login_host::LoginHost;
 use crate::visitor::Visitor;
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 use crate::web::reply::{json_public, read_form};
 pub use provider::{Provider, ProviderError};

@@ -14,8 +14,8 @@ use super::client_auth::{self, Callers};
 use super::grants::Grants;
 use super::provider::Provider;
 use super::reply::refused;
+use crate::login_host::LoginHost;
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 
 /// Answers a revocation request.

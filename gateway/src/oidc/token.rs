@@ -31,8 +31,8 @@ use super::grants::{Grants, Redeemed};
 use super::issue::{self, PersonGrant};
 use super::provider::Provider;
 use super::reply::{json_no_store, refused};
+use crate::login_host::LoginHost;
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 
 /// A token request's outcome before it becomes a response.

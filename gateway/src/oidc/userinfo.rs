@@ -11,7 +11,7 @@ use pforte_session::{Sid, Timestamp};
 use super::bearer;
 use super::issue::person_of;
 use super::reply::{bearer_error, json_no_store};
-use crate::web::LoginHost;
+use crate::login_host::LoginHost;
 use crate::web::error::GatewayError;
 
 /// Answers a userinfo request.

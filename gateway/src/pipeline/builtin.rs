@@ -8,8 +8,8 @@ use hyper::body::Incoming;
 
 use crate::forward_auth;
 use crate::handover;
+use crate::login_host::LoginHost;
 use crate::route::Builtin;
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 use crate::web::reply::{asset, json_public};
 

@@ -24,6 +24,7 @@ use hyper::body::Incoming;
 
 use pforte_session::Timestamp;
 
+use crate::login_host::LoginHost;
 use crate::policy::path;
 use crate::proxy;
 use crate::route::{self, Target};
@@ -32,7 +33,6 @@ use crate::telemetry::access::Logged;
 use crate::telemetry::activity::Activity;
 use crate::telemetry::metrics::RouteMetrics;
 use crate::visitor::{self, Visitor};
-use crate::web::LoginHost;
 use crate::web::context::RequestContext;
 use crate::web::error::{self, GatewayError};
 use app::AppRequest;

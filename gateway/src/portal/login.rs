@@ -15,10 +15,10 @@ use pforte_session::{NewSession, SessionId, StoreError, Throttle, ThrottleKind, 
 use super::return_to::ReturnTo;
 use crate::config::lang::Lang;
 use crate::handover::Binding;
+use crate::login_host::LoginHost;
 use crate::policy::engine::LoginStrength;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 use crate::web::pages::{self, LoginProblem, LoginView};
 use crate::web::reply::respond_html;

@@ -21,12 +21,12 @@ use pforte_session::{SessionId, StoreError, Timestamp};
 
 use crate::config::lang::Lang;
 use crate::handover::{self, Binding};
+use crate::login_host::LoginHost;
 use crate::policy::engine::Subject;
 use crate::signout;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
 use crate::visitor::Visitor;
-use crate::web::LoginHost;
 use crate::web::error::GatewayError;
 use crate::web::pages::{self, PortalView, Tile};
 use crate::web::reply::{read_form, respond_html, see_other};

@@ -10,7 +10,6 @@ pub mod conn;
 pub mod handlers;
 pub mod listener;
 pub mod redirect;
-pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -31,8 +30,8 @@ use crate::reload::{self, LoadError, Reloader};
 use crate::state::Shared;
 use crate::telemetry::Metrics;
 use crate::telemetry::metrics::{ListenerKind, MetricsError, ReloadResult};
+use crate::tls::{self, CertResolver, TlsError};
 use handlers::ListenerContext;
-use tls::{CertResolver, TlsError};
 
 /// Connections the admin listener serves at once.
 const ADMIN_CONNECTIONS: usize = 64;

@@ -7,12 +7,12 @@ use std::time::Duration;
 use http::{HeaderMap, header};
 use pforte_session::SessionStore;
 
-use super::context::RequestContext;
-use super::url::port_suffix;
 use crate::config::Config;
 use crate::config::lang::Lang;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::audit::AuditContext;
+use crate::web::context::RequestContext;
+use crate::web::url::port_suffix;
 
 /// What the login host's handlers need for one request.
 pub struct LoginHost<'a> {
