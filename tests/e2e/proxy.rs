@@ -297,7 +297,18 @@ async fn upstream_down_is_502_and_slow_upstream_is_504() {
     let r = gw.get("down.gw.test", "/").await;
     assert_eq!(r.status, 502);
     assert!(r.text().contains("not reachable"), "{}", r.text());
-    assert!(r.header("x-request-id").is_some());
+    let id = r.header("x-request-id").expect("a request id").to_string();
+    // The log line says which request and app it is about without anyone passing them on: the
+    // request's span carries them.
+    let logged = gw
+        .log()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["message"] == "upstream error")
+        .unwrap_or_else(|| panic!("no upstream error logged:\n{}", gw.log()));
+    assert_eq!(logged["span"]["request_id"], id.as_str(), "{logged}");
+    assert_eq!(logged["span"]["app"], "down", "{logged}");
+    assert_eq!(logged["span"]["decision"], "allow", "{logged}");
     let r = gw.get("slow.gw.test", "/slow/3000").await;
     assert_eq!(r.status, 504);
     assert_eq!(gw.get("slow.gw.test", "/fast").await.status, 200);

@@ -71,14 +71,14 @@ pub fn handover_url(host: &str, port_suffix: &str, ticket: &str, path_and_query:
 /// Redeems a hand-over ticket on an app host: with the browser's hand-over cookie, sets that
 /// host's session cookie and lands on the local path. A ticket that is unknown, used, expired,
 /// for another host or for another browser sends the person to log in again (which hands over
-/// a fresh ticket when their session is alive).
+/// a fresh ticket when their session is alive). `now` is the request's time.
 pub async fn redeem(
     shared: &Shared,
     snapshot: &Snapshot,
     host: &str,
     req: &http::request::Parts,
+    now: Timestamp,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let now = Timestamp::now();
     let ticket = query_value(req.uri.query(), "ticket").unwrap_or_default();
     let landing = landing(req.uri.query());
     let redeemed = match binding::proven(&req.headers) {

@@ -20,7 +20,6 @@ use pforte_oidc::authorize::{AuthorizationResponse, Prompt, SessionAuth, Session
 use pforte_oidc::{
     AuthorizationCode, AuthorizationRequest, AuthorizeError, ErrorCode, OpaqueToken, Params,
 };
-use pforte_session::Timestamp;
 
 use super::grants::{Grants, PendingLogin};
 use super::issue::authentication_of;
@@ -44,7 +43,7 @@ pub async fn authorize(
     visitor: Option<&Visitor>,
     params: &Params,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let now = Timestamp::now().unix_secs();
+    let now = host.ctx.now.unix_secs();
     let issuer = host.snapshot.issuer.as_str();
     let request = match pforte_oidc::authorize::validate(params, &provider.clients, issuer) {
         Ok(request) => request,

@@ -11,20 +11,25 @@ use super::issue::ACCESS_TOKEN_TYP;
 /// The claims of `token` if it is one of this provider's access tokens with a valid signature
 /// (expired ones included: callers decide what expiry means for them). A token signed with
 /// `none`, an HMAC key or an unknown key, or an ID token passed off as an access token, is
-/// `None`.
-pub fn verify(keys: &KeySet, issuer: &str, token: &str) -> Option<AccessTokenClaims> {
+/// `None`. `now` is the request's time.
+pub fn verify(
+    keys: &KeySet,
+    issuer: &str,
+    token: &str,
+    now: Timestamp,
+) -> Option<AccessTokenClaims> {
     let options = VerifyOptions::new(issuer, Vec::<String>::new())
         .with_typ(ACCESS_TOKEN_TYP)
         .with_leeway(u64::from(u32::MAX));
-    keys.verify(token, &options, Timestamp::now().unix_secs())
-        .ok()
+    keys.verify(token, &options, now.unix_secs()).ok()
 }
 
 /// Whether a verified token was revoked: by its client (its `jti` is listed), or because the
-/// SSO session it was issued in has ended.
+/// SSO session it was issued in has ended (at `now`).
 pub async fn is_revoked(
     store: &SessionStore,
     claims: &AccessTokenClaims,
+    now: Timestamp,
 ) -> Result<bool, StoreError> {
     if Grants::new(store).is_revoked(&claims.jti).await? {
         return Ok(true);
@@ -35,5 +40,5 @@ pub async fn is_revoked(
     let Ok(sid) = Sid::parse(sid) else {
         return Ok(true);
     };
-    Ok(store.get_by_sid(&sid, Timestamp::now()).await?.is_none())
+    Ok(store.get_by_sid(&sid, now).await?.is_none())
 }

@@ -11,7 +11,6 @@ use http::{HeaderMap, Method, Response, StatusCode, header};
 use pforte_keys::{KeySet, VerifyOptions};
 use pforte_oidc::Params;
 use pforte_oidc::end_session::{EndSession, IdTokenHint, validate};
-use pforte_session::Timestamp;
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -69,7 +68,7 @@ pub async fn end_session(
     let issuer = host.snapshot.issuer.as_str();
     let hint = match params.get("id_token_hint") {
         None => None,
-        Some(token) => match verify_hint(keys, issuer, token) {
+        Some(token) => match verify_hint(keys, issuer, token, host.ctx.now.unix_secs()) {
             Some(hint) => Some(hint),
             None => {
                 return Ok(invalid(
@@ -106,14 +105,13 @@ pub async fn end_session(
     Ok(finish(host, headers, &logout))
 }
 
-/// The hint's claims if its signature is ours (its expiry does not matter for a logout).
-fn verify_hint(keys: &KeySet, issuer: &str, token: &str) -> Option<IdTokenHint> {
+/// The hint's claims if its signature is ours (its expiry does not matter for a logout);
+/// `now` is the request's time.
+fn verify_hint(keys: &KeySet, issuer: &str, token: &str, now: u64) -> Option<IdTokenHint> {
     let options = VerifyOptions::new(issuer, Vec::<String>::new())
         .with_typ("JWT")
         .with_leeway(u64::from(u32::MAX));
-    let claims: HintClaims = keys
-        .verify(token, &options, Timestamp::now().unix_secs())
-        .ok()?;
+    let claims: HintClaims = keys.verify(token, &options, now).ok()?;
     Some(IdTokenHint {
         iss: claims.iss,
         aud: claims.aud,

@@ -7,7 +7,6 @@ use http::{HeaderMap, Response, StatusCode};
 use pforte_keys::KeySet;
 use pforte_oidc::claims::{Introspection, subject_for};
 use pforte_oidc::{Params, ProtocolError, RefreshToken};
-use pforte_session::Timestamp;
 
 use super::bearer;
 use super::client_auth::{self, Callers};
@@ -38,23 +37,24 @@ pub async fn introspect(
         Ok(request) => request,
         Err(error) => return refuse(error),
     };
-    let now = Timestamp::now().unix_secs();
+    let now = host.ctx.now.unix_secs();
     let store = &host.shared.sessions;
-    let answer = if let Some(claims) = bearer::verify(keys, &host.snapshot.issuer, token) {
-        let revoked = bearer::is_revoked(store, &claims).await?;
-        Introspection::access_token(&claims, revoked, now)
-    } else if let Some(presented) = RefreshToken::parse(token) {
-        let loaded = Grants::new(store).family(presented.family_id()).await?;
-        match loaded.map(|l| l.family) {
-            Some(family) if family.client_id == client.id => {
-                let sub = subject_for(client, &family.authentication.subject, &provider.salt);
-                let current = family.is_current(&presented);
-                Introspection::refresh_token(Some(&family), current, &sub, now)
+    let answer =
+        if let Some(claims) = bearer::verify(keys, &host.snapshot.issuer, token, host.ctx.now) {
+            let revoked = bearer::is_revoked(store, &claims, host.ctx.now).await?;
+            Introspection::access_token(&claims, revoked, now)
+        } else if let Some(presented) = RefreshToken::parse(token) {
+            let loaded = Grants::new(store).family(presented.family_id()).await?;
+            match loaded.map(|l| l.family) {
+                Some(family) if family.client_id == client.id => {
+                    let sub = subject_for(client, &family.authentication.subject, &provider.salt);
+                    let current = family.is_current(&presented);
+                    Introspection::refresh_token(Some(&family), current, &sub, now)
+                }
+                _ => Introspection::inactive(),
             }
-            _ => Introspection::inactive(),
-        }
-    } else {
-        Introspection::inactive()
-    };
+        } else {
+            Introspection::inactive()
+        };
     Ok(json_no_store(StatusCode::OK, &answer))
 }

@@ -7,7 +7,6 @@ use http::{HeaderMap, Response, StatusCode};
 use pforte_keys::KeySet;
 use pforte_oidc::revoke::{Revocation, revoke_access_token, revoke_refresh_token};
 use pforte_oidc::{Params, ProtocolError, RefreshToken};
-use pforte_session::Timestamp;
 
 use super::bearer;
 use super::client_auth::{self, Callers};
@@ -39,17 +38,18 @@ pub async fn revoke(
         Ok(request) => request,
         Err(error) => return refuse(error),
     };
-    let now = Timestamp::now().unix_secs();
+    let now = host.ctx.now.unix_secs();
     let grants = Grants::new(&host.shared.sessions);
-    let decided = if let Some(claims) = bearer::verify(keys, &host.snapshot.issuer, token) {
-        revoke_access_token(&claims, client, now)
-    } else if let Some(presented) = RefreshToken::parse(token) {
-        let loaded = grants.family(presented.family_id()).await?;
-        let family = loaded.as_ref().map(|l| &l.family);
-        revoke_refresh_token(family, client, now)
-    } else {
-        Ok(Revocation::Nothing)
-    };
+    let decided =
+        if let Some(claims) = bearer::verify(keys, &host.snapshot.issuer, token, host.ctx.now) {
+            revoke_access_token(&claims, client, now)
+        } else if let Some(presented) = RefreshToken::parse(token) {
+            let loaded = grants.family(presented.family_id()).await?;
+            let family = loaded.as_ref().map(|l| &l.family);
+            revoke_refresh_token(family, client, now)
+        } else {
+            Ok(Revocation::Nothing)
+        };
     let revocation = match decided {
         Ok(revocation) => revocation,
         Err(error) => return refuse(error),

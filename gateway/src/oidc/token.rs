@@ -24,7 +24,7 @@ use pforte_oidc::{
     Client, ErrorCode, GrantType, OpaqueToken, Params, ProtocolError, RefreshFamily, RefreshToken,
     Rotation, Scopes, TokenRequest,
 };
-use pforte_session::{Session, Sid, Timestamp};
+use pforte_session::{Session, Sid};
 
 use super::client_auth;
 use super::grants::{Grants, Redeemed};
@@ -74,7 +74,7 @@ async fn grant(
         Ok(request) => request,
         Err(error) => return Ok(Err(error)),
     };
-    let now = Timestamp::now().unix_secs();
+    let now = host.ctx.now.unix_secs();
     let at = Issue {
         issuer: &host.snapshot.issuer,
         salt: &provider.salt,
@@ -295,11 +295,7 @@ async fn live_session(
     let Ok(sid) = Sid::parse(sid) else {
         return Ok(None);
     };
-    let session = host
-        .shared
-        .sessions
-        .get_by_sid(&sid, Timestamp::now())
-        .await?;
+    let session = host.shared.sessions.get_by_sid(&sid, host.ctx.now).await?;
     Ok(session.map(|s| (sid, s)))
 }
 

@@ -6,7 +6,7 @@ use http::{HeaderMap, Response, StatusCode, header};
 use pforte_keys::KeySet;
 use pforte_oidc::claims::userinfo_claims;
 use pforte_oidc::{ErrorCode, ProtocolError, Scope};
-use pforte_session::{Sid, Timestamp};
+use pforte_session::Sid;
 
 use super::bearer;
 use super::issue::person_of;
@@ -31,19 +31,19 @@ pub async fn userinfo(
         return refuse(invalid("send the access token as Authorization: Bearer"));
     };
     let issuer = host.snapshot.issuer.as_str();
-    let Some(claims) = bearer::verify(keys, issuer, token) else {
+    let Some(claims) = bearer::verify(keys, issuer, token, host.ctx.now) else {
         return refuse(invalid(
             "the token is not a valid access token of this provider",
         ));
     };
     let store = &host.shared.sessions;
-    let revoked = bearer::is_revoked(store, &claims).await?;
-    let now = Timestamp::now().unix_secs();
+    let revoked = bearer::is_revoked(store, &claims, host.ctx.now).await?;
+    let now = host.ctx.now.unix_secs();
     if let Err(error) = claims.check_bearer(issuer, Scope::Openid, revoked, now) {
         return refuse(error);
     }
     let session = match claims.sid.as_deref().map(Sid::parse) {
-        Some(Ok(sid)) => store.get_by_sid(&sid, Timestamp::now()).await?,
+        Some(Ok(sid)) => store.get_by_sid(&sid, host.ctx.now).await?,
         _ => None,
     };
     let Some(session) = session else {

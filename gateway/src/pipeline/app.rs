@@ -2,8 +2,6 @@
 //! with the identity headers; send someone not logged in to log in, refuse everyone else with
 //! the page that names the app, and audit every refusal.
 
-use pforte_session::Timestamp;
-
 use super::body::ResponseBody;
 use crate::handover;
 use crate::policy::decide::{self, Verdict};
@@ -43,13 +41,17 @@ pub async fn app_host(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let (app, host) = (target.app, target.host.name.as_str());
+    ctx.learned_app(&app.app.name);
     let visitor = visitor::identify(
         &shared.sessions,
         req.headers(),
         snapshot.config.portal.cookie_domain.is_some(),
-        Timestamp::now(),
+        ctx.now,
     )
     .await?;
+    if let Some(visitor) = &visitor {
+        ctx.learned_subject(&visitor.session.subject);
+    }
     let prepared = visitor
         .as_ref()
         .map(|v| shared.prepared.get(&v.session, &snapshot.policy));
@@ -72,10 +74,12 @@ pub async fn app_host(
     let permitted = match verdict {
         Verdict::Permit(permitted, _) => {
             app.decisions.record(DecisionResult::Allow);
+            ctx.learned_decision(DecisionResult::Allow.label());
             permitted
         }
         Verdict::Refuse(refusal) => {
             app.decisions.record(refusal.result());
+            ctx.learned_decision(refusal.result().label());
             log_refusal(snapshot, ctx, &app.app.name, session, refusal);
             return Err(refused(
                 snapshot,
@@ -105,7 +109,7 @@ pub async fn app_host(
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
             if err.upstream_kind().is_some() {
-                tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
+                tracing::warn!(error = %err, "upstream error");
             }
             Err(GatewayError::Proxy(err))
         }
@@ -124,7 +128,7 @@ fn assertion_for(
 ) -> Option<String> {
     app.app.identity_headers.assertion.as_ref()?;
     let keys = snapshot.keys.as_deref()?;
-    let now = Timestamp::now().unix_secs();
+    let now = ctx.now.unix_secs();
     match shared.assertions.get(
         keys,
         &snapshot.issuer,
@@ -135,7 +139,7 @@ fn assertion_for(
     ) {
         Ok(token) => Some(token),
         Err(e) => {
-            tracing::error!(request_id = ctx.request_id, app = %app.app.name, error = %e, "cannot sign the assertion");
+            tracing::error!(error = %e, "cannot sign the assertion");
             None
         }
     }

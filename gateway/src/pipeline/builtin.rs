@@ -26,11 +26,13 @@ pub async fn answer(
     }
     let snapshot = host.snapshot;
     match which {
-        Builtin::Redeem(_) => handover::redeem(host.shared, snapshot, host_name, &parts).await,
+        Builtin::Redeem(_) => {
+            handover::redeem(host.shared, snapshot, host_name, &parts, host.ctx.now).await
+        }
         Builtin::StartLogin(_) => Ok(handover::start_login(snapshot, host_name, &parts)),
         Builtin::ForwardAuth => {
             let domain_cookie = host.config().portal.cookie_domain.is_some();
-            let now = pforte_session::Timestamp::now();
+            let now = host.ctx.now;
             let visitor =
                 crate::visitor::identify(host.sessions(), &parts.headers, domain_cookie, now)
                     .await?;

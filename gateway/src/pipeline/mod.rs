@@ -23,6 +23,7 @@ use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
 use pforte_session::Timestamp;
+use tracing::Instrument;
 
 use crate::login_host::LoginHost;
 use crate::policy::path;
@@ -53,16 +54,20 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Response<Logged<ResponseBody>> {
     let in_flight = conn.activity.begin_request();
-    let ctx = RequestContext::new(&req, conn.peer);
+    let ctx = RequestContext::new(&req, conn.peer, Timestamp::now());
     let snapshot = shared.snapshot.load_full();
-    let (route, outcome) = route_and_dispatch(&shared, &snapshot, &ctx, req).await;
+    let (route, outcome) = route_and_dispatch(&shared, &snapshot, &ctx, req)
+        .instrument(ctx.span.clone())
+        .await;
     let mut response = match outcome {
         Ok(response) => response,
         Err(err) => {
-            tracing::debug!(request_id = ctx.request_id, error = %err, "request failed");
+            ctx.span
+                .in_scope(|| tracing::debug!(error = %err, "request failed"));
             error::respond(&err, &ctx.request_id).map(ResponseBody::local)
         }
     };
+    ctx.answered(response.status());
     if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
         response
             .headers_mut()
@@ -150,13 +155,12 @@ async fn identify<B>(
     req: &Request<B>,
 ) -> Result<Option<Visitor>, GatewayError> {
     let domain_cookie = host.config().portal.cookie_domain.is_some();
-    Ok(visitor::identify(
-        host.sessions(),
-        req.headers(),
-        domain_cookie,
-        Timestamp::now(),
-    )
-    .await?)
+    let visitor =
+        visitor::identify(host.sessions(), req.headers(), domain_cookie, host.ctx.now).await?;
+    if let Some(visitor) = &visitor {
+        host.ctx.learned_subject(&visitor.session.subject);
+    }
+    Ok(visitor)
 }
 
 /// A page the gateway answers itself, as a response body.

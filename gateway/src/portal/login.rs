@@ -204,7 +204,7 @@ pub async fn submit(
             return again(LoginProblem::BadCredentials, StatusCode::UNAUTHORIZED);
         }
         Err(AuthError::Unavailable(e)) => {
-            tracing::warn!(request_id = host.ctx.request_id, error = %e, "directory unavailable");
+            tracing::warn!(error = %e, "directory unavailable");
             super::refused(
                 host,
                 username,
@@ -241,7 +241,7 @@ pub async fn submit(
         .headers_mut()
         .append(header::SET_COOKIE, cookies::clear(cookies::CSRF));
     host.shared.metrics.record_login(LoginResult::Success);
-    tracing::debug!(request_id = host.ctx.request_id, session = %sid, "session opened");
+    tracing::debug!(session = %sid, "session opened");
     Ok(response)
 }
 

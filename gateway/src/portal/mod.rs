@@ -94,7 +94,7 @@ pub async fn handle(
     visitor: Option<Visitor>,
     req: Request<Incoming>,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let now = Timestamp::now();
+    let now = host.ctx.now;
     let query = req.uri().query().map(str::to_string);
     let lang_choice = query_value(query.as_deref(), "lang");
     let lang = host.language(lang_choice.as_deref(), req.headers());

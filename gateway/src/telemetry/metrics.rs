@@ -92,7 +92,8 @@ impl DecisionResult {
         Self::StepUpRequired,
     ];
 
-    fn label(self) -> &'static str {
+    /// The metric label, also the request span's `decision`.
+    pub fn label(self) -> &'static str {
         match self {
             Self::Allow => "allow",
             Self::Deny => "deny",

@@ -50,7 +50,8 @@ pub fn init(
             .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .boxed(),
     };
     match audit_file {

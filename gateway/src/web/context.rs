@@ -1,11 +1,16 @@
 //! The facts of one request that every stage may need, gathered once when its head arrives and
-//! handed on to the access log when its response ends.
+//! handed on to the access log when its response ends: among them the one reading of the clock
+//! that every stage judges time by, and the request's tracing span, whose fields (request id,
+//! app, subject, decision, status) the stages fill as they learn them, so every log line inside
+//! the request carries them without anyone passing them on by hand.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use http::{Method, Request, StatusCode, Version};
+use pforte_session::Timestamp;
+use tracing::field::Empty;
 
 use crate::proxy::headers;
 use crate::telemetry::access::AccessRecord;
@@ -31,13 +36,26 @@ pub struct RequestContext {
     /// A browser (redirect it to log in) rather than an API client (answer 401): no
     /// `Authorization` header and not asking for JSON.
     pub wants_redirect: bool,
+    /// When the request arrived, read once: every stage judges expiry and login times by it.
+    pub now: Timestamp,
+    /// The request's span; enter it (or instrument with it) for everything done for the request.
+    pub span: tracing::Span,
 }
 
 impl RequestContext {
-    /// Gathers the facts from the request head.
-    pub fn new<B>(req: &Request<B>, peer: SocketAddr) -> Self {
+    /// Gathers the facts from the request head, arrived at `now`.
+    pub fn new<B>(req: &Request<B>, peer: SocketAddr, now: Timestamp) -> Self {
+        let request_id = headers::request_id(req.headers());
+        let span = tracing::info_span!(
+            "request",
+            request_id = %request_id,
+            app = Empty,
+            subject = Empty,
+            decision = Empty,
+            status = Empty,
+        );
         Self {
-            request_id: headers::request_id(req.headers()),
+            request_id,
             started: Instant::now(),
             method: req.method().clone(),
             version: req.version(),
@@ -45,7 +63,29 @@ impl RequestContext {
             peer,
             uri: req.uri().clone(),
             wants_redirect: wants_redirect(req.headers()),
+            now,
+            span,
         }
+    }
+
+    /// The app the request was routed to, for every later log line.
+    pub fn learned_app(&self, app: &str) {
+        self.span.record("app", app);
+    }
+
+    /// Who is asking (the subject of their session), for every later log line.
+    pub fn learned_subject(&self, subject: &str) {
+        self.span.record("subject", subject);
+    }
+
+    /// What the policy decided (`allow`, `deny`, `login_required`, `step_up_required`).
+    pub fn learned_decision(&self, decision: &str) {
+        self.span.record("decision", decision);
+    }
+
+    /// The status the request is answered with.
+    pub fn answered(&self, status: StatusCode) {
+        self.span.record("status", status.as_u16());
     }
 
     /// The access record written when the response to this request ends.
