@@ -4,7 +4,7 @@
 //! restart (a reload says so); the file directory's people file is re-read on every reload.
 
 use pforte_directory::{Directory, FileDirectory, FileError, LdapDirectory, SetupError};
-use pforte_session::{SessionStore, StoreError};
+use pforte_session::{Clock, SessionStore, StoreError};
 
 use crate::config::{Config, DirectoryConfig};
 
@@ -36,9 +36,10 @@ pub fn open_directory(config: &Config) -> Result<Option<Directory>, BackendError
     })
 }
 
-/// The session store the config names; Redis must answer.
+/// The session store the config names; Redis must answer. It keeps time by the system clock,
+/// which is where the gateway and the admin CLI read their `now` too.
 pub async fn open_sessions(config: &Config) -> Result<SessionStore, BackendError> {
-    Ok(SessionStore::open(&config.sessions).await?)
+    Ok(SessionStore::open(&config.sessions, Clock::system()).await?)
 }
 
 /// Re-reads a file directory's people file after a reload; a broken file keeps the last good

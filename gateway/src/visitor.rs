@@ -109,8 +109,9 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     fn session(groups: &[&str]) -> Arc<Session> {
-        let store = pforte_session::MemoryStore::new(Default::default(), Default::default());
         let now = Timestamp::from_unix_secs(1_000);
+        let clock = pforte_session::Clock::manual(now);
+        let store = pforte_session::MemoryStore::new(Default::default(), Default::default(), clock);
         let new = pforte_session::NewSession {
             subject: "s-1".into(),
             username: "alice".into(),

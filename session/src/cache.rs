@@ -10,6 +10,10 @@
 //! A fetch that raced a revocation must not put the revoked session back: lookups hand out the
 //! current epoch, every invalidation or reset bumps it, and an insert with an old epoch is
 //! dropped. One `std::sync::Mutex` guards the state; it is never held across an await.
+//!
+//! The monotonic times it is handed (`mono`, and the confirmations' send times) are readings of
+//! the store's [`crate::Clock`], never `Instant::now()` read here, so tests move a manual clock
+//! across the trust window instead of waiting for it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -181,8 +185,14 @@ mod tests {
     use crate::id::SessionId;
     use crate::session::NewSession;
     use crate::settings::SessionSettings;
+    use crate::time::Clock;
 
     const WINDOW: Duration = Duration::from_millis(750);
+    const NOW: Timestamp = Timestamp::from_unix_secs(1_000_000);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
 
     fn session(now: Timestamp) -> (SessionKey, Arc<Session>) {
         let key = SessionId::generate().unwrap().key();
@@ -207,128 +217,159 @@ mod tests {
         }
     }
 
-    /// A cache confirmed at `t0`, with one cached session.
-    fn warm() -> (LocalCache, SessionKey, Instant, Timestamp) {
+    /// A cache holding one session, confirmed as of the start of the (manual) clock that
+    /// times its trust.
+    fn warm() -> (LocalCache, SessionKey, Clock) {
         let cache = LocalCache::new(WINDOW, 10);
-        let t0 = Instant::now();
-        let now = Timestamp::from_unix_secs(1_000_000);
-        cache.confirm(t0);
-        let (key, s) = session(now);
-        let epoch = miss_epoch(cache.lookup(&key, now, t0));
-        cache.insert(epoch, key.clone(), s, now, t0);
-        (cache, key, t0, now)
+        let clock = Clock::manual(NOW);
+        cache.confirm(clock.instant());
+        let (key, s) = session(NOW);
+        let epoch = miss_epoch(cache.lookup(&key, NOW, clock.instant()));
+        cache.insert(epoch, key.clone(), s, NOW, clock.instant());
+        (cache, key, clock)
     }
 
     #[test]
     fn a_confirmed_cache_answers_from_memory() {
-        let (cache, key, t0, now) = warm();
+        let (cache, key, clock) = warm();
+        clock.advance(ms(700)).unwrap();
         assert!(matches!(
-            cache.lookup(&key, now, t0 + Duration::from_millis(700)),
+            cache.lookup(&key, NOW, clock.instant()),
             Lookup::Hit(_)
         ));
     }
 
     #[test]
     fn a_handle_finds_a_trusted_session_and_nothing_after_invalidation() {
-        let (cache, key, t0, now) = warm();
+        let (cache, key, clock) = warm();
         let sid = key.sid();
-        assert!(matches!(cache.lookup_sid(&sid, now, t0), Lookup::Hit(_)));
         assert!(matches!(
-            cache.lookup_sid(&sid, now, t0 + WINDOW),
+            cache.lookup_sid(&sid, NOW, clock.instant()),
+            Lookup::Hit(_)
+        ));
+        clock.advance(WINDOW).unwrap();
+        assert!(matches!(
+            cache.lookup_sid(&sid, NOW, clock.instant()),
             Lookup::Miss(_)
         ));
+        cache.confirm(clock.instant());
+        assert!(matches!(
+            cache.lookup_sid(&sid, NOW, clock.instant()),
+            Lookup::Hit(_)
+        ));
         cache.invalidate(&sid);
-        assert!(matches!(cache.lookup_sid(&sid, now, t0), Lookup::Miss(_)));
+        assert!(matches!(
+            cache.lookup_sid(&sid, NOW, clock.instant()),
+            Lookup::Miss(_)
+        ));
     }
 
     #[test]
     fn without_a_recent_confirmation_every_lookup_misses() {
-        let (cache, key, t0, now) = warm();
+        let (cache, key, clock) = warm();
+        clock.advance(WINDOW).unwrap();
         assert!(matches!(
-            cache.lookup(&key, now, t0 + WINDOW),
+            cache.lookup(&key, NOW, clock.instant()),
             Lookup::Miss(_)
         ));
-        cache.confirm(t0 + Duration::from_millis(900));
+        cache.confirm(clock.instant());
         assert!(matches!(
-            cache.lookup(&key, now, t0 + WINDOW),
+            cache.lookup(&key, NOW, clock.instant()),
             Lookup::Hit(_)
         ));
     }
 
     #[test]
     fn an_old_confirmation_does_not_move_trust_backwards() {
-        let (cache, key, t0, now) = warm();
-        cache.confirm(t0 + Duration::from_millis(500));
-        cache.confirm(t0);
+        let (cache, key, clock) = warm();
+        let start = clock.instant();
+        clock.advance(ms(500)).unwrap();
+        cache.confirm(clock.instant());
+        // The answer to an earlier ping, arriving late.
+        cache.confirm(start);
+        clock.advance(ms(500)).unwrap();
         assert!(matches!(
-            cache.lookup(&key, now, t0 + Duration::from_millis(1000)),
+            cache.lookup(&key, NOW, clock.instant()),
             Lookup::Hit(_)
         ));
     }
 
     #[test]
     fn invalidation_drops_the_session() {
-        let (cache, key, t0, now) = warm();
+        let (cache, key, clock) = warm();
         cache.invalidate(&key.sid());
-        assert!(matches!(cache.lookup(&key, now, t0), Lookup::Miss(_)));
+        assert!(matches!(
+            cache.lookup(&key, NOW, clock.instant()),
+            Lookup::Miss(_)
+        ));
     }
 
     #[test]
     fn a_fetch_that_raced_an_invalidation_is_not_cached() {
         let cache = LocalCache::new(WINDOW, 10);
-        let t0 = Instant::now();
-        let now = Timestamp::from_unix_secs(1_000_000);
-        cache.confirm(t0);
-        let (key, s) = session(now);
-        let epoch = miss_epoch(cache.lookup(&key, now, t0));
+        let clock = Clock::manual(NOW);
+        cache.confirm(clock.instant());
+        let (key, s) = session(NOW);
+        let epoch = miss_epoch(cache.lookup(&key, NOW, clock.instant()));
         cache.invalidate(&key.sid());
-        cache.insert(epoch, key.clone(), s, now, t0);
+        cache.insert(epoch, key.clone(), s, NOW, clock.instant());
         assert_eq!(cache.len(), 0);
     }
 
     #[test]
     fn reset_forgets_and_distrusts_until_confirmed_again() {
-        let (cache, key, t0, now) = warm();
+        let (cache, key, clock) = warm();
         cache.reset();
         assert_eq!(cache.len(), 0);
-        let (key2, s2) = session(now);
-        let epoch = miss_epoch(cache.lookup(&key2, now, t0));
-        cache.insert(epoch, key2.clone(), s2, now, t0);
+        let (key2, s2) = session(NOW);
+        let epoch = miss_epoch(cache.lookup(&key2, NOW, clock.instant()));
+        cache.insert(epoch, key2.clone(), s2, NOW, clock.instant());
         assert_eq!(cache.len(), 0, "an untrusted cache takes no entries");
-        assert!(matches!(cache.lookup(&key, now, t0), Lookup::Miss(_)));
+        assert!(matches!(
+            cache.lookup(&key, NOW, clock.instant()),
+            Lookup::Miss(_)
+        ));
     }
 
     #[test]
     fn a_wrong_key_with_the_same_sid_misses() {
-        let (cache, key, t0, now) = warm();
+        let (cache, key, clock) = warm();
         let mut forged = key.as_bytes().to_vec();
         forged[31] ^= 1;
         let forged = SessionKey::from_bytes(&forged).unwrap();
         assert_eq!(forged.sid(), key.sid());
-        assert!(matches!(cache.lookup(&forged, now, t0), Lookup::Miss(_)));
+        assert!(matches!(
+            cache.lookup(&forged, NOW, clock.instant()),
+            Lookup::Miss(_)
+        ));
     }
 
     #[test]
     fn an_expired_cached_session_is_not_served() {
-        let (cache, key, t0, now) = warm();
-        let later = now.plus(SessionSettings::default().idle_timeout);
-        assert!(matches!(cache.lookup(&key, later, t0), Lookup::Miss(_)));
+        let (cache, key, clock) = warm();
+        let later = NOW.plus(SessionSettings::default().idle_timeout);
+        assert!(matches!(
+            cache.lookup(&key, later, clock.instant()),
+            Lookup::Miss(_)
+        ));
         assert_eq!(cache.len(), 0);
     }
 
     #[test]
     fn a_full_cache_makes_room_from_expired_sessions_only() {
         let cache = LocalCache::new(WINDOW, 1);
-        let t0 = Instant::now();
-        let now = Timestamp::from_unix_secs(1_000_000);
-        cache.confirm(t0);
-        let (k1, s1) = session(now);
-        let (k2, s2) = session(now);
-        cache.insert(Epoch(0), k1, s1, now, t0);
-        cache.insert(Epoch(0), k2.clone(), s2.clone(), now, t0);
+        let clock = Clock::manual(NOW);
+        cache.confirm(clock.instant());
+        let (k1, s1) = session(NOW);
+        let (k2, s2) = session(NOW);
+        cache.insert(Epoch(0), k1, s1, NOW, clock.instant());
+        cache.insert(Epoch(0), k2.clone(), s2.clone(), NOW, clock.instant());
         assert_eq!(cache.len(), 1);
-        let later = now.plus(SessionSettings::default().idle_timeout);
-        cache.insert(Epoch(0), k2.clone(), s2, later, t0);
-        assert!(matches!(cache.lookup(&k2, now, t0), Lookup::Hit(_)));
+        let later = NOW.plus(SessionSettings::default().idle_timeout);
+        cache.insert(Epoch(0), k2.clone(), s2, later, clock.instant());
+        assert!(matches!(
+            cache.lookup(&k2, NOW, clock.instant()),
+            Lookup::Hit(_)
+        ));
     }
 }

@@ -33,9 +33,11 @@
 //! with a private CA, or a Sentinel-managed master) shared by replicas,
 //! whose local cache answers valid sessions without a round trip and still enforces every
 //! revocation within a bound (1 s by default, see the [`RedisStore`] module doc). The crate
-//! knows nothing of HTTP; the current time is always passed in as `now`, except for the OIDC
-//! records, whose callers give a time to live (which Redis, or the memory store's monotonic
-//! clock, counts down).
+//! knows nothing of HTTP. The current time is passed in as `now`, except where a store must
+//! time something by itself: the OIDC records, whose callers give a time to live (which Redis
+//! counts down, or the memory store by its [`Clock`]), and the Redis store's trust in its
+//! local cache. A store reads that time only from the [`Clock`] it was opened with, so tests
+//! move a manual clock instead of sleeping.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
@@ -67,4 +69,4 @@ pub use settings::{
 };
 pub use store::SessionStore;
 pub use throttle::{LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
-pub use time::Timestamp;
+pub use time::{Clock, ClockError, Timestamp};

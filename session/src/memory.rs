@@ -10,6 +10,9 @@
 //! `expiring` and `logout`: each behind its own mutex, with lazy expiry on read and a bounded
 //! sweep on insert. A revocation queues its logout notice while it still holds the sessions'
 //! lock, so no taker sees the session gone without its notice.
+//!
+//! The records and the index are given a time to live rather than a `now`: they expire by the
+//! [`Clock`] the store was made with, which nothing else here reads.
 
 mod expiring;
 mod logout;
@@ -23,7 +26,7 @@ use crate::session::{NewSession, Session};
 use crate::settings::SessionSettings;
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket, TicketKey};
-use crate::time::Timestamp;
+use crate::time::{Clock, Timestamp};
 
 const FIRST_SWEEP: usize = 1024;
 
@@ -56,6 +59,8 @@ pub struct MemoryStore {
     oidc: Box<oidc::OidcState>,
     timeouts: SessionSettings,
     throttle: ThrottleSettings,
+    /// What the OIDC records' expiry is read from.
+    clock: Clock,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -64,8 +69,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl MemoryStore {
-    /// An empty store with these timeouts and thresholds.
-    pub fn new(timeouts: SessionSettings, throttle: ThrottleSettings) -> Self {
+    /// An empty store with these timeouts and thresholds, whose OIDC records expire by `clock`
+    /// ([`Clock::system`] in production, a manual clock in tests).
+    pub fn new(timeouts: SessionSettings, throttle: ThrottleSettings, clock: Clock) -> Self {
         Self {
             sessions: Mutex::new(Sessions {
                 by_sid: HashMap::new(),
@@ -82,6 +88,7 @@ impl MemoryStore {
             oidc: Box::default(),
             timeouts,
             throttle,
+            clock,
         }
     }
 
@@ -312,8 +319,18 @@ mod tests {
 
     pub(super) const T0: Timestamp = Timestamp::from_unix_secs(1_700_000_000);
 
+    /// An empty store whose clock reads `T0` until the test moves it.
     pub(super) fn store() -> MemoryStore {
-        MemoryStore::new(SessionSettings::default(), ThrottleSettings::default())
+        store_with(&Clock::manual(T0))
+    }
+
+    /// An empty store on `clock`, which the test keeps to move time.
+    pub(super) fn store_with(clock: &Clock) -> MemoryStore {
+        MemoryStore::new(
+            SessionSettings::default(),
+            ThrottleSettings::default(),
+            clock.clone(),
+        )
     }
 
     pub(super) fn login(subject: &str) -> NewSession {

@@ -11,7 +11,7 @@ use crate::redis_store::RedisStore;
 use crate::session::{NewSession, Session};
 use crate::settings::{Backend, StoreSettings};
 use crate::throttle::{LoginCheck, Throttle, ThrottleKind, counter_name};
-use crate::time::Timestamp;
+use crate::time::{Clock, Timestamp};
 
 /// Sessions and brute-force counters, in this process or in Redis.
 #[derive(Debug)]
@@ -24,16 +24,24 @@ pub enum SessionStore {
 
 impl SessionStore {
     /// Opens the backend the settings name; for Redis this connects and fails with
-    /// `Unavailable` when Redis does not answer.
-    pub async fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
+    /// `Unavailable` when Redis does not answer. The store reads the time it must keep by
+    /// itself (record expiry, cache trust) from `clock` only: [`Clock::system`] in production,
+    /// a manual clock in tests.
+    pub async fn open(settings: &StoreSettings, clock: Clock) -> Result<Self, StoreError> {
         Ok(match &settings.backend {
             Backend::Memory => Self::Memory(MemoryStore::new(
                 settings.sessions.clone(),
                 settings.throttle.clone(),
+                clock,
             )),
             Backend::Redis(redis) => Self::Redis(
-                RedisStore::connect(redis, settings.sessions.clone(), settings.throttle.clone())
-                    .await?,
+                RedisStore::connect(
+                    redis,
+                    settings.sessions.clone(),
+                    settings.throttle.clone(),
+                    clock,
+                )
+                .await?,
             ),
         })
     }
@@ -248,9 +256,11 @@ impl SessionStore {
     }
 
     /// Stores an OIDC record under `key` in the `kind` key space, replacing any record there;
-    /// it expires after `ttl` (kept between 1 ms and [`crate::MAX_RECORD_TTL`]). Keys are
-    /// opaque (digests, ids, `jti`s) and at most [`crate::MAX_RECORD_KEY_BYTES`] long: a longer
-    /// one is refused with [`StoreError::RecordKeyTooLong`], by this and every record method.
+    /// it expires after `ttl` (kept between 1 ms and [`crate::MAX_RECORD_TTL`]; the memory store
+    /// counts whole seconds of its clock, so there a record may live up to two seconds longer,
+    /// never shorter). Keys are opaque (digests, ids, `jti`s) and at most
+    /// [`crate::MAX_RECORD_KEY_BYTES`] long: a longer one is refused with
+    /// [`StoreError::RecordKeyTooLong`], by this and every record method.
     pub async fn put_record(
         &self,
         kind: RecordKind,

@@ -31,7 +31,8 @@ impl LogoutQueue {
     }
 
     /// The oldest notice, waiting up to `wait` (at most [`MAX_LOGOUT_WAIT`]) for one; `None`
-    /// when none came.
+    /// when none came. The wait runs on tokio's timer, which is what wakes the task; it is not
+    /// a reading of the store's clock (see [`crate::Clock`]).
     pub(super) async fn next(&self, wait: Duration) -> Option<LogoutNotice> {
         let deadline = tokio::time::Instant::now() + wait.min(MAX_LOGOUT_WAIT);
         loop {

@@ -1,14 +1,19 @@
 //! The memory backend's OIDC records, refresh-family index and logout queue (see
 //! [`crate::records`]). Each operation holds one mutex for a few map steps, which makes take
 //! and compare-and-set atomic among the tasks of this process.
+//!
+//! Records expire by the store's [`crate::Clock`], in whole seconds like sessions and tickets
+//! (so a wall-clock step moves them as it moves sessions, as it would Redis's expiry times). A
+//! record lives at least its TTL and less than two seconds longer: see [`deadline`].
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::StoreError;
 use crate::id::Sid;
 use crate::records::{LogoutNotice, RecordKind, check_key, clamp_ttl};
+use crate::time::Timestamp;
 
 use super::expiring::Expiring;
 use super::logout::LogoutQueue;
@@ -20,8 +25,6 @@ pub(super) struct OidcState {
     records: Mutex<Expiring<(RecordKind, String), Vec<u8>>>,
     families: Mutex<Expiring<Sid, BTreeSet<String>>>,
     pub(super) logouts: LogoutQueue,
-    /// Where the monotonic clock of the TTLs starts.
-    origin: Instant,
 }
 
 impl Default for OidcState {
@@ -30,17 +33,21 @@ impl Default for OidcState {
             records: Mutex::new(Expiring::new()),
             families: Mutex::new(Expiring::new()),
             logouts: LogoutQueue::default(),
-            origin: Instant::now(),
         }
     }
 }
 
-impl MemoryStore {
-    /// The TTLs' monotonic clock: time since the store was made.
-    fn elapsed(&self) -> Duration {
-        self.oidc.origin.elapsed()
-    }
+/// When something filed at `now` with `ttl` expires, so that it never expires early: the TTL
+/// (kept in range by [`clamp_ttl`]) in whole seconds rounded up, plus one second because `now`
+/// is the clock's reading cut to the second, up to a second behind the true time.
+fn deadline(now: Timestamp, ttl: Duration) -> Timestamp {
+    let ttl = clamp_ttl(ttl);
+    // At most ten years of seconds: the additions cannot overflow.
+    let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0) + 1;
+    now.plus(Duration::from_secs(secs))
+}
 
+impl MemoryStore {
     /// See [`crate::SessionStore::put_record`].
     pub fn put_record(
         &self,
@@ -50,8 +57,8 @@ impl MemoryStore {
         ttl: Duration,
     ) -> Result<(), StoreError> {
         check_key(key)?;
-        let now = self.elapsed();
-        let deadline = now.saturating_add(clamp_ttl(ttl));
+        let now = self.clock.now();
+        let deadline = deadline(now, ttl);
         lock(&self.oidc.records).insert((kind, key.to_owned()), value.to_vec(), deadline, now);
         Ok(())
     }
@@ -59,7 +66,7 @@ impl MemoryStore {
     /// See [`crate::SessionStore::get_record`].
     pub fn get_record(&self, kind: RecordKind, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         check_key(key)?;
-        let now = self.elapsed();
+        let now = self.clock.now();
         let mut records = lock(&self.oidc.records);
         Ok(records
             .get(&(kind, key.to_owned()), now)
@@ -69,7 +76,7 @@ impl MemoryStore {
     /// See [`crate::SessionStore::take_record`].
     pub fn take_record(&self, kind: RecordKind, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         check_key(key)?;
-        let now = self.elapsed();
+        let now = self.clock.now();
         let mut records = lock(&self.oidc.records);
         Ok(records
             .remove(&(kind, key.to_owned()), now)
@@ -86,7 +93,7 @@ impl MemoryStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         check_key(key)?;
-        let now = self.elapsed();
+        let now = self.clock.now();
         let key = (kind, key.to_owned());
         let mut records = lock(&self.oidc.records);
         if records
@@ -95,25 +102,24 @@ impl MemoryStore {
         {
             return Ok(false);
         }
-        records.insert(key, new.to_vec(), now.saturating_add(clamp_ttl(ttl)), now);
+        records.insert(key, new.to_vec(), deadline(now, ttl), now);
         Ok(true)
     }
 
     /// See [`crate::SessionStore::link_family`].
     pub fn link_family(&self, sid: &Sid, family_id: &str, ttl: Duration) -> Result<(), StoreError> {
         check_key(family_id)?;
-        let now = self.elapsed();
+        let now = self.clock.now();
         let mut families = lock(&self.oidc.families);
-        let (mut deadline, mut ids) = families.remove(sid, now).unwrap_or_default();
-        deadline = deadline.max(now.saturating_add(clamp_ttl(ttl)));
+        let (until, mut ids) = families.remove(sid, now).unwrap_or((now, BTreeSet::new()));
         ids.insert(family_id.to_owned());
-        families.insert(*sid, ids, deadline, now);
+        families.insert(*sid, ids, until.max(deadline(now, ttl)), now);
         Ok(())
     }
 
     /// See [`crate::SessionStore::families_of`].
     pub fn families_of(&self, sid: &Sid) -> Vec<String> {
-        let now = self.elapsed();
+        let now = self.clock.now();
         lock(&self.oidc.families)
             .get(sid, now)
             .map(|(_, ids)| ids.iter().cloned().collect())
@@ -144,16 +150,32 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use super::super::tests::{T0, login, store};
+    use super::super::tests::{T0, login, store, store_with};
     use super::*;
-    use crate::MAX_RECORD_KEY_BYTES;
+    use crate::time::Clock;
+    use crate::{MAX_RECORD_KEY_BYTES, MAX_RECORD_TTL};
 
     const CODE: RecordKind = RecordKind::AuthorizationCode;
     const MINUTE: Duration = Duration::from_secs(60);
 
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn a_deadline_is_the_ttl_rounded_up_to_seconds_and_one_more() {
+        let after = |d: Duration| deadline(T0, d).since(T0);
+        assert_eq!(after(MINUTE), secs(61));
+        assert_eq!(after(MINUTE + Duration::from_millis(1)), secs(62));
+        assert_eq!(after(Duration::from_millis(1)), secs(2));
+        assert_eq!(after(Duration::ZERO), secs(2), "zero is cut to 1 ms");
+        assert_eq!(after(Duration::MAX), MAX_RECORD_TTL + secs(1));
+    }
+
     #[test]
     fn a_record_is_read_back_until_it_expires() {
-        let store = store();
+        let clock = Clock::manual(T0);
+        let store = store_with(&clock);
         store.put_record(CODE, "k", b"v1", MINUTE).unwrap();
         assert_eq!(
             store.get_record(CODE, "k").unwrap().as_deref(),
@@ -169,16 +191,26 @@ mod tests {
             Some(&b"v2"[..])
         );
 
+        // A record outlives its TTL (here 1.5 s, so 2 s), by the second a reading may lag...
         store
-            .put_record(CODE, "short", b"v", Duration::from_millis(20))
+            .put_record(CODE, "short", b"v", Duration::from_millis(1500))
             .unwrap();
-        std::thread::sleep(Duration::from_millis(30));
+        clock.advance(secs(2)).unwrap();
+        assert_eq!(
+            store.get_record(CODE, "short").unwrap().as_deref(),
+            Some(&b"v"[..])
+        );
+        // ...and no more.
+        clock.advance(secs(1)).unwrap();
         assert_eq!(store.get_record(CODE, "short").unwrap(), None);
         assert_eq!(store.take_record(CODE, "short").unwrap(), None);
+        assert!(store.get_record(CODE, "k").unwrap().is_some());
+
+        // A zero TTL is cut to the shortest, never an error or a record that stays.
         store
             .put_record(CODE, "zero", b"v", Duration::ZERO)
             .unwrap();
-        std::thread::sleep(Duration::from_millis(2));
+        clock.advance(secs(2)).unwrap();
         assert_eq!(store.get_record(CODE, "zero").unwrap(), None);
     }
 
@@ -212,7 +244,8 @@ mod tests {
 
     #[test]
     fn replace_writes_only_over_the_expected_value() {
-        let store = store();
+        let clock = Clock::manual(T0);
+        let store = store_with(&clock);
         let family = RecordKind::RefreshFamily;
         assert!(
             !store
@@ -246,10 +279,8 @@ mod tests {
             Some(&b"g2"[..])
         );
 
-        store
-            .put_record(family, "old", b"g1", Duration::from_millis(10))
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(20));
+        store.put_record(family, "old", b"g1", secs(1)).unwrap();
+        clock.advance(secs(2)).unwrap();
         assert!(
             !store
                 .replace_record(family, "old", b"g1", b"g2", MINUTE)
@@ -281,7 +312,8 @@ mod tests {
 
     #[test]
     fn families_are_indexed_under_their_session_and_the_index_only_grows_its_ttl() {
-        let store = store();
+        let clock = Clock::manual(T0);
+        let store = store_with(&clock);
         let sid = Sid::parse("0123456789abcdef").unwrap();
         let other = Sid::parse("fedcba9876543210").unwrap();
         assert!(store.families_of(&sid).is_empty());
@@ -292,20 +324,16 @@ mod tests {
         assert!(store.families_of(&other).is_empty());
 
         // A shorter TTL does not cut the index short...
-        store
-            .link_family(&sid, "f3", Duration::from_millis(10))
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(20));
+        store.link_family(&sid, "f3", secs(1)).unwrap();
+        clock.advance(secs(2)).unwrap();
         assert_eq!(store.families_of(&sid), ["f1", "f2", "f3"]);
         // ...and an index whose TTL ran out is gone.
-        store
-            .link_family(&other, "g", Duration::from_millis(10))
-            .unwrap();
-        store
-            .link_family(&other, "h", Duration::from_millis(10))
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(20));
+        store.link_family(&other, "g", secs(1)).unwrap();
+        store.link_family(&other, "h", secs(1)).unwrap();
+        assert_eq!(store.families_of(&other), ["g", "h"]);
+        clock.advance(secs(2)).unwrap();
         assert!(store.families_of(&other).is_empty());
+        assert_eq!(store.families_of(&sid), ["f1", "f2", "f3"]);
     }
 
     #[tokio::test]
@@ -328,7 +356,7 @@ mod tests {
                 clients: vec!["mail".into(), "wiki".into()],
             }
         );
-        assert_eq!(store.next_logout(Duration::from_millis(20)).await, None);
+        assert_eq!(store.next_logout(Duration::ZERO).await, None);
     }
 
     #[tokio::test]

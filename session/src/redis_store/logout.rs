@@ -49,7 +49,8 @@ impl LogoutTaker {
     }
 
     /// The oldest notice, waiting up to `wait`; `None` when none came. Callers of one replica
-    /// take turns on the connection, each within its own `wait`.
+    /// take turns on the connection, each within its own `wait`, timed by tokio's timer (a
+    /// wait, not a reading of the store's [`crate::Clock`]).
     pub(super) async fn next(&self, wait: Duration) -> Result<Option<LogoutNotice>, StoreError> {
         let deadline = Instant::now() + wait.min(MAX_LOGOUT_WAIT);
         let Ok(mut slot) = timeout_at(deadline, self.connection.lock()).await else {

@@ -40,7 +40,6 @@ mod subscriber;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use redis::sentinel::SentinelNodeConnectionInfo;
 use redis::{Client, IntoConnectionInfo as _, RedisConnectionInfo, TlsCertificates};
@@ -54,7 +53,7 @@ use crate::session::{NewSession, Session};
 use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError};
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket};
-use crate::time::Timestamp;
+use crate::time::{Clock, Timestamp};
 
 use keys::Keys;
 use link::{Link, Target};
@@ -67,6 +66,9 @@ pub struct RedisStore {
     timeouts: SessionSettings,
     throttle: ThrottleSettings,
     cache: Arc<LocalCache>,
+    /// The monotonic readings the cache's trust is judged by (the subscriber stamps its
+    /// confirmations from the same clock).
+    clock: Clock,
     subscriber: JoinHandle<()>,
     logouts: LogoutTaker,
 }
@@ -92,11 +94,13 @@ fn ttl_secs(deadline: Timestamp, now: Timestamp) -> u64 {
 
 impl RedisStore {
     /// Connects (failing with `Unavailable` when Redis does not answer) and starts this
-    /// replica's invalidation subscriber. Must run inside a tokio runtime.
+    /// replica's invalidation subscriber. Must run inside a tokio runtime. The local cache's
+    /// trust is timed by `clock`'s monotonic readings; Redis counts every TTL on its own clock.
     pub async fn connect(
         settings: &RedisSettings,
         timeouts: SessionSettings,
         throttle: ThrottleSettings,
+        clock: Clock,
     ) -> Result<Self, StoreError> {
         let link = Arc::new(Link::new(target(settings).await?, settings.command_timeout));
         // Fail now, not on the first request, when Redis cannot be reached.
@@ -105,8 +109,13 @@ impl RedisStore {
         let keys = Keys::new(&settings.key_prefix);
         let (pace, trust_window) = subscriber::Pace::for_bound(settings.revocation_bound);
         let cache = Arc::new(LocalCache::new(trust_window, settings.cache_capacity));
-        let subscriber =
-            subscriber::spawn(Arc::clone(&link), keys.channel(), Arc::clone(&cache), pace);
+        let subscriber = subscriber::spawn(
+            Arc::clone(&link),
+            keys.channel(),
+            Arc::clone(&cache),
+            clock.clone(),
+            pace,
+        );
         let logouts = LogoutTaker::new(Arc::clone(&link), keys.logout(), settings.command_timeout);
         Ok(Self {
             link,
@@ -114,6 +123,7 @@ impl RedisStore {
             timeouts,
             throttle,
             cache,
+            clock,
             subscriber,
             logouts,
         })
@@ -158,7 +168,7 @@ impl RedisStore {
         now: Timestamp,
     ) -> Result<Option<Arc<Session>>, StoreError> {
         let key = id.key();
-        let epoch = match self.cache.lookup(&key, now, Instant::now()) {
+        let epoch = match self.cache.lookup(&key, now, self.clock.instant()) {
             Lookup::Hit(session) => return Ok(Some(session)),
             Lookup::Miss(epoch) => epoch,
         };
@@ -170,7 +180,7 @@ impl RedisStore {
         }
         let session = Arc::new(session);
         self.cache
-            .insert(epoch, key, Arc::clone(&session), now, Instant::now());
+            .insert(epoch, key, Arc::clone(&session), now, self.clock.instant());
         Ok(Some(session))
     }
 
@@ -181,7 +191,7 @@ impl RedisStore {
         sid: &Sid,
         now: Timestamp,
     ) -> Result<Option<Arc<Session>>, StoreError> {
-        let epoch = match self.cache.lookup_sid(sid, now, Instant::now()) {
+        let epoch = match self.cache.lookup_sid(sid, now, self.clock.instant()) {
             Lookup::Hit(session) => return Ok(Some(session)),
             Lookup::Miss(epoch) => epoch,
         };
@@ -192,8 +202,13 @@ impl RedisStore {
             return Ok(None);
         }
         let session = Arc::new(session);
-        self.cache
-            .insert(epoch, stored, Arc::clone(&session), now, Instant::now());
+        self.cache.insert(
+            epoch,
+            stored,
+            Arc::clone(&session),
+            now,
+            self.clock.instant(),
+        );
         Ok(Some(session))
     }
 

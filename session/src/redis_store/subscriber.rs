@@ -12,7 +12,7 @@
 //! quarter bound, the stream ending) resets the cache and starts again after a pause.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::{FutureExt as _, StreamExt as _};
 use redis::{Msg, Value};
@@ -21,6 +21,7 @@ use tokio::time::{MissedTickBehavior, interval, sleep, timeout};
 
 use crate::cache::LocalCache;
 use crate::id::Sid;
+use crate::time::Clock;
 
 use super::link::Link;
 
@@ -57,16 +58,19 @@ impl Pace {
     }
 }
 
-/// Starts the subscriber; it runs until the returned handle is aborted.
+/// Starts the subscriber; it runs until the returned handle is aborted. Confirmations are
+/// stamped with `clock`'s monotonic reading, the one the cache's lookups are judged by; the
+/// pings themselves are paced by tokio's timer.
 pub(super) fn spawn(
     link: Arc<Link>,
     channel: String,
     cache: Arc<LocalCache>,
+    clock: Clock,
     pace: Pace,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(error) = subscribe(&link, &channel, &cache, pace).await {
+            if let Err(error) = subscribe(&link, &channel, &cache, &clock, pace).await {
                 tracing::warn!(%error, "session invalidation subscription lost; local session cache bypassed until it is back");
             }
             cache.reset();
@@ -76,7 +80,13 @@ pub(super) fn spawn(
 }
 
 /// One subscription, from connect until it fails.
-async fn subscribe(link: &Link, channel: &str, cache: &LocalCache, pace: Pace) -> Result<(), Lost> {
+async fn subscribe(
+    link: &Link,
+    channel: &str,
+    cache: &LocalCache,
+    clock: &Clock,
+    pace: Pace,
+) -> Result<(), Lost> {
     let client = link.client().await?;
     let pubsub = timeout(pace.answer_within * 4, client.get_async_pubsub()).await??;
     let (mut sink, mut stream) = pubsub.split();
@@ -90,7 +100,7 @@ async fn subscribe(link: &Link, channel: &str, cache: &LocalCache, pace: Pace) -
         tokio::select! {
             message = stream.next() => apply(cache, &message.ok_or(Lost::Closed)?),
             _ = ticker.tick() => {
-                let sent = Instant::now();
+                let sent = clock.instant();
                 timeout(pace.answer_within, sink.ping::<Value>()).await??;
                 while let Some(message) = stream.next().now_or_never() {
                     apply(cache, &message.ok_or(Lost::Closed)?);

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use pforte_session::{
-    RedisSettings, RedisStore, SessionId, SessionSettings, SessionStore, StoreError, Throttle,
-    ThrottleKind, ThrottleSettings, Timestamp,
+    Clock, RedisSettings, RedisStore, SessionId, SessionSettings, SessionStore, StoreError,
+    Throttle, ThrottleKind, ThrottleSettings, Timestamp,
 };
 use support::{
     PrivateRedis, login, redis_settings, replica, two_replicas, unique_prefix, unique_subject,
@@ -359,6 +359,7 @@ async fn an_unreachable_redis_is_unavailable_never_no_session() {
         &dead,
         SessionSettings::default(),
         ThrottleSettings::default(),
+        Clock::system(),
     )
     .await;
     assert!(matches!(refused, Err(StoreError::Unavailable(_))));
@@ -379,6 +380,7 @@ async fn rediss_with_a_private_ca_works() {
         &settings,
         SessionSettings::default(),
         ThrottleSettings::default(),
+        Clock::system(),
     )
     .await;
     assert!(
@@ -396,6 +398,7 @@ async fn a_ca_file_with_sentinel_is_refused_not_ignored() {
         &settings,
         SessionSettings::default(),
         ThrottleSettings::default(),
+        Clock::system(),
     )
     .await;
     assert!(matches!(
@@ -408,7 +411,7 @@ async fn a_ca_file_with_sentinel_is_refused_not_ignored() {
 
 #[tokio::test]
 async fn the_store_enum_opens_memory_too() {
-    let store = SessionStore::open(&pforte_session::StoreSettings::default())
+    let store = SessionStore::open(&pforte_session::StoreSettings::default(), Clock::system())
         .await
         .unwrap();
     let now = Timestamp::now();

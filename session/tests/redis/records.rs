@@ -65,6 +65,8 @@ async fn a_record_put_on_one_replica_is_read_on_another_until_it_expires() {
     let ttl: i64 = raw(redis::cmd("PTTL").arg(format!("{prefix}o:code:digest-1"))).await;
     assert!((59_000..=60_000).contains(&ttl), "PTTL {ttl}");
 
+    // Redis counts TTLs down on its own clock, which no test clock moves: check the TTL the
+    // store set, then run it out at once instead of waiting for it.
     b.put_record(CODE, "digest-1", b"v2", Duration::from_millis(200))
         .await
         .unwrap();
@@ -72,7 +74,10 @@ async fn a_record_put_on_one_replica_is_read_on_another_until_it_expires() {
         a.get_record(CODE, "digest-1").await.unwrap().as_deref(),
         Some(&b"v2"[..])
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let key = format!("{prefix}o:code:digest-1");
+    let ttl: i64 = raw(redis::cmd("PTTL").arg(&key)).await;
+    assert!((1..=200).contains(&ttl), "PTTL {ttl}");
+    let _: i64 = raw(redis::cmd("PEXPIRE").arg(&key).arg(0)).await;
     assert_eq!(a.get_record(CODE, "digest-1").await.unwrap(), None);
     assert_eq!(a.take_record(CODE, "digest-1").await.unwrap(), None);
     assert!(
@@ -81,12 +86,13 @@ async fn a_record_put_on_one_replica_is_read_on_another_until_it_expires() {
             .unwrap()
     );
 
-    // A zero TTL is cut to a millisecond, never an error or a record without expiry.
+    // A zero TTL is cut to a millisecond, never an error or a record without expiry (PTTL -1);
+    // -2 says it is already gone.
     a.put_record(CODE, "zero", b"v", Duration::ZERO)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(a.get_record(CODE, "zero").await.unwrap(), None);
+    let ttl: i64 = raw(redis::cmd("PTTL").arg(format!("{prefix}o:code:zero"))).await;
+    assert!(ttl == -2 || (0..=1).contains(&ttl), "PTTL {ttl}");
 }
 
 #[tokio::test]
@@ -193,8 +199,11 @@ async fn families_are_indexed_under_their_session_and_the_index_only_grows_its_t
     a.link_family(&short, "fam", Duration::from_millis(200))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(a.families_of(&short).await.unwrap().is_empty());
+    let ttl: i64 = raw(redis::cmd("PTTL").arg(format!("{prefix}o:families:{short}"))).await;
+    assert!(
+        (1..=200).contains(&ttl),
+        "a new index expires with its TTL, not {ttl} ms"
+    );
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use pforte_policy::LoginStrength;
 use pforte_session::{
-    Backend, NewSession, RedisSettings, SessionId, SessionSettings, SessionStore, StoreSettings,
-    ThrottleSettings, Timestamp,
+    Backend, Clock, NewSession, RedisSettings, SessionId, SessionSettings, SessionStore,
+    StoreSettings, ThrottleSettings, Timestamp,
 };
 
 const HOW: &str = "run under ./tests/run (or source deploy/dev/services.sh env)";
@@ -40,14 +40,17 @@ pub fn redis_settings(url: &str, prefix: &str) -> RedisSettings {
     settings
 }
 
-/// One replica: its own connection, subscriber and cache.
+/// One replica: its own connection, subscriber and cache, on the system clock (Redis counts
+/// its TTLs on its own, real clock).
 pub async fn replica(settings: &RedisSettings) -> SessionStore {
     let settings = StoreSettings {
         backend: Backend::Redis(settings.clone()),
         sessions: SessionSettings::default(),
         throttle: ThrottleSettings::default(),
     };
-    SessionStore::open(&settings).await.unwrap()
+    SessionStore::open(&settings, Clock::system())
+        .await
+        .unwrap()
 }
 
 /// Two replicas of one deployment on the shared Redis, under a fresh prefix.
