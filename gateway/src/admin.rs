@@ -131,11 +131,7 @@ async fn unlock(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
 async fn status(shared: &Shared) -> Response<Full<Bytes>> {
     let snapshot = shared.snapshot.load_full();
     let config = &snapshot.config;
-    let sessions = match shared
-        .sessions
-        .count(pforte_session::Timestamp::now())
-        .await
-    {
+    let sessions = match shared.sessions.count(shared.clock.now()).await {
         Ok(count) => serde_json::json!({ "healthy": true, "count": count }),
         Err(e) => serde_json::json!({ "healthy": false, "error": e.to_string() }),
     };
@@ -189,7 +185,7 @@ async fn status(shared: &Shared) -> Response<Full<Bytes>> {
 async fn revoke(shared: &Shared, query: Option<&str>) -> Response<Full<Bytes>> {
     let pairs = query_pairs(query);
     let store = &shared.sessions;
-    let now = pforte_session::Timestamp::now();
+    let now = shared.clock.now();
     let ended: Result<Vec<(String, String)>, pforte_session::StoreError> =
         match pairs.first().map(|(k, v)| (k.as_str(), v.as_str())) {
             Some(("sid", sid)) => {

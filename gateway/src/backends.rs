@@ -36,10 +36,10 @@ pub fn open_directory(config: &Config) -> Result<Option<Directory>, BackendError
     })
 }
 
-/// The session store the config names; Redis must answer. It keeps time by the system clock,
-/// which is where the gateway and the admin CLI read their `now` too.
-pub async fn open_sessions(config: &Config) -> Result<SessionStore, BackendError> {
-    Ok(SessionStore::open(&config.sessions, Clock::system()).await?)
+/// The session store the config names; Redis must answer. It keeps time by `clock`, the one
+/// the gateway (or the admin CLI) judges time by.
+pub async fn open_sessions(config: &Config, clock: Clock) -> Result<SessionStore, BackendError> {
+    Ok(SessionStore::open(&config.sessions, clock).await?)
 }
 
 /// Re-reads a file directory's people file after a reload; a broken file keeps the last good

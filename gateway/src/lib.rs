@@ -24,6 +24,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub mod assemble;
 pub mod backends;
 pub mod cli;
 pub mod config;

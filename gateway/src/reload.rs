@@ -7,7 +7,9 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use pforte_session::Timestamp;
 
 use rustls::crypto::CryptoProvider;
 
@@ -61,12 +63,14 @@ impl LoadedSet {
     }
 }
 
-/// Reads and validates everything `path` refers to, without touching the running state.
+/// Reads and validates everything `path` refers to at `now`, without touching the running
+/// state.
 pub fn load(
     path: &Path,
     provider: &Arc<CryptoProvider>,
     metrics: &Metrics,
     previous: Option<&Snapshot>,
+    now: Timestamp,
 ) -> Result<LoadedSet, LoadError> {
     let config = Config::load(path)?;
     let apps = config.load_apps()?;
@@ -76,7 +80,7 @@ pub fn load(
         Some(keys) => Some(
             pforte_keys::KeyDir::new(&keys.dir)
                 .with_retire_after(keys.retire_after)
-                .load(unix_now().unsigned_abs())?,
+                .load(now.unix_secs())?,
         ),
         None => None,
     };
@@ -129,18 +133,20 @@ impl Reloader {
         let path = self.path.clone();
         let provider = self.shared.provider.clone();
         let metrics = self.shared.metrics.clone();
-        let loaded =
-            tokio::task::spawn_blocking(move || load(&path, &provider, &metrics, Some(&current)))
-                .await
-                .unwrap_or_else(|join| {
-                    Err(LoadError::Config(ConfigErrors::one(
-                        crate::config::ConfigError::whole_file(
-                            &self.path,
-                            format!("reload task failed: {join}"),
-                        ),
-                    )))
-                });
-        let now = unix_now();
+        let at = self.shared.clock.now();
+        let loaded = tokio::task::spawn_blocking(move || {
+            load(&path, &provider, &metrics, Some(&current), at)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(LoadError::Config(ConfigErrors::one(
+                crate::config::ConfigError::whole_file(
+                    &self.path,
+                    format!("reload task failed: {join}"),
+                ),
+            )))
+        });
+        let now = i64::try_from(at.unix_secs()).unwrap_or(i64::MAX);
         let metrics = &self.shared.metrics;
         match loaded {
             Ok(set) => {
@@ -272,11 +278,4 @@ fn toml_files_below(folder: &Path, depth: usize, out: &mut Vec<PathBuf>) {
             out.push(path);
         }
     }
-}
-
-/// Seconds since the Unix epoch, for the last-reload gauge.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -161,6 +161,9 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Process start, for uptime.
     pub started: Instant,
+    /// What every judgement of time reads: the system clock in production, a manual one that
+    /// tests move instead of sleeping.
+    pub clock: pforte_session::Clock,
     /// Set once listeners are bound and unset when draining: what `/readyz` says.
     pub ready: AtomicBool,
     /// Who people are; `None` when no directory is configured (nobody can log in).

@@ -15,7 +15,7 @@ use pforte::cli::ConfigArg;
 use pforte::config::Config;
 use pforte::telemetry;
 use pforte_directory::Directory;
-use pforte_session::{SessionStore, Timestamp};
+use pforte_session::{Clock, SessionStore, Timestamp};
 
 use crate::error::CmdError;
 
@@ -92,14 +92,16 @@ impl Ctx {
 
     /// The shared session store, `None` for the memory store (out of this process's reach).
     pub async fn shared_sessions(&self) -> Result<Option<SessionStore>, CmdError> {
-        Ok(match backends::open_sessions(self.config()?).await? {
-            SessionStore::Memory(_) => None,
-            store => Some(store),
-        })
+        Ok(
+            match backends::open_sessions(self.config()?, Clock::system()).await? {
+                SessionStore::Memory(_) => None,
+                store => Some(store),
+            },
+        )
     }
 
-    /// The time commands act at.
+    /// The time commands act at: the system clock's, which the gateway's stores keep too.
     pub fn now(&self) -> Timestamp {
-        Timestamp::now()
+        Clock::system().now()
     }
 }

@@ -217,7 +217,7 @@ fn ensure_keys(dir: &Path) -> Result<(), DemoError> {
     create_dir(dir)?;
     let keys = pforte_keys::KeyDir::new(dir);
     if keys.list()?.is_empty() {
-        let now = crate::reload::unix_now().unsigned_abs();
+        let now = pforte_session::Clock::system().now().unix_secs();
         keys.generate(pforte_keys::KeySpec::Es256, now)?;
     }
     Ok(())

@@ -36,7 +36,7 @@ use hyper_util::rt::TokioExecutor;
 use pforte_oidc::Authentication;
 use pforte_oidc::claims::{Issue, logout_token_claims};
 use pforte_policy::LoginStrength;
-use pforte_session::{LogoutNotice, StoreError, Timestamp};
+use pforte_session::{LogoutNotice, StoreError};
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -305,7 +305,7 @@ fn signed_call(
     let at = Issue {
         issuer: &snapshot.issuer,
         salt: &provider.salt,
-        now: Timestamp::now().unix_secs(),
+        now: shared.clock.now().unix_secs(),
     };
     let claims = logout_token_claims(at, client, &auth, rand::random());
     Some(
@@ -319,7 +319,7 @@ fn signed_call(
 /// introspection calls the tokens inactive (refresh also checks that the session lives).
 async fn revoke_families(shared: &Shared, notice: &LogoutNotice) -> Result<(), StoreError> {
     let grants = Grants::new(&shared.sessions);
-    let now = Timestamp::now().unix_secs();
+    let now = shared.clock.now().unix_secs();
     for id in shared.sessions.families_of(&notice.sid).await? {
         if let Some(loaded) = grants.family(&id).await?
             && !loaded.family.revoked

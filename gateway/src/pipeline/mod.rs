@@ -22,7 +22,6 @@ use std::sync::Arc;
 use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 
-use pforte_session::Timestamp;
 use tracing::Instrument;
 
 use crate::login_host::LoginHost;
@@ -54,7 +53,7 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Response<Logged<ResponseBody>> {
     let in_flight = conn.activity.begin_request();
-    let ctx = RequestContext::new(&req, conn.peer, Timestamp::now());
+    let ctx = RequestContext::new(&req, conn.peer, &shared.clock);
     let snapshot = shared.snapshot.load_full();
     let (route, outcome) = route_and_dispatch(&shared, &snapshot, &ctx, req)
         .instrument(ctx.span.clone())

@@ -15,22 +15,17 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use pforte_session::Clock;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
-use crate::backends::{self, BackendError};
-use crate::crypto;
-use crate::reload::{self, LoadError, Reloader};
-use crate::state::Shared;
-use crate::telemetry::Metrics;
-use crate::telemetry::metrics::{ListenerKind, MetricsError, ReloadResult};
-use crate::tls::{self, CertResolver, TlsError};
+use crate::assemble::{AssembleError, assemble};
+use crate::reload::Reloader;
+use crate::telemetry::metrics::ListenerKind;
+use crate::tls::{self, TlsError};
 use handlers::ListenerContext;
 
 /// Connections the admin listener serves at once.
@@ -42,9 +37,9 @@ const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// The files did not load.
+    /// The gateway could not be assembled from its files and backends.
     #[error(transparent)]
-    Load(#[from] LoadError),
+    Assemble(#[from] AssembleError),
     /// A listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -56,44 +51,16 @@ pub enum ServerError {
     /// TLS could not be configured.
     #[error(transparent)]
     Tls(#[from] TlsError),
-    /// Metrics could not be registered.
-    #[error(transparent)]
-    Metrics(#[from] MetricsError),
     /// The back-channel logout client cannot be built.
     #[error(transparent)]
     Backchannel(#[from] crate::oidc::backchannel::CaError),
-    /// The directory or the session store could not be opened.
-    #[error(transparent)]
-    Backend(#[from] BackendError),
 }
 
 /// Runs the gateway for the config at `config_path` until SIGTERM or SIGINT, then drains.
 pub async fn run(config_path: &Path) -> Result<(), ServerError> {
-    let provider = crypto::provider();
-    let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"))?);
-    let set = reload::load(config_path, &provider, &metrics, None)?;
-    set.log_warnings();
-    let (snapshot, certs) = (set.snapshot, set.certs);
-    let config = snapshot.config.clone();
-    let now = reload::unix_now();
-    metrics.record_reload(ReloadResult::Success, now);
-    metrics.record_policy_load(ReloadResult::Success, now, snapshot.policy.rule_count());
-    let directory = backends::open_directory(&config)?;
-    let sessions = backends::open_sessions(&config).await?;
-    let shared = Arc::new(Shared {
-        snapshot: ArcSwap::from_pointee(snapshot),
-        metrics,
-        certs: Arc::new(CertResolver::new(certs)),
-        provider: provider.clone(),
-        tasks: TaskTracker::new(),
-        shutdown: CancellationToken::new(),
-        started: Instant::now(),
-        ready: Default::default(),
-        directory,
-        sessions,
-        assertions: Default::default(),
-        prepared: Default::default(),
-    });
+    let shared = assemble(config_path, Clock::system()).await?;
+    let config = shared.snapshot.load().config.clone();
+    let provider = shared.provider.clone();
 
     if let Some(oidc) = &config.oidc {
         let notifier = crate::oidc::backchannel::Notifier::new(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use http::{Method, Request, StatusCode, Version};
-use pforte_session::Timestamp;
+use pforte_session::{Clock, Timestamp};
 use tracing::field::Empty;
 
 use crate::proxy::headers;
@@ -43,8 +43,8 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    /// Gathers the facts from the request head, arrived at `now`.
-    pub fn new<B>(req: &Request<B>, peer: SocketAddr, now: Timestamp) -> Self {
+    /// Gathers the facts from the request head, reading `clock` once.
+    pub fn new<B>(req: &Request<B>, peer: SocketAddr, clock: &Clock) -> Self {
         let request_id = headers::request_id(req.headers());
         let span = tracing::info_span!(
             "request",
@@ -56,14 +56,14 @@ impl RequestContext {
         );
         Self {
             request_id,
-            started: Instant::now(),
+            started: clock.instant(),
             method: req.method().clone(),
             version: req.version(),
             path: req.uri().path().to_string(),
             peer,
             uri: req.uri().clone(),
             wants_redirect: wants_redirect(req.headers()),
-            now,
+            now: clock.now(),
             span,
         }
     }

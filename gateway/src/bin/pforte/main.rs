@@ -109,7 +109,8 @@ fn check(config: &std::path::Path) -> ExitCode {
         Ok(metrics) => metrics,
         Err(e) => return report(&e),
     };
-    match reload::load(config, &provider, &metrics, None) {
+    let now = pforte_session::Clock::system().now();
+    match reload::load(config, &provider, &metrics, None, now) {
         Ok(set) => {
             for warning in &set.policy_warnings {
                 eprintln!("{warning}");

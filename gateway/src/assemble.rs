@@ -1,0 +1,65 @@
+//! The gateway assembled from its config file, apart from serving it: the snapshot (config,
+//! apps, policy, certificates, keys, the OIDC provider), the metrics, the directory and the
+//! session store, and the clock everything judges time by. `server::run` serves what this
+//! returns; tests call it with a manual clock and hand requests to `pipeline::handle` in-process.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use pforte_session::Clock;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::backends::{self, BackendError};
+use crate::crypto;
+use crate::reload::{self, LoadError};
+use crate::state::Shared;
+use crate::telemetry::Metrics;
+use crate::telemetry::metrics::{MetricsError, ReloadResult};
+use crate::tls::CertResolver;
+
+/// Why the gateway could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    /// The files did not load.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// Metrics could not be registered.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+    /// The directory or the session store could not be opened.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Loads everything `config_path` names and opens the backends, keeping time by `clock`.
+/// Nothing is bound and no task is started: the caller serves the result (or tests it).
+pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, AssembleError> {
+    let provider = crypto::provider();
+    let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"))?);
+    let now = clock.now();
+    let set = reload::load(config_path, &provider, &metrics, None, now)?;
+    set.log_warnings();
+    let (snapshot, certs) = (set.snapshot, set.certs);
+    let unix = i64::try_from(now.unix_secs()).unwrap_or(i64::MAX);
+    metrics.record_reload(ReloadResult::Success, unix);
+    metrics.record_policy_load(ReloadResult::Success, unix, snapshot.policy.rule_count());
+    let directory = backends::open_directory(&snapshot.config)?;
+    let sessions = backends::open_sessions(&snapshot.config, clock.clone()).await?;
+    Ok(Arc::new(Shared {
+        snapshot: ArcSwap::from_pointee(snapshot),
+        metrics,
+        certs: Arc::new(CertResolver::new(certs)),
+        provider,
+        tasks: TaskTracker::new(),
+        shutdown: CancellationToken::new(),
+        started: clock.instant(),
+        clock,
+        ready: Default::default(),
+        directory,
+        sessions,
+        assertions: Default::default(),
+        prepared: Default::default(),
+    }))
+}
