@@ -36,6 +36,7 @@ use crate::server::activity::Activity;
 use crate::state::{AppRuntime, Shared, Snapshot};
 use crate::telemetry::access::Logged;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent};
+use crate::telemetry::error_chain;
 use crate::telemetry::metrics::{DecisionResult, RouteMetrics};
 use body::ResponseBody;
 use context::RequestContext;
@@ -64,7 +65,7 @@ pub async fn handle(
     let mut response = match outcome {
         Ok(response) => response,
         Err(err) => {
-            tracing::debug!(request_id = ctx.request_id, error = %err, "request failed");
+            tracing::debug!(request_id = ctx.request_id, error = %error_chain(&err), "request failed");
             error::respond(&err, &ctx.request_id).map(ResponseBody::local)
         }
     };
@@ -241,7 +242,7 @@ async fn app_host(
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
             if err.upstream_kind().is_some() {
-                tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %err, "upstream error");
+                tracing::warn!(request_id = ctx.request_id, app = %app.app.name, error = %error_chain(&err), "upstream error");
             }
             Err(GatewayError::Proxy(err))
         }
