@@ -11,7 +11,7 @@ use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::CertificatePaths;
@@ -28,22 +28,22 @@ pub enum TlsError {
         reason: String,
     },
     /// The key file could not be read or is not a supported private key.
-    #[error("{path}: cannot read private key: {reason}")]
+    #[error("{path}: cannot read private key: {source}")]
     Key {
         /// The key file.
         path: PathBuf,
-        /// What went wrong.
-        reason: String,
+        /// What the PEM reader said.
+        source: pem::Error,
     },
     /// The key does not belong to the certificate, or is of an unsupported type.
-    #[error("{cert} with {key}: {reason}")]
+    #[error("{cert} with {key}: {source}")]
     Pair {
         /// The chain file.
         cert: PathBuf,
         /// The key file.
         key: PathBuf,
         /// What rustls said.
-        reason: String,
+        source: rustls::Error,
     },
     /// The certificate names no DNS host, so SNI could never select it.
     #[error("{path}: the certificate has no DNS names in subjectAltName")]
@@ -138,15 +138,16 @@ fn load_pair(
             path: cert_path.to_path_buf(),
         });
     }
-    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| TlsError::Key {
+    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|source| TlsError::Key {
         path: key_path.to_path_buf(),
-        reason: e.to_string(),
+        source,
     })?;
-    let certified = CertifiedKey::from_der(chain, key, provider).map_err(|e| TlsError::Pair {
-        cert: cert_path.to_path_buf(),
-        key: key_path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let certified =
+        CertifiedKey::from_der(chain, key, provider).map_err(|source| TlsError::Pair {
+            cert: cert_path.to_path_buf(),
+            key: key_path.to_path_buf(),
+            source,
+        })?;
     Ok((certified, names))
 }
 

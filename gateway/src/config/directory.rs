@@ -29,6 +29,8 @@ use pforte_directory::{
 use serde::Deserialize;
 use toml::Spanned;
 
+/// Where [`DirectorySection::validate`]'s problems are described (kept here for older paths).
+pub use super::error::Problem;
 use super::secret::SecretSource;
 
 /// The runtime choice of backend, validated.
@@ -185,17 +187,6 @@ pub struct AttributesSection {
     pub group_name: Option<String>,
     /// The membership attribute.
     pub member_of: Option<String>,
-}
-
-/// A problem found while validating `[directory]`: the key and what is wrong; `span` points into
-/// the file when known.
-pub struct Problem {
-    /// Byte span in the config file.
-    pub span: Option<std::ops::Range<usize>>,
-    /// The dotted key.
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
 }
 
 impl DirectorySection {

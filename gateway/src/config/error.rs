@@ -2,6 +2,7 @@
 //! column, and the key, so an operator can fix it without guessing.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// One problem found in a config file, with its place.
@@ -32,7 +33,7 @@ impl ConfigError {
     pub fn at(
         file: &Path,
         source: &str,
-        span: Option<std::ops::Range<usize>>,
+        span: Option<Range<usize>>,
         key: Option<String>,
         message: impl Into<String>,
     ) -> Self {
@@ -91,6 +92,87 @@ impl fmt::Display for ConfigErrors {
 impl From<ConfigError> for ConfigErrors {
     fn from(err: ConfigError) -> Self {
         Self::one(err)
+    }
+}
+
+/// A problem a section's validation found, before it is placed in its file: the key and what
+/// is wrong; `span` points into the file when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Byte span in the config file.
+    pub span: Option<Range<usize>>,
+    /// The dotted key.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The problems found in one file, collected so that validation goes on past the first one and
+/// a single run shows them all; [`Report::finish`] places each in the file's text.
+#[derive(Debug, Default)]
+pub struct Report(Vec<Problem>);
+
+impl Report {
+    /// A problem of `key` at a byte span of the file.
+    pub fn at(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            span: Some(span),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// A problem of `key` with no span the parser could give (the value's text is not kept).
+    pub fn unplaced(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Problem {
+            span: None,
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    /// The problems a section's own validation returned. One without a span is shown at the
+    /// file's start (1:1), as it always has been.
+    pub fn section(&mut self, problems: Vec<Problem>) {
+        for p in problems {
+            self.at(p.span.unwrap_or(0..0), p.key, p.message);
+        }
+    }
+
+    /// The reporter of one table of an array of tables, number `index` of `name` (`app[2]`):
+    /// its keys are given relative to that table.
+    pub fn item(&mut self, name: &str, index: usize) -> ItemReport<'_> {
+        ItemReport {
+            prefix: format!("{name}[{index}]"),
+            report: self,
+        }
+    }
+
+    /// `Ok` when nothing was found; else every problem placed in `file`, whose text is `source`.
+    pub fn finish(self, file: &Path, source: &str) -> Result<(), ConfigErrors> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        Err(ConfigErrors(
+            self.0
+                .into_iter()
+                .map(|p| ConfigError::at(file, source, p.span, Some(p.key), p.message))
+                .collect(),
+        ))
+    }
+}
+
+/// The problems of one table of an array of tables; see [`Report::item`].
+pub struct ItemReport<'r> {
+    report: &'r mut Report,
+    prefix: String,
+}
+
+impl ItemReport<'_> {
+    /// A problem of the table's key `field` at a byte span of the file.
+    pub fn at(&mut self, span: Range<usize>, field: &str, message: impl Into<String>) {
+        let key = format!("{}.{field}", self.prefix);
+        self.report.at(span, key, message);
     }
 }
 

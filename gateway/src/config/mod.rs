@@ -8,31 +8,47 @@
 //! The file structs mirror what operators write and refuse unknown keys; `validate` turns them into
 //! the runtime types, resolving relative paths against the file's folder and collecting every
 //! problem with its place before anything is used.
+//!
+//! Each table of `gateway.toml` is one module holding its file struct, its runtime type and its
+//! `validate`: [`server`], [`admin`], [`limits`], [`tls`], [`portal`], [`paths`] (`[apps]` and
+//! `[policy]`), [`directory`], [`sessions`], [`keys`], [`oidc`], [`log`]. They all write into one
+//! [`error::Report`] (key and byte span), which [`Config::parse`] turns into
+//! `file:line:column: key: message` errors.
 
+pub mod admin;
 pub mod apps;
 pub mod directory;
 pub mod error;
 pub mod file;
+pub mod keys;
 pub mod lang;
+pub mod limits;
+pub mod log;
+pub mod oidc;
+pub mod paths;
+pub mod portal;
 pub mod request_headers;
 pub mod secret;
+pub mod server;
 pub mod sessions;
 pub mod theme;
+pub mod tls;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use ipnet::IpNet;
-
-use crate::config::lang::Lang;
-use crate::config::theme::{Color, Logo, MIN_CONTRAST, Theme};
-
+pub use admin::Admin;
 pub use apps::App;
 pub use directory::DirectoryConfig;
+use error::Report;
 pub use error::{ConfigError, ConfigErrors};
-pub use file::LogFormat;
+pub use keys::Keys;
+pub use limits::Limits;
+pub use log::{Log, LogFormat};
+pub use oidc::Oidc;
+pub use portal::Portal;
 pub use secret::{Secret, SecretSource};
+pub use server::Server;
+pub use tls::CertificatePaths;
 
 /// The validated gateway configuration.
 #[derive(Debug, Clone)]
@@ -67,97 +83,6 @@ pub struct Config {
     pub log: Log,
 }
 
-/// Listeners and which peers are believed about the original client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Server {
-    /// HTTPS listeners.
-    pub listen: Vec<SocketAddr>,
-    /// Plain-HTTP listeners that redirect to HTTPS.
-    pub http_redirect: Vec<SocketAddr>,
-    /// The HTTPS port in links and redirects.
-    pub public_https_port: u16,
-    /// Peers whose forwarding headers are believed.
-    pub trusted_proxies: Vec<IpNet>,
-}
-
-/// The admin listener.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Admin {
-    /// Where it listens.
-    pub listen: SocketAddr,
-    /// Bearer token for state-changing requests; without one they are taken from loopback only.
-    pub token: Option<Secret>,
-}
-
-/// Connection limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Handshake and request-head deadline.
-    pub header_read_timeout: Duration,
-    /// Largest request head.
-    pub max_header_bytes: usize,
-    /// Concurrent connections.
-    pub max_connections: usize,
-    /// Idle connection lifetime.
-    pub idle_timeout: Duration,
-    /// Drain time on shutdown.
-    pub shutdown_grace: Duration,
-}
-
-/// One certificate chain and its key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertificatePaths {
-    /// PEM chain.
-    pub cert: PathBuf,
-    /// PEM key.
-    pub key: PathBuf,
-}
-
-/// The shared key directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keys {
-    /// The directory.
-    pub dir: PathBuf,
-    /// How long a retired key stays in the JWKS.
-    pub retire_after: Duration,
-}
-
-/// The OpenID Connect provider's files and secrets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Oidc {
-    /// The clients file.
-    pub clients_file: PathBuf,
-    /// The pairwise-subject salt, if configured.
-    pub pairwise_salt: Option<Secret>,
-    /// Extra CA certificates for back-channel logout calls.
-    pub backchannel_ca_file: Option<PathBuf>,
-}
-
-/// The login host's pages.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Portal {
-    /// The parent domain the session cookie is also set for, if any.
-    pub cookie_domain: Option<String>,
-    /// The language when the browser names none we speak.
-    pub default_language: Lang,
-    /// The look.
-    pub theme: Theme,
-}
-
-/// Logging settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Log {
-    /// Line format.
-    pub format: LogFormat,
-    /// Filter directive.
-    pub level: String,
-    /// Where audit events go; standard error with the rest when `None`.
-    pub audit_file: Option<PathBuf>,
-}
-
-/// Smallest head buffer hyper accepts.
-const MIN_HEADER_BYTES: usize = 8 * 1024;
-
 impl Config {
     /// Reads and validates `gateway.toml`.
     pub fn load(path: &Path) -> Result<Self, ConfigErrors> {
@@ -167,241 +92,47 @@ impl Config {
     }
 
     /// Validates the text of a config file; `path` names it in messages and anchors relative paths.
+    /// Every table is checked, in the order of the file's description, before any problem is
+    /// returned.
     pub fn parse(path: &Path, source: &str) -> Result<Self, ConfigErrors> {
         let file: file::GatewayFile =
             toml::from_str(source).map_err(|e| ConfigError::from_toml(path, source, &e))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let mut errors = Vec::new();
-        let mut err = |span: std::ops::Range<usize>, key: &str, message: String| {
-            errors.push(ConfigError::at(
-                path,
-                source,
-                Some(span),
-                Some(key.to_string()),
-                message,
-            ));
-        };
-
-        let listen = file.server.listen.get_ref().clone();
-        if listen.is_empty() {
-            err(
-                file.server.listen.span(),
-                "server.listen",
-                "at least one HTTPS address is needed".into(),
-            );
-        }
-        let public_https_port = file
-            .server
-            .public_https_port
-            .or_else(|| listen.first().map(SocketAddr::port))
-            .unwrap_or(443);
-
-        let token =
-            file.admin
-                .token
-                .as_ref()
-                .and_then(|spanned| match spanned.get_ref().read(base) {
-                    Ok(secret) => Some(secret),
-                    Err(e) => {
-                        err(spanned.span(), "admin.token", e.to_string());
-                        None
-                    }
-                });
-
-        let limits = &file.limits;
-        if *limits.max_header_bytes.get_ref() < MIN_HEADER_BYTES {
-            err(
-                limits.max_header_bytes.span(),
-                "limits.max_header_bytes",
-                format!("must be at least {MIN_HEADER_BYTES}"),
-            );
-        }
-        if *limits.max_connections.get_ref() == 0 {
-            err(
-                limits.max_connections.span(),
-                "limits.max_connections",
-                "must be at least 1".into(),
-            );
-        }
-
-        let mut certificates = Vec::new();
-        if file.tls.certificates.get_ref().is_empty() {
-            err(
-                file.tls.certificates.span(),
-                "tls.certificates",
-                "at least one certificate is needed".into(),
-            );
-        }
-        for (i, entry) in file.tls.certificates.get_ref().iter().enumerate() {
-            let cert = base.join(entry.cert.get_ref());
-            let key = base.join(entry.key.get_ref());
-            for (p, spanned, field) in [(&cert, &entry.cert, "cert"), (&key, &entry.key, "key")] {
-                if !p.is_file() {
-                    err(
-                        spanned.span(),
-                        &format!("tls.certificates[{i}].{field}"),
-                        format!("file {} not found", p.display()),
-                    );
-                }
-            }
-            certificates.push(CertificatePaths { cert, key });
-        }
-
-        let portal_host = file.portal.host.get_ref().to_ascii_lowercase();
-        if !apps::is_valid_host(&portal_host) {
-            err(
-                file.portal.host.span(),
-                "portal.host",
-                format!("{portal_host:?} is not a host name"),
-            );
-        }
-
-        let apps_file = base.join(file.apps.file.get_ref());
-        if !apps_file.is_file() {
-            err(
-                file.apps.file.span(),
-                "apps.file",
-                format!("file {} not found", apps_file.display()),
-            );
-        }
-
-        let policy_file = base.join(file.policy.file.get_ref());
-        if !policy_file.is_file() {
-            err(
-                file.policy.file.span(),
-                "policy.file",
-                format!("file {} not found", policy_file.display()),
-            );
-        }
-
-        let portal = portal_settings(&file.portal, base, &mut err);
+        let mut report = Report::default();
+        let server = file.server.validate(&mut report);
+        let admin = file.admin.validate(base, &mut report);
+        let limits = file.limits.validate(&mut report);
+        let certificates = file.tls.validate(base, &mut report);
+        let portal_host = file.portal.host(&mut report);
+        let apps_file = file.apps.validate(base, &mut report);
+        let policy_file = file.policy.validate(base, &mut report);
+        let portal = file.portal.validate(base, &mut report);
         let directory = file.directory.as_ref().and_then(|section| {
             section
                 .validate(base)
-                .map_err(|problems| {
-                    for p in problems {
-                        err(p.span.unwrap_or(0..0), &p.key, p.message);
-                    }
-                })
+                .map_err(|problems| report.section(problems))
                 .ok()
         });
         let sessions = file
             .sessions
             .validate(base)
-            .map_err(|problems| {
-                for p in problems {
-                    err(p.span.unwrap_or(0..0), &p.key, p.message);
-                }
-            })
+            .map_err(|problems| report.section(problems))
             .unwrap_or_default();
-
-        let keys = file.keys.as_ref().and_then(|section| {
-            let dir = base.join(section.dir.get_ref());
-            if dir.is_dir() {
-                Some(Keys {
-                    dir,
-                    retire_after: section
-                        .retire_after
-                        .unwrap_or(pforte_keys::DEFAULT_RETIRE_AFTER),
-                })
-            } else {
-                err(
-                    section.dir.span(),
-                    "keys.dir",
-                    format!(
-                        "folder {} not found; make it with `pforte-admin keys generate --dir {}`",
-                        dir.display(),
-                        dir.display()
-                    ),
-                );
-                None
-            }
-        });
-
-        let oidc = file.oidc.as_ref().and_then(|section| {
-            let clients_file = base.join(section.clients.get_ref());
-            let mut ok = true;
-            if !clients_file.is_file() {
-                err(
-                    section.clients.span(),
-                    "oidc.clients",
-                    format!("file {} not found", clients_file.display()),
-                );
-                ok = false;
-            }
-            if file.keys.is_none() {
-                err(
-                    section.clients.span(),
-                    "oidc",
-                    "the OpenID Connect provider signs tokens: add [keys] with a key directory"
-                        .into(),
-                );
-                ok = false;
-            }
-            let pairwise_salt = section.pairwise_salt.as_ref().and_then(|source| {
-                source
-                    .get_ref()
-                    .read(base)
-                    .map_err(|e| err(source.span(), "oidc.pairwise_salt", e.to_string()))
-                    .ok()
-            });
-            if section.pairwise_salt.is_some() && pairwise_salt.is_none() {
-                ok = false;
-            }
-            let backchannel_ca_file = section.backchannel_ca_file.as_ref().and_then(|ca| {
-                let path = base.join(ca.get_ref());
-                if path.is_file() {
-                    Some(path)
-                } else {
-                    err(
-                        ca.span(),
-                        "oidc.backchannel_ca_file",
-                        format!("file {} not found", path.display()),
-                    );
-                    ok = false;
-                    None
-                }
-            });
-            ok.then_some(Oidc {
-                clients_file,
-                pairwise_salt,
-                backchannel_ca_file,
-            })
-        });
-
-        let level = file.log.level.clone().unwrap_or_else(|| "info".to_string());
-        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&level) {
-            errors.push(ConfigError::at(
-                path,
-                source,
-                None,
-                Some("log.level".into()),
-                e.to_string(),
-            ));
-        }
-
-        if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
-        }
+        let keys = file
+            .keys
+            .as_ref()
+            .and_then(|section| section.validate(base, &mut report));
+        let oidc = file
+            .oidc
+            .as_ref()
+            .and_then(|section| section.validate(base, file.keys.is_some(), &mut report));
+        let log = file.log.validate(base, &mut report);
+        report.finish(path, source)?;
         Ok(Config {
             source: path.to_path_buf(),
-            server: Server {
-                listen,
-                http_redirect: file.server.http_redirect,
-                public_https_port,
-                trusted_proxies: file.server.trusted_proxies,
-            },
-            admin: Admin {
-                listen: file.admin.listen,
-                token,
-            },
-            limits: Limits {
-                header_read_timeout: limits.header_read_timeout,
-                max_header_bytes: *limits.max_header_bytes.get_ref(),
-                max_connections: *limits.max_connections.get_ref(),
-                idle_timeout: limits.idle_timeout,
-                shutdown_grace: limits.shutdown_grace,
-            },
+            server,
+            admin,
+            limits,
             certificates,
             portal_host,
             portal,
@@ -411,11 +142,7 @@ impl Config {
             oidc,
             apps_file,
             policy_file,
-            log: Log {
-                format: file.log.format,
-                level,
-                audit_file: file.log.audit_file.map(|f| base.join(f)),
-            },
+            log,
         })
     }
 
@@ -498,111 +225,6 @@ fn gateway_view(directory: &Option<DirectoryConfig>) -> Option<DirectoryConfig> 
     }
     view
 }
-
-/// The login host's language and theme, checked: a known language, a readable colour, a logo
-/// of a type browsers show.
-fn portal_settings(
-    section: &file::PortalSection,
-    base: &Path,
-    err: &mut impl FnMut(std::ops::Range<usize>, &str, String),
-) -> Portal {
-    let default_language = match &section.default_language {
-        None => Lang::En,
-        Some(tag) => Lang::from_tag(tag.get_ref()).unwrap_or_else(|| {
-            err(
-                tag.span(),
-                "portal.default_language",
-                format!(
-                    "{:?} is not a language of the pages; use \"de\" or \"en\"",
-                    tag.get_ref()
-                ),
-            );
-            Lang::En
-        }),
-    };
-    let mut theme = Theme::default();
-    let t = &section.theme;
-    if let Some(name) = &t.product_name {
-        theme.product_name = name.clone();
-    }
-    if let Some(color) = &t.primary_color {
-        match Color::parse(color.get_ref()) {
-            Ok(c) if c.contrast_with_white() >= MIN_CONTRAST => theme.primary = c,
-            Ok(c) => err(
-                color.span(),
-                "portal.theme.primary_color",
-                format!(
-                    "contrast with white is {:.1}:1, below the {MIN_CONTRAST}:1 that readable buttons and links need; choose a darker colour",
-                    c.contrast_with_white()
-                ),
-            ),
-            Err(message) => err(color.span(), "portal.theme.primary_color", message),
-        }
-    }
-    if let Some(logo) = &t.logo {
-        let path = base.join(logo.get_ref());
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        match (Logo::content_type_for(&name), std::fs::read(&path)) {
-            (None, _) => err(
-                logo.span(),
-                "portal.theme.logo",
-                "the logo must be an .svg, .png or .webp file".into(),
-            ),
-            (_, Err(e)) => err(
-                logo.span(),
-                "portal.theme.logo",
-                format!("cannot read {}: {e}", path.display()),
-            ),
-            (Some(content_type), Ok(bytes)) if bytes.len() <= MAX_LOGO_BYTES => {
-                theme.logo = Some(Logo {
-                    bytes: bytes.into(),
-                    content_type,
-                });
-            }
-            (Some(_), Ok(_)) => err(
-                logo.span(),
-                "portal.theme.logo",
-                format!("the logo is larger than {MAX_LOGO_BYTES} bytes"),
-            ),
-        }
-    }
-    let portal_host = section.host.get_ref().to_ascii_lowercase();
-    let cookie_domain = section.cookie_domain.as_ref().and_then(|domain| {
-        let lower = domain
-            .get_ref()
-            .trim_start_matches('.')
-            .to_ascii_lowercase();
-        let covers_login_host = portal_host == lower || portal_host.ends_with(&format!(".{lower}"));
-        if !apps::is_valid_host(&lower) || !lower.contains('.') {
-            err(
-                domain.span(),
-                "portal.cookie_domain",
-                format!("{lower:?} is not a parent domain like \"example.org\""),
-            );
-            None
-        } else if !covers_login_host {
-            err(
-                domain.span(),
-                "portal.cookie_domain",
-                format!("the login host {portal_host} is not under {lower}"),
-            );
-            None
-        } else {
-            Some(lower)
-        }
-    });
-    Portal {
-        cookie_domain,
-        default_language,
-        theme,
-    }
-}
-
-/// A logo is shown small; a large file is a mistake, not a logo.
-const MAX_LOGO_BYTES: usize = 512 * 1024;
 
 #[cfg(test)]
 mod tests {

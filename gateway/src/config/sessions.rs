@@ -21,7 +21,7 @@ use pforte_session::{
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::directory::Problem;
+use super::error::Problem;
 use super::secret::SecretSource;
 
 /// `[sessions]`

@@ -23,7 +23,7 @@
 //! in the store's queue, not in memory. Every call is counted; a call given up is audited. The
 //! ended session's tokens are dead either way (refresh, userinfo and introspection refuse them).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,12 +39,13 @@ use pforte_policy::LoginStrength;
 use pforte_session::{LogoutNotice, StoreError};
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::pem::{self, PemObject};
 use tokio::sync::Semaphore;
 
 use super::grants::Grants;
 use crate::state::Shared;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent, OidcEvent};
+use crate::telemetry::error_chain;
 
 /// How long a client may take to answer a logout call.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,24 +69,39 @@ const MAX_IN_FLIGHT: usize = 256;
 
 /// Why the outbound client cannot be built.
 #[derive(Debug, thiserror::Error)]
-#[error("back-channel logout CA file {path}: {reason}")]
-pub struct CaError {
-    path: String,
-    reason: String,
+pub enum CaError {
+    /// The CA file could not be read, or holds a malformed PEM block.
+    #[error("back-channel logout CA file {path}: {source}")]
+    Read {
+        /// The file from `oidc.backchannel_ca_file`.
+        path: PathBuf,
+        /// What the PEM reader said.
+        source: pem::Error,
+    },
+    /// The file holds no certificate that can serve as a root.
+    #[error("back-channel logout CA file {path}: no usable CA certificate in the file")]
+    NoCertificate {
+        /// The file from `oidc.backchannel_ca_file`.
+        path: PathBuf,
+    },
+    /// rustls refused the client's protocol versions.
+    #[error("back-channel logout client: {0}")]
+    Tls(#[source] rustls::Error),
 }
 
-/// Why one logout call failed; [`Failure::transient`] says whether trying again may help.
+/// Why one logout call failed; [`Failure::transient`] says whether trying again may help. The
+/// display names the step; the cause is the source, logged with `telemetry::error_chain`.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
     /// The token could not be signed.
-    #[error("cannot sign the logout token: {0}")]
-    Sign(String),
+    #[error("cannot sign the logout token")]
+    Sign(#[source] pforte_keys::TokenError),
     /// The request could not be made from the client's URI.
-    #[error("cannot make the request: {0}")]
-    Request(String),
+    #[error("cannot make the request")]
+    Request(#[source] http::Error),
     /// No connection, or it broke before an answer.
-    #[error("no answer: {0}")]
-    Connection(String),
+    #[error("no answer")]
+    Connection(#[source] hyper_util::client::legacy::Error),
     /// No answer within [`CALL_TIMEOUT`].
     #[error("no answer in time")]
     Timeout,
@@ -131,25 +147,24 @@ impl Notifier {
         let mut roots = rustls::RootCertStore::empty();
         roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         if let Some(path) = extra_ca {
-            let fail = |reason: String| CaError {
-                path: path.display().to_string(),
-                reason,
+            let unreadable = |source| CaError::Read {
+                path: path.to_path_buf(),
+                source,
             };
             let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| fail(e.to_string()))?
+                .map_err(unreadable)?
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(unreadable)?;
             let (added, _) = roots.add_parsable_certificates(certs);
             if added == 0 {
-                return Err(fail("no usable CA certificate in the file".into()));
+                return Err(CaError::NoCertificate {
+                    path: path.to_path_buf(),
+                });
             }
         }
         let tls = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| CaError {
-                path: "-".into(),
-                reason: e.to_string(),
-            })?
+            .map_err(CaError::Tls)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let mut http = HttpConnector::new();
@@ -228,9 +243,11 @@ impl Notifier {
             };
             attempts += 1;
             shared.metrics.record_backchannel(outcome.is_ok());
-            let Err(failure) = outcome else { return };
-            let Some(delay) = retry_after(&failure, attempts) else {
-                break failure.to_string();
+            let Err(error) = outcome else { return };
+            // The whole chain, for the log line and the audit record.
+            let failure = error_chain(&error);
+            let Some(delay) = retry_after(&error, attempts) else {
+                break failure;
             };
             tracing::debug!(
                 client, %failure, attempts, ?delay,
@@ -270,11 +287,11 @@ impl Notifier {
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             )
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| Failure::Request(e.to_string()))?;
+            .map_err(Failure::Request)?;
         let response = tokio::time::timeout(CALL_TIMEOUT, self.client.request(request))
             .await
             .map_err(|_| Failure::Timeout)?
-            .map_err(|e| Failure::Connection(crate::telemetry::error_chain(&e)))?;
+            .map_err(Failure::Connection)?;
         match response.status() {
             status if status.is_success() => Ok(()),
             status => Err(Failure::Status(status)),
@@ -311,7 +328,7 @@ fn signed_call(
     Some(
         keys.sign(&claims, "logout+jwt")
             .map(|token| (uri, token))
-            .map_err(|e| Failure::Sign(e.to_string())),
+            .map_err(Failure::Sign),
     )
 }
 
@@ -338,10 +355,25 @@ mod tests {
         Failure::Status(StatusCode::from_u16(code).unwrap())
     }
 
-    #[test]
-    fn unreachable_slow_failing_and_throttling_clients_are_retried() {
+    /// A real client error: nothing listens on the port called.
+    async fn refused() -> hyper_util::client::legacy::Error {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client: Client<HttpConnector, Full<Bytes>> =
+            Client::builder(TokioExecutor::new()).build_http();
+        client
+            .get(format!("http://127.0.0.1:{port}/").parse().unwrap())
+            .await
+            .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn unreachable_slow_failing_and_throttling_clients_are_retried() {
         for failure in [
-            Failure::Connection("connection refused".into()),
+            Failure::Connection(refused().await),
             Failure::Timeout,
             status(500),
             status(502),
@@ -365,8 +397,8 @@ mod tests {
             status(403),
             status(404),
             status(301),
-            Failure::Request("invalid uri".into()),
-            Failure::Sign("no key".into()),
+            Failure::Request(Request::builder().uri("no uri").body(()).unwrap_err()),
+            Failure::Sign(pforte_keys::TokenError::Signing("no key".into())),
         ] {
             assert_eq!(retry_after(&failure, 1), None, "{failure}");
         }

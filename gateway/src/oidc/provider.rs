@@ -50,7 +50,7 @@ pub enum ProviderError {
     Issuer(#[from] discovery::InvalidIssuer),
     /// The discovery document could not be written.
     #[error("cannot write the discovery document: {0}")]
-    Discovery(String),
+    Discovery(#[source] serde_json::Error),
 }
 
 /// The provider's state for one load.
@@ -112,7 +112,7 @@ impl Provider {
         }
         let document = discovery::document(issuer, algs)?;
         let discovery = serde_json::to_vec(&document)
-            .map_err(|e| ProviderError::Discovery(e.to_string()))?
+            .map_err(ProviderError::Discovery)?
             .into();
         Ok(Self {
             web_origins: WebOrigins::of(&clients),

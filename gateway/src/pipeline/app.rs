@@ -12,6 +12,7 @@ use crate::proxy::{self, headers::ClientSide};
 use crate::route::RequestHost;
 use crate::state::{AppRuntime, Shared, Snapshot};
 use crate::telemetry::audit::{self, AuditContext, AuditEvent};
+use crate::telemetry::error_chain;
 use crate::telemetry::metrics::DecisionResult;
 use crate::visitor;
 use crate::web::context::RequestContext;
@@ -109,7 +110,7 @@ pub async fn app_host(
         Ok(response) => Ok(response.map(ResponseBody::upstream)),
         Err(err) => {
             if err.upstream_kind().is_some() {
-                tracing::warn!(error = %err, "upstream error");
+                tracing::warn!(error = %error_chain(&err), "upstream error");
             }
             Err(GatewayError::Proxy(err))
         }

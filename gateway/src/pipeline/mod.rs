@@ -31,6 +31,7 @@ use crate::route::{self, Target};
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::access::Logged;
 use crate::telemetry::activity::Activity;
+use crate::telemetry::error_chain;
 use crate::telemetry::metrics::RouteMetrics;
 use crate::visitor::{self, Visitor};
 use crate::web::context::RequestContext;
@@ -62,7 +63,7 @@ pub async fn handle(
         Ok(response) => response,
         Err(err) => {
             ctx.span
-                .in_scope(|| tracing::debug!(error = %err, "request failed"));
+                .in_scope(|| tracing::debug!(error = %error_chain(&err), "request failed"));
             error::respond(&err, &ctx.request_id).map(ResponseBody::local)
         }
     };

@@ -22,12 +22,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct TooLarge(pub u64);
 
 /// What went wrong on the client's side of a request body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ClientFault {
     /// More than the app's limit.
     TooLarge,
-    /// The body could not be read: what the HTTP layer said.
-    Malformed(String),
+    /// The body could not be read: what the HTTP layer said (shared: the same error also ends
+    /// the body on its way upstream).
+    Malformed(Arc<hyper::Error>),
 }
 
 /// The first client fault of one request body, shared between the body and the forwarding code.
@@ -85,9 +86,8 @@ impl Body for RequestBody {
                     Poll::Ready(Some(Ok(frame)))
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    let _ = stream
-                        .fault
-                        .set(ClientFault::Malformed(crate::telemetry::error_chain(&e)));
+                    let e = Arc::new(e);
+                    let _ = stream.fault.set(ClientFault::Malformed(e.clone()));
                     Poll::Ready(Some(Err(Box::new(e))))
                 }
                 Poll::Ready(None) => Poll::Ready(None),

@@ -15,9 +15,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::ProxyError;
 use super::body::RequestBody;
 use super::connect::Connector;
+use super::error::{ProxyError, UpstreamCause};
 use super::pool::Http1Pool;
 use crate::config::apps::{App, UpstreamProtocol, UpstreamUrl};
 
@@ -79,12 +79,18 @@ impl UpstreamClient {
                     .authority(url.authority.clone())
                     .path_and_query(path)
                     .build()
-                    .map_err(|e| ProxyError::Protocol(format!("cannot build upstream URI: {e}")))?;
+                    .map_err(|e| ProxyError::Protocol {
+                        source: UpstreamCause::Uri(e),
+                    })?;
                 client.request(req).await.map_err(|e| {
                     if e.is_connect() {
-                        ProxyError::Connect(crate::telemetry::error_chain(&e))
+                        ProxyError::Connect {
+                            source: UpstreamCause::Negotiated(e),
+                        }
                     } else {
-                        ProxyError::Protocol(crate::telemetry::error_chain(&e))
+                        ProxyError::Protocol {
+                            source: UpstreamCause::Negotiated(e),
+                        }
                     }
                 })
             }

@@ -6,6 +6,7 @@ pub mod assertion;
 pub mod body;
 pub mod client;
 pub mod connect;
+pub mod error;
 pub mod headers;
 pub mod identity;
 pub mod pool;
@@ -19,43 +20,12 @@ use hyper::body::{Body, Incoming};
 use tokio_util::task::TaskTracker;
 
 use crate::policy::decide::Permitted;
-use crate::telemetry::metrics::{UpstreamErrorKind, UpstreamErrors};
+use crate::telemetry::error_chain;
+use crate::telemetry::metrics::UpstreamErrors;
 use body::{ClientFault, FaultCell, RequestBody};
+pub use error::{ProxyError, UpstreamCause};
 use headers::ClientSide;
 use upstream::{Upstream, UpstreamSet};
-
-/// Why forwarding failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ProxyError {
-    /// No upstream accepted a connection.
-    #[error("cannot connect to an upstream: {0}")]
-    Connect(String),
-    /// The upstream did not start its answer in time.
-    #[error("upstream did not answer within {0:?}")]
-    Timeout(std::time::Duration),
-    /// The exchange broke off or the answer was not valid HTTP.
-    #[error("upstream exchange failed: {0}")]
-    Protocol(String),
-    /// The request body was larger than the app accepts.
-    #[error("request body over the limit of {0} bytes")]
-    BodyTooLarge(u64),
-    /// The client's request body broke off or was malformed (a bad chunk, a length that does
-    /// not match): the client's fault, answered 400, never counted against the upstream.
-    #[error("malformed request body: {0}")]
-    ClientBody(String),
-}
-
-impl ProxyError {
-    /// The metric label of this failure, when it is the upstream's fault.
-    pub fn upstream_kind(&self) -> Option<UpstreamErrorKind> {
-        match self {
-            Self::Connect(_) => Some(UpstreamErrorKind::Connect),
-            Self::Timeout(_) => Some(UpstreamErrorKind::Timeout),
-            Self::Protocol(_) => Some(UpstreamErrorKind::Protocol),
-            Self::BodyTooLarge(_) | Self::ClientBody(_) => None,
-        }
-    }
-}
 
 /// Everything about an app the proxy needs.
 pub struct AppProxy {
@@ -123,7 +93,9 @@ pub async fn forward(
         None => RequestBody::Empty,
     });
 
-    let mut last_error = ProxyError::Connect("the app has no upstream".into());
+    let mut last_error = ProxyError::Connect {
+        source: UpstreamCause::NoUpstream,
+    };
     for upstream in app.upstreams.candidates() {
         let body = match body.take() {
             Some(body) => body,
@@ -144,9 +116,9 @@ pub async fn forward(
                 if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                     let (Some(on_client), Some(upgrade)) = (on_client_upgrade, upstream_upgrade)
                     else {
-                        return Err(ProxyError::Protocol(
-                            "upstream switched protocols unasked".into(),
-                        ));
+                        return Err(ProxyError::Protocol {
+                            source: UpstreamCause::UnaskedUpgrade,
+                        });
                     };
                     headers::restore_upgrade(response.headers_mut(), upgrade);
                     let on_upstream = hyper::upgrade::on(&mut response);
@@ -159,19 +131,21 @@ pub async fn forward(
                     Some(ClientFault::TooLarge) => {
                         return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
                     }
-                    Some(ClientFault::Malformed(why)) => {
-                        return Err(ProxyError::ClientBody(why.clone()));
+                    Some(ClientFault::Malformed(source)) => {
+                        return Err(ProxyError::ClientBody {
+                            source: source.clone(),
+                        });
                     }
                     None => {}
                 }
                 if let Some(kind) = err.upstream_kind() {
                     app.errors.record(kind);
                 }
-                let retry = matches!(err, ProxyError::Connect(_));
-                if !matches!(err, ProxyError::Protocol(_)) {
+                let retry = matches!(err, ProxyError::Connect { .. });
+                if !matches!(err, ProxyError::Protocol { .. }) {
                     app.upstreams.record_failure(upstream);
                 }
-                tracing::debug!(app = %app.name, upstream = %upstream.url, error = %err, "upstream failed");
+                tracing::debug!(app = %app.name, upstream = %upstream.url, error = %error_chain(&err), "upstream failed");
                 last_error = err;
                 if !retry {
                     break;

@@ -21,9 +21,9 @@ use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 
-use super::ProxyError;
 use super::body::RequestBody;
 use super::connect::Connector;
+use super::error::{ProxyError, UpstreamCause};
 
 /// The pool of one upstream.
 pub struct Http1Pool {
@@ -72,7 +72,9 @@ impl Http1Pool {
                     // be moved around with every request.
                     let sender = Box::pin(self.inner.connector.connect())
                         .await
-                        .map_err(|e| ProxyError::Connect(crate::telemetry::error_chain(&e)))?;
+                        .map_err(|e| ProxyError::Connect {
+                            source: UpstreamCause::Connect(e),
+                        })?;
                     (sender, false)
                 }
             };
@@ -85,9 +87,9 @@ impl Http1Pool {
                     // The kept connection closed before the request went out: another one.
                     Some(unsent) if reused => req = unsent,
                     _ => {
-                        return Err(ProxyError::Protocol(crate::telemetry::error_chain(
-                            err.error(),
-                        )));
+                        return Err(ProxyError::Protocol {
+                            source: UpstreamCause::Http1(err.into_error()),
+                        });
                     }
                 },
             }

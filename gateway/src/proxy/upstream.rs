@@ -2,13 +2,14 @@
 //! passive health: an upstream that fails to connect or answer in time is skipped for a
 //! cool-down, and tried again after it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::pem::{self, PemObject};
 
 use super::client::UpstreamClient;
 use crate::config::apps::{App, PassiveHealth, UpstreamUrl};
@@ -16,15 +17,23 @@ use crate::config::apps::{App, PassiveHealth, UpstreamUrl};
 /// Why an app's upstream clients could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
-    /// The CA file is unreadable or holds no usable certificate.
-    #[error("app {app}: upstream_ca {path}: {reason}")]
+    /// The CA file could not be read, or holds a malformed PEM block.
+    #[error("app {app}: upstream_ca {path}: {source}")]
     Ca {
         /// The app.
         app: String,
         /// The CA file.
-        path: String,
-        /// What went wrong.
-        reason: String,
+        path: PathBuf,
+        /// What the PEM reader said.
+        source: pem::Error,
+    },
+    /// The CA file holds no certificate that can serve as a root.
+    #[error("app {app}: upstream_ca {path}: no usable CA certificate in the file")]
+    NoCa {
+        /// The app.
+        app: String,
+        /// The CA file.
+        path: PathBuf,
     },
     /// The TLS client configuration was refused.
     #[error("app {app}: TLS client configuration: {source}")]
@@ -162,18 +171,21 @@ fn client_tls(
     let mut roots = rustls::RootCertStore::empty();
     match &app.upstream_ca {
         Some(path) => {
-            let ca_err = |reason: String| UpstreamError::Ca {
+            let unreadable = |source| UpstreamError::Ca {
                 app: app.name.clone(),
-                path: path.display().to_string(),
-                reason,
+                path: path.clone(),
+                source,
             };
             let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| ca_err(e.to_string()))?
+                .map_err(unreadable)?
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ca_err(e.to_string()))?;
+                .map_err(unreadable)?;
             let (added, _) = roots.add_parsable_certificates(certs);
             if added == 0 {
-                return Err(ca_err("no usable CA certificate in the file".into()));
+                return Err(UpstreamError::NoCa {
+                    app: app.name.clone(),
+                    path: path.clone(),
+                });
             }
         }
         None => {

@@ -85,14 +85,78 @@ pub fn init(
 }
 
 /// An error followed by its causes, for a log line: hyper's and the TLS stack's outer messages
-/// ("client error (Connect)") do not say what went wrong.
+/// ("client error (Connect)") do not say what went wrong. A cause whose text the line already
+/// ends with (an error that prints its source and also returns it) is not repeated.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    /// An error with an optional cause; `show_cause` prints the cause in its own text too.
+    #[derive(Debug)]
+    struct Layer {
+        text: &'static str,
+        cause: Option<Box<Layer>>,
+        show_cause: bool,
+    }
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.text)?;
+            match &self.cause {
+                Some(cause) if self.show_cause => write!(f, ": {cause}"),
+                _ => Ok(()),
+            }
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.cause.as_deref().map(|c| c as _)
+        }
+    }
+
+    fn layer(text: &'static str, cause: Option<Layer>, show_cause: bool) -> Layer {
+        Layer {
+            text,
+            cause: cause.map(Box::new),
+            show_cause,
+        }
+    }
+
+    #[test]
+    fn every_cause_is_shown_once() {
+        let refused = || layer("connection refused", None, false);
+        let quiet = layer(
+            "cannot connect to an upstream",
+            Some(layer("client error (Connect)", Some(refused()), false)),
+            false,
+        );
+        assert_eq!(
+            error_chain(&quiet),
+            "cannot connect to an upstream: client error (Connect): connection refused"
+        );
+        let telling = layer(
+            "bad host",
+            Some(layer("tcp connect error", Some(refused()), true)),
+            true,
+        );
+        assert_eq!(
+            error_chain(&telling),
+            "bad host: tcp connect error: connection refused"
+        );
+    }
 }

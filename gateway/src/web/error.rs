@@ -135,7 +135,7 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
             "No app at this address",
             "This address does not belong to any app of this workplace. Check the link or start from the portal.",
         ),
-        GatewayError::Proxy(ProxyError::Connect(_) | ProxyError::Protocol(_)) => (
+        GatewayError::Proxy(ProxyError::Connect { .. } | ProxyError::Protocol { .. }) => (
             StatusCode::BAD_GATEWAY,
             "The app is not reachable",
             "The app behind this address did not answer properly. Please try again in a moment.",
@@ -145,7 +145,7 @@ pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
             "The app took too long",
             "The app behind this address did not answer in time. Please try again in a moment.",
         ),
-        GatewayError::Proxy(ProxyError::ClientBody(_)) => (
+        GatewayError::Proxy(ProxyError::ClientBody { .. }) => (
             StatusCode::BAD_REQUEST,
             "Bad request",
             "The data sent with this request is malformed.",
@@ -185,24 +185,56 @@ fn login_redirect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::time::Duration;
 
-    #[test]
-    fn each_error_has_its_status() {
+    use crate::proxy::UpstreamCause;
+    use crate::proxy::connect::ConnectError;
+
+    /// A real hyper error, as the proxy meets them: an answer that is not HTTP.
+    async fn hyper_error() -> hyper::Error {
+        use tokio::io::AsyncWriteExt;
+        let (client, mut server) = tokio::io::duplex(1024);
+        let (mut sender, connection) = hyper::client::conn::http1::handshake::<
+            _,
+            http_body_util::Empty<Bytes>,
+        >(hyper_util::rt::TokioIo::new(client))
+        .await
+        .unwrap();
+        tokio::spawn(connection);
+        server.write_all(b"this is not HTTP\r\n\r\n").await.unwrap();
+        sender
+            .send_request(http::Request::new(http_body_util::Empty::new()))
+            .await
+            .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn each_error_has_its_status() {
+        let refused = ConnectError::Tcp {
+            authority: "app.internal:8080".into(),
+            source: std::io::ErrorKind::ConnectionRefused.into(),
+        };
         let cases = [
             (GatewayError::BadHost(HostError::Missing), 400),
             (GatewayError::BadHost(HostError::Repeated), 400),
             (
-                GatewayError::Proxy(ProxyError::ClientBody("bad chunk size".into())),
+                GatewayError::Proxy(ProxyError::ClientBody {
+                    source: Arc::new(hyper_error().await),
+                }),
                 400,
             ),
             (GatewayError::UnknownHost("x".into()), 404),
             (
-                GatewayError::Proxy(ProxyError::Connect("refused".into())),
+                GatewayError::Proxy(ProxyError::Connect {
+                    source: UpstreamCause::Connect(refused),
+                }),
                 502,
             ),
             (
-                GatewayError::Proxy(ProxyError::Protocol("reset".into())),
+                GatewayError::Proxy(ProxyError::Protocol {
+                    source: UpstreamCause::Http1(hyper_error().await),
+                }),
                 502,
             ),
             (
@@ -245,7 +277,7 @@ mod tests {
             let text = String::from_utf8(response.body().to_vec()).unwrap();
             assert!(text.contains("rid"));
             assert!(
-                !text.contains("refused"),
+                !text.contains("refused") && !text.contains("app.internal"),
                 "internal detail leaked for {err}"
             );
             if status == 403 {

@@ -148,7 +148,8 @@ fn block_on(work: impl std::future::Future<Output = anyhow::Result<()>>) -> Exit
     match runtime.block_on(work) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pforte: {e:#}");
+            // The whole chain, each cause once (most of our errors also print their source).
+            eprintln!("pforte: {}", telemetry::error_chain(&*e));
             ExitCode::FAILURE
         }
     }

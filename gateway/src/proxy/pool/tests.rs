@@ -268,7 +268,7 @@ async fn nothing_listening_is_a_connect_error() {
     };
     let pool = pool(&url(port), 8, Duration::from_secs(60));
     let err = pool.send(get()).await.unwrap_err();
-    assert!(matches!(err, ProxyError::Connect(_)), "{err}");
+    assert!(matches!(err, ProxyError::Connect { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -287,5 +287,5 @@ async fn https_upstreams_are_verified_and_spoken_to_in_http1() {
 
     let untrusting = pool(&upstream.url, 8, Duration::from_secs(60));
     let err = untrusting.send(get()).await.unwrap_err();
-    assert!(matches!(err, ProxyError::Connect(_)), "{err}");
+    assert!(matches!(err, ProxyError::Connect { .. }), "{err:?}");
 }
