@@ -3,6 +3,8 @@
 //! Only `failover_while_ldap2_stops_and_returns` touches the second server (ldap2).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+// These tests wait for a real slapd and measure real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};

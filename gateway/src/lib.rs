@@ -21,7 +21,10 @@
 //! policy` tools; `state` holds the snapshot a reload swaps; `crypto` is the TLS crypto provider
 //! and `cli` the `--config` option of both binaries (`pforte`, `pforte-admin`); `demo` runs the
 //! whole thing on embedded defaults.
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)
+)]
 
 pub mod admin;
 pub mod assemble;

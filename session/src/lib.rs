@@ -39,7 +39,10 @@
 //! local cache. A store reads that time only from the [`Clock`] it was opened with, so tests
 //! move a manual clock instead of sleeping.
 
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)
+)]
 
 mod cache;
 mod error;

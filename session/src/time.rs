@@ -34,9 +34,9 @@ impl Timestamp {
         self.0
     }
 
-    /// Reads the system clock. In this crate only [`Clock::system`] calls it; the gateway and
-    /// the admin CLI still call it for their `now` until they hold a [`Clock`] of their own
-    /// (tests build times with [`Timestamp::from_unix_secs`] or read a manual clock instead).
+    /// Reads the system clock: only [`Clock::system`] calls it (everything else reads a
+    /// [`Clock`]; tests build times with [`Timestamp::from_unix_secs`] or move a manual clock).
+    #[allow(clippy::disallowed_methods)] // the clock module: the one place that reads the system
     pub fn now() -> Self {
         Self::from_system_time(SystemTime::now())
     }
@@ -105,6 +105,7 @@ impl Clock {
     /// A clock that reads `start` until it is moved with [`Clock::advance`], for tests: time
     /// skips forward at once, and nothing else moves it. Its monotonic reading starts at the
     /// moment it was made.
+    #[allow(clippy::disallowed_methods)] // the clock module: a manual clock's monotonic base
     pub fn manual(start: Timestamp) -> Self {
         Self(Source::Manual(Arc::new(Manual {
             start,
@@ -124,6 +125,7 @@ impl Clock {
 
     /// A monotonic reading, for windows shorter than a second (the Redis store's trust in its
     /// cache); a manual clock's moves forward with [`Clock::advance`].
+    #[allow(clippy::disallowed_methods)] // the clock module: the one place that reads the system
     pub fn instant(&self) -> Instant {
         match &self.0 {
             Source::System => Instant::now(),

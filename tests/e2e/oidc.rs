@@ -773,17 +773,6 @@ async fn end_session_logs_out_everywhere_and_calls_back_channel_logout() {
 }
 
 #[tokio::test]
-async fn a_code_expires_after_a_minute() {
-    let setup = setup("oidc-expiry").await;
-    let mut browser = setup.browser();
-    let (challenge, verifier) = pkce();
-    let code = code_for(&mut browser, &challenge).await;
-    tokio::time::sleep(Duration::from_secs(61)).await;
-    let late = exchange(&setup, &code, Some(&verifier)).await;
-    assert_eq!(late.json()["error"], "invalid_grant");
-}
-
-#[tokio::test]
 async fn key_rotation_keeps_outstanding_tokens_valid() {
     let setup = setup("oidc-rotation").await;
     let mut browser = setup.browser();

@@ -2,6 +2,8 @@
 //! binary started with a generated config, and TLS clients that speak HTTP/1.1 and HTTP/2. Every
 //! server binds a free loopback port; every file lives in a temporary folder.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+// The harness waits for real servers and measures real time.
+#![allow(clippy::disallowed_methods)]
 
 pub mod browser;
 pub mod client;

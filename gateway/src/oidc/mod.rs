@@ -38,23 +38,23 @@ pub mod userinfo;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, header};
-use hyper::body::Incoming;
 use pforte_keys::KeySet;
 use pforte_oidc::Params;
 use pforte_oidc::discovery::paths;
 
 use crate::login_host::LoginHost;
+use crate::proxy::body::FromClient;
 use crate::visitor::Visitor;
 use crate::web::error::GatewayError;
 use crate::web::reply::{json_public, read_form};
 pub use provider::{Provider, ProviderError};
 
 /// Answers a request for one of the provider's endpoints.
-pub async fn handle(
+pub async fn handle<B: FromClient>(
     host: &LoginHost<'_>,
     provider: &Provider,
     visitor: Option<Visitor>,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Result<Response<Bytes>, GatewayError> {
     let Some(keys) = host.snapshot.keys.as_deref() else {
         return Err(GatewayError::NotFound);
@@ -111,12 +111,12 @@ impl ApiEndpoint {
     }
 }
 
-async fn dispatch(
+async fn dispatch<B: FromClient>(
     host: &LoginHost<'_>,
     provider: &Provider,
     keys: &KeySet,
     visitor: Option<Visitor>,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Result<Response<Bytes>, GatewayError> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -185,7 +185,7 @@ fn query_params<B>(req: &Request<B>) -> Params {
 }
 
 /// The form body of a POST, which must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
-async fn form_params(req: Request<Incoming>) -> Result<Params, GatewayError> {
+async fn form_params<B: FromClient>(req: Request<B>) -> Result<Params, GatewayError> {
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -7,6 +7,7 @@ use crate::handover;
 use crate::policy::decide::{self, Verdict};
 use crate::policy::engine::{RuleId, Subject};
 use crate::policy::path::PolicyPath;
+use crate::proxy::body::FromClient;
 use crate::proxy::identity::Identity;
 use crate::proxy::{self, headers::ClientSide};
 use crate::route::RequestHost;
@@ -19,7 +20,6 @@ use crate::web::context::RequestContext;
 use crate::web::error::GatewayError;
 use crate::web::url::{port_suffix, request_url};
 use http::{Request, Response};
-use hyper::body::Incoming;
 
 /// A request routed to an app: which app, for which host, judged on which path.
 pub struct AppRequest<'a> {
@@ -34,12 +34,12 @@ pub struct AppRequest<'a> {
 }
 
 /// An app: identify → decide → proxy.
-pub async fn app_host(
+pub async fn app_host<B: FromClient>(
     shared: &Shared,
     snapshot: &Snapshot,
     ctx: &RequestContext,
     target: &AppRequest<'_>,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Result<Response<ResponseBody>, GatewayError> {
     let (app, host) = (target.app, target.host.name.as_str());
     ctx.learned_app(&app.app.name);

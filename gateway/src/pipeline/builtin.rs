@@ -4,21 +4,21 @@
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
-use hyper::body::Incoming;
 
 use crate::forward_auth;
 use crate::handover;
 use crate::login_host::LoginHost;
+use crate::proxy::body::FromClient;
 use crate::route::Builtin;
 use crate::web::error::GatewayError;
 use crate::web::reply::{asset, json_public};
 
 /// Answers a request for the built-in `which`, asked on the host `host_name`.
-pub async fn answer(
+pub async fn answer<B: FromClient>(
     host: &LoginHost<'_>,
     which: Builtin,
     host_name: &str,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Result<Response<Bytes>, GatewayError> {
     let (parts, _) = req.into_parts();
     if !matches!(parts.method, Method::GET | Method::HEAD) {

@@ -20,13 +20,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{HeaderValue, Request, Response};
-use hyper::body::Incoming;
 
 use tracing::Instrument;
 
 use crate::login_host::LoginHost;
 use crate::policy::path;
 use crate::proxy;
+use crate::proxy::body::FromClient;
 use crate::route::{self, Target};
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::access::Logged;
@@ -48,10 +48,10 @@ pub struct ConnInfo {
 }
 
 /// Answers one request.
-pub async fn handle(
+pub async fn handle<B: FromClient>(
     shared: Arc<Shared>,
     conn: Arc<ConnInfo>,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Response<Logged<ResponseBody>> {
     let in_flight = conn.activity.begin_request();
     let ctx = RequestContext::new(&req, conn.peer, &shared.clock);
@@ -77,11 +77,11 @@ pub async fn handle(
     response.map(|body| Logged::new(body, record))
 }
 
-async fn route_and_dispatch(
+async fn route_and_dispatch<B: FromClient>(
     shared: &Shared,
     snapshot: &Snapshot,
     ctx: &RequestContext,
-    mut req: Request<Incoming>,
+    mut req: Request<B>,
 ) -> (
     Arc<RouteMetrics>,
     Result<Response<ResponseBody>, GatewayError>,

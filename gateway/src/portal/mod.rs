@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use hyper::body::Incoming;
 use pforte_session::{SessionId, StoreError, Timestamp};
 
 use crate::config::lang::Lang;
 use crate::handover::{self, Binding};
 use crate::login_host::LoginHost;
 use crate::policy::engine::Subject;
+use crate::proxy::body::FromClient;
 use crate::signout;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
@@ -89,10 +89,10 @@ async fn after_login(
 }
 
 /// Answers a request for the login host.
-pub async fn handle(
+pub async fn handle<B: FromClient>(
     host: &LoginHost<'_>,
     visitor: Option<Visitor>,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Result<Response<Bytes>, GatewayError> {
     let now = host.ctx.now;
     let query = req.uri().query().map(str::to_string);

@@ -5,16 +5,71 @@
 //! When the client's side fails (too large, a malformed chunk, a short body) the fault is
 //! recorded, so the exchange's failure is answered as the client's error, not the upstream's.
 
+use std::fmt;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
 
 /// Errors of a request body on its way upstream.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A client's request body in the form the proxy streams upstream: the one hyper served (every
+/// request in production, no box), or any other body boxed (requests handed to the pipeline
+/// in-process, in tests).
+pub enum ClientStream {
+    /// Served by hyper.
+    Served(Incoming),
+    /// Any other body.
+    Boxed(BoxBody<Bytes, BoxError>),
+}
+
+/// A request body the pipeline can take: the pipeline, the login host and the proxy are generic
+/// over it, so they run the same in the server and in in-process tests.
+pub trait FromClient: Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin + 'static {
+    /// The body as the proxy streams it.
+    fn into_stream(self) -> ClientStream;
+}
+
+impl FromClient for Incoming {
+    fn into_stream(self) -> ClientStream {
+        ClientStream::Served(self)
+    }
+}
+
+impl FromClient for BoxBody<Bytes, BoxError> {
+    fn into_stream(self) -> ClientStream {
+        ClientStream::Boxed(self)
+    }
+}
+
+/// What the HTTP layer said while reading a client's body, shared: the same error also ended the
+/// body on its way upstream.
+#[derive(Debug, Clone)]
+pub struct ReadError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl ReadError {
+    /// Wraps what the HTTP layer said.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
 
 /// The client sent more than the app accepts.
 #[derive(Debug, thiserror::Error)]
@@ -26,15 +81,15 @@ pub struct TooLarge(pub u64);
 pub enum ClientFault {
     /// More than the app's limit.
     TooLarge,
-    /// The body could not be read: what the HTTP layer said (shared: the same error also ends
-    /// the body on its way upstream).
-    Malformed(Arc<hyper::Error>),
+    /// The body could not be read: what the HTTP layer said.
+    Malformed(ReadError),
 }
 
 /// The first client fault of one request body, shared between the body and the forwarding code.
 pub type FaultCell = Arc<OnceLock<ClientFault>>;
 
-/// A request body for an upstream. `Incoming` is `Unpin`, so no pin projection is needed.
+/// A request body for an upstream. Both kinds of client stream are `Unpin`, so no pin
+/// projection is needed.
 pub enum RequestBody {
     /// The client's body, capped.
     Stream(CappedStream),
@@ -44,7 +99,7 @@ pub enum RequestBody {
 
 /// The client's body with its running byte count.
 pub struct CappedStream {
-    inner: Incoming,
+    inner: ClientStream,
     limit: u64,
     seen: u64,
     fault: FaultCell,
@@ -53,7 +108,7 @@ pub struct CappedStream {
 impl RequestBody {
     /// Streams `inner`, failing once more than `limit` bytes have passed or the client's body
     /// breaks; `fault` says which then, so the caller can answer 413 or 400 instead of 502.
-    pub fn capped(inner: Incoming, limit: u64, fault: FaultCell) -> Self {
+    pub fn capped(inner: ClientStream, limit: u64, fault: FaultCell) -> Self {
         Self::Stream(CappedStream {
             inner,
             limit,
@@ -73,7 +128,7 @@ impl Body for RequestBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         match self.get_mut() {
             Self::Empty => Poll::Ready(None),
-            Self::Stream(stream) => match Pin::new(&mut stream.inner).poll_frame(cx) {
+            Self::Stream(stream) => match stream.inner.poll_frame(cx) {
                 Poll::Ready(Some(Ok(frame))) if frame.is_trailers() => Poll::Ready(None),
                 Poll::Ready(Some(Ok(frame))) => {
                     if let Some(data) = frame.data_ref() {
@@ -86,7 +141,6 @@ impl Body for RequestBody {
                     Poll::Ready(Some(Ok(frame)))
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    let e = Arc::new(e);
                     let _ = stream.fault.set(ClientFault::Malformed(e.clone()));
                     Poll::Ready(Some(Err(Box::new(e))))
                 }
@@ -107,6 +161,39 @@ impl Body for RequestBody {
         match self {
             Self::Empty => SizeHint::with_exact(0),
             Self::Stream(stream) => stream.inner.size_hint(),
+        }
+    }
+}
+
+impl ClientStream {
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ReadError>>> {
+        let shared = |e: Arc<dyn std::error::Error + Send + Sync>| ReadError(e);
+        match self {
+            Self::Served(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(|e| shared(Arc::new(e))))),
+            Self::Boxed(body) => Pin::new(body)
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(|e| shared(Arc::from(e))))),
+        }
+    }
+
+    /// Whether the client's body has ended (or never had anything).
+    pub fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Served(body) => body.is_end_stream(),
+            Self::Boxed(body) => body.is_end_stream(),
+        }
+    }
+
+    /// What the client announced of its body's size.
+    pub fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Served(body) => body.size_hint(),
+            Self::Boxed(body) => body.size_hint(),
         }
     }
 }

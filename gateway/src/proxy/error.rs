@@ -2,8 +2,7 @@
 //! kind to a response (502, 504, 413, 400) and the metrics to a label; a log line shows the
 //! cause's whole chain with `telemetry::error_chain`.
 
-use std::sync::Arc;
-
+use super::body::ReadError;
 use super::connect::ConnectError;
 use crate::telemetry::metrics::UpstreamErrorKind;
 
@@ -34,10 +33,9 @@ pub enum ProxyError {
     /// not match): the client's fault, answered 400, never counted against the upstream.
     #[error("malformed request body")]
     ClientBody {
-        /// What hyper said while reading the client's body (shared with the body that was
-        /// streaming upstream, which failed with it).
+        /// What the HTTP layer said while reading the client's body.
         #[source]
-        source: Arc<hyper::Error>,
+        source: ReadError,
     },
 }
 

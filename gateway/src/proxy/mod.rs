@@ -16,13 +16,13 @@ pub mod upstream;
 
 use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri};
-use hyper::body::{Body, Incoming};
+use hyper::body::Incoming;
 use tokio_util::task::TaskTracker;
 
 use crate::policy::decide::Permitted;
 use crate::telemetry::error_chain;
 use crate::telemetry::metrics::UpstreamErrors;
-use body::{ClientFault, FaultCell, RequestBody};
+use body::{ClientFault, FaultCell, FromClient, RequestBody};
 pub use error::{ProxyError, UpstreamCause};
 use headers::ClientSide;
 use upstream::{Upstream, UpstreamSet};
@@ -49,9 +49,9 @@ pub struct AppProxy {
 /// cleaned, body still streaming. Every failed attempt is metered, also one a retry recovered.
 /// The app learns who the person is only from `person`'s identity headers: client copies of
 /// them and Pforte's cookies are always removed.
-pub async fn forward(
+pub async fn forward<B: FromClient>(
     app: &AppProxy,
-    req: Permitted<Request<Incoming>>,
+    req: Permitted<Request<B>>,
     client: ClientSide<'_>,
     person: Option<identity::Identity<'_>>,
     tasks: &TaskTracker,
@@ -81,6 +81,7 @@ pub async fn forward(
     let replayable = req.body().is_end_stream() && client_upgrade.is_none();
     let may_retry = replayable && app.upstreams.count() > 1;
     let (parts, incoming) = req.into_parts();
+    let incoming = incoming.into_stream();
     let mut head = Some(UpstreamHead {
         method: parts.method,
         path: parts.uri.into_parts().path_and_query,

@@ -149,6 +149,9 @@ impl Inner {
         });
     }
 
+    // A network timer (how long an idle upstream connection is kept), not a judgement a test
+    // moves.
+    #[allow(clippy::disallowed_methods)]
     fn put(self: &Arc<Self>, sender: SendRequest<RequestBody>) {
         {
             let mut idle = self.lock();

@@ -5,7 +5,6 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioExecutor;
@@ -38,7 +37,7 @@ pub struct ListenerContext {
 /// Terminates TLS (within the head-read deadline) and serves the request pipeline.
 pub async fn https(context: Arc<ListenerContext>, stream: TcpStream, peer: SocketAddr) {
     let shared = context.shared.clone();
-    let started = Instant::now();
+    let started = shared.clock.instant();
     let handshake = tokio::time::timeout(
         context.limits.header_read_timeout,
         context.acceptor.accept(stream),

@@ -185,7 +185,7 @@ fn login_redirect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use crate::proxy::body::ReadError;
     use std::time::Duration;
 
     use crate::proxy::UpstreamCause;
@@ -220,7 +220,7 @@ mod tests {
             (GatewayError::BadHost(HostError::Repeated), 400),
             (
                 GatewayError::Proxy(ProxyError::ClientBody {
-                    source: Arc::new(hyper_error().await),
+                    source: ReadError::new(hyper_error().await),
                 }),
                 400,
             ),

@@ -1,10 +1,10 @@
 //! The answers every handler writes the same way: HTML pages of the login host, redirects after
 //! forms, static assets, public JSON documents, and the reading of small form bodies.
 
+use crate::proxy::body::FromClient;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 
 use super::html::html_response;
 
@@ -12,7 +12,7 @@ use super::html::html_response;
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 /// Reads a small form body; `None` when it is too large or broken.
-pub async fn read_form(req: Request<Incoming>) -> Option<Bytes> {
+pub async fn read_form<B: FromClient>(req: Request<B>) -> Option<Bytes> {
     Limited::new(req.into_body(), MAX_FORM_BYTES)
         .collect()
         .await

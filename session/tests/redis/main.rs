@@ -4,6 +4,8 @@
 //! the ones that count commands, kill the server or speak TLS start a redis-server of their own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// These tests wait for a real Redis and measure real time.
+#![allow(clippy::disallowed_methods)]
 
 mod records;
 mod support;
