@@ -121,9 +121,12 @@ async fn route_and_dispatch<B: FromClient>(
             let outcome = app::app_host(shared, snapshot, ctx, &target, req).await;
             (app.metrics.clone(), outcome)
         }
+        // The login host's and the built-ins' futures are large (forms, the OIDC grants) and
+        // their requests few: boxed, they keep every request's future as small as an app's,
+        // which the server moves into place for each request.
         Some(Target::LoginPage) => {
             let outcome = match identify(&login_host, &req).await {
-                Ok(visitor) => crate::portal::handle(&login_host, visitor, req).await,
+                Ok(visitor) => Box::pin(crate::portal::handle(&login_host, visitor, req)).await,
                 Err(err) => Err(err),
             };
             (snapshot.portal_metrics.clone(), local(outcome))
@@ -131,7 +134,7 @@ async fn route_and_dispatch<B: FromClient>(
         Some(Target::Oidc) => {
             let outcome = match (&snapshot.oidc, identify(&login_host, &req).await) {
                 (Some(provider), Ok(visitor)) => {
-                    crate::oidc::handle(&login_host, provider, visitor, req).await
+                    Box::pin(crate::oidc::handle(&login_host, provider, visitor, req)).await
                 }
                 (None, _) => Err(GatewayError::NotFound),
                 (_, Err(err)) => Err(err),
@@ -143,7 +146,7 @@ async fn route_and_dispatch<B: FromClient>(
                 Some(app) => app.metrics.clone(),
                 None => snapshot.portal_metrics.clone(),
             };
-            let outcome = builtin::answer(&login_host, which, &host.name, req).await;
+            let outcome = Box::pin(builtin::answer(&login_host, which, &host.name, req)).await;
             (metrics, local(outcome))
         }
     }
