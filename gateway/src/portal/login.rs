@@ -127,8 +127,9 @@ pub async fn submit(
         .as_deref()
         .and_then(|raw| super::check_return_to(host, raw));
     let handover = form.handover.as_deref().and_then(Binding::parse);
-    let again = |problem: LoginProblem, status: StatusCode| {
-        Ok(show(
+    match authenticate(host, headers, &form, now).await {
+        Ok(user) => Ok(log_in(host, user, return_to.as_ref(), handover.as_ref(), now).await?),
+        Err(Refusal::Again(problem, status)) => Ok(show(
             host,
             lang,
             return_to.as_ref(),
@@ -136,11 +137,75 @@ pub async fn submit(
             &form.username,
             Some(problem),
             status,
-        ))
+        )),
+        Err(Refusal::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Why a posted form opens no session.
+enum Refusal {
+    /// The form is shown again with this problem and status; the refusal is already audited
+    /// and metered.
+    Again(LoginProblem, StatusCode),
+    /// The session store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+/// One login attempt past the form checks: what the throttle counts it against.
+struct Attempt<'a> {
+    /// The user name as typed, trimmed: what is audited and asked of the directory.
+    username: &'a str,
+    /// The throttle's account key: the user name in lower case.
+    account: String,
+    /// The throttle's address key: the client's address.
+    source: String,
+    /// When the attempt was made.
+    now: Timestamp,
+}
+
+/// The checks in their order: the form itself, the throttle, the directory. A success clears
+/// the account's failures (the address's stay).
+async fn authenticate(
+    host: &LoginHost<'_>,
+    headers: &HeaderMap,
+    form: &LoginForm,
+    now: Timestamp,
+) -> Result<UserRecord, Refusal> {
+    let username = check_form(host, headers, form)?;
+    let attempt = Attempt {
+        username,
+        account: username.to_lowercase(),
+        source: host.ctx.peer.ip().to_canonical().to_string(),
+        now,
     };
+    let account_failures = check_throttle(host, &attempt).await?;
+    let user = ask_directory(host, &attempt, &form.password).await?;
+    if account_failures {
+        host.sessions()
+            .clear(ThrottleKind::Account, &attempt.account)
+            .await?;
+    }
+    Ok(user)
+}
+
+/// The anti-forgery token, then both fields present; returns the trimmed user name.
+fn check_form<'f>(
+    host: &LoginHost<'_>,
+    headers: &HeaderMap,
+    form: &'f LoginForm,
+) -> Result<&'f str, Refusal> {
     if !csrf::check(headers, &form.csrf, &host.login_origin()) {
         super::refused(host, &form.username, FailureReason::Csrf, LoginResult::Csrf);
-        return again(LoginProblem::FormExpired, StatusCode::FORBIDDEN);
+        return Err(Refusal::Again(
+            LoginProblem::FormExpired,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let username = form.username.trim();
     if username.is_empty() || form.password.is_empty() {
@@ -154,75 +219,90 @@ pub async fn submit(
             username: username.is_empty(),
             password: form.password.is_empty(),
         };
-        return again(missing, StatusCode::BAD_REQUEST);
+        return Err(Refusal::Again(missing, StatusCode::BAD_REQUEST));
     }
-    let store = host.sessions();
-    let account = username.to_lowercase();
-    let source = host.ctx.peer.ip().to_canonical().to_string();
-    let throttle = store.login_check(&account, &source, now).await?;
+    Ok(username)
+}
+
+/// The brute-force throttle, per account and per address; returns whether the account has
+/// failures a success must clear.
+async fn check_throttle(host: &LoginHost<'_>, attempt: &Attempt<'_>) -> Result<bool, Refusal> {
+    let throttle = host
+        .sessions()
+        .login_check(&attempt.account, &attempt.source, attempt.now)
+        .await?;
     if throttle.verdict != Throttle::Allowed {
         super::refused(
             host,
-            username,
+            attempt.username,
             FailureReason::Throttled,
             LoginResult::Throttled,
         );
-        return again(LoginProblem::Throttled, StatusCode::TOO_MANY_REQUESTS);
+        return Err(Refusal::Again(
+            LoginProblem::Throttled,
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
     }
+    Ok(throttle.account_failures)
+}
+
+/// Asks the directory. Unknown user, wrong password, disabled account and malformed input are
+/// audited apart but answered alike, and counted against the throttle; an unreachable (or no)
+/// directory is "try again" and counts nothing.
+async fn ask_directory(
+    host: &LoginHost<'_>,
+    attempt: &Attempt<'_>,
+    password: &str,
+) -> Result<UserRecord, Refusal> {
     let Some(directory) = host.shared.directory.as_ref() else {
-        super::refused(
-            host,
-            username,
-            FailureReason::DirectoryUnavailable,
-            LoginResult::DirectoryUnavailable,
-        );
-        return again(
-            LoginProblem::DirectoryUnavailable,
-            StatusCode::SERVICE_UNAVAILABLE,
-        );
+        return Err(directory_unavailable(host, attempt.username));
     };
-    let user = match directory.authenticate(username, &form.password).await {
-        Ok(user) => user,
-        Err(AuthError::InvalidCredentials(reason)) => {
-            let reason = match reason {
-                DirectoryFailure::UnknownUser => FailureReason::UnknownUser,
-                DirectoryFailure::WrongPassword => FailureReason::WrongPassword,
-                DirectoryFailure::Disabled => FailureReason::Disabled,
-            };
-            super::refused(host, username, reason, LoginResult::BadCredentials);
-            record_failure(host, &account, &source, now).await?;
-            return again(LoginProblem::BadCredentials, StatusCode::UNAUTHORIZED);
-        }
-        Err(AuthError::Malformed(_)) => {
-            super::refused(
-                host,
-                username,
-                FailureReason::BadInput,
-                LoginResult::BadCredentials,
-            );
-            record_failure(host, &account, &source, now).await?;
-            return again(LoginProblem::BadCredentials, StatusCode::UNAUTHORIZED);
-        }
+    let reason = match directory.authenticate(attempt.username, password).await {
+        Ok(user) => return Ok(user),
+        Err(AuthError::InvalidCredentials(reason)) => match reason {
+            DirectoryFailure::UnknownUser => FailureReason::UnknownUser,
+            DirectoryFailure::WrongPassword => FailureReason::WrongPassword,
+            DirectoryFailure::Disabled => FailureReason::Disabled,
+        },
+        Err(AuthError::Malformed(_)) => FailureReason::BadInput,
         Err(AuthError::Unavailable(e)) => {
             tracing::warn!(error = %e, "directory unavailable");
-            super::refused(
-                host,
-                username,
-                FailureReason::DirectoryUnavailable,
-                LoginResult::DirectoryUnavailable,
-            );
-            return again(
-                LoginProblem::DirectoryUnavailable,
-                StatusCode::SERVICE_UNAVAILABLE,
-            );
+            return Err(directory_unavailable(host, attempt.username));
         }
     };
-    if throttle.account_failures {
-        store.clear(ThrottleKind::Account, &account).await?;
-    }
+    super::refused(host, attempt.username, reason, LoginResult::BadCredentials);
+    record_failure(host, &attempt.account, &attempt.source, attempt.now).await?;
+    Err(Refusal::Again(
+        LoginProblem::BadCredentials,
+        StatusCode::UNAUTHORIZED,
+    ))
+}
+
+/// No directory to ask: audited, metered, and "try again".
+fn directory_unavailable(host: &LoginHost<'_>, username: &str) -> Refusal {
+    super::refused(
+        host,
+        username,
+        FailureReason::DirectoryUnavailable,
+        LoginResult::DirectoryUnavailable,
+    );
+    Refusal::Again(
+        LoginProblem::DirectoryUnavailable,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+}
+
+/// Opens the session for `user`, sets its cookies (and clears the anti-forgery one), and sends
+/// the person on.
+async fn log_in(
+    host: &LoginHost<'_>,
+    user: UserRecord,
+    return_to: Option<&ReturnTo>,
+    handover: Option<&Binding>,
+    now: Timestamp,
+) -> Result<Response<Bytes>, StoreError> {
     let (id, sid) = open_session(host, user, now).await?;
-    let mut response =
-        super::after_login(host, &id, return_to.as_ref(), handover.as_ref(), now).await?;
+    let mut response = super::after_login(host, &id, return_to, handover, now).await?;
     let value = id.to_cookie_value();
     if let Some(cookie) = cookies::set(cookies::SESSION, &value, host.cookie_lifetime()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

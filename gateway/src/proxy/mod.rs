@@ -17,6 +17,7 @@ pub mod upstream;
 use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
 use tokio_util::task::TaskTracker;
 
 use crate::policy::decide::Permitted;
@@ -56,44 +57,108 @@ pub async fn forward<B: FromClient>(
     person: Option<identity::Identity<'_>>,
     tasks: &TaskTracker,
 ) -> Result<Response<Incoming>, ProxyError> {
-    let mut req = req.into_inner();
+    let outgoing = prepare(app, req.into_inner(), client, person)?;
+    send_with_retries(app, outgoing, tasks).await
+}
+
+/// A request made ready for the app's upstreams.
+struct Outgoing {
+    /// The head to send (copied for each attempt when `may_retry`).
+    head: UpstreamHead,
+    /// The client's body, capped at the app's limit, or nothing.
+    body: RequestBody,
+    /// Where the body records a client fault; only for a body that may still come.
+    fault: Option<FaultCell>,
+    /// Whether the request can be sent again: no body and no upgrade.
+    replayable: bool,
+    /// Whether a copy of the head is kept for another upstream.
+    may_retry: bool,
+    /// The client's side of the upgrade it asked for, if it asked for one.
+    on_client_upgrade: Option<OnUpgrade>,
+}
+
+/// Refuses a body announced larger than the app's limit, rewrites the headers and splits the
+/// request into the head and the body sent upstream.
+fn prepare<B: FromClient>(
+    app: &AppProxy,
+    mut req: Request<B>,
+    client: ClientSide<'_>,
+    person: Option<identity::Identity<'_>>,
+) -> Result<Outgoing, ProxyError> {
     if req.body().size_hint().lower() > app.max_body_bytes {
         return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
     }
+    let on_client_upgrade = rewrite_headers(&mut req, app, client, person);
+    // A request without a body can be sent again to the next upstream when a connect fails;
+    // only then is a copy of its head kept.
+    let replayable = req.body().is_end_stream() && on_client_upgrade.is_none();
+    let may_retry = replayable && app.upstreams.count() > 1;
+    let (parts, incoming) = req.into_parts();
+    let incoming = incoming.into_stream();
+    // Only a body that may still come needs watching (its size, its framing).
+    let fault = (!incoming.is_end_stream()).then(FaultCell::default);
+    let body = match &fault {
+        Some(fault) => RequestBody::capped(incoming, app.max_body_bytes, fault.clone()),
+        None => RequestBody::Empty,
+    };
+    Ok(Outgoing {
+        head: UpstreamHead {
+            method: parts.method,
+            path: parts.uri.into_parts().path_and_query,
+            headers: parts.headers,
+        },
+        body,
+        fault,
+        replayable,
+        may_retry,
+        on_client_upgrade,
+    })
+}
+
+/// The headers the app receives, in an order that matters (see the comments). Returns the
+/// client's side of the upgrade it asked for, if it asked for one.
+fn rewrite_headers<B>(
+    req: &mut Request<B>,
+    app: &AppProxy,
+    client: ClientSide<'_>,
+    person: Option<identity::Identity<'_>>,
+) -> Option<OnUpgrade> {
     // Hop-by-hop headers first: whatever `Connection` names can then no longer remove a header
     // Pforte sets below (the trick of CVE-2022-1388).
     let client_upgrade = headers::strip_hop_by_hop(req.headers_mut());
     let on_client_upgrade = client_upgrade
         .is_some()
-        .then(|| hyper::upgrade::on(&mut req));
+        .then(|| hyper::upgrade::on(&mut *req));
     identity::strip(req.headers_mut(), &app.guard, client.trusted);
     if let Some(person) = person {
         identity::set(req.headers_mut(), &app.identity_headers, person);
     }
-    if let Some(upgrade) = &client_upgrade {
-        headers::restore_upgrade(req.headers_mut(), upgrade.clone());
+    if let Some(upgrade) = client_upgrade {
+        headers::restore_upgrade(req.headers_mut(), upgrade);
     }
     headers::set_forwarding(req.headers_mut(), client);
     req.headers_mut()
         .insert(http::header::HOST, client.authority.clone());
-    // A request without a body can be sent again to the next upstream when a connect fails;
-    // only then is a copy of its head kept.
-    let replayable = req.body().is_end_stream() && client_upgrade.is_none();
-    let may_retry = replayable && app.upstreams.count() > 1;
-    let (parts, incoming) = req.into_parts();
-    let incoming = incoming.into_stream();
-    let mut head = Some(UpstreamHead {
-        method: parts.method,
-        path: parts.uri.into_parts().path_and_query,
-        headers: parts.headers,
-    });
-    // Only a body that may still come needs watching (its size, its framing).
-    let fault = (!incoming.is_end_stream()).then(FaultCell::default);
-    let mut body = Some(match &fault {
-        Some(fault) => RequestBody::capped(incoming, app.max_body_bytes, fault.clone()),
-        None => RequestBody::Empty,
-    });
+    on_client_upgrade
+}
 
+/// Sends the request to the app's upstream candidates in turn, until one answers or a failure
+/// ends the attempts: only a failed connect of a replayable request goes on to the next one.
+async fn send_with_retries(
+    app: &AppProxy,
+    outgoing: Outgoing,
+    tasks: &TaskTracker,
+) -> Result<Response<Incoming>, ProxyError> {
+    let Outgoing {
+        head,
+        body,
+        fault,
+        replayable,
+        may_retry,
+        on_client_upgrade,
+    } = outgoing;
+    let mut head = Some(head);
+    let mut body = Some(body);
     let mut last_error = ProxyError::Connect {
         source: UpstreamCause::NoUpstream,
     };
@@ -111,42 +176,11 @@ pub async fn forward<B: FromClient>(
             },
         };
         match send(app, upstream, this_head.into_request(body)).await {
-            Ok(mut response) => {
-                app.upstreams.record_success(upstream);
-                let upstream_upgrade = headers::strip_hop_by_hop(response.headers_mut());
-                if response.status() == StatusCode::SWITCHING_PROTOCOLS {
-                    let (Some(on_client), Some(upgrade)) = (on_client_upgrade, upstream_upgrade)
-                    else {
-                        return Err(ProxyError::Protocol {
-                            source: UpstreamCause::UnaskedUpgrade,
-                        });
-                    };
-                    headers::restore_upgrade(response.headers_mut(), upgrade);
-                    let on_upstream = hyper::upgrade::on(&mut response);
-                    upgrade::tunnel(on_client, on_upstream, tasks, app.name.clone());
-                }
-                return Ok(response);
-            }
+            Ok(response) => return answered(app, upstream, response, on_client_upgrade, tasks),
             Err(err) => {
-                match fault.as_ref().and_then(|f| f.get()) {
-                    Some(ClientFault::TooLarge) => {
-                        return Err(ProxyError::BodyTooLarge(app.max_body_bytes));
-                    }
-                    Some(ClientFault::Malformed(source)) => {
-                        return Err(ProxyError::ClientBody {
-                            source: source.clone(),
-                        });
-                    }
-                    None => {}
-                }
-                if let Some(kind) = err.upstream_kind() {
-                    app.errors.record(kind);
-                }
+                client_fault(app, fault.as_ref())?;
                 let retry = matches!(err, ProxyError::Connect { .. });
-                if !matches!(err, ProxyError::Protocol { .. }) {
-                    app.upstreams.record_failure(upstream);
-                }
-                tracing::debug!(app = %app.name, upstream = %upstream.url, error = %error_chain(&err), "upstream failed");
+                record_upstream_failure(app, upstream, &err);
                 last_error = err;
                 if !retry {
                     break;
@@ -155,6 +189,54 @@ pub async fn forward<B: FromClient>(
         }
     }
     Err(last_error)
+}
+
+/// The upstream answered: its hop-by-hop headers go, and a switch of protocols is joined to the
+/// client's connection, if the client asked for that upgrade.
+fn answered(
+    app: &AppProxy,
+    upstream: &Upstream,
+    mut response: Response<Incoming>,
+    on_client_upgrade: Option<OnUpgrade>,
+    tasks: &TaskTracker,
+) -> Result<Response<Incoming>, ProxyError> {
+    app.upstreams.record_success(upstream);
+    let upstream_upgrade = headers::strip_hop_by_hop(response.headers_mut());
+    if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+        let (Some(on_client), Some(upgrade)) = (on_client_upgrade, upstream_upgrade) else {
+            return Err(ProxyError::Protocol {
+                source: UpstreamCause::UnaskedUpgrade,
+            });
+        };
+        headers::restore_upgrade(response.headers_mut(), upgrade);
+        let on_upstream = hyper::upgrade::on(&mut response);
+        upgrade::tunnel(on_client, on_upstream, tasks, app.name.clone());
+    }
+    Ok(response)
+}
+
+/// A failed exchange the client's body caused is the client's error (413 or 400), not the
+/// upstream's.
+fn client_fault(app: &AppProxy, fault: Option<&FaultCell>) -> Result<(), ProxyError> {
+    match fault.and_then(|f| f.get()) {
+        Some(ClientFault::TooLarge) => Err(ProxyError::BodyTooLarge(app.max_body_bytes)),
+        Some(ClientFault::Malformed(source)) => Err(ProxyError::ClientBody {
+            source: source.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A failed exchange with an upstream: metered by kind, counted against the upstream unless it
+/// was a protocol error, and logged.
+fn record_upstream_failure(app: &AppProxy, upstream: &Upstream, err: &ProxyError) {
+    if let Some(kind) = err.upstream_kind() {
+        app.errors.record(kind);
+    }
+    if !matches!(err, ProxyError::Protocol { .. }) {
+        app.upstreams.record_failure(upstream);
+    }
+    tracing::debug!(app = %app.name, upstream = %upstream.url, error = %error_chain(err), "upstream failed");
 }
 
 /// What is sent upstream of the client's request head: the rest (version, client-side

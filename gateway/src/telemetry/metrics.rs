@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use prometheus::core::Collector;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -229,159 +230,233 @@ const DURATION_BUCKETS: &[f64] = &[
 #[error("cannot register metric: {0}")]
 pub struct MetricsError(#[from] prometheus::Error);
 
+/// Adds `collector` to `registry` and hands it back (a handle to the same series).
+fn register<C: Collector + Clone + 'static>(
+    registry: &Registry,
+    collector: C,
+) -> Result<C, prometheus::Error> {
+    registry.register(Box::new(collector.clone()))?;
+    Ok(collector)
+}
+
+/// Requests answered and their durations, by app and class.
+fn register_http(registry: &Registry) -> Result<(IntCounterVec, HistogramVec), prometheus::Error> {
+    let requests = IntCounterVec::new(
+        Opts::new(
+            "pforte_http_requests_total",
+            "HTTP requests answered, by app, method class and status class.",
+        ),
+        &["app", "method", "status"],
+    )?;
+    let request_duration = HistogramVec::new(
+        HistogramOpts::new(
+            "pforte_http_request_duration_seconds",
+            "Time from request head to the end of the response body.",
+        )
+        .buckets(DURATION_BUCKETS.to_vec()),
+        &["app", "method"],
+    )?;
+    Ok((
+        register(registry, requests)?,
+        register(registry, request_duration)?,
+    ))
+}
+
+/// Failed exchanges with upstream apps; each app's series are made by [`Metrics::upstream_errors`].
+fn register_upstream(registry: &Registry) -> Result<IntCounterVec, prometheus::Error> {
+    let upstream_errors = IntCounterVec::new(
+        Opts::new(
+            "pforte_upstream_errors_total",
+            "Failed exchanges with upstream apps, by app and kind.",
+        ),
+        &["app", "kind"],
+    )?;
+    register(registry, upstream_errors)
+}
+
+/// Open client connections by listener, and TLS handshakes: counted by result, timed when they
+/// succeed.
+fn register_connections(
+    registry: &Registry,
+) -> Result<(IntGaugeVec, IntCounterVec, Histogram), prometheus::Error> {
+    let open_connections = IntGaugeVec::new(
+        Opts::new(
+            "pforte_open_connections",
+            "Client connections open now, by listener.",
+        ),
+        &["listener"],
+    )?;
+    for listener in [ListenerKind::Https, ListenerKind::HttpRedirect] {
+        open_connections
+            .with_label_values(&[listener.label()])
+            .set(0);
+    }
+    let tls_handshakes = IntCounterVec::new(
+        Opts::new("pforte_tls_handshakes_total", "TLS handshakes, by result."),
+        &["result"],
+    )?;
+    for result in ["success", "error"] {
+        tls_handshakes.with_label_values(&[result]);
+    }
+    let tls_handshake_duration = Histogram::with_opts(
+        HistogramOpts::new(
+            "pforte_tls_handshake_duration_seconds",
+            "Time to complete a TLS handshake.",
+        )
+        .buckets(vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+        ]),
+    )?;
+    Ok((
+        register(registry, open_connections)?,
+        register(registry, tls_handshakes)?,
+        register(registry, tls_handshake_duration)?,
+    ))
+}
+
+/// Reloads of the config and certificates, and when the last one succeeded.
+fn register_reloads(registry: &Registry) -> Result<(IntCounterVec, IntGauge), prometheus::Error> {
+    let reloads = IntCounterVec::new(
+        Opts::new(
+            "pforte_config_reloads_total",
+            "Reloads of gateway.toml, the apps file and the certificates, by result.",
+        ),
+        &["result"],
+    )?;
+    for result in ["success", "error"] {
+        reloads.with_label_values(&[result]);
+    }
+    let last_reload_success = IntGauge::new(
+        "pforte_config_last_reload_success_timestamp_seconds",
+        "Unix time of the last successful reload.",
+    )?;
+    Ok((
+        register(registry, reloads)?,
+        register(registry, last_reload_success)?,
+    ))
+}
+
+/// The policy's decisions by app and result, its loads, when the one in force was loaded, and
+/// its size.
+fn register_policy(
+    registry: &Registry,
+) -> Result<(IntCounterVec, IntCounterVec, IntGauge, IntGauge), prometheus::Error> {
+    let policy_decisions = IntCounterVec::new(
+        Opts::new(
+            "pforte_policy_decisions_total",
+            "Access decisions of the policy, by app and result.",
+        ),
+        &["app", "result"],
+    )?;
+    let policy_reloads = IntCounterVec::new(
+        Opts::new(
+            "pforte_policy_reload_total",
+            "Loads of the policy files (at start and on reload), by result; an error keeps the last good policy.",
+        ),
+        &["result"],
+    )?;
+    for result in ["success", "error"] {
+        policy_reloads.with_label_values(&[result]);
+    }
+    let policy_last_reload_success = IntGauge::new(
+        "pforte_policy_last_reload_success_timestamp_seconds",
+        "Unix time the policy in force was loaded.",
+    )?;
+    let policy_rules = IntGauge::new("pforte_policy_rules", "Rules in the policy in force.")?;
+    Ok((
+        register(registry, policy_decisions)?,
+        register(registry, policy_reloads)?,
+        register(registry, policy_last_reload_success)?,
+        register(registry, policy_rules)?,
+    ))
+}
+
+/// Login attempts by result, and lockouts.
+fn register_logins(registry: &Registry) -> Result<(IntCounterVec, IntCounter), prometheus::Error> {
+    let logins = IntCounterVec::new(
+        Opts::new(
+            "pforte_logins_total",
+            "Login attempts on the login page, by result.",
+        ),
+        &["result"],
+    )?;
+    for result in LoginResult::ALL {
+        logins.with_label_values(&[result.label()]);
+    }
+    let lockouts = IntCounter::new(
+        "pforte_login_lockouts_total",
+        "Accounts or client addresses locked after too many failed logins.",
+    )?;
+    Ok((register(registry, logins)?, register(registry, lockouts)?))
+}
+
+/// The OpenID Connect provider: tokens issued by grant, refusals by endpoint and error code,
+/// back-channel logout calls by result.
+fn register_oidc(
+    registry: &Registry,
+) -> Result<(IntCounterVec, IntCounterVec, IntCounterVec), prometheus::Error> {
+    let oidc_tokens = IntCounterVec::new(
+        Opts::new(
+            "pforte_oidc_tokens_issued_total",
+            "Token responses of the OpenID Connect provider, by grant type.",
+        ),
+        &["grant"],
+    )?;
+    for grant in ["authorization_code", "refresh_token", "client_credentials"] {
+        oidc_tokens.with_label_values(&[grant]);
+    }
+    let oidc_refusals = IntCounterVec::new(
+        Opts::new(
+            "pforte_oidc_errors_total",
+            "Requests the OpenID Connect provider refused, by endpoint and OAuth error code.",
+        ),
+        &["endpoint", "error"],
+    )?;
+    let oidc_backchannel = IntCounterVec::new(
+        Opts::new(
+            "pforte_oidc_backchannel_logout_total",
+            "Back-channel logout calls to clients, by result.",
+        ),
+        &["result"],
+    )?;
+    for result in ["success", "error"] {
+        oidc_backchannel.with_label_values(&[result]);
+    }
+    Ok((
+        register(registry, oidc_tokens)?,
+        register(registry, oidc_refusals)?,
+        register(registry, oidc_backchannel)?,
+    ))
+}
+
+/// `pforte_build_info`, always 1, with the running `version` as its label; nothing records it
+/// later, so no handle is kept.
+fn register_build_info(registry: &Registry, version: &str) -> Result<(), prometheus::Error> {
+    let build_info = IntGaugeVec::new(
+        Opts::new(
+            "pforte_build_info",
+            "Always 1; the labels say which build runs.",
+        ),
+        &["version"],
+    )?;
+    build_info.with_label_values(&[version]).set(1);
+    registry.register(Box::new(build_info))
+}
+
 impl Metrics {
     /// Registers every metric; `version` goes into `pforte_build_info`.
     pub fn new(version: &str) -> Result<Self, MetricsError> {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "pforte_http_requests_total",
-                "HTTP requests answered, by app, method class and status class.",
-            ),
-            &["app", "method", "status"],
-        )?;
-        let request_duration = HistogramVec::new(
-            HistogramOpts::new(
-                "pforte_http_request_duration_seconds",
-                "Time from request head to the end of the response body.",
-            )
-            .buckets(DURATION_BUCKETS.to_vec()),
-            &["app", "method"],
-        )?;
-        let upstream_errors = IntCounterVec::new(
-            Opts::new(
-                "pforte_upstream_errors_total",
-                "Failed exchanges with upstream apps, by app and kind.",
-            ),
-            &["app", "kind"],
-        )?;
-        let open_connections = IntGaugeVec::new(
-            Opts::new(
-                "pforte_open_connections",
-                "Client connections open now, by listener.",
-            ),
-            &["listener"],
-        )?;
-        let tls_handshakes = IntCounterVec::new(
-            Opts::new("pforte_tls_handshakes_total", "TLS handshakes, by result."),
-            &["result"],
-        )?;
-        let tls_handshake_duration = Histogram::with_opts(
-            HistogramOpts::new(
-                "pforte_tls_handshake_duration_seconds",
-                "Time to complete a TLS handshake.",
-            )
-            .buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
-            ]),
-        )?;
-        let reloads = IntCounterVec::new(
-            Opts::new(
-                "pforte_config_reloads_total",
-                "Reloads of gateway.toml, the apps file and the certificates, by result.",
-            ),
-            &["result"],
-        )?;
-        let last_reload_success = IntGauge::new(
-            "pforte_config_last_reload_success_timestamp_seconds",
-            "Unix time of the last successful reload.",
-        )?;
-        let policy_decisions = IntCounterVec::new(
-            Opts::new(
-                "pforte_policy_decisions_total",
-                "Access decisions of the policy, by app and result.",
-            ),
-            &["app", "result"],
-        )?;
-        let policy_reloads = IntCounterVec::new(
-            Opts::new(
-                "pforte_policy_reload_total",
-                "Loads of the policy files (at start and on reload), by result; an error keeps the last good policy.",
-            ),
-            &["result"],
-        )?;
-        let policy_last_reload_success = IntGauge::new(
-            "pforte_policy_last_reload_success_timestamp_seconds",
-            "Unix time the policy in force was loaded.",
-        )?;
-        let policy_rules = IntGauge::new("pforte_policy_rules", "Rules in the policy in force.")?;
-        let logins = IntCounterVec::new(
-            Opts::new(
-                "pforte_logins_total",
-                "Login attempts on the login page, by result.",
-            ),
-            &["result"],
-        )?;
-        for result in LoginResult::ALL {
-            logins.with_label_values(&[result.label()]);
-        }
-        let lockouts = IntCounter::new(
-            "pforte_login_lockouts_total",
-            "Accounts or client addresses locked after too many failed logins.",
-        )?;
-        let oidc_tokens = IntCounterVec::new(
-            Opts::new(
-                "pforte_oidc_tokens_issued_total",
-                "Token responses of the OpenID Connect provider, by grant type.",
-            ),
-            &["grant"],
-        )?;
-        for grant in ["authorization_code", "refresh_token", "client_credentials"] {
-            oidc_tokens.with_label_values(&[grant]);
-        }
-        let oidc_refusals = IntCounterVec::new(
-            Opts::new(
-                "pforte_oidc_errors_total",
-                "Requests the OpenID Connect provider refused, by endpoint and OAuth error code.",
-            ),
-            &["endpoint", "error"],
-        )?;
-        let oidc_backchannel = IntCounterVec::new(
-            Opts::new(
-                "pforte_oidc_backchannel_logout_total",
-                "Back-channel logout calls to clients, by result.",
-            ),
-            &["result"],
-        )?;
-        for result in ["success", "error"] {
-            oidc_backchannel.with_label_values(&[result]);
-        }
-        let build_info = IntGaugeVec::new(
-            Opts::new(
-                "pforte_build_info",
-                "Always 1; the labels say which build runs.",
-            ),
-            &["version"],
-        )?;
-        build_info.with_label_values(&[version]).set(1);
-        for listener in [ListenerKind::Https, ListenerKind::HttpRedirect] {
-            open_connections
-                .with_label_values(&[listener.label()])
-                .set(0);
-        }
-        for result in ["success", "error"] {
-            tls_handshakes.with_label_values(&[result]);
-            reloads.with_label_values(&[result]);
-            policy_reloads.with_label_values(&[result]);
-        }
-        registry.register(Box::new(requests.clone()))?;
-        registry.register(Box::new(request_duration.clone()))?;
-        registry.register(Box::new(upstream_errors.clone()))?;
-        registry.register(Box::new(open_connections.clone()))?;
-        registry.register(Box::new(tls_handshakes.clone()))?;
-        registry.register(Box::new(tls_handshake_duration.clone()))?;
-        registry.register(Box::new(reloads.clone()))?;
-        registry.register(Box::new(last_reload_success.clone()))?;
-        registry.register(Box::new(policy_decisions.clone()))?;
-        registry.register(Box::new(policy_reloads.clone()))?;
-        registry.register(Box::new(policy_last_reload_success.clone()))?;
-        registry.register(Box::new(policy_rules.clone()))?;
-        registry.register(Box::new(logins.clone()))?;
-        registry.register(Box::new(lockouts.clone()))?;
-        registry.register(Box::new(oidc_tokens.clone()))?;
-        registry.register(Box::new(oidc_refusals.clone()))?;
-        registry.register(Box::new(oidc_backchannel.clone()))?;
-        registry.register(Box::new(build_info))?;
+        let (requests, request_duration) = register_http(&registry)?;
+        let upstream_errors = register_upstream(&registry)?;
+        let (open_connections, tls_handshakes, tls_handshake_duration) =
+            register_connections(&registry)?;
+        let (reloads, last_reload_success) = register_reloads(&registry)?;
+        let (policy_decisions, policy_reloads, policy_last_reload_success, policy_rules) =
+            register_policy(&registry)?;
+        let (logins, lockouts) = register_logins(&registry)?;
+        let (oidc_tokens, oidc_refusals, oidc_backchannel) = register_oidc(&registry)?;
+        register_build_info(&registry, version)?;
         Ok(Self {
             registry,
             requests,
