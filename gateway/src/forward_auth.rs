@@ -76,7 +76,7 @@ pub fn answer(
             }
             response
         }
-        Verdict::Refuse(decide::Refusal::LoginRequired) => {
+        Verdict::Refuse(decide::Refusal::LoginRequired, _) => {
             // Through the site's own /.pforte/login: this answer cannot set the site's cookie
             // that binds the hand-over to the browser, that page can.
             let mut response = status(StatusCode::UNAUTHORIZED);
@@ -86,7 +86,7 @@ pub fn answer(
             }
             response
         }
-        Verdict::Refuse(_) => status(StatusCode::FORBIDDEN),
+        Verdict::Refuse(..) => status(StatusCode::FORBIDDEN),
     }
 }
 

@@ -161,8 +161,10 @@ pub enum HostError {
 pub struct RequestHost {
     /// Lower case, without port or trailing dot: what routes and rules are written with.
     pub name: String,
-    /// `host[:port]` as the client named it: the `Host` header the app receives, always.
-    pub authority: http::HeaderValue,
+    /// The `Host` header the request must carry from here on when its own differs from the
+    /// authority it names (the target named the host: HTTP/2, an absolute-form request);
+    /// `None` when its one `Host` header already is exactly that authority.
+    pub rebuilt: Option<http::HeaderValue>,
 }
 
 /// The host a request is for: the target's authority (HTTP/2 `:authority`, or an absolute-form
@@ -179,26 +181,28 @@ pub fn request_host<B>(req: &http::Request<B>) -> Result<RequestHost, HostError>
         Some(value) => Some(parse_authority(value.as_bytes())?),
         None => None,
     };
-    let authority = match (req.uri().authority(), header) {
+    let (authority, rebuilt) = match (req.uri().authority(), &header) {
         (Some(target), header) => {
-            let target = parse_authority(target.as_str().as_bytes())?;
+            if target.as_str().contains('@') {
+                return Err(HostError::Malformed);
+            }
             if req.version() >= http::Version::HTTP_2
-                && header.is_some_and(|h| !same_authority(&h, &target))
+                && header.as_ref().is_some_and(|h| !same_authority(h, target))
             {
                 return Err(HostError::Conflicting);
             }
-            target
+            let rebuilt =
+                http::HeaderValue::from_str(target.as_str()).map_err(|_| HostError::Malformed)?;
+            (target, Some(rebuilt))
         }
-        (None, Some(header)) => header,
+        (None, Some(header)) => (header, None),
         (None, None) => return Err(HostError::Missing),
     };
     let name = authority.host().trim_end_matches('.').to_ascii_lowercase();
     if name.is_empty() {
         return Err(HostError::Missing);
     }
-    let authority =
-        http::HeaderValue::from_str(authority.as_str()).map_err(|_| HostError::Malformed)?;
-    Ok(RequestHost { name, authority })
+    Ok(RequestHost { name, rebuilt })
 }
 
 /// A `host[:port]` without user info (which RFC 9110 section 4.2.4 forbids in `Host`).
@@ -311,7 +315,7 @@ upstreams = ["http://127.0.0.1:2"]
             .unwrap();
         let host = request_host(&req).unwrap();
         assert_eq!(host.name, "docs.example.org");
-        assert_eq!(host.authority, "Docs.Example.org.:443");
+        assert_eq!(host.rebuilt, None, "the one Host header stays as sent");
         let req = http::Request::get("/x")
             .header("host", "a b")
             .body(())
@@ -330,7 +334,8 @@ upstreams = ["http://127.0.0.1:2"]
         let host = request_host(&absolute).unwrap();
         assert_eq!(host.name, "video.example.org");
         assert_eq!(
-            host.authority, "video.example.org",
+            host.rebuilt.as_ref().map(|v| v.as_bytes()),
+            Some(&b"video.example.org"[..]),
             "the Host header is rebuilt"
         );
         let h2 = http::Request::get("https://video.example.org/")

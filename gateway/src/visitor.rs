@@ -35,7 +35,10 @@ pub async fn identify(
     now: Timestamp,
 ) -> Result<Option<Visitor>, StoreError> {
     let host_only = cookies::values(headers, cookies::SESSION);
-    let domain_wide = cookies::values(headers, cookies::DOMAIN_SESSION).filter(|_| domain_cookie);
+    let domain_wide = domain_cookie
+        .then(|| cookies::values(headers, cookies::DOMAIN_SESSION))
+        .into_iter()
+        .flatten();
     for value in host_only.chain(domain_wide) {
         let Ok(id) = SessionId::parse(value) else {
             continue;

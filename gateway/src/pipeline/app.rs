@@ -59,11 +59,6 @@ pub async fn app_host<B: FromClient>(
     let session = prepared.as_deref().map(|p| &*p.session);
     let anonymous = Subject::anonymous();
     let subject = prepared.as_deref().map_or(&anonymous, |p| &p.subject);
-    // Someone not logged in may be sent to log in: their browser's hand-over cookie, if any.
-    let handover = visitor
-        .is_none()
-        .then(|| handover::binding::nonce(req.headers()))
-        .flatten();
     let verdict = decide::decide(
         &snapshot.policy,
         subject,
@@ -78,7 +73,12 @@ pub async fn app_host<B: FromClient>(
             ctx.learned_decision(DecisionResult::Allow.label());
             permitted
         }
-        Verdict::Refuse(refusal) => {
+        Verdict::Refuse(refusal, req) => {
+            // Someone not logged in may be sent to log in: their browser's hand-over cookie.
+            let handover = visitor
+                .is_none()
+                .then(|| handover::binding::nonce(req.headers()))
+                .flatten();
             app.decisions.record(refusal.result());
             ctx.learned_decision(refusal.result().label());
             log_refusal(snapshot, ctx, &app.app.name, session, refusal);
@@ -97,7 +97,6 @@ pub async fn app_host<B: FromClient>(
         peer: ctx.peer.ip(),
         trusted: snapshot.trusts(ctx.peer.ip()),
         host,
-        authority: &target.host.authority,
         request_id: &ctx.request_id,
     };
     let assertion =

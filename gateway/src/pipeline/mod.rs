@@ -56,9 +56,13 @@ pub async fn handle<B: FromClient>(
     let in_flight = conn.activity.begin_request();
     let ctx = RequestContext::new(&req, conn.peer, &shared.clock);
     let snapshot = shared.snapshot.load_full();
-    let (route, outcome) = route_and_dispatch(&shared, &snapshot, &ctx, req)
-        .instrument(ctx.span.clone())
-        .await;
+    let work = route_and_dispatch(&shared, &snapshot, &ctx, req);
+    // A span no subscriber wants (the log level is above it) need not be entered on every poll.
+    let (route, outcome) = if ctx.span.is_disabled() {
+        work.await
+    } else {
+        work.instrument(ctx.span.clone()).await
+    };
     let mut response = match outcome {
         Ok(response) => response,
         Err(err) => {
@@ -95,9 +99,11 @@ async fn route_and_dispatch<B: FromClient>(
         Ok(host) => host,
         Err(err) => return unrouted(GatewayError::BadHost(err)),
     };
-    // From here on the request names exactly the authority it is routed and judged by.
-    req.headers_mut()
-        .insert(http::header::HOST, host.authority.clone());
+    // From here on the request names exactly the authority it is routed and judged by; no
+    // later stage touches Host, and `Connection` cannot name it (proxy::headers).
+    if let Some(rebuilt) = host.rebuilt.clone() {
+        req.headers_mut().insert(http::header::HOST, rebuilt);
+    }
     let target = snapshot
         .routes
         .resolve(&host.name, judged.of(req.uri().path()));

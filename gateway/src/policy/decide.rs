@@ -29,8 +29,8 @@ impl<T> Permitted<T> {
 pub enum Verdict<T> {
     /// Go ahead, under this rule.
     Permit(Permitted<T>, RuleId),
-    /// Not this request.
-    Refuse(Refusal),
+    /// Not this request, which comes back for the answer (a login redirect reads its cookies).
+    Refuse(Refusal, T),
 }
 
 /// Why a request was refused.
@@ -73,9 +73,9 @@ pub fn decide<B>(
     };
     match policy.decide(subject, &access) {
         Decision::Allow { rule } => Verdict::Permit(Permitted(req), rule),
-        Decision::Deny { rule } => Verdict::Refuse(Refusal::Denied(rule)),
-        Decision::LoginRequired => Verdict::Refuse(Refusal::LoginRequired),
-        Decision::StepUpRequired { login } => Verdict::Refuse(Refusal::StepUpRequired(login)),
+        Decision::Deny { rule } => Verdict::Refuse(Refusal::Denied(rule), req),
+        Decision::LoginRequired => Verdict::Refuse(Refusal::LoginRequired, req),
+        Decision::StepUpRequired { login } => Verdict::Refuse(Refusal::StepUpRequired(login), req),
     }
 }
 
@@ -128,7 +128,7 @@ mod tests {
                 &PolicyPath::default(),
                 inbox
             ),
-            Verdict::Refuse(Refusal::LoginRequired)
+            Verdict::Refuse(Refusal::LoginRequired, _)
         ));
     }
 
@@ -157,7 +157,7 @@ mod tests {
                 &PolicyPath::default(),
                 get("/")
             ),
-            Verdict::Refuse(Refusal::Denied(_))
+            Verdict::Refuse(Refusal::Denied(_), _)
         ));
         let alice = policy.subject(
             "alice",
@@ -174,7 +174,7 @@ mod tests {
                 &PolicyPath::default(),
                 get("/")
             ),
-            Verdict::Refuse(Refusal::StepUpRequired(LoginStrength::Mfa))
+            Verdict::Refuse(Refusal::StepUpRequired(LoginStrength::Mfa), _)
         ));
         assert_eq!(
             Refusal::StepUpRequired(LoginStrength::Mfa).result(),

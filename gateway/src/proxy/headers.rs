@@ -121,8 +121,6 @@ pub struct ClientSide<'a> {
     pub trusted: bool,
     /// The host the client asked for (lower case, no port).
     pub host: &'a str,
-    /// The authority the request was routed and judged by: the app's `Host` header.
-    pub authority: &'a HeaderValue,
     /// This request's id.
     pub request_id: &'a str,
 }
@@ -335,12 +333,10 @@ mod tests {
             ("x-forwarded-proto", "http"),
             ("forwarded", "for=1.2.3.4"),
         ]);
-        let authority = HeaderValue::from_static("mail.example.org");
         let client = ClientSide {
             peer: "192.0.2.7".parse().unwrap(),
             trusted: false,
             host: "mail.example.org",
-            authority: &authority,
             request_id: "r1",
         };
         set_forwarding(&mut h, client);
@@ -361,12 +357,10 @@ mod tests {
             ("x-forwarded-for", "5.6.7.8"),
             ("forwarded", "for=1.2.3.4"),
         ]);
-        let authority = HeaderValue::from_static("m.org");
         let client = ClientSide {
             peer: "::1".parse().unwrap(),
             trusted: true,
             host: "m.org",
-            authority: &authority,
             request_id: "r",
         };
         set_forwarding(&mut h, client);
@@ -439,8 +433,7 @@ mod properties {
             }
             prop_assert!(!map.contains_key(header::UPGRADE));
             let peer = IpAddr::from(v4);
-            let authority = HeaderValue::from_static("app.example.org");
-            set_forwarding(&mut map, ClientSide { peer, trusted, host: "app.example.org", authority: &authority, request_id: "rid" });
+            set_forwarding(&mut map, ClientSide { peer, trusted, host: "app.example.org", request_id: "rid" });
             let xff = map.get(&X_FORWARDED_FOR).unwrap().to_str().unwrap().to_string();
             prop_assert!(xff.ends_with(&peer.to_string()));
             if !trusted {

@@ -137,8 +137,6 @@ fn rewrite_headers<B>(
         headers::restore_upgrade(req.headers_mut(), upgrade);
     }
     headers::set_forwarding(req.headers_mut(), client);
-    req.headers_mut()
-        .insert(http::header::HOST, client.authority.clone());
     on_client_upgrade
 }
 
