@@ -16,6 +16,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use pforte::pipeline::{self, ConnInfo};
 use pforte::proxy::body::BoxError;
+use pforte::reload::Reloader;
 use pforte::state::Shared;
 use pforte::telemetry::activity::Activity;
 use pforte_session::{Clock, Timestamp};
@@ -28,7 +29,7 @@ const VERIFIER: &str = "an-in-process-pkce-verifier-that-is-long-enough-01234567
 struct InProcess {
     shared: Arc<Shared>,
     clock: Clock,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// What a request got back.
@@ -104,11 +105,22 @@ impl InProcess {
         let shared = pforte::assemble::assemble(&dir.path().join("gateway.toml"), clock.clone())
             .await
             .unwrap();
-        Self {
-            shared,
-            clock,
-            _dir: dir,
-        }
+        Self { shared, clock, dir }
+    }
+
+    /// An admin request from the loopback (no admin token is configured).
+    async fn admin(&self, method: &str, path_and_query: &str) -> (u16, String) {
+        let reloader = Reloader::new(self.shared.clone(), self.dir.path().join("gateway.toml"));
+        let req = Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .body(())
+            .unwrap();
+        let peer: SocketAddr = "127.0.0.1:40001".parse().unwrap();
+        let response = pforte::admin::handle(&self.shared, &reloader, peer, req).await;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     /// Sends `req` through the pipeline, as the server would from 192.0.2.10.
@@ -295,4 +307,76 @@ async fn an_app_host_sends_a_browser_to_log_in_with_its_hand_over_binding() {
     assert!(answer.cookie("__Host-pforte-handover").is_some());
     let unknown = gw.get("nowhere.gw.test", "/", None).await;
     assert_eq!(unknown.status, 404);
+}
+
+#[tokio::test]
+async fn a_broken_policy_is_refused_on_reload_and_the_last_good_one_stays() {
+    let gw = InProcess::start().await;
+    let bob = gw.log_in("bob").await;
+    let cookie = format!("__Host-pforte={bob}");
+    // bob is a partner: the docs rule (staff) refuses him.
+    assert_eq!(gw.get("docs.gw.test", "/", Some(&cookie)).await.status, 403);
+
+    std::fs::write(
+        gw.dir.path().join("policy.toml"),
+        "[[rule]]\napps = [\"docs\"\n",
+    )
+    .unwrap();
+    let (status, body) = gw.admin("POST", "/reload").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("policy.toml:"),
+        "the refusal names the file and line: {body}"
+    );
+    assert_eq!(
+        gw.get("docs.gw.test", "/", Some(&cookie)).await.status,
+        403,
+        "last good policy"
+    );
+
+    std::fs::write(
+        gw.dir.path().join("policy.toml"),
+        "[[rule]]\napps = [\"docs\"]\nallow = [\"group:staff\", \"group:partners\"]\n",
+    )
+    .unwrap();
+    let (status, body) = gw.admin("POST", "/reload").await;
+    assert_eq!(status, 200, "{body}");
+    // Now allowed: the request goes on to the app's upstream, which nothing serves here.
+    let after = gw.get("docs.gw.test", "/", Some(&cookie)).await;
+    assert_eq!(
+        after.status, 502,
+        "the reloaded policy lets bob through: {}",
+        after.body
+    );
+    let (status, body) = gw.admin("GET", "/status").await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_admin_revocation_ends_the_session_at_once() {
+    let gw = InProcess::start().await;
+    let session = gw.log_in("alice").await;
+    let cookie = format!("__Host-pforte={session}");
+    assert_eq!(gw.get(LOGIN, "/", Some(&cookie)).await.status, 200);
+    let (status, body) = gw.admin("POST", "/sessions/revoke?subject=").await;
+    assert_eq!(status, 400, "a revocation names what it ends: {body}");
+    let subject = gw
+        .shared
+        .sessions
+        .list(None, gw.clock.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("alice's session")
+        .subject;
+    let (status, body) = gw
+        .admin("POST", &format!("/sessions/revoke?subject={subject}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        gw.get(LOGIN, "/", Some(&cookie)).await.status,
+        303,
+        "the revoked session is no session"
+    );
 }

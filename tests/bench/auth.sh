@@ -4,6 +4,7 @@
 #
 #   tests/bench/auth.sh                  # 10 s per measurement, 3 rounds, medians
 #   DURATION=20 ROUNDS=5 tests/bench/auth.sh
+#   PFORTE_BIN=/path/to/pforte tests/bench/auth.sh   # measure that binary (e.g. an older build)
 #
 # Rows (wrk, HTTP/1.1 keep-alive over TLS, the same settings for each):
 #   nginx      wrk -> nginx  (TLS) -> upstream                       the plain-proxy reference
@@ -50,7 +51,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 
 echo "building release binaries..." >&2
-cargo build --release -q --bin pforte
+if [ -z "${PFORTE_BIN:-}" ]; then
+  cargo build --release -q --bin pforte
+  PFORTE_BIN=target/release/pforte
+fi
 cargo build --release -q -p pforte-directory --example bind_rate
 
 mkdir -p "$work/svc"
@@ -147,7 +151,7 @@ CONF
 
 taskset -c 0 nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
 taskset -c 1 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
-taskset -c 1 target/release/pforte run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
+taskset -c 1 "$PFORTE_BIN" run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
 pforte_pid=${pids[2]}
 wait_port "$UPSTREAM"; wait_port "$NGINX"; wait_port "$PFORTE"
 

@@ -160,13 +160,5 @@ pub fn error_page(heading: &str, detail: &str, request_id: &str) -> Response<Byt
 
 /// A redirect to a client or to the login page; `302 Found` as OAuth describes for GET.
 pub fn found(location: &str) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::new());
-    *response.status_mut() = StatusCode::FOUND;
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    crate::web::reply::redirect(StatusCode::FOUND, location)
 }

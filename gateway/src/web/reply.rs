@@ -40,8 +40,13 @@ pub fn respond_html(status: StatusCode, body: String) -> Response<Bytes> {
 
 /// A `303 See Other` to `location` (after a form post, the browser follows with a GET).
 pub fn see_other(location: &str) -> Response<Bytes> {
+    redirect(StatusCode::SEE_OTHER, location)
+}
+
+/// A redirect with `status` to `location`, never cached (it may carry a code or a ticket).
+pub fn redirect(status: StatusCode, location: &str) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
-    *response.status_mut() = StatusCode::SEE_OTHER;
+    *response.status_mut() = status;
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
