@@ -91,7 +91,27 @@ pub async fn app_host<B: FromClient>(
             return Err(here.refused(refusal, handover.as_deref()));
         }
     };
-    here.forward(permitted).await
+    let client = ClientSide {
+        peer: ctx.peer.ip(),
+        trusted: snapshot.trusts(ctx.peer.ip()),
+        host: &target.host.name,
+        request_id: &ctx.request_id,
+    };
+    let assertion = here.assertion();
+    let person = here.person.as_deref().map(|p| Identity {
+        values: &p.values,
+        assertion: assertion.as_deref(),
+    });
+    let app = target.app;
+    match proxy::forward(&app.proxy, permitted, client, person, &shared.tasks).await {
+        Ok(response) => Ok(response.map(ResponseBody::upstream)),
+        Err(err) => {
+            if err.upstream_kind().is_some() {
+                tracing::warn!(error = %error_chain(&err), "upstream error");
+            }
+            Err(GatewayError::Proxy(err))
+        }
+    }
 }
 
 impl AppContext<'_> {
@@ -119,35 +139,6 @@ impl AppContext<'_> {
 
     fn session(&self) -> Option<&pforte_session::Session> {
         self.person.as_deref().map(|p| &*p.session)
-    }
-
-    /// Forwards a permitted request with the person's identity headers (and assertion).
-    async fn forward<B: FromClient>(
-        &self,
-        permitted: decide::Permitted<Request<B>>,
-    ) -> Result<Response<ResponseBody>, GatewayError> {
-        let ctx = self.ctx;
-        let client = ClientSide {
-            peer: ctx.peer.ip(),
-            trusted: self.snapshot.trusts(ctx.peer.ip()),
-            host: &self.target.host.name,
-            request_id: &ctx.request_id,
-        };
-        let assertion = self.assertion();
-        let person = self.person.as_deref().map(|p| Identity {
-            values: &p.values,
-            assertion: assertion.as_deref(),
-        });
-        let app = self.target.app;
-        match proxy::forward(&app.proxy, permitted, client, person, &self.shared.tasks).await {
-            Ok(response) => Ok(response.map(ResponseBody::upstream)),
-            Err(err) => {
-                if err.upstream_kind().is_some() {
-                    tracing::warn!(error = %error_chain(&err), "upstream error");
-                }
-                Err(GatewayError::Proxy(err))
-            }
-        }
     }
 
     /// The signed assertion for an app that asks for one. A signing failure is logged and the
