@@ -31,11 +31,7 @@ pub async fn answer<B: FromClient>(
         }
         Builtin::StartLogin(_) => Ok(handover::start_login(snapshot, host_name, &parts)),
         Builtin::ForwardAuth => {
-            let domain_cookie = host.config().portal.cookie_domain.is_some();
-            let now = host.ctx.now;
-            let visitor =
-                crate::visitor::identify(host.sessions(), &parts.headers, domain_cookie, now)
-                    .await?;
+            let visitor = super::identify(host, &parts.headers).await?;
             let prepared = visitor
                 .as_ref()
                 .map(|v| host.shared.prepared.get(&v.session, &snapshot.policy));

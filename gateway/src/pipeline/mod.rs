@@ -131,14 +131,14 @@ async fn route_and_dispatch<B: FromClient>(
         // their requests few: boxed, they keep every request's future as small as an app's,
         // which the server moves into place for each request.
         Some(Target::LoginPage) => {
-            let outcome = match identify(&login_host, &req).await {
+            let outcome = match identify(&login_host, req.headers()).await {
                 Ok(visitor) => Box::pin(crate::portal::handle(&login_host, visitor, req)).await,
                 Err(err) => Err(err),
             };
             (snapshot.portal_metrics.clone(), local(outcome))
         }
         Some(Target::Oidc) => {
-            let outcome = match (&snapshot.oidc, identify(&login_host, &req).await) {
+            let outcome = match (&snapshot.oidc, identify(&login_host, req.headers()).await) {
                 (Some(provider), Ok(visitor)) => {
                     Box::pin(crate::oidc::handle(&login_host, provider, visitor, req)).await
                 }
@@ -159,13 +159,12 @@ async fn route_and_dispatch<B: FromClient>(
 }
 
 /// Who is asking the login host: the live session its cookie names, if any.
-async fn identify<B>(
+async fn identify(
     host: &LoginHost<'_>,
-    req: &Request<B>,
+    headers: &http::HeaderMap,
 ) -> Result<Option<Visitor>, GatewayError> {
     let domain_cookie = host.config().portal.cookie_domain.is_some();
-    let visitor =
-        visitor::identify(host.sessions(), req.headers(), domain_cookie, host.ctx.now).await?;
+    let visitor = visitor::identify(host.sessions(), headers, domain_cookie, host.ctx.now).await?;
     if let Some(visitor) = &visitor {
         host.ctx.learned_subject(&visitor.session.subject);
     }

@@ -21,12 +21,8 @@ use crate::config::request_headers::{
 pub struct HeaderGuard {
     /// Removed from every client: identity and override names not passed by the app.
     always: Vec<Box<str>>,
-    /// Prefixes removed from every client (the passed names excepted).
-    prefixes: Vec<&'static str>,
-    /// The app's passed names, exempt from the prefixes.
+    /// The app's passed names, exempt from the identity prefixes.
     passed: Vec<HeaderName>,
-    /// Removed unless the peer is a trusted proxy.
-    untrusted: &'static [&'static str],
     /// Names with `_` are dropped.
     drop_underscores: bool,
     /// First bytes of every protected name: a header starting otherwise needs no closer look.
@@ -44,12 +40,11 @@ impl HeaderGuard {
             .chain(OVERRIDES.iter().copied().filter(|n| !passed(n)))
             .map(Box::from)
             .collect();
-        let prefixes: Vec<&'static str> = IDENTITY_PREFIXES.to_vec();
         let mut first_bytes = [false; 256];
         let firsts = always
             .iter()
             .map(AsRef::as_ref)
-            .chain(prefixes.iter().copied())
+            .chain(IDENTITY_PREFIXES.iter().copied())
             .chain(FROM_PROXIES.iter().copied())
             .chain(FORWARDING.iter().copied());
         for name in firsts {
@@ -59,9 +54,7 @@ impl HeaderGuard {
         }
         Self {
             always,
-            prefixes,
             passed: request.pass.clone(),
-            untrusted: FROM_PROXIES,
             drop_underscores: request.underscores == Underscores::Drop,
             first_bytes,
         }
@@ -111,12 +104,12 @@ impl HeaderGuard {
         if has_prefix(OWN_PREFIX) || self.always.iter().any(|n| is(n)) {
             return true;
         }
-        if self.prefixes.iter().any(|p| has_prefix(p))
+        if IDENTITY_PREFIXES.iter().any(|p| has_prefix(p))
             && !self.passed.iter().any(|p| is(p.as_str()))
         {
             return true;
         }
-        if !trusted_peer && self.untrusted.iter().any(|n| is(n)) {
+        if !trusted_peer && FROM_PROXIES.iter().any(|n| is(n)) {
             return true;
         }
         // An underscore spelling of a header Pforte writes itself: the real one is set anew.
