@@ -14,3 +14,7 @@
 //! session store keeps what is short-lived (the last accepted TOTP step, ceremony state).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod recovery;
+pub mod seal;
+pub mod totp;
