@@ -299,6 +299,23 @@ impl SessionStore {
         }
     }
 
+    /// Stores a record only where none is (Redis `SET NX`), and says whether it did: of
+    /// concurrent inserts under one key on any replicas exactly one wins. With
+    /// [`SessionStore::replace_record`] it makes a guard that only ever moves forward (the last
+    /// accepted TOTP step).
+    pub async fn insert_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Memory(m) => m.insert_record(kind, key, value, ttl),
+            Self::Redis(r) => r.insert_record(kind, key, value, ttl).await,
+        }
+    }
+
     /// Compare-and-set, for refresh-token rotation: writes `new` (expiring after `ttl`) only
     /// if the current record equals `expected` byte for byte, and says whether it did. `false`
     /// also when the record is missing or expired, so of concurrent rotations of one state

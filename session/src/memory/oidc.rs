@@ -63,6 +63,25 @@ impl MemoryStore {
         Ok(())
     }
 
+    /// See [`crate::SessionStore::insert_record`].
+    pub fn insert_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        check_key(key)?;
+        let now = self.clock.now();
+        let key = (kind, key.to_owned());
+        let mut records = lock(&self.oidc.records);
+        if records.get(&key, now).is_some() {
+            return Ok(false);
+        }
+        records.insert(key, value.to_vec(), deadline(now, ttl), now);
+        Ok(true)
+    }
+
     /// See [`crate::SessionStore::get_record`].
     pub fn get_record(&self, kind: RecordKind, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         check_key(key)?;
@@ -160,6 +179,24 @@ mod tests {
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)
+    }
+
+    #[test]
+    fn an_insert_wins_only_where_no_live_record_is() {
+        let clock = Clock::manual(T0);
+        let store = store_with(&clock);
+        let kind = RecordKind::RefreshFamily;
+        assert!(store.insert_record(kind, "k", b"1", MINUTE).unwrap());
+        assert!(!store.insert_record(kind, "k", b"2", MINUTE).unwrap());
+        assert_eq!(
+            store.get_record(kind, "k").unwrap().as_deref(),
+            Some(&b"1"[..])
+        );
+        clock.advance(MINUTE * 2).unwrap();
+        assert!(
+            store.insert_record(kind, "k", b"3", MINUTE).unwrap(),
+            "after expiry"
+        );
     }
 
     #[test]

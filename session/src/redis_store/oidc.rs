@@ -31,6 +31,24 @@ impl RedisStore {
         self.link.run(async |c| set.exec_async(c).await).await
     }
 
+    /// See [`crate::SessionStore::insert_record`].
+    pub async fn insert_record(
+        &self,
+        kind: RecordKind,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut set = redis::cmd("SET");
+        set.arg(self.record_key(kind, key)?)
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_millis(ttl));
+        let written: Option<String> = self.link.run(async |c| set.query_async(c).await).await?;
+        Ok(written.is_some())
+    }
+
     /// See [`crate::SessionStore::get_record`].
     pub async fn get_record(
         &self,

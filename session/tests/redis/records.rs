@@ -96,6 +96,24 @@ async fn a_record_put_on_one_replica_is_read_on_another_until_it_expires() {
 }
 
 #[tokio::test]
+async fn of_two_replicas_inserting_one_key_exactly_one_wins() {
+    let (a, b, _) = two_replicas().await;
+    let (first, second) = tokio::join!(
+        a.insert_record(CODE, "guard", b"from a", MINUTE),
+        b.insert_record(CODE, "guard", b"from b", MINUTE),
+    );
+    assert!(first.unwrap() ^ second.unwrap(), "exactly one insert wins");
+    let kept = a.get_record(CODE, "guard").await.unwrap().unwrap();
+    assert!(kept == b"from a" || kept == b"from b");
+    assert!(
+        !a.insert_record(CODE, "guard", b"again", MINUTE)
+            .await
+            .unwrap()
+    );
+    assert_eq!(a.get_record(CODE, "guard").await.unwrap().unwrap(), kept);
+}
+
+#[tokio::test]
 async fn keys_longer_than_the_limit_are_refused_without_asking_redis() {
     let (a, _, _) = two_replicas().await;
     let long = "k".repeat(MAX_RECORD_KEY_BYTES + 1);
