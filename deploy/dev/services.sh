@@ -31,7 +31,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-ldap_files=$here/../ldap
+ldap_files=$(cd "$here/../ldap" && pwd)
 export PATH=$PATH:/usr/sbin:/sbin
 SUFFIX=dc=example,dc=org
 ROOTDN=cn=admin,$SUFFIX
@@ -111,6 +111,7 @@ include: file:///etc/ldap/schema/cosine.ldif
 include: file:///etc/ldap/schema/nis.ldif
 include: file:///etc/ldap/schema/inetorgperson.ldif
 include: file:///etc/ldap/schema/dyngroup.ldif
+include: file://$ldap_files/pforte-schema.ldif
 
 dn: olcDatabase={-1}frontend,cn=config
 objectClass: olcDatabaseConfig
@@ -128,7 +129,10 @@ olcAccess: {0}to * by dn.exact=gidNumber=$(id -g)+uidNumber=$(id -u),cn=peercred
 
 # Nothing for anonymous but binding. The service account reads people and groups (never
 # passwords); every user reads people and groups too (as an LDAP client would) and their own
-# entry; the services' branch is hidden from everyone but the rootdn.
+# entry; the services' branch is hidden from everyone but the rootdn. Second factors
+# (deploy/ldap/pforte-schema.ldif): the service account alone reads and writes the three factor
+# attributes of people, and may add or remove the one object class value pforteAccount; it
+# writes nothing else, and nobody else sees the factors (deploy/ldap/README.md).
 dn: olcDatabase={1}mdb,cn=config
 objectClass: olcDatabaseConfig
 objectClass: olcMdbConfig
@@ -144,9 +148,11 @@ olcDbIndex: member,memberOf eq
 olcDbIndex: entryUUID eq
 olcAccess: {0}to attrs=userPassword by self =wx by anonymous auth by * none
 olcAccess: {1}to dn.base="$SUFFIX" by users read by * none
-olcAccess: {2}to dn.subtree="$people" by dn.exact="$SERVICE_DN" read by users read by * none
-olcAccess: {3}to dn.subtree="$groups" by dn.exact="$SERVICE_DN" read by users read by * none
-olcAccess: {4}to * by self read by * none
+olcAccess: {2}to dn.children="$people" attrs=pforteTotp,pforteWebAuthn,pforteRecoveryCode by dn.exact="$SERVICE_DN" write by * none
+olcAccess: {3}to dn.children="$people" attrs=objectClass val=pforteAccount by dn.exact="$SERVICE_DN" write by * break
+olcAccess: {4}to dn.subtree="$people" by dn.exact="$SERVICE_DN" read by users read by * none
+olcAccess: {5}to dn.subtree="$groups" by dn.exact="$SERVICE_DN" read by users read by * none
+olcAccess: {6}to * by self read by * none
 
 # memberOf kept on users and on nested groups (direct membership; see dynlist below)
 dn: olcOverlay={0}memberof,olcDatabase={1}mdb,cn=config

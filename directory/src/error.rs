@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::factors::FactorKind;
+
 /// Why a login was refused although the directory answered. The login page shows one and the same
 /// message for all of them (so it tells nobody which usernames exist); the reason is for the audit
 /// log.
@@ -56,14 +58,17 @@ pub enum Field {
     Username,
     /// The password typed on the login page.
     Password,
+    /// A second factor's value (named by its kind, never shown).
+    Factor(FactorKind),
 }
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Username => "username",
-            Self::Password => "password",
-        })
+        match self {
+            Self::Username => f.write_str("username"),
+            Self::Password => f.write_str("password"),
+            Self::Factor(kind) => write!(f, "{kind} value"),
+        }
     }
 }
 
@@ -82,6 +87,14 @@ pub enum InputError {
         /// The field.
         field: Field,
         /// The limit in bytes.
+        max: usize,
+    },
+    /// One value too many of a kind that a person may hold only so many of.
+    #[error("too many {field}s: at most {max} per person")]
+    TooMany {
+        /// The field.
+        field: Field,
+        /// The most values allowed.
         max: usize,
     },
 }
@@ -153,7 +166,21 @@ pub enum DirectoryError {
     /// The username was refused before reaching the server.
     #[error("invalid lookup: {0}")]
     InvalidInput(#[from] InputError),
-    /// A worker thread for password hashing stopped (the runtime is shutting down).
+    /// No enabled account has this username: second factors are neither kept for unknown nor
+    /// for disabled accounts.
+    #[error("no enabled account {0:?} in the directory")]
+    UnknownAccount(String),
+    /// The people file could not be changed: compiled in, unreadable, locked out, or its layout
+    /// does not allow the edit.
+    #[error("people file {path}: {message}")]
+    PeopleFile {
+        /// The file (or the label of a compiled-in one).
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// A worker thread (password hashing, a people file write) stopped: the runtime is shutting
+    /// down.
     #[error("password verification was interrupted")]
     Interrupted,
 }

@@ -9,6 +9,8 @@
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
 //!      ├─ groups()                         ─▶ every group with direct and nested members
+//!      ├─ factors(username)                ─▶ Option<StoredFactors> (sealed second factors)
+//!      ├─ add_factor / remove_factor / replace_factor   one atomic change each (compare-and-set)
 //!      └─ health()                         ─▶ per server: up, down, last error
 //! ```
 //!
@@ -28,6 +30,7 @@
 mod admin;
 mod cache;
 mod error;
+mod factors;
 mod file;
 mod group;
 mod health;
@@ -40,6 +43,9 @@ pub mod slow_hash;
 
 pub use admin::{Account, AdminError, DirectoryAdmin, ErrorClass, NewUser};
 pub use error::{AuthError, DirectoryError, FailureReason, Field, InputError};
+pub use factors::{
+    FactorCounts, FactorKind, MAX_FACTOR_VALUE_BYTES, MAX_FACTORS_PER_KIND, StoredFactors,
+};
 pub use file::{DEMO_PEOPLE, FileDirectory, FileError, FileProblem, FileSettings, PeopleFile};
 pub use group::{GroupRecord, Member, MemberKind};
 pub use health::{Health, ServerHealth, ServerStatus};
@@ -98,6 +104,60 @@ impl Directory {
         match self {
             Self::Ldap(d) => d.groups().await,
             Self::File(d) => Ok(d.groups()),
+        }
+    }
+
+    /// The second factors kept with the person, each value as the gateway sealed it; `None` for
+    /// an unknown or disabled account. Read fresh from LDAP (never cached).
+    pub async fn factors(&self, username: &str) -> Result<Option<StoredFactors>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.factors(username).await,
+            Self::File(d) => d.factors(username),
+        }
+    }
+
+    /// Adds a second factor's value (opaque, sealed by the caller; never logged). A value held
+    /// already is left as it is. Refused: an unknown or disabled account
+    /// ([`DirectoryError::UnknownAccount`]), an empty, control-character or over-long value, or
+    /// more than [`MAX_FACTORS_PER_KIND`] of a kind ([`DirectoryError::InvalidInput`]).
+    pub async fn add_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        value: &str,
+    ) -> Result<(), DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.add_factor(username, kind, value).await,
+            Self::File(d) => d.add_factor(username, kind, value).await,
+        }
+    }
+
+    /// Removes exactly `value`, atomically: `false` when it was not there, so of two replicas
+    /// consuming the same recovery code only one gets `true`.
+    pub async fn remove_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        value: &str,
+    ) -> Result<bool, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.remove_factor(username, kind, value).await,
+            Self::File(d) => d.remove_factor(username, kind, value).await,
+        }
+    }
+
+    /// Replaces `old` by `new` as one compare-and-set (a passkey's counter, a re-sealed secret):
+    /// `false`, and nothing changed, when `old` is gone.
+    pub async fn replace_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.replace_factor(username, kind, old, new).await,
+            Self::File(d) => d.replace_factor(username, kind, old, new).await,
         }
     }
 

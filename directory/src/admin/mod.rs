@@ -7,7 +7,8 @@
 //! DirectoryAdmin::File(PeopleFile)  edits the people file: toml_edit, checked, atomic replace
 //!      │
 //!      ├─ account / add_user / set_password / set_disabled / delete_user
-//!      └─ add_group / add_member / remove_member
+//!      ├─ add_group / add_member / remove_member
+//!      └─ factors / reset_factors       (second factors, for a person who lost a device)
 //! ```
 //!
 //! Every command checks what it can before it writes (the user exists, the groups exist, the
@@ -25,6 +26,7 @@ pub(crate) use input::{check_group_name, check_new_user};
 
 use serde::Serialize;
 
+use crate::factors::StoredFactors;
 use crate::file::PeopleFile;
 use crate::ldap::LdapAdmin;
 use crate::settings::Secret;
@@ -135,6 +137,25 @@ impl DirectoryAdmin {
         match self {
             Self::Ldap(d) => d.add_member(group, username).await,
             Self::File(d) => d.add_member(group, username),
+        }
+    }
+
+    /// The second factors of `username`, disabled or not. The values are sealed; callers show
+    /// only [`StoredFactors::counts`].
+    pub async fn factors(&self, username: &str) -> Result<StoredFactors, AdminError> {
+        match self {
+            Self::Ldap(d) => d.factors(username).await,
+            Self::File(d) => d.factors(username),
+        }
+    }
+
+    /// Removes every second factor of `username` in one change (a person who lost their
+    /// device enrols again) and returns what was removed; nothing is written when there was
+    /// none.
+    pub async fn reset_factors(&self, username: &str) -> Result<StoredFactors, AdminError> {
+        match self {
+            Self::Ldap(d) => d.reset_factors(username).await,
+            Self::File(d) => d.reset_factors(username),
         }
     }
 

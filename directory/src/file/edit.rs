@@ -136,6 +136,77 @@ pub(crate) fn leave(doc: &mut DocumentMut, username: &str, group: &str) -> Resul
     Ok(())
 }
 
+/// Appends `value` to the user's list under `key` (a second factor kind), made when missing.
+pub(crate) fn push_value(
+    doc: &mut DocumentMut,
+    username: &str,
+    key: &str,
+    value: &str,
+) -> Result<(), LayoutError> {
+    let table = user_table(doc, username)?;
+    match table.get_mut(key).and_then(Item::as_array_mut) {
+        Some(values) => values.push(value),
+        None => set(table, key, [value].into_iter().collect::<Array>()),
+    }
+    Ok(())
+}
+
+/// Takes `value` out of the user's list under `key`; the key goes with its last value. Whether
+/// the value was there.
+pub(crate) fn remove_value(
+    doc: &mut DocumentMut,
+    username: &str,
+    key: &str,
+    value: &str,
+) -> Result<bool, LayoutError> {
+    let table = user_table(doc, username)?;
+    let Some(values) = table.get_mut(key).and_then(Item::as_array_mut) else {
+        return Ok(false);
+    };
+    let before = values.len();
+    values.retain(|v| v.as_str() != Some(value));
+    let removed = values.len() != before;
+    if values.is_empty() {
+        table.remove(key);
+    } else if let Some(first) = values.get_mut(0) {
+        first.decor_mut().set_prefix("");
+    }
+    Ok(removed)
+}
+
+/// Puts `new` where `old` is in the user's list under `key`. Whether `old` was there.
+pub(crate) fn replace_value(
+    doc: &mut DocumentMut,
+    username: &str,
+    key: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, LayoutError> {
+    let table = user_table(doc, username)?;
+    let Some(values) = table.get_mut(key).and_then(Item::as_array_mut) else {
+        return Ok(false);
+    };
+    let Some(at) = values.iter().position(|v| v.as_str() == Some(old)) else {
+        return Ok(false);
+    };
+    let decor = values.get(at).map(|v| v.decor().clone());
+    values.replace(at, new);
+    if let (Some(decor), Some(slot)) = (decor, values.get_mut(at)) {
+        *slot.decor_mut() = decor;
+    }
+    Ok(true)
+}
+
+/// Removes `key` from the user's table.
+pub(crate) fn remove_key(
+    doc: &mut DocumentMut,
+    username: &str,
+    key: &str,
+) -> Result<(), LayoutError> {
+    user_table(doc, username)?.remove(key);
+    Ok(())
+}
+
 /// Appends a `[[group]]` declaration.
 pub(crate) fn declare_group(doc: &mut DocumentMut, name: &str) -> Result<(), LayoutError> {
     let mut t = Table::new();
@@ -309,6 +380,35 @@ mod tests {
             d.to_string(),
             "# Our people.\n[[group]]\nname = \"video\"\n"
         );
+    }
+
+    #[test]
+    fn factor_lists_grow_shrink_and_go_with_their_last_value() {
+        let mut d = doc();
+        push_value(&mut d, "alice", "totp", "t1").unwrap();
+        push_value(&mut d, "alice", "recovery_codes", "r1").unwrap();
+        push_value(&mut d, "alice", "recovery_codes", "r2").unwrap();
+        let text = d.to_string();
+        assert!(text.contains("username = \"alice\"  # boss\n"), "{text}");
+        assert!(text.contains("totp = [\"t1\"]\n"), "{text}");
+        assert!(
+            text.contains("recovery_codes = [\"r1\", \"r2\"]\n"),
+            "{text}"
+        );
+        assert!(replace_value(&mut d, "alice", "recovery_codes", "r1", "r3").unwrap());
+        assert!(!replace_value(&mut d, "alice", "recovery_codes", "r1", "r4").unwrap());
+        assert!(
+            d.to_string()
+                .contains("recovery_codes = [\"r3\", \"r2\"]\n")
+        );
+        assert!(remove_value(&mut d, "alice", "recovery_codes", "r3").unwrap());
+        assert!(!remove_value(&mut d, "alice", "recovery_codes", "r3").unwrap());
+        assert!(d.to_string().contains("recovery_codes = [\"r2\"]\n"));
+        assert!(remove_value(&mut d, "alice", "totp", "t1").unwrap());
+        assert!(!d.to_string().contains("totp"), "the empty list goes");
+        assert!(!remove_value(&mut d, "bob", "totp", "t1").unwrap());
+        remove_key(&mut d, "alice", "recovery_codes").unwrap();
+        assert_eq!(d.to_string(), FILE, "back to the text as written");
     }
 
     #[test]

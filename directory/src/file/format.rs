@@ -14,6 +14,7 @@ use argon2::PasswordHash;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::factors::{FactorKind, MAX_FACTORS_PER_KIND, StoredFactors, check_value};
 use crate::input::check_username;
 use crate::record::{UserRecord, normalise_groups};
 
@@ -47,14 +48,31 @@ struct UserEntry {
     groups: Vec<Spanned<String>>,
     #[serde(default)]
     disabled: bool,
+    #[serde(default)]
+    totp: Vec<Spanned<String>>,
+    #[serde(default)]
+    passkeys: Vec<Spanned<String>>,
+    #[serde(default)]
+    recovery_codes: Vec<Spanned<String>>,
 }
 
-/// A checked user with the hash to verify against.
+impl UserEntry {
+    fn factor_values(&self, kind: FactorKind) -> &[Spanned<String>] {
+        match kind {
+            FactorKind::Totp => &self.totp,
+            FactorKind::Passkey => &self.passkeys,
+            FactorKind::RecoveryCode => &self.recovery_codes,
+        }
+    }
+}
+
+/// A checked user with the hash to verify against and their second factors.
 #[derive(Clone)]
 pub(crate) struct StoredUser {
     pub(crate) record: UserRecord,
     pub(crate) hash: String,
     pub(crate) disabled: bool,
+    pub(crate) factors: StoredFactors,
 }
 
 impl fmt::Debug for StoredUser {
@@ -253,6 +271,18 @@ impl Checker<'_> {
                 self.add(group, key(&format!("groups[{g}]")), "not a group name");
             }
         }
+        for kind in FactorKind::ALL {
+            self.factors(i, kind, e.factor_values(kind));
+        }
+        let factors = StoredFactors {
+            totp: e.totp.into_iter().map(Spanned::into_inner).collect(),
+            passkeys: e.passkeys.into_iter().map(Spanned::into_inner).collect(),
+            recovery_codes: e
+                .recovery_codes
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+        };
         (self.problems.len() == before).then(|| StoredUser {
             record: UserRecord {
                 subject: e.id.into_inner(),
@@ -263,7 +293,29 @@ impl Checker<'_> {
             },
             hash: e.password.into_inner(),
             disabled: e.disabled,
+            factors,
         })
+    }
+
+    /// Checks one kind of a user's second factors: each value usable, none twice (removing one
+    /// would remove both), at most [`MAX_FACTORS_PER_KIND`]. Messages never repeat a value.
+    fn factors(&mut self, i: usize, kind: FactorKind, values: &[Spanned<String>]) {
+        let key = |v: usize| format!("user[{i}].{}[{v}]", kind.file_key());
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (v, value) in values.iter().enumerate() {
+            if let Err(err) = check_value(kind, value.get_ref()) {
+                self.add(value, key(v), err.to_string());
+            } else if let Some(first) = seen.insert(value.get_ref(), v) {
+                self.add(value, key(v), format!("the same value as [{first}]"));
+            }
+        }
+        if let Some(extra) = values.get(MAX_FACTORS_PER_KIND) {
+            self.add(
+                extra,
+                key(MAX_FACTORS_PER_KIND),
+                format!("more than {MAX_FACTORS_PER_KIND} values"),
+            );
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod atomic;
 mod edit;
+mod factors;
 mod format;
 mod people;
 mod verify;
@@ -16,7 +17,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 
+use crate::admin::AdminError;
 use crate::error::{AuthError, DirectoryError, FailureReason};
+use crate::factors::{FactorKind, StoredFactors, check_value};
 use crate::group::GroupRecord;
 use crate::health::{Health, ServerHealth, ServerStatus};
 use crate::input::{check_password, check_username};
@@ -170,6 +173,93 @@ impl FileDirectory {
             .map(|u| u.record.clone()))
     }
 
+    /// The second factors of `username` as last loaded (this process's own changes are loaded
+    /// at once, other writers' at the next reload); `None` when unknown or disabled.
+    pub fn factors(&self, username: &str) -> Result<Option<StoredFactors>, DirectoryError> {
+        check_username(username)?;
+        let loaded = self.people.load();
+        Ok(loaded
+            .people
+            .by_name
+            .get(&username.to_lowercase())
+            .filter(|u| !u.disabled)
+            .map(|u| u.factors.clone()))
+    }
+
+    /// Adds a second factor's value to the file (see [`Self::write`]).
+    pub async fn add_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        value: &str,
+    ) -> Result<(), DirectoryError> {
+        check_username(username)?;
+        check_value(kind, value)?;
+        let (username, value) = (username.to_owned(), value.to_owned());
+        self.write(move |file| file.add_factor(&username, kind, &value))
+            .await
+    }
+
+    /// Removes exactly `value`, compared with the file as it is under the lock; `false` when it
+    /// is not there.
+    pub async fn remove_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        value: &str,
+    ) -> Result<bool, DirectoryError> {
+        check_username(username)?;
+        check_value(kind, value)?;
+        let (username, value) = (username.to_owned(), value.to_owned());
+        self.write(move |file| file.remove_factor(&username, kind, &value))
+            .await
+    }
+
+    /// Replaces `old` by `new`, compared with the file as it is under the lock; `false` when
+    /// `old` is gone.
+    pub async fn replace_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, DirectoryError> {
+        check_username(username)?;
+        check_value(kind, old)?;
+        check_value(kind, new)?;
+        let (username, old, new) = (username.to_owned(), old.to_owned(), new.to_owned());
+        self.write(move |file| file.replace_factor(&username, kind, &old, &new))
+            .await
+    }
+
+    /// Runs one change of the file on tokio's blocking pool (it waits for the folder lock and
+    /// syncs to disk), then loads the result, so this process sees its own change at once. A
+    /// compiled-in people file cannot be changed.
+    async fn write<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&PeopleFile) -> Result<T, AdminError> + Send + 'static,
+    ) -> Result<T, DirectoryError> {
+        let path = match &self.source {
+            Source::File(path) => path.clone(),
+            Source::Embedded { label, .. } => {
+                return Err(DirectoryError::PeopleFile {
+                    path: (*label).to_owned(),
+                    message: "compiled in, so second factors cannot be kept in it; configure a                               people file"
+                        .into(),
+                });
+            }
+        };
+        let file = PeopleFile::new(&FileSettings { path: path.clone() });
+        let out = tokio::task::spawn_blocking(move || change(&file))
+            .await
+            .map_err(|_| DirectoryError::Interrupted)?
+            .map_err(|e| write_error(&path, e))?;
+        if let Err(error) = self.reload() {
+            tracing::warn!(%error, "the people file was changed but does not load");
+        }
+        Ok(out)
+    }
+
     /// Every enabled user, sorted by username.
     pub fn users(&self) -> Vec<UserRecord> {
         let loaded = self.people.load();
@@ -212,6 +302,22 @@ impl Source {
             Self::File(path) => path,
             Self::Embedded { label, .. } => Path::new(label),
         }
+    }
+}
+
+/// A refused change of the people file as the directory's error.
+fn write_error(path: &Path, error: AdminError) -> DirectoryError {
+    match error {
+        AdminError::Directory(e) => e,
+        AdminError::UnknownUser(name) => DirectoryError::UnknownAccount(name),
+        AdminError::PeopleFile { message, .. } => DirectoryError::PeopleFile {
+            path: path.display().to_string(),
+            message,
+        },
+        other => DirectoryError::PeopleFile {
+            path: path.display().to_string(),
+            message: other.to_string(),
+        },
     }
 }
 

@@ -36,7 +36,7 @@ fn account(user: &StoredUser) -> Account {
     }
 }
 
-fn find<'p>(people: &'p People, username: &str) -> Result<&'p StoredUser, AdminError> {
+pub(super) fn find<'p>(people: &'p People, username: &str) -> Result<&'p StoredUser, AdminError> {
     people
         .by_name
         .get(&username.to_lowercase())
@@ -79,7 +79,7 @@ impl PeopleFile {
         }
     }
 
-    fn layout(&self, e: LayoutError) -> AdminError {
+    pub(super) fn layout(&self, e: LayoutError) -> AdminError {
         AdminError::PeopleFile {
             path: self.path.clone(),
             message: e.to_string(),
@@ -87,7 +87,7 @@ impl PeopleFile {
     }
 
     /// Reads and checks the file without a lock (for questions that change nothing).
-    fn read(&self) -> Result<People, AdminError> {
+    pub(super) fn read(&self) -> Result<People, AdminError> {
         let text = std::fs::read_to_string(&self.path).map_err(|e| AdminError::PeopleFile {
             path: self.path.clone(),
             message: format!("cannot read it: {e}"),
@@ -95,8 +95,9 @@ impl PeopleFile {
         Ok(format::parse(&self.path, &text)?)
     }
 
-    /// Runs one edit under the lock and replaces the file when the result loads.
-    fn change<T>(
+    /// Runs one edit under the lock and replaces the file when the result loads and differs
+    /// (an edit that changes nothing writes nothing).
+    pub(super) fn change<T>(
         &self,
         edit: impl FnOnce(&People, &mut DocumentMut) -> Result<T, AdminError>,
     ) -> Result<T, AdminError> {
@@ -108,6 +109,9 @@ impl PeopleFile {
         })?;
         let out = edit(&people, &mut doc)?;
         let new = doc.to_string();
+        if new == locked.text {
+            return Ok(out);
+        }
         format::parse(&self.path, &new)
             .map_err(|e| AdminError::NoEffect(format!("the edited file would not load ({e})")))?;
         locked.replace(&new)?;

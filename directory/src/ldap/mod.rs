@@ -19,6 +19,7 @@
 
 mod admin;
 mod entry;
+mod factors;
 mod filter;
 mod group_list;
 mod groups;
@@ -39,6 +40,7 @@ use deadpool::managed::{Object, PoolError};
 use ldap3::{Ldap, LdapError, Scope};
 
 use crate::error::{AuthError, DirectoryError};
+use crate::factors::{FactorKind, StoredFactors, check_value};
 use crate::group::GroupRecord;
 use crate::health::Health;
 use crate::input::{check_password, check_username};
@@ -165,6 +167,66 @@ impl LdapDirectory {
         let s = &self.settings;
         self.run(&self.service, |ldap| group_list::groups(s, ldap))
             .await
+    }
+
+    /// The second factors of `username`, read fresh (never cached: a used recovery code must not
+    /// show again); `None` for an unknown or disabled account.
+    pub async fn factors(&self, username: &str) -> Result<Option<StoredFactors>, DirectoryError> {
+        check_username(username)?;
+        let s = &self.settings;
+        self.run(&self.service, |ldap| factors::factors(s, ldap, username))
+            .await
+    }
+
+    /// Adds a second factor's value as the service account, with the `pforteAccount` object
+    /// class when the entry lacks it.
+    pub async fn add_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        value: &str,
+    ) -> Result<(), DirectoryError> {
+        check_username(username)?;
+        check_value(kind, value)?;
+        let s = &self.settings;
+        self.run(&self.service, |ldap| {
+            factors::add(s, ldap, username, kind, value)
+        })
+        .await
+    }
+
+    /// Deletes exactly `value` in one modify; `false` when it was not there.
+    pub async fn remove_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        value: &str,
+    ) -> Result<bool, DirectoryError> {
+        check_username(username)?;
+        check_value(kind, value)?;
+        let s = &self.settings;
+        self.run(&self.service, |ldap| {
+            factors::remove(s, ldap, username, kind, value)
+        })
+        .await
+    }
+
+    /// Replaces `old` by `new` in one modify; `false` when `old` is gone.
+    pub async fn replace_factor(
+        &self,
+        username: &str,
+        kind: FactorKind,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, DirectoryError> {
+        check_username(username)?;
+        check_value(kind, old)?;
+        check_value(kind, new)?;
+        let s = &self.settings;
+        self.run(&self.service, |ldap| {
+            factors::replace(s, ldap, username, kind, old, new)
+        })
+        .await
     }
 
     /// Probes the directory (a base-entry read as the service account) and reports every server.

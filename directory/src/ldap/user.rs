@@ -48,8 +48,19 @@ pub(crate) async fn find(
     ldap: Ldap,
     username: &str,
 ) -> Result<Option<UserEntry>, OpError> {
+    find_with(s, ldap, username, &[]).await
+}
+
+/// [`find`], with `extra` attributes read too (second factors, object classes).
+pub(crate) async fn find_with(
+    s: &LdapSettings,
+    ldap: Ldap,
+    username: &str,
+    extra: &[&str],
+) -> Result<Option<UserEntry>, OpError> {
     let user_filter = filter::user(&s.user_filter, username);
-    let attributes = attributes(s);
+    let mut attributes = attributes(s);
+    attributes.extend_from_slice(extra);
     let query = Query {
         base: s.user_base(),
         scope: Scope::Subtree,

@@ -7,6 +7,7 @@
 //! refused) and taken back when it did not have that effect.
 
 mod entries;
+mod factors;
 mod groups;
 mod members;
 mod settings;
