@@ -14,3 +14,5 @@
 //! session store keeps what is short-lived (the last accepted TOTP step, ceremony state).
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod passkey;
