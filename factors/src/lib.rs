@@ -15,6 +15,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod passkey;
 pub mod recovery;
 pub mod seal;
 pub mod totp;
