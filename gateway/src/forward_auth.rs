@@ -7,6 +7,9 @@
 //!   login page with its hand-over binding: not logged in (nginx: `error_page 401`);
 //! - `403`: logged in, and the policy says no.
 //!
+//! Refusals carry the gateway's error page in the person's language and the configured theme:
+//! Caddy and Traefik show the answer's body to the browser (nginx shows its own `error_page`).
+//!
 //! The URL comes from `X-Original-URL` (nginx) or `X-Forwarded-Proto`/`-Host`/`-Uri` and the
 //! method from `X-Original-Method` or `X-Forwarded-Method` (Caddy, Traefik). The site must be an
 //! app in `apps.toml` (its hosts and policy rules) and must pass `/.pforte/` through to Pforte,
@@ -18,41 +21,54 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
 use crate::handover;
+use crate::login_host::LoginHost;
 use crate::policy::decide::{self, Verdict};
 use crate::policy::engine::Subject;
 use crate::policy::path;
 use crate::proxy::identity::{self, Identity};
-use crate::state::Snapshot;
+use crate::route::HostError;
 use crate::visitor::Prepared;
+use crate::web::error::{GatewayError, respond};
 use crate::web::url::port_suffix;
 
-/// The forward-auth answer for the request described by `headers`, asked by `peer` (the
-/// front proxy: when it is a trusted proxy, the client address it reports decides `from` rules).
+/// The forward-auth answer for the request described by `headers`, asked by the request's peer
+/// (the front proxy: when it is a trusted proxy, the client address it reports decides `from`
+/// rules). A refusal's page is in the language and theme of the login host (`host.look`).
 pub fn answer(
-    snapshot: &Snapshot,
+    host: &LoginHost<'_>,
     prepared: Option<&Prepared>,
     headers: &HeaderMap,
-    peer: IpAddr,
 ) -> Response<Bytes> {
+    let (snapshot, ctx) = (host.snapshot, host.ctx);
+    let peer = ctx.peer.ip();
+    let page = |err: GatewayError, code: StatusCode| {
+        let mut response = respond(&err, &host.look(None), &ctx.request_id);
+        *response.status_mut() = code;
+        response
+    };
     let source = if snapshot.trusts(peer) {
         reported_client(headers).unwrap_or(peer)
     } else {
         peer
     };
     let Some((host, mut request)) = original_request(headers) else {
-        return status(StatusCode::BAD_REQUEST);
+        return page(
+            GatewayError::BadHost(HostError::Missing),
+            StatusCode::BAD_REQUEST,
+        );
     };
-    let Ok(judged) = path::normalise(&mut request) else {
-        return status(StatusCode::BAD_REQUEST);
+    let judged = match path::normalise(&mut request) {
+        Ok(judged) => judged,
+        Err(err) => return page(GatewayError::BadPath(err), StatusCode::BAD_REQUEST),
     };
     let Some(crate::route::Target::App(index)) = snapshot
         .routes
         .resolve(&host, judged.of(request.uri().path()))
     else {
-        return status(StatusCode::FORBIDDEN);
+        return page(GatewayError::UnknownHost(host), StatusCode::FORBIDDEN);
     };
     let Some(app) = snapshot.apps.get(index) else {
-        return status(StatusCode::FORBIDDEN);
+        return page(GatewayError::UnknownHost(host), StatusCode::FORBIDDEN);
     };
     let anonymous = Subject::anonymous();
     let subject = prepared.map_or(&anonymous, |p| &p.subject);
@@ -79,14 +95,21 @@ pub fn answer(
         Verdict::Refuse(decide::Refusal::LoginRequired, _) => {
             // Through the site's own /.pforte/login: this answer cannot set the site's cookie
             // that binds the hand-over to the browser, that page can.
-            let mut response = status(StatusCode::UNAUTHORIZED);
+            let mut response = page(GatewayError::Unauthenticated, StatusCode::UNAUTHORIZED);
             let login = handover::start_url(&host, &port, &path_and_query);
             if let Ok(value) = HeaderValue::from_str(&login) {
                 response.headers_mut().insert(header::LOCATION, value);
             }
             response
         }
-        Verdict::Refuse(..) => status(StatusCode::FORBIDDEN),
+        Verdict::Refuse(refusal, _) => page(
+            GatewayError::Refused {
+                app: app.app.display_name.clone(),
+                user: prepared.map(|p| p.session.display_name.clone()),
+                refusal,
+            },
+            StatusCode::FORBIDDEN,
+        ),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::config::lang::Lang;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::audit::AuditContext;
 use crate::web::context::RequestContext;
+use crate::web::look::{self, Look};
 use crate::web::url::port_suffix;
 
 /// What the login host's handlers need for one request.
@@ -54,7 +55,13 @@ impl LoginHost<'_> {
         let accept = headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
-        Lang::negotiate(choice, accept, self.config().portal.default_language)
+        look::language(self.config(), choice, accept)
+    }
+
+    /// The language and look of an error page for this request (`choice`: an explicit
+    /// language, as [`Self::language`] takes it).
+    pub fn look(&self, choice: Option<&str>) -> Look<'_> {
+        Look::of(self.config(), choice, self.ctx.accept_language())
     }
 
     /// How long a session cookie lives: the session's absolute timeout.

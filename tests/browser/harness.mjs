@@ -62,12 +62,15 @@ export async function launch(chromiumPath) {
   }).catch((error) => fatal(`cannot start ${chromiumPath}: ${error.message}`));
   return {
     browser,
-    /** A fresh profile: no cookies, English, and CSP bypassed so that axe can be injected. */
-    async context() {
+    /**
+     * A fresh profile: no cookies, English (or `locale`, which sets Accept-Language), and CSP
+     * bypassed so that axe can be injected.
+     */
+    async context({ locale = 'en-US' } = {}) {
       const context = await browser.newContext({
         ignoreHTTPSErrors: true,
         bypassCSP: true,
-        locale: 'en-US',
+        locale,
         viewport: { width: 1024, height: 768 },
       });
       context.setDefaultTimeout(10_000);

@@ -1,6 +1,7 @@
 // The login flow of `pforte demo` as a person lives it, in headless Chromium: the login form in
 // English and German, a wrong password, alice's portal, single sign-on into Mail and Docs, logout,
-// and bob refused at Mail. axe-core checks every page a person reads; any violation fails.
+// bob refused at Mail, and the gateway's 403 and 404 pages in both languages on a phone (375x667)
+// and a desktop (1280x800). axe-core checks every page a person reads; any violation fails.
 //
 //   PFORTE_DEMO_PORT=8443 PFORTE_BROWSER_SCREENSHOTS=/tmp/shots node tests/browser/login.mjs
 //
@@ -21,6 +22,7 @@ setTimeout(() => {
 
 const alice = await (await context()).newPage();
 let bob = null;
+let visitor = null;
 let englishLabel = '';
 
 const steps = [
@@ -183,6 +185,40 @@ const steps = [
       ];
     },
   },
+  {
+    name: 'the 403 and 404 pages in German and English, on a phone (375x667) and a desktop (1280x800)',
+    page: () => visitor ?? bob,
+    run: async () => {
+      const lines = [];
+      const pages = [[403, env.url('mail')], [404, env.url('login', '/no-such-page')]];
+      // Each language in its own browser profile, whose locale sets Accept-Language; bob signs in
+      // in each, so Mail refuses him.
+      for (const [lang, locale, word] of [['de', 'de-DE', 'Fehler'], ['en', 'en-US', 'Error']]) {
+        visitor = await (await context({ locale })).newPage();
+        await visitor.goto(portal);
+        await submitLogin(visitor, 'bob', 'bobpw');
+        check(visitor.url() === portal, `bob (${locale}) expected the portal ${portal}, got ${visitor.url()}`);
+        for (const viewport of [{ width: 375, height: 667 }, { width: 1280, height: 800 }]) {
+          await visitor.setViewportSize(viewport);
+          const size = `${viewport.width}x${viewport.height}`;
+          for (const [status, url] of pages) {
+            const response = await visitor.goto(url);
+            check(response?.status() === status, `${url} answered ${response?.status()}, expected ${status}`);
+            await expectLang(visitor, lang);
+            const text = await visitor.locator('main').innerText();
+            check(text.includes(`${word} ${status}`), `the ${lang} ${status} page does not say "${word} ${status}": ${text.slice(0, 300)}`);
+            check(text.length > 40, `the ${status} page says almost nothing: ${text}`);
+            await fitsTheScreen(visitor, `the ${lang} ${status} page at ${size}`);
+            lines.push(await axe(visitor, `the ${lang} ${status} page at ${size}`));
+            lines.push(await screenshot(visitor, env, `error-${status}-${lang}-${size}`));
+          }
+        }
+        await visitor.context().close();
+        visitor = null;
+      }
+      return lines.filter(Boolean);
+    },
+  },
 ];
 
 const passed = await runSteps(steps, env);
@@ -200,6 +236,20 @@ async function loginForm(page) {
   }
   const submit = page.locator('form button[type=submit]');
   check((await submit.count()) === 1, `no <button type="submit"> in the form on ${page.url()}`);
+}
+
+/** No horizontal scrolling, and every button (and link styled as one) at least 44 px high. */
+async function fitsTheScreen(page, what) {
+  const { scrollWidth, innerWidth, small } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    small: Array.from(document.querySelectorAll('button, .button, input:not([type=hidden])'))
+      .map((el) => ({ text: el.textContent.trim() || el.id, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.height < 44 || box.width < 44)
+      .map(({ text, box }) => `"${text}" ${Math.round(box.width)}x${Math.round(box.height)}`),
+  }));
+  check(scrollWidth <= innerWidth, `${what} scrolls sideways: ${scrollWidth} px wide in a ${innerWidth} px window`);
+  check(small.length === 0, `${what} has targets smaller than 44x44 px: ${small.join(', ')}`);
 }
 
 /** The text of the <label> the browser associates with the input (not just any label nearby). */

@@ -16,6 +16,7 @@ mod lifecycle;
 mod login;
 mod moved_cli;
 mod oidc;
+mod pages;
 mod policy;
 mod policy_cli;
 mod proxy;

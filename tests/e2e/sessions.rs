@@ -149,7 +149,8 @@ async fn forward_auth_answers_for_sites_behind_their_own_proxy() {
             let mut req = h1
                 .request("GET", "/auth/verify")
                 .header("x-original-url", "https://wiki.gw.test/page?x=1")
-                .header("x-original-method", "GET");
+                .header("x-original-method", "GET")
+                .header("accept-language", "de");
             if let Some(cookie) = cookie {
                 req = req.header("cookie", format!("__Host-pforte={cookie}"));
             }
@@ -175,7 +176,19 @@ async fn forward_auth_answers_for_sites_behind_their_own_proxy() {
         .cookie("login.gw.test", "__Host-pforte")
         .unwrap()
         .to_string();
-    assert_eq!(verify(Some(bob_session)).await.status, 403);
+    let refused = verify(Some(bob_session)).await;
+    assert_eq!(refused.status, 403);
+    // Caddy and Traefik show this body to the browser: the refusal page in its language.
+    assert!(
+        refused.text().contains("<html lang=\"de\">"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        refused.text().contains("Zugriff verweigert"),
+        "{}",
+        refused.text()
+    );
 }
 
 #[tokio::test]

@@ -52,10 +52,9 @@ pub async fn authorize(
                 .metrics
                 .record_oidc_refusal("authorize", "invalid_request");
             return Ok(error_page(
-                "This sign-in link is not valid",
-                &format!(
-                    "The app that sent you here made a mistake ({error}). Go back to the app and try again."
-                ),
+                &host.look(None),
+                |t| &t.oidc_bad_sign_in_link,
+                &error.to_string(),
                 &host.ctx.request_id,
             ));
         }

@@ -161,8 +161,9 @@ fn invalid(host: &LoginHost<'_>, detail: &str) -> Response<Bytes> {
         .metrics
         .record_oidc_refusal("end_session", "invalid_request");
     error_page(
-        "This sign-out link is not valid",
-        &format!("{detail}. You are still signed in; sign out from the portal instead."),
+        &host.look(None),
+        |t| &t.oidc_bad_sign_out_link,
+        detail,
         &host.ctx.request_id,
     )
 }

@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::ApiEndpoint;
 use crate::telemetry::Metrics;
 use crate::web::error::GatewayError;
+use crate::web::error_texts::{self, ErrorTexts, Message};
 use crate::web::html;
+use crate::web::look::Look;
 
 /// A JSON body that must not be stored anywhere (tokens, userinfo, introspection).
 pub fn json_no_store(status: StatusCode, value: &impl Serialize) -> Response<Bytes> {
@@ -153,9 +155,27 @@ pub fn bearer_error(error: &ProtocolError) -> Response<Bytes> {
 }
 
 /// The provider's own error page, for a request whose redirect URI cannot be trusted: the
-/// error stays here rather than going to an unproven address (RFC 6749 §4.1.2.1).
-pub fn error_page(heading: &str, detail: &str, request_id: &str) -> Response<Bytes> {
-    html::error_page(StatusCode::BAD_REQUEST, heading, detail, request_id)
+/// error stays here rather than going to an unproven address (RFC 6749 §4.1.2.1). `which` picks
+/// its heading and sentence in the page's language; `detail` (the protocol's reason, for the
+/// client's developers) is shown as it is.
+pub fn error_page(
+    look: &Look<'_>,
+    which: fn(&ErrorTexts) -> &Message,
+    detail: &str,
+    request_id: &str,
+) -> Response<Bytes> {
+    let message = which(error_texts::of(look.lang));
+    html::error_page(
+        look,
+        &html::ErrorPage {
+            status: StatusCode::BAD_REQUEST,
+            heading: message.heading,
+            sentence: message.sentence,
+            detail: Some(detail),
+            continue_to: None,
+        },
+        request_id,
+    )
 }
 
 /// A redirect to a client or to the login page; `302 Found` as OAuth describes for GET.

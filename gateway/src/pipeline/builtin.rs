@@ -36,10 +36,9 @@ pub async fn answer<B: FromClient>(
                 .as_ref()
                 .map(|v| host.shared.prepared.get(&v.session, &snapshot.policy));
             Ok(forward_auth::answer(
-                snapshot,
+                host,
                 prepared.as_deref(),
                 &parts.headers,
-                host.ctx.peer.ip(),
             ))
         }
         Builtin::Jwks => match &snapshot.keys {

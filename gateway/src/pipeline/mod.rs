@@ -9,7 +9,8 @@
 //! ```
 //!
 //! One [`RequestContext`] carries the request's facts through the stages. Errors from any stage
-//! come back here and become a response in [`crate::web::error::respond`]; the access log line
+//! come back here and become a response in [`crate::web::error::respond`], in the person's
+//! language and the configured theme ([`crate::web::look`]); the access log line
 //! and request metrics are written when the response body ends.
 
 pub mod app;
@@ -36,6 +37,8 @@ use crate::telemetry::metrics::RouteMetrics;
 use crate::visitor::{self, Visitor};
 use crate::web::context::RequestContext;
 use crate::web::error::{self, GatewayError};
+use crate::web::look::Look;
+use crate::web::url::query_value;
 use app::AppRequest;
 use body::ResponseBody;
 
@@ -68,7 +71,11 @@ pub async fn handle<B: FromClient>(
         Err(err) => {
             ctx.span
                 .in_scope(|| tracing::debug!(error = %error_chain(&err), "request failed"));
-            error::respond(&err, &ctx.request_id).map(ResponseBody::local)
+            // The page in the person's language (`?lang=` as the login host's switch writes
+            // it, else the browser's) and the loaded theme, whichever stage failed.
+            let choice = query_value(ctx.uri.query(), "lang");
+            let look = Look::of(&snapshot.config, choice.as_deref(), ctx.accept_language());
+            error::respond(&err, &look, &ctx.request_id).map(ResponseBody::local)
         }
     };
     ctx.answered(response.status());

@@ -36,6 +36,9 @@ pub struct RequestContext {
     /// A browser (redirect it to log in) rather than an API client (answer 401): no
     /// `Authorization` header and not asking for JSON.
     pub wants_redirect: bool,
+    /// The browser's `Accept-Language`, kept for the language of an error page: the request
+    /// itself has moved on (to the app) by the time a stage fails.
+    pub accept_language: Option<http::HeaderValue>,
     /// When the request arrived, read once: every stage judges expiry and login times by it.
     pub now: Timestamp,
     /// The request's span; enter it (or instrument with it) for everything done for the request.
@@ -63,9 +66,15 @@ impl RequestContext {
             peer,
             uri: req.uri().clone(),
             wants_redirect: wants_redirect(req.headers()),
+            accept_language: req.headers().get(http::header::ACCEPT_LANGUAGE).cloned(),
             now: clock.now(),
             span,
         }
+    }
+
+    /// The browser's `Accept-Language`, when it is text.
+    pub fn accept_language(&self) -> Option<&str> {
+        self.accept_language.as_ref().and_then(|v| v.to_str().ok())
     }
 
     /// The app the request was routed to, for every later log line.

@@ -1,10 +1,14 @@
 //! Every way a request can fail inside the gateway, and the one place that turns each into a
-//! response, so status codes and pages stay consistent and are tested together.
+//! response, so status codes and pages stay consistent and are tested together. The page speaks
+//! the request's language in the organisation's look ([`Look`]), which the caller decides: the
+//! pipeline for every stage's failure, forward auth for its refusals.
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
 
-use super::html::error_page;
+use super::error_texts::{self, fill};
+use super::html::{ErrorPage, error_page};
+use super::look::Look;
 use crate::policy::decide::Refusal;
 use crate::policy::engine::PathError;
 use crate::proxy::ProxyError;
@@ -61,114 +65,103 @@ pub enum GatewayError {
     Proxy(#[from] ProxyError),
 }
 
-/// The response for `err`; `request_id` is shown so people can quote it to support.
-pub fn respond(err: &GatewayError, request_id: &str) -> Response<Bytes> {
-    let refused_sentence;
-    let (status, heading, sentence) = match err {
-        GatewayError::BadHost(HostError::Missing | HostError::Malformed) => (
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The request did not say which site it is for.",
-        ),
-        GatewayError::BadHost(HostError::Repeated | HostError::Conflicting) => (
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The request names more than one site.",
-        ),
-        GatewayError::BadPath(_) => (
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The address of this request is malformed.",
-        ),
+/// The response for `err`, in the request's language and the organisation's look (`look`);
+/// `request_id` is shown so people can quote it to support.
+pub fn respond(err: &GatewayError, look: &Look<'_>, request_id: &str) -> Response<Bytes> {
+    let t = error_texts::of(look.lang);
+    let (status, message) = match err {
+        GatewayError::BadHost(HostError::Missing | HostError::Malformed) => {
+            (StatusCode::BAD_REQUEST, &t.no_host)
+        }
+        GatewayError::BadHost(HostError::Repeated | HostError::Conflicting) => {
+            (StatusCode::BAD_REQUEST, &t.many_hosts)
+        }
+        GatewayError::BadPath(_) => (StatusCode::BAD_REQUEST, &t.bad_path),
         GatewayError::Refused { app, user, refusal } => {
-            let who = user.as_deref().map_or_else(
-                || "You have".to_string(),
-                |name| format!("{name}, you have"),
-            );
-            refused_sentence = match refusal {
-                Refusal::Denied(_) => format!(
-                    "{who} no access to {app} at this address. If you need it, ask your administrator."
-                ),
-                Refusal::LoginRequired => {
-                    format!("{app} is open only to signed-in people who have access to it.")
-                }
-                Refusal::StepUpRequired(login) => {
-                    format!("{app} needs a stronger sign-in ({login}) than the one you used.")
-                }
+            let (message, login) = match (refusal, user) {
+                (Refusal::Denied(_), None) => (&t.denied, String::new()),
+                (Refusal::Denied(_), Some(_)) => (&t.denied_named, String::new()),
+                (Refusal::LoginRequired, _) => (&t.login_required, String::new()),
+                (Refusal::StepUpRequired(login), _) => (&t.step_up, login.to_string()),
             };
-            (
+            let sentence = fill(
+                message.sentence,
+                &[
+                    ("app", app),
+                    ("name", user.as_deref().unwrap_or_default()),
+                    ("login", &login),
+                ],
+            );
+            return page(
+                look,
                 StatusCode::FORBIDDEN,
-                "Access denied",
-                refused_sentence.as_str(),
-            )
+                message.heading,
+                &sentence,
+                request_id,
+            );
         }
         GatewayError::LoginRedirect { location, cookie } => {
-            return login_redirect(location, cookie.as_ref(), request_id);
+            return login_redirect(look, location, cookie.as_ref(), request_id);
         }
-        GatewayError::Unauthenticated => (
-            StatusCode::UNAUTHORIZED,
-            "Login required",
-            "This address needs a signed-in person. Sign in at the portal first.",
-        ),
-        GatewayError::BadForm => (
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The form could not be read or has expired. Please go back and try again.",
-        ),
-        GatewayError::NotFound => (
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no page at this address.",
-        ),
-        GatewayError::MethodNotAllowed => (
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-            "This page cannot be used that way.",
-        ),
-        GatewayError::Sessions(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Sign-in is unavailable",
-            "The sign-in service cannot be reached right now. Please try again in a moment.",
-        ),
-        GatewayError::UnknownHost(_) => (
-            StatusCode::NOT_FOUND,
-            "No app at this address",
-            "This address does not belong to any app of this workplace. Check the link or start from the portal.",
-        ),
-        GatewayError::Proxy(ProxyError::Connect { .. } | ProxyError::Protocol { .. }) => (
-            StatusCode::BAD_GATEWAY,
-            "The app is not reachable",
-            "The app behind this address did not answer properly. Please try again in a moment.",
-        ),
-        GatewayError::Proxy(ProxyError::Timeout(_)) => (
-            StatusCode::GATEWAY_TIMEOUT,
-            "The app took too long",
-            "The app behind this address did not answer in time. Please try again in a moment.",
-        ),
-        GatewayError::Proxy(ProxyError::ClientBody { .. }) => (
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The data sent with this request is malformed.",
-        ),
-        GatewayError::Proxy(ProxyError::BodyTooLarge(_)) => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Upload too large",
-            "The data sent is larger than this app accepts.",
-        ),
+        GatewayError::Unauthenticated => (StatusCode::UNAUTHORIZED, &t.unauthenticated),
+        GatewayError::BadForm => (StatusCode::BAD_REQUEST, &t.bad_form),
+        GatewayError::NotFound => (StatusCode::NOT_FOUND, &t.not_found),
+        GatewayError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, &t.method_not_allowed),
+        GatewayError::Sessions(_) => (StatusCode::SERVICE_UNAVAILABLE, &t.sessions_unavailable),
+        GatewayError::UnknownHost(_) => (StatusCode::NOT_FOUND, &t.unknown_host),
+        GatewayError::Proxy(ProxyError::Connect { .. } | ProxyError::Protocol { .. }) => {
+            (StatusCode::BAD_GATEWAY, &t.bad_gateway)
+        }
+        GatewayError::Proxy(ProxyError::Timeout(_)) => {
+            (StatusCode::GATEWAY_TIMEOUT, &t.gateway_timeout)
+        }
+        GatewayError::Proxy(ProxyError::ClientBody { .. }) => {
+            (StatusCode::BAD_REQUEST, &t.bad_body)
+        }
+        GatewayError::Proxy(ProxyError::BodyTooLarge(_)) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, &t.too_large)
+        }
     };
-    error_page(status, heading, sentence, request_id)
+    page(look, status, message.heading, message.sentence, request_id)
 }
 
-/// `302 Found` to the login page; the page body says where for clients that do not follow.
+fn page(
+    look: &Look<'_>,
+    status: StatusCode,
+    heading: &str,
+    sentence: &str,
+    request_id: &str,
+) -> Response<Bytes> {
+    error_page(
+        look,
+        &ErrorPage {
+            status,
+            heading,
+            sentence,
+            detail: None,
+            continue_to: None,
+        },
+        request_id,
+    )
+}
+
+/// `302 Found` to the login page; the page body links there for clients that do not follow.
 fn login_redirect(
+    look: &Look<'_>,
     location: &str,
     cookie: Option<&http::HeaderValue>,
     request_id: &str,
 ) -> Response<Bytes> {
+    let t = &error_texts::of(look.lang).login_redirect;
     let mut response = error_page(
-        StatusCode::FOUND,
-        "Login required",
-        "Continue to the login page.",
+        look,
+        &ErrorPage {
+            status: StatusCode::FOUND,
+            heading: t.heading,
+            sentence: "",
+            detail: None,
+            continue_to: Some((location, t.sentence)),
+        },
         request_id,
     );
     if let Ok(value) = http::HeaderValue::from_str(location) {
@@ -188,6 +181,8 @@ mod tests {
     use crate::proxy::body::ReadError;
     use std::time::Duration;
 
+    use crate::config::lang::Lang;
+    use crate::config::theme::{Color, Logo, Theme};
     use crate::proxy::UpstreamCause;
     use crate::proxy::connect::ConnectError;
 
@@ -271,8 +266,10 @@ mod tests {
             (GatewayError::NotFound, 404),
             (GatewayError::MethodNotAllowed, 405),
         ];
+        let theme = Theme::default();
+        let look = Look::login_host(Lang::En, &theme);
         for (err, status) in cases {
-            let response = respond(&err, "rid");
+            let response = respond(&err, &look, "rid");
             assert_eq!(response.status().as_u16(), status, "{err}");
             let text = String::from_utf8(response.body().to_vec()).unwrap();
             assert!(text.contains("rid"));
@@ -284,5 +281,165 @@ mod tests {
                 assert!(text.contains("Mail"), "the page names the app: {text}");
             }
         }
+    }
+
+    /// One error of each status the gateway answers with itself.
+    fn one_of_each_status() -> Vec<(GatewayError, u16)> {
+        vec![
+            (GatewayError::BadHost(HostError::Missing), 400),
+            (GatewayError::Unauthenticated, 401),
+            (
+                GatewayError::Refused {
+                    app: "Mail".into(),
+                    user: Some("Bob".into()),
+                    refusal: Refusal::Denied(None),
+                },
+                403,
+            ),
+            (GatewayError::NotFound, 404),
+            (GatewayError::UnknownHost("x".into()), 404),
+            (GatewayError::MethodNotAllowed, 405),
+            (GatewayError::Proxy(ProxyError::BodyTooLarge(10)), 413),
+            (
+                GatewayError::Proxy(ProxyError::Connect {
+                    source: UpstreamCause::Connect(ConnectError::Tcp {
+                        authority: "app.internal:8080".into(),
+                        source: std::io::ErrorKind::ConnectionRefused.into(),
+                    }),
+                }),
+                502,
+            ),
+            (
+                GatewayError::Sessions(pforte_session::StoreError::Seal),
+                503,
+            ),
+            (
+                GatewayError::Proxy(ProxyError::Timeout(Duration::from_secs(1))),
+                504,
+            ),
+        ]
+    }
+
+    #[test]
+    fn each_status_speaks_both_languages_in_the_configured_theme() {
+        let theme = Theme {
+            product_name: "Stadtverwaltung <Nord>".into(),
+            primary: Color::parse("#5b2a86").unwrap(),
+            logo: None,
+        };
+        let mut seen = std::collections::HashMap::new();
+        for (err, status) in one_of_each_status() {
+            for (lang, word) in [(Lang::En, "Error"), (Lang::De, "Fehler")] {
+                let look = Look::login_host(lang, &theme);
+                let response = respond(&err, &look, "rid-1");
+                assert_eq!(response.status().as_u16(), status, "{err}");
+                let text = String::from_utf8(response.body().to_vec()).unwrap();
+                let tag = lang.tag();
+                assert!(
+                    text.contains(&format!("<html lang=\"{tag}\">")),
+                    "{err} {tag}"
+                );
+                assert!(
+                    text.contains(&format!("{word} {status}")),
+                    "{err} {tag}: {text}"
+                );
+                assert!(
+                    text.contains("Stadtverwaltung &lt;Nord&gt;"),
+                    "{err}: theme name"
+                );
+                assert!(text.contains("#5b2a86"), "{err}: theme colour");
+                assert!(text.contains("<code>rid-1</code>"), "{err}: request id");
+                assert!(text.contains("width=device-width"), "{err}: viewport");
+                let h1 = text
+                    .split("<h1>")
+                    .nth(1)
+                    .unwrap()
+                    .split("</h1>")
+                    .next()
+                    .unwrap();
+                seen.entry((err.to_string(), tag)).or_insert(h1.to_string());
+            }
+            let (en, de) = (
+                &seen[&(err.to_string(), "en")],
+                &seen[&(err.to_string(), "de")],
+            );
+            assert_ne!(en, de, "{err}: the German heading is the English one");
+        }
+    }
+
+    #[test]
+    fn refusals_name_app_and_person_in_either_language() {
+        let theme = Theme::default();
+        let err = GatewayError::Refused {
+            app: "Mail".into(),
+            user: Some("Bob <B>".into()),
+            refusal: Refusal::Denied(None),
+        };
+        let de = respond(&err, &Look::login_host(Lang::De, &theme), "r");
+        let text = String::from_utf8(de.body().to_vec()).unwrap();
+        assert!(
+            text.contains("Bob &lt;B&gt;, Sie haben unter dieser Adresse keinen Zugriff auf Mail."),
+            "{text}"
+        );
+        let login = GatewayError::Refused {
+            app: "Admin".into(),
+            user: None,
+            refusal: Refusal::StepUpRequired(crate::policy::engine::LoginStrength::Mfa),
+        };
+        let en = respond(&login, &Look::login_host(Lang::En, &theme), "r");
+        let text = String::from_utf8(en.body().to_vec()).unwrap();
+        assert!(
+            text.contains("Admin needs a stronger sign-in (mfa)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_logo_comes_from_the_login_host_and_the_policy_allows_only_that() {
+        let theme = Theme {
+            logo: Some(Logo {
+                bytes: Bytes::from_static(b"<svg/>"),
+                content_type: "image/svg+xml",
+            }),
+            ..Theme::default()
+        };
+        let look = Look {
+            lang: Lang::En,
+            theme: &theme,
+            logo_src: Some("https://login.example.org:8443/assets/logo".into()),
+            login_origin: Some("https://login.example.org:8443".into()),
+        };
+        let response = respond(&GatewayError::NotFound, &look, "r");
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(
+            text.contains("<img src=\"https://login.example.org:8443/assets/logo\" alt=\"Pforte\"")
+        );
+        assert!(
+            text.contains("href=\"https://login.example.org:8443/\""),
+            "the portal link"
+        );
+        let csp = response.headers()[http::header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("img-src https://login.example.org:8443;"),
+            "{csp}"
+        );
+        assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    }
+
+    #[test]
+    fn the_login_redirect_links_the_login_page() {
+        let theme = Theme::default();
+        let err = GatewayError::LoginRedirect {
+            location: "https://login.example.org/login?a=1&b=2".into(),
+            cookie: None,
+        };
+        let response = respond(&err, &Look::login_host(Lang::De, &theme), "r");
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(text.contains(
+            "<a class=\"button\" href=\"https://login.example.org/login?a=1&amp;b=2\">Weiter zur Anmeldeseite</a>"
+        ));
     }
 }

@@ -4,11 +4,11 @@
 //! (`aria-describedby`, `aria-invalid`), the focus order is the reading order, the language is
 //! declared, and colours meet WCAG AA contrast (see [`crate::config::theme`]).
 
-use super::html::escape;
+use super::html::{escape, page};
+use super::look::Look;
 use super::texts::{self, Texts};
 use crate::config::lang::Lang;
 use crate::config::theme::Theme;
-use crate::route::LOGO_PATH;
 
 /// What went wrong with a login attempt, as the person is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,39 +321,7 @@ fn form_urlencoded_component(value: &str) -> String {
 }
 
 fn layout(lang: Lang, theme: &Theme, title: &str, body: &str) -> String {
-    let logo = match &theme.logo {
-        Some(_) => format!(
-            "<img src=\"{LOGO_PATH}\" alt=\"{}\" class=\"logo\">",
-            escape(&theme.product_name)
-        ),
-        None => format!(
-            "<span class=\"product\">{}</span>",
-            escape(&theme.product_name)
-        ),
-    };
-    let primary = theme.primary.css();
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>{title} – {product}</title><style>\
-body{{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a;background:#fff;line-height:1.5}}\
-header{{margin-bottom:1.5rem}}.product{{font-weight:700;font-size:1.25rem}}.logo{{max-height:3rem}}\
-h1{{font-size:1.6rem}}a{{color:{primary}}}\
-.field{{margin:1rem 0}}label{{display:block;font-weight:600;margin-bottom:.25rem}}\
-input{{font:inherit;width:100%;box-sizing:border-box;padding:.5rem;border:2px solid #595959;border-radius:4px}}\
-input:focus,button:focus,a:focus{{outline:3px solid {primary};outline-offset:2px}}\
-input[aria-invalid=true]{{border-color:#b3261e}}\
-button{{font:inherit;font-weight:600;color:#fff;background:{primary};border:0;border-radius:4px;padding:.6rem 1.2rem;cursor:pointer}}\
-.error,.field-error{{color:#b3261e}}.error{{border-left:4px solid #b3261e;padding:.25rem .75rem;margin:1rem 0}}\
-.field-error{{margin:.25rem 0}}\
-.tiles{{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.75rem}}\
-.tiles a{{display:block;padding:1rem;border:2px solid {primary};border-radius:6px;text-decoration:none;font-weight:600}}\
-.langs ul{{list-style:none;padding:0;display:flex;gap:1rem;margin-top:2rem}}\
-</style></head><body><header>{logo}</header><main>{body}</main></body></html>\n",
-        lang = lang.tag(),
-        title = escape(title),
-        product = escape(&theme.product_name),
-    )
+    page(&Look::login_host(lang, theme), title, body)
 }
 
 #[cfg(test)]
