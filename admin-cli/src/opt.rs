@@ -45,7 +45,7 @@ pub enum Command {
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// List, show, add, disable, enable and delete people; set passwords; lift a brute-force
-    /// lock.
+    /// lock; list and reset second factors.
     #[command(subcommand)]
     Users(UsersCommand),
     /// List and show groups with their members; add groups and memberships.
@@ -426,6 +426,30 @@ printf '%s\\n' \"$PASSWORD\" | pforte-admin users add frank --name \"Frank Zappa
     /// Delete a person with their group memberships, and end their sessions. Asks first.
     #[command(after_help = "Example:\n  pforte-admin users delete frank --yes")]
     Delete {
+        /// The user name.
+        user: String,
+    },
+    /// Second factors (TOTP, passkeys, recovery codes): who has which, and a reset for a person
+    /// who lost their device.
+    #[command(subcommand)]
+    Mfa(MfaCommand),
+}
+
+/// `pforte-admin users mfa ...`
+#[derive(Subcommand)]
+pub enum MfaCommand {
+    /// The enabled people with second factors and how many of each kind (never the values).
+    List {
+        /// Also list the people without any second factor.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Remove every second factor of a person: until they enrol again they log in with their
+    /// password alone (and are led to enrol where a rule asks for a second factor). Asks first.
+    #[command(after_help = "Example:\n  pforte-admin users mfa reset carol --yes")]
+    Reset {
         /// The user name.
         user: String,
     },

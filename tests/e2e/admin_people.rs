@@ -22,7 +22,7 @@ use serde_json::Value;
 const MAIL: &str = "https://mail.gw.test";
 
 /// Runs `pforte-admin --config CONFIG ARGS` without a terminal, with `input` on stdin.
-fn admin(config: &Path, args: &[&str], input: &str) -> Output {
+pub(super) fn admin(config: &Path, args: &[&str], input: &str) -> Output {
     let mut child = Command::new(pforte_admin_bin())
         .arg("--config")
         .arg(config)
@@ -40,18 +40,18 @@ fn admin(config: &Path, args: &[&str], input: &str) -> Output {
 }
 
 /// Runs the tool and expects success; returns standard output.
-fn ok(config: &Path, args: &[&str]) -> String {
+pub(super) fn ok(config: &Path, args: &[&str]) -> String {
     ok_with(config, args, "")
 }
 
-fn ok_with(config: &Path, args: &[&str], input: &str) -> String {
+pub(super) fn ok_with(config: &Path, args: &[&str], input: &str) -> String {
     let out = admin(config, args, input);
     assert!(out.status.success(), "pforte-admin {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs the tool and expects exit code `code` with `message` in standard error.
-fn fails(config: &Path, args: &[&str], code: i32, message: &str) {
+pub(super) fn fails(config: &Path, args: &[&str], code: i32, message: &str) {
     let out = admin(config, args, "");
     assert_eq!(
         out.status.code(),
@@ -62,12 +62,12 @@ fn fails(config: &Path, args: &[&str], code: i32, message: &str) {
     assert!(err.contains(message), "pforte-admin {args:?}: {err}");
 }
 
-fn json(config: &Path, args: &[&str]) -> Value {
+pub(super) fn json(config: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&ok(config, args)).unwrap()
 }
 
 /// `t-LABEL-<unique>`: a name no other test and no earlier run uses.
-fn unique(label: &str) -> String {
+pub(super) fn unique(label: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -111,15 +111,15 @@ fn policy(group: &str) -> String {
 }
 
 /// The LDAP part: the demo directory read and written as its admin.
-struct Ldap {
-    url: String,
-    base: String,
-    admin_dn: String,
-    admin_pw: String,
+pub(super) struct Ldap {
+    pub(super) url: String,
+    pub(super) base: String,
+    pub(super) admin_dn: String,
+    pub(super) admin_pw: String,
 }
 
 impl Ldap {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let pw_file = pforte_e2e::env("PFORTE_TEST_LDAP_ADMIN_PW_FILE");
         Self {
             url: pforte_e2e::env("PFORTE_TEST_LDAP_URL"),
@@ -158,7 +158,7 @@ impl Ldap {
     }
 
     /// The admin section a config needs for changes, with the admin DN and password file.
-    fn admin_section(&self, bind_dn: &str, pw_file: &str) -> String {
+    pub(super) fn admin_section(&self, bind_dn: &str, pw_file: &str) -> String {
         format!(
             "\n[directory.ldap.admin]\nbind_dn = {bind_dn:?}\nbind_password_file = {pw_file:?}\n"
         )
@@ -166,9 +166,9 @@ impl Ldap {
 }
 
 /// Deletes the entries a test added when it ends, whatever happened.
-struct Cleanup<'l> {
-    ldap: &'l Ldap,
-    dns: Vec<String>,
+pub(super) struct Cleanup<'l> {
+    pub(super) ldap: &'l Ldap,
+    pub(super) dns: Vec<String>,
 }
 
 impl Drop for Cleanup<'_> {
@@ -192,7 +192,7 @@ impl Drop for Cleanup<'_> {
 }
 
 /// The gateway's config with `extra` appended, as the admin's config file beside it.
-fn admin_config(gw: &Gateway, name: &str, extra: &str) -> PathBuf {
+pub(super) fn admin_config(gw: &Gateway, name: &str, extra: &str) -> PathBuf {
     let config = std::fs::read_to_string(&gw.config_path).unwrap() + extra;
     let path = gw.path(name);
     std::fs::write(&path, config).unwrap();

@@ -6,6 +6,7 @@
 
 mod admin;
 mod admin_clients;
+mod admin_factors;
 mod admin_people;
 mod browser;
 mod config_check;

@@ -1,13 +1,14 @@
 //! `users list|show|unlock`: people as the gateway sees them in the live directory, their
-//! brute-force lock and their sessions in the shared store. The lock is kept under the
-//! lower-cased user name, as the login page counts it. The commands that change the directory
-//! are in [`change`]; reading passwords is [`password`]'s.
+//! second factors (counts), brute-force lock and sessions in the shared store. The lock is kept
+//! under the lower-cased user name, as the login page counts it. The commands that change the
+//! directory are in [`change`]; second factors in [`mfa`]; reading passwords is [`password`]'s.
 
 mod change;
+mod mfa;
 mod password;
 
 use pforte::telemetry::audit::AuditEvent;
-use pforte_directory::{NewUser, UserRecord};
+use pforte_directory::{FactorCounts, NewUser, UserRecord};
 use pforte_session::{SessionStore, Throttle, ThrottleKind};
 use serde::Serialize;
 
@@ -15,7 +16,7 @@ use super::Ctx;
 use super::sessions::{self, Row as SessionRow};
 use crate::audit;
 use crate::error::{CmdError, Exit};
-use crate::opt::UsersCommand;
+use crate::opt::{MfaCommand, UsersCommand};
 use crate::output::{self, Table};
 
 pub use change::{audited, open_admin};
@@ -60,6 +61,8 @@ pub async fn run(ctx: &Ctx, command: UsersCommand) -> Result<Exit, CmdError> {
         UsersCommand::Disable { user } => change::set_disabled(ctx, &user, true).await?,
         UsersCommand::Enable { user } => change::set_disabled(ctx, &user, false).await?,
         UsersCommand::Delete { user } => change::delete(ctx, &user).await?,
+        UsersCommand::Mfa(MfaCommand::List { all, json }) => mfa::list(ctx, all, json.json).await?,
+        UsersCommand::Mfa(MfaCommand::Reset { user }) => mfa::reset(ctx, &user).await?,
     }
     Ok(Exit::OK)
 }
@@ -122,21 +125,27 @@ impl From<Throttle> for Lock {
 }
 
 /// One person in full; lock and sessions are `None` with the memory store, whose state only the
-/// gateway process sees.
+/// gateway process sees. Second factors are counted by kind, never shown.
 #[derive(Serialize)]
 struct Shown {
     #[serde(flatten)]
     user: UserRecord,
+    factors: FactorCounts,
     lock: Option<Lock>,
     sessions: Option<Vec<SessionRow>>,
 }
 
 async fn show(ctx: &Ctx, username: &str, json: bool) -> Result<(), CmdError> {
-    let user = ctx
-        .directory()?
+    let directory = ctx.directory()?;
+    let user = directory
         .lookup(username)
         .await?
         .ok_or_else(|| CmdError::UnknownUser(username.to_string()))?;
+    let factors = directory
+        .factors(&user.username)
+        .await?
+        .ok_or_else(|| CmdError::UnknownUser(username.to_string()))?
+        .counts();
     let (lock, sessions) = match ctx.shared_sessions().await? {
         Some(store) => {
             let lock = lock_state(ctx, &store, &user.username).await?;
@@ -151,6 +160,7 @@ async fn show(ctx: &Ctx, username: &str, json: bool) -> Result<(), CmdError> {
     };
     let shown = Shown {
         user,
+        factors,
         lock,
         sessions,
     };
@@ -179,6 +189,7 @@ fn render(shown: &Shown) -> String {
         ("mail", user.email.clone().unwrap_or_else(|| "-".into())),
         ("subject", user.subject.clone()),
         ("groups", output::list(&user.groups)),
+        ("factors", mfa::describe(shown.factors)),
         ("locked", lock),
     ] {
         fields.row(vec![format!("{field}:"), value]);
@@ -249,11 +260,20 @@ mod tests {
     fn show_says_when_the_lock_is_out_of_reach() {
         let text = render(&Shown {
             user: carol(),
+            factors: FactorCounts {
+                totp: 1,
+                passkeys: 0,
+                recovery_codes: 9,
+            },
             lock: None,
             sessions: None,
         });
         assert!(text.starts_with("user:"), "{text}");
         assert!(text.contains("groups:   finance,staff"), "{text}");
         assert!(text.contains("locked:   unknown"), "{text}");
+        assert!(
+            text.contains("factors:  1 TOTP, 9 recovery codes"),
+            "{text}"
+        );
     }
 }

@@ -83,6 +83,8 @@ pub enum DirectoryChange {
     MemberAdded,
     /// A person was taken out of a group.
     MemberRemoved,
+    /// Every second factor of a person was removed (they lost their device).
+    FactorsReset,
 }
 
 impl DirectoryChange {
@@ -96,6 +98,7 @@ impl DirectoryChange {
             Self::GroupAdded => "group_added",
             Self::MemberAdded => "member_added",
             Self::MemberRemoved => "member_removed",
+            Self::FactorsReset => "factors_reset",
         }
     }
 }
