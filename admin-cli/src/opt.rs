@@ -257,11 +257,20 @@ pub enum AlgArg {
 /// `pforte-admin sessions ...`
 #[derive(Subcommand)]
 pub enum SessionsCommand {
-    /// The live sessions: created, last seen, source address, login strength, OIDC clients.
+    /// The live sessions: created, last seen, source address, login strength and the factors
+    /// shown, device, OIDC clients.
     List {
         /// Only this person's sessions (user name or subject).
         #[arg(long)]
         user: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// One session in full: its person, times, source and device, login strength, the factors
+    /// shown (in order) and when the last one was, OIDC clients.
+    Show {
+        /// The session id, as `sessions list` shows it.
+        sid: String,
         #[command(flatten)]
         json: JsonArg,
     },

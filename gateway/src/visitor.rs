@@ -122,8 +122,10 @@ mod tests {
             email: None,
             groups: groups.iter().map(|g| (*g).to_string()).collect(),
             login: LoginStrength::Password,
+            methods: vec![pforte_session::AuthMethod::Password],
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            device: None,
         };
         store.create(new, now).unwrap().1
     }

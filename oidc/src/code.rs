@@ -4,7 +4,7 @@
 //! atomically (single use); the token endpoint checks it with
 //! [`crate::token::exchange_code`].
 
-use pforte_policy::LoginStrength;
+use pforte_policy::{AuthMethod, LoginStrength};
 use serde::{Deserialize, Serialize};
 
 use crate::authorize::AuthorizationRequest;
@@ -24,8 +24,12 @@ pub struct Authentication {
     pub subject: String,
     /// When the person entered credentials (Unix seconds).
     pub auth_time: u64,
-    /// How strongly they did (gives `acr` and `amr`).
+    /// How strongly they did (gives `acr`).
     pub login: LoginStrength,
+    /// The factors used, in order (give `amr`). Empty in records written before Pforte kept
+    /// them (a code or refresh family from the previous version), which read as a password.
+    #[serde(default)]
+    pub methods: Vec<AuthMethod>,
 }
 
 /// What an issued code stands for.

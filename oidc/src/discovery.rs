@@ -10,12 +10,13 @@ use openidconnect::core::{
     CoreJwsSigningAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthUrl, EndSessionUrl, IntrospectionUrl, IssuerUrl,
-    JsonWebKeySetUrl, LogoutProviderMetadata, ProviderMetadata, ResponseTypes, RevocationUrl,
-    Scope as OidcScope, TokenUrl, UserInfoUrl,
+    AdditionalProviderMetadata, AuthUrl, AuthenticationContextClass, EndSessionUrl,
+    IntrospectionUrl, IssuerUrl, JsonWebKeySetUrl, LogoutProviderMetadata, ProviderMetadata,
+    ResponseTypes, RevocationUrl, Scope as OidcScope, TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::acr::ACR_VALUES;
 use crate::scope::Scope;
 
 /// Paths of the provider's endpoints on the login host.
@@ -176,6 +177,12 @@ pub fn document(
             .map(|c| CoreClaimName::new((*c).to_owned()))
             .collect(),
     ))
+    .set_acr_values_supported(Some(
+        ACR_VALUES
+            .iter()
+            .map(|v| AuthenticationContextClass::new((*v).to_owned()))
+            .collect(),
+    ))
     .set_request_parameter_supported(Some(false))
     .set_request_uri_parameter_supported(Some(false)))
 }
@@ -216,6 +223,7 @@ mod tests {
             "backchannel_logout_session_supported": true,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
+            "acr_values_supported": ["urn:pforte:acr:password", "urn:pforte:acr:mfa"],
         });
         for (key, value) in expect.as_object().unwrap() {
             assert_eq!(&v[key], value, "{key}");
@@ -226,6 +234,14 @@ mod tests {
                 .unwrap()
                 .contains(&json!("groups"))
         );
+        for claim in ["acr", "amr"] {
+            assert!(
+                v["claims_supported"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(claim))
+            );
+        }
     }
 
     #[test]

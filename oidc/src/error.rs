@@ -26,6 +26,9 @@ pub enum ErrorCode {
     AccessDenied,
     /// `prompt=none` was asked but the person must log in.
     LoginRequired,
+    /// `prompt=none` was asked but the person must do something first: show a second factor
+    /// (OIDC Core §3.1.2.6).
+    InteractionRequired,
     /// The `request` parameter (request objects) is not supported.
     RequestNotSupported,
     /// The `request_uri` parameter is not supported.
@@ -54,6 +57,7 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
+            Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",

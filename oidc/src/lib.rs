@@ -7,7 +7,7 @@
 //!  clients.toml ─▶ Clients (load, authenticate)
 //!
 //!  GET /authorize ─▶ authorize::validate ─▶ AuthorizationRequest ─▶ .session_verdict
-//!                     │ (Page error | Redirect error + iss)          (Proceed | Login | error)
+//!                     │ (Page error | Redirect error + iss)     (Proceed | Login | StepUp | error)
 //!                     ▼
 //!                  AuthorizationCode (stored 60 s, single use) ─▶ AuthorizationResponse
 //!
@@ -26,11 +26,14 @@
 
 // Modules in flow order (see the chart above); blank lines keep rustfmt from sorting them.
 
-// Shared vocabulary: error codes, request parameters, scopes, opaque random values.
+// Shared vocabulary: error codes, request parameters, scopes, opaque random values, and the
+// authentication context (acr, amr).
 pub mod error;
 pub mod params;
 pub mod scope;
 pub mod token_value;
+
+pub mod acr;
 
 // 1. Registration: clients.toml and client authentication.
 pub mod clients;

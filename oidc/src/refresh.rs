@@ -223,6 +223,10 @@ mod tests {
             subject: "uuid-alice".into(),
             auth_time: T,
             login: LoginStrength::Mfa,
+            methods: vec![
+                pforte_policy::AuthMethod::Password,
+                pforte_policy::AuthMethod::Totp,
+            ],
         };
         let scopes = Scopes::parse("openid email offline_access").unwrap();
         RefreshFamily::start(

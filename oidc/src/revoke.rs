@@ -80,6 +80,7 @@ mod tests {
             subject: "uuid-alice".into(),
             auth_time: T,
             login: LoginStrength::Password,
+            methods: vec![pforte_policy::AuthMethod::Password],
         }
     }
 

@@ -60,7 +60,10 @@ fn a_person_signs_in_refreshes_and_logs_out() {
     );
 
     // 2. After the login, the session answers and a code is issued.
-    let session = Some(SessionAuth { auth_time: T + 5 });
+    let session = Some(SessionAuth {
+        auth_time: T + 5,
+        login: LoginStrength::Password,
+    });
     assert_eq!(
         request.session_verdict(session, T, T + 6, ISSUER),
         SessionVerdict::Proceed
@@ -70,6 +73,7 @@ fn a_person_signs_in_refreshes_and_logs_out() {
         subject: "uuid-alice".into(),
         auth_time: T + 5,
         login: LoginStrength::Password,
+        methods: vec![pforte_policy::AuthMethod::Password],
     };
     let code = OpaqueToken::from_random([5; 32]);
     let record = AuthorizationCode::issue(&request, authentication, T + 6);

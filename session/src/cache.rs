@@ -186,6 +186,7 @@ mod tests {
     use crate::session::NewSession;
     use crate::settings::SessionSettings;
     use crate::time::Clock;
+    use pforte_policy::AuthMethod;
 
     const WINDOW: Duration = Duration::from_millis(750);
     const NOW: Timestamp = Timestamp::from_unix_secs(1_000_000);
@@ -203,8 +204,10 @@ mod tests {
             email: None,
             groups: vec!["staff".into()],
             login: LoginStrength::Password,
+            methods: vec![AuthMethod::Password],
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            device: None,
         };
         let session = Session::open(new, key.sid(), now, &SessionSettings::default());
         (key, Arc::new(session))

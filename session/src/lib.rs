@@ -3,7 +3,9 @@
 //! After a login the gateway calls [`SessionStore::create`] and sets the returned
 //! [`SessionId`] as a cookie (the gateway owns the cookie's attributes). On each request it
 //! parses the cookie with [`SessionId::parse`], asks [`SessionStore::get`] for the
-//! [`Session`], and calls [`SessionStore::touch`] to slide the idle timeout. Logout and the
+//! [`Session`], and calls [`SessionStore::touch`] to slide the idle timeout. A second factor
+//! checked later raises the session in place with [`SessionStore::step_up`] (its
+//! [`AuthMethod`]s say what was done). Logout and the
 //! admin end sessions with [`SessionStore::revoke`] and [`SessionStore::revoke_user`]. Before a
 //! password is checked, [`SessionStore::check`] says whether the account and the source
 //! address may try; failures go to [`SessionStore::record_failure`], success to
@@ -60,12 +62,15 @@ mod time;
 pub use error::StoreError;
 pub use id::{IdError, SessionId, SessionKey, Sid};
 pub use memory::MemoryStore;
+/// Re-exported: the factors a session records (defined beside `LoginStrength`, which the
+/// OIDC rules share).
+pub use pforte_policy::AuthMethod;
 pub use records::{
     LOGOUT_QUEUE_CAP, LogoutNotice, MAX_LOGOUT_WAIT, MAX_RECORD_KEY_BYTES, MAX_RECORD_TTL,
     RecordKind,
 };
 pub use redis_store::RedisStore;
-pub use session::{NewSession, Session};
+pub use session::{MAX_DEVICE_CHARS, NewSession, Session};
 pub use settings::{
     Backend, RedisPassword, RedisSettings, RedisTarget, SessionSettings, SettingsError,
     StoreSettings,

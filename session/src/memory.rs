@@ -27,6 +27,7 @@ use crate::settings::SessionSettings;
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket, TicketKey};
 use crate::time::{Clock, Timestamp};
+use pforte_policy::AuthMethod;
 
 const FIRST_SWEEP: usize = 1024;
 
@@ -155,6 +156,17 @@ impl MemoryStore {
             *stored = Arc::new(updated);
         }
         true
+    }
+
+    /// See [`crate::SessionStore::step_up`].
+    pub fn step_up(&self, sid: &Sid, method: AuthMethod, now: Timestamp) -> Option<Arc<Session>> {
+        let mut sessions = lock(&self.sessions);
+        let (_, stored) = sessions.by_sid.get_mut(sid)?;
+        if !stored.is_live(now) {
+            return None;
+        }
+        *stored = Arc::new(stored.stepped_up(method, now));
+        Some(Arc::clone(stored))
     }
 
     /// See [`crate::SessionStore::revoke`].
@@ -341,8 +353,10 @@ mod tests {
             email: None,
             groups: vec!["staff".into()],
             login: LoginStrength::Password,
+            methods: vec![AuthMethod::Password],
             auth_time: T0,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            device: None,
         }
     }
 
@@ -406,6 +420,40 @@ mod tests {
         assert!(!store.revoke(&session.sid));
         assert!(store.get(&a, T0).is_none());
         assert!(store.get(&b, T0).is_some());
+    }
+
+    #[test]
+    fn a_step_up_raises_the_stored_session_in_place() {
+        let store = store();
+        let (id, session) = store.create(login("alice"), T0).unwrap();
+        let later = T0.plus(secs(120));
+        let up = store
+            .step_up(&session.sid, AuthMethod::Totp, later)
+            .unwrap();
+        let found = store.get(&id, later).unwrap();
+        assert_eq!(*found, *up);
+        assert_eq!(found.login, LoginStrength::Mfa);
+        assert_eq!(found.methods, [AuthMethod::Password, AuthMethod::Totp]);
+        assert_eq!(found.auth_time, later);
+        assert_eq!(found.sid, session.sid, "the same session, not a new one");
+        store
+            .step_up(&session.sid, AuthMethod::Totp, later)
+            .unwrap();
+        assert_eq!(store.get(&id, later).unwrap().methods.len(), 2);
+    }
+
+    #[test]
+    fn a_step_up_of_an_ended_session_is_none() {
+        let store = store();
+        let (_, session) = store.create(login("alice"), T0).unwrap();
+        let idle = T0.plus(SessionSettings::default().idle_timeout);
+        assert!(
+            store
+                .step_up(&session.sid, AuthMethod::Totp, idle)
+                .is_none()
+        );
+        store.revoke(&session.sid);
+        assert!(store.step_up(&session.sid, AuthMethod::Totp, T0).is_none());
     }
 
     #[test]

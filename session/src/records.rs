@@ -1,6 +1,8 @@
 //! The OIDC provider's short-lived state, kept in the session store so that any replica can
 //! serve any step of a flow: authorization codes, refresh-token families, revocations, and the
-//! queue of ended sessions whose OIDC clients must hear of the logout.
+//! queue of ended sessions whose OIDC clients must hear of the logout. Second factors keep
+//! their short-lived state here too, for the same reason: the last accepted TOTP step, WebAuthn
+//! ceremonies and TOTP enrolments waiting for their confirming code.
 //!
 //! The store treats a record as opaque bytes under a caller's key (a digest, a family id, a
 //! `jti`) in one of the [`RecordKind`] key spaces, with a time to live. What the bytes mean is
@@ -40,8 +42,8 @@ pub const MAX_RECORD_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// it, so a deadline never overflows the clock. The caller calls again anyway.
 pub const MAX_LOGOUT_WAIT: Duration = Duration::from_secs(3600);
 
-/// Key spaces of the short-lived OIDC records: a key in one kind never meets the same key in
-/// another.
+/// Key spaces of the short-lived records (OIDC, second factors): a key in one kind never meets
+/// the same key in another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordKind {
     /// An issued authorization code waiting to be exchanged, under its digest.
@@ -55,6 +57,15 @@ pub enum RecordKind {
     /// An authorization request sent to the login form with `prompt=login`: when it first
     /// arrived, under the digest of the id its return URL carries.
     PendingLogin,
+    /// The last TOTP time step accepted for a person, under their subject: a code once
+    /// accepted is refused for the rest of its window on every replica.
+    TotpStep,
+    /// A WebAuthn ceremony's server-side state between its two requests, under a random id,
+    /// so a ceremony begun on one replica finishes on another.
+    Ceremony,
+    /// A TOTP secret waiting for the code that confirms its enrolment, under the sid of the
+    /// session enrolling it.
+    Enrolment,
 }
 
 impl RecordKind {
@@ -66,6 +77,9 @@ impl RecordKind {
             Self::RefreshFamily => "family",
             Self::RevokedToken => "revoked",
             Self::PendingLogin => "pending",
+            Self::TotpStep => "totp-step",
+            Self::Ceremony => "ceremony",
+            Self::Enrolment => "enrolment",
         }
     }
 }
@@ -168,7 +182,24 @@ mod tests {
             RecordKind::RedeemedCode,
             RecordKind::RefreshFamily,
             RecordKind::RevokedToken,
+            RecordKind::PendingLogin,
+            RecordKind::TotpStep,
+            RecordKind::Ceremony,
+            RecordKind::Enrolment,
         ];
+        // No wildcard: a new kind does not compile until it is named here, next to the list.
+        for kind in kinds {
+            match kind {
+                RecordKind::AuthorizationCode
+                | RecordKind::RedeemedCode
+                | RecordKind::RefreshFamily
+                | RecordKind::RevokedToken
+                | RecordKind::PendingLogin
+                | RecordKind::TotpStep
+                | RecordKind::Ceremony
+                | RecordKind::Enrolment => {}
+            }
+        }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
         names.sort_unstable();
         names.dedup();

@@ -8,6 +8,11 @@ use pforte_policy::LoginStrength;
 use crate::id::Sid;
 use crate::settings::SessionSettings;
 use crate::time::Timestamp;
+use pforte_policy::AuthMethod;
+
+/// The longest device description a session keeps, in characters; longer ones are cut, so a
+/// long `User-Agent` cannot bloat the store.
+pub const MAX_DEVICE_CHARS: usize = 120;
 
 /// What the login step knows when it opens a session; the store adds the times and the handle.
 #[derive(Clone, PartialEq, Eq)]
@@ -23,12 +28,19 @@ pub struct NewSession {
     pub email: Option<String>,
     /// The groups the policy decides on, resolved at login time.
     pub groups: Vec<String>,
-    /// How strongly the person proved who they are; step-up raises it with a new session.
+    /// How strongly the person proved who they are, as the policy judges it; a step-up
+    /// ([`crate::SessionStore::step_up`]) raises it to `Mfa` in place.
     pub login: LoginStrength,
-    /// When the person last authenticated (OIDC `auth_time`).
+    /// The factors used, in order (OIDC `amr`, the admin's listing); a step-up appends one.
+    pub methods: Vec<AuthMethod>,
+    /// When the person last authenticated (OIDC `auth_time`); a step-up moves it.
     pub auth_time: Timestamp,
     /// The address the login came from, for the admin's listing and audit.
     pub source: IpAddr,
+    /// A short description of the browser and system the login came from ("Firefox on
+    /// Linux"), for the person's and the admin's session listings; cut to
+    /// [`MAX_DEVICE_CHARS`] characters.
+    pub device: Option<String>,
 }
 
 /// A live SSO session as every replica sees it.
@@ -48,10 +60,14 @@ pub struct Session {
     pub groups: Vec<String>,
     /// See [`NewSession::login`].
     pub login: LoginStrength,
+    /// See [`NewSession::methods`].
+    pub methods: Vec<AuthMethod>,
     /// See [`NewSession::auth_time`].
     pub auth_time: Timestamp,
     /// See [`NewSession::source`].
     pub source: IpAddr,
+    /// See [`NewSession::device`].
+    pub device: Option<String>,
     /// When the session was opened.
     pub created: Timestamp,
     /// The last activity the store has recorded; lags the true last request by at most the
@@ -83,8 +99,10 @@ impl Session {
             email: new.email,
             groups: new.groups,
             login: new.login,
+            methods: new.methods,
             auth_time: new.auth_time,
             source: new.source,
+            device: new.device.map(cut_device),
             created: now,
             last_seen: now,
             idle_expires: now,
@@ -92,6 +110,19 @@ impl Session {
             clients: Vec::new(),
         };
         session.seen_at(now, timeouts);
+        session
+    }
+
+    /// This session after a second factor was checked at `now`: login strength `Mfa`,
+    /// `method` appended unless it is there already, `auth_time` = `now` (never moved
+    /// backwards). The handle, the times and the clients stay.
+    pub(crate) fn stepped_up(&self, method: AuthMethod, now: Timestamp) -> Self {
+        let mut session = self.clone();
+        session.login = LoginStrength::Mfa;
+        if !session.methods.contains(&method) {
+            session.methods.push(method);
+        }
+        session.auth_time = session.auth_time.max(now);
         session
     }
 
@@ -118,6 +149,14 @@ impl Session {
     }
 }
 
+/// Cuts a device description to [`MAX_DEVICE_CHARS`] characters (on a character boundary).
+fn cut_device(mut device: String) -> String {
+    if let Some((at, _)) = device.char_indices().nth(MAX_DEVICE_CHARS) {
+        device.truncate(at);
+    }
+    device
+}
+
 impl fmt::Debug for Session {
     /// Names the session and its person without the groups and mail address, so a stray
     /// `{:?}` in a log line stays short and free of personal data beyond the login name.
@@ -126,6 +165,7 @@ impl fmt::Debug for Session {
             .field("sid", &self.sid.to_string())
             .field("username", &self.username)
             .field("login", &self.login)
+            .field("methods", &self.methods)
             .field("last_seen", &self.last_seen.unix_secs())
             .field("idle_expires", &self.idle_expires.unix_secs())
             .field("absolute_expires", &self.absolute_expires.unix_secs())
@@ -150,19 +190,24 @@ mod tests {
     use super::*;
     use crate::id::SessionId;
 
-    fn opened(now: Timestamp) -> Session {
-        let new = NewSession {
+    fn opened_new(now: Timestamp) -> NewSession {
+        NewSession {
             subject: "uuid-erin".into(),
             username: "erin".into(),
             display_name: "Erin".into(),
             email: Some("erin@example.org".into()),
             groups: vec!["secret-project".into()],
             login: LoginStrength::Password,
+            methods: vec![AuthMethod::Password],
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        };
+            device: Some("Firefox on Linux".into()),
+        }
+    }
+
+    fn opened(now: Timestamp) -> Session {
         let sid = SessionId::generate().unwrap().key().sid();
-        Session::open(new, sid, now, &SessionSettings::default())
+        Session::open(opened_new(now), sid, now, &SessionSettings::default())
     }
 
     #[test]
@@ -192,5 +237,51 @@ mod tests {
         let session = opened(t0);
         assert!(!session.touch_due(t0.plus(Duration::from_secs(59)), &timeouts));
         assert!(session.touch_due(t0.plus(Duration::from_secs(60)), &timeouts));
+    }
+
+    #[test]
+    fn a_step_up_raises_the_login_and_appends_the_factor_once() {
+        let t0 = Timestamp::from_unix_secs(1_000);
+        let session = opened(t0);
+        let t1 = t0.plus(Duration::from_secs(300));
+        let up = session.stepped_up(AuthMethod::Totp, t1);
+        assert_eq!(up.login, LoginStrength::Mfa);
+        assert_eq!(up.methods, [AuthMethod::Password, AuthMethod::Totp]);
+        assert_eq!(up.auth_time, t1);
+        assert_eq!(
+            (up.sid, up.created, up.idle_expires, up.absolute_expires),
+            (
+                session.sid,
+                session.created,
+                session.idle_expires,
+                session.absolute_expires
+            ),
+            "a step-up keeps the session's handle and timeouts"
+        );
+        let again = up.stepped_up(AuthMethod::Totp, t0);
+        assert_eq!(again.methods, [AuthMethod::Password, AuthMethod::Totp]);
+        assert_eq!(again.auth_time, t1, "auth_time never moves backwards");
+    }
+
+    #[test]
+    fn a_long_device_description_is_cut_on_a_character_boundary() {
+        let mut new = NewSession {
+            device: Some("ä".repeat(MAX_DEVICE_CHARS + 5)),
+            ..opened_new(Timestamp::from_unix_secs(1))
+        };
+        let sid = SessionId::generate().unwrap().key().sid();
+        let session = Session::open(new.clone(), sid, new.auth_time, &SessionSettings::default());
+        assert_eq!(
+            session.device.as_deref(),
+            Some("ä".repeat(MAX_DEVICE_CHARS).as_str())
+        );
+        new.device = Some("Safari on iOS".into());
+        let session = Session::open(
+            new,
+            sid,
+            Timestamp::from_unix_secs(1),
+            &SessionSettings::default(),
+        );
+        assert_eq!(session.device.as_deref(), Some("Safari on iOS"));
     }
 }

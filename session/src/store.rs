@@ -12,6 +12,7 @@ use crate::session::{NewSession, Session};
 use crate::settings::{Backend, StoreSettings};
 use crate::throttle::{LoginCheck, Throttle, ThrottleKind, counter_name};
 use crate::time::{Clock, Timestamp};
+use pforte_policy::AuthMethod;
 
 /// Sessions and brute-force counters, in this process or in Redis.
 #[derive(Debug)]
@@ -106,6 +107,25 @@ impl SessionStore {
         match self {
             Self::Memory(m) => Ok(m.add_client(sid, client)),
             Self::Redis(r) => r.add_client(sid, client).await,
+        }
+    }
+
+    /// Raises a live session in place after a second factor was checked at `now`: its login
+    /// strength becomes `Mfa`, `method` is appended to its methods (unless it is there
+    /// already), and its `auth_time` becomes `now`. The sid, the cookie and the timeouts stay,
+    /// so the person goes on without logging in again. Every replica's cache forgets its old
+    /// copy within the revocation bound (without the session counting as revoked: the next
+    /// lookup reads the raised one). In Redis the change is one atomic step. Returns the raised
+    /// session, or `None` when the session is unknown, revoked or expired.
+    pub async fn step_up(
+        &self,
+        sid: &Sid,
+        method: AuthMethod,
+        now: Timestamp,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.step_up(sid, method, now)),
+            Self::Redis(r) => r.step_up(sid, method, now).await,
         }
     }
 

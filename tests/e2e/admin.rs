@@ -90,6 +90,18 @@ async fn a_revoked_session_goes_to_the_login_page_on_both_gateways() {
         ok(&a, &["sessions", "list"]).contains(&sid),
         "the table shows it"
     );
+    assert_eq!(alices[0]["methods"], serde_json::json!(["password"]));
+    let shown = json(&a, &["sessions", "show", &sid, "--json"]);
+    assert_eq!(shown["sid"], sid.as_str());
+    assert_eq!(shown["login"], "password");
+    assert_eq!(shown["methods"], serde_json::json!(["password"]));
+    let text = ok(&a, &["sessions", "show", &sid]);
+    assert!(
+        text.contains("methods:") && text.contains("password"),
+        "{text}"
+    );
+    let err = fails(&a, &["sessions", "show", "0123456789abcdef"], 1);
+    assert!(err.contains("no live session"), "{err}");
 
     // Bad input and a missing confirmation change nothing.
     let err = fails(&a, &["sessions", "revoke", "XYZ"], 2);

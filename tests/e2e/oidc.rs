@@ -24,6 +24,8 @@ use pforte_e2e::{env, eventually, free_port, unique_prefix};
 const ISSUER: &str = "https://login.gw.test";
 const CALLBACK: &str = "https://rp.gw.test/callback";
 const NATIVE_CALLBACK: &str = "http://127.0.0.1:8765/callback";
+const VAULT_CALLBACK: &str = "https://vault.gw.test/callback";
+const ACR_MFA: &str = "urn:pforte:acr:mfa";
 const DOCS_SECRET: &str = "docs-test-secret-0123456789";
 const SVC_SECRET: &str = "svc-test-secret-0123456789";
 
@@ -72,6 +74,13 @@ app = "finance"
 secret_hash = "{docs}"
 redirect_uris = ["https://ledger.gw.test/callback"]
 scopes = ["openid", "profile"]
+
+[[client]]
+id = "vault"
+app = "vault"
+secret_hash = "{docs}"
+redirect_uris = ["{VAULT_CALLBACK}"]
+scopes = ["openid", "profile"]
 "#,
         docs = hash(DOCS_SECRET),
         svc = hash(SVC_SECRET),
@@ -86,6 +95,11 @@ allow = ["group:staff"]
 [[rule]]
 apps = ["finance"]
 allow = ["group:finance"]
+
+[[rule]]
+apps = ["vault"]
+allow = ["group:staff"]
+login = "mfa"
 "#;
 
 struct Setup {
@@ -108,6 +122,7 @@ async fn setup_with(sessions: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> 
     let apps = [
         app_toml("docs", "docs.gw.test", "/", &[upstream.url()], ""),
         app_toml("finance", "finance.gw.test", "/", &[upstream.url()], ""),
+        app_toml("vault", "vault.gw.test", "/", &[upstream.url()], ""),
     ]
     .concat();
     let gw = sessions(Gateway::builder())
@@ -435,7 +450,11 @@ async fn code_flow_with_pkce_gives_verified_tokens_userinfo_and_rotating_refresh
             .any(|g| g == "staff")
     );
     assert_eq!(raw["acr"], "urn:pforte:acr:password");
-    assert_eq!(raw["amr"][0], "pwd");
+    assert_eq!(
+        raw["amr"],
+        serde_json::json!(["pwd"]),
+        "a password login, nothing more"
+    );
     assert!(raw["sid"].is_string() && raw["auth_time"].is_u64());
     let sub = raw["sub"].as_str().unwrap().to_owned();
 
@@ -569,6 +588,132 @@ async fn a_person_the_policy_denies_gets_access_denied_and_an_audit_entry() {
     let mut carol = setup.browser();
     let params = authorize_as(&mut carol, &url, Some(("carol", "carolpw")), callback).await;
     assert!(param(&params, "code").is_some());
+}
+
+/// Where the provider sent the browser for a second factor: the login host's `/mfa`, and the
+/// authorization request it is to come back to, as sorted query pairs.
+fn step_up_target(reply: &Reply) -> Vec<(String, String)> {
+    assert_eq!(reply.status, 302, "{}", reply.text());
+    let location = reply.header("location").expect("a redirect");
+    let (page, query) = location.split_once('?').expect("a query");
+    assert_eq!(page, format!("{ISSUER}/mfa"), "the second-factor page");
+    let return_to = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "return_to")
+        .map(|(_, v)| v.into_owned())
+        .expect("return_to");
+    sorted_query(&return_to)
+}
+
+/// The query pairs of an authorization URL, sorted (the provider may rebuild them in another
+/// order), after checking that it is this provider's authorization endpoint.
+fn sorted_query(url: &str) -> Vec<(String, String)> {
+    let (endpoint, query) = url.split_once('?').expect("a query");
+    assert_eq!(endpoint, format!("{ISSUER}/oidc/authorize"));
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[tokio::test]
+async fn a_client_asking_for_mfa_sends_a_password_session_to_the_second_factor_page() {
+    let setup = setup("oidc-acr").await;
+    let (challenge, _) = pkce();
+    let pkce_params = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let asking = |extra: &[(&str, &str)]| {
+        let mut all = pkce_params.to_vec();
+        all.extend_from_slice(extra);
+        authorize_url("docs", CALLBACK, &all)
+    };
+
+    // Without a session the login form comes first.
+    let by_acr_values = asking(&[("acr_values", ACR_MFA)]);
+    let anonymous = setup.browser().get(&by_acr_values).await;
+    assert_eq!(anonymous.status, 302);
+    assert!(
+        anonymous.header("location").unwrap().starts_with("/login?"),
+        "{:?}",
+        anonymous.header("location")
+    );
+
+    // With a password session: to /mfa, and back to this very request afterwards.
+    let mut browser = setup.signed_in().await;
+    let reply = browser.get(&by_acr_values).await;
+    assert_eq!(step_up_target(&reply), sorted_query(&by_acr_values));
+
+    let essential =
+        format!(r#"{{"id_token":{{"acr":{{"essential":true,"values":["{ACR_MFA}"]}}}}}}"#);
+    let by_claims = asking(&[("claims", &essential)]);
+    let reply = browser.get(&by_claims).await;
+    assert_eq!(step_up_target(&reply), sorted_query(&by_claims));
+
+    // Silent SSO cannot show the page: the client hears interaction_required.
+    let silent = asking(&[("acr_values", ACR_MFA), ("prompt", "none")]);
+    let params = authorize_as(&mut browser, &silent, None, CALLBACK).await;
+    assert_eq!(param(&params, "error"), Some("interaction_required"));
+    assert!(param(&params, "code").is_none());
+
+    // Asking for the password class, or a class Pforte does not know, asks for nothing more.
+    let plain = asking(&[("acr_values", "urn:pforte:acr:password urn:example:gold")]);
+    let params = authorize_as(&mut browser, &plain, None, CALLBACK).await;
+    assert!(param(&params, "code").is_some(), "{params:?}");
+
+    // A claims parameter that is not a claims request is refused, not ignored.
+    let params = authorize_as(&mut browser, &asking(&[("claims", "[1]")]), None, CALLBACK).await;
+    assert_eq!(param(&params, "error"), Some("invalid_request"));
+
+    let discovery = browser
+        .get(&format!("{ISSUER}/.well-known/openid-configuration"))
+        .await
+        .json();
+    assert_eq!(
+        discovery["acr_values_supported"],
+        serde_json::json!(["urn:pforte:acr:password", ACR_MFA])
+    );
+    for claim in ["acr", "amr"] {
+        assert!(
+            discovery["claims_supported"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == claim),
+            "{claim}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_client_whose_app_needs_mfa_steps_a_password_session_up_instead_of_refusing() {
+    let setup = setup("oidc-policy-mfa").await;
+    let (challenge, _) = pkce();
+    let url = pkce_url("vault", VAULT_CALLBACK, &challenge);
+    let mut browser = setup.signed_in().await;
+    let reply = browser.get(&url).await;
+    assert_eq!(step_up_target(&reply), sorted_query(&url));
+    assert!(
+        !setup
+            .gw
+            .audit()
+            .iter()
+            .any(|e| e["event"] == "oidc_access_denied" && e["client"] == "vault"),
+        "a step-up is not a denial"
+    );
+
+    let silent = authorize_url(
+        "vault",
+        VAULT_CALLBACK,
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("prompt", "none"),
+        ],
+    );
+    let params = authorize_as(&mut browser, &silent, None, VAULT_CALLBACK).await;
+    assert_eq!(param(&params, "error"), Some("interaction_required"));
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! `sessions list|revoke` on the shared session store. A revocation is published by the store,
+//! `sessions list|show|revoke` on the shared session store. A revocation is published by the store,
 //! so every gateway refuses the session within 1 s; the memory store is refused because its
 //! sessions live inside one gateway process.
 
@@ -22,6 +22,15 @@ pub async fn run(ctx: &Ctx, command: SessionsCommand) -> Result<Exit, CmdError> 
             let store = ctx.sessions().await?;
             let sessions = live(ctx, &store, user.as_deref()).await?;
             show(&sessions, json.json)?;
+        }
+        SessionsCommand::Show { sid, json } => {
+            let sid = parse_sid(&sid)?;
+            let store = ctx.sessions().await?;
+            let session = store
+                .get_by_sid(&sid, ctx.now())
+                .await?
+                .ok_or_else(|| CmdError::NoSuchSession(sid.to_string()))?;
+            show_one(&session, json.json)?;
         }
         SessionsCommand::Revoke { sid, user } => {
             // Parse before connecting: a typo must not depend on Redis being up.
@@ -122,7 +131,15 @@ pub struct Row {
     created: u64,
     last_seen: u64,
     source: String,
+    /// A short description of the browser and system (from its User-Agent), if known.
+    device: Option<String>,
+    /// `password` or `mfa`.
     login: String,
+    /// The factors shown, in order (`password`, `totp`, `recovery_code`, `security_key`,
+    /// `passkey`).
+    methods: Vec<String>,
+    /// When the person last showed a factor (OIDC `auth_time`).
+    auth_time: u64,
     clients: Vec<String>,
 }
 
@@ -135,7 +152,10 @@ impl From<&Session> for Row {
             created: s.created.unix_secs(),
             last_seen: s.last_seen.unix_secs(),
             source: s.source.to_string(),
+            device: s.device.clone(),
             login: s.login.to_string(),
+            methods: s.methods.iter().map(|m| m.as_str().to_owned()).collect(),
+            auth_time: s.auth_time.unix_secs(),
             clients: s.clients.clone(),
         }
     }
@@ -149,7 +169,9 @@ pub fn table(rows: &[Row]) -> Table {
         "CREATED",
         "LAST SEEN",
         "SOURCE",
+        "DEVICE",
         "LOGIN",
+        "METHODS",
         "CLIENTS",
     ]);
     for row in rows {
@@ -159,7 +181,9 @@ pub fn table(rows: &[Row]) -> Table {
             output::time(row.created),
             output::time(row.last_seen),
             row.source.clone(),
+            row.device.clone().unwrap_or_else(|| "-".into()),
             row.login.clone(),
+            output::list(&row.methods),
             output::list(&row.clients),
         ]);
     }
@@ -169,6 +193,38 @@ pub fn table(rows: &[Row]) -> Table {
 fn show(sessions: &[Session], json: bool) -> Result<(), CmdError> {
     let rows: Vec<Row> = sessions.iter().map(Row::from).collect();
     output::show(json, &rows, &table(&rows))
+}
+
+/// `sessions show`: the row's fields one a line (or the row as JSON).
+fn show_one(session: &Session, json: bool) -> Result<(), CmdError> {
+    let row = Row::from(session);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&row)?);
+    } else {
+        print!("{}", render_one(&row));
+    }
+    Ok(())
+}
+
+/// One session's fields, one a line, as `users show` prints a person.
+fn render_one(row: &Row) -> String {
+    let mut fields = Table::new(&["", ""]);
+    for (field, value) in [
+        ("sid", row.sid.clone()),
+        ("user", row.user.clone()),
+        ("subject", row.subject.clone()),
+        ("created", output::time(row.created)),
+        ("last seen", output::time(row.last_seen)),
+        ("source", row.source.clone()),
+        ("device", row.device.clone().unwrap_or_else(|| "-".into())),
+        ("login", row.login.clone()),
+        ("methods", output::list(&row.methods)),
+        ("auth time", output::time(row.auth_time)),
+        ("clients", output::list(&row.clients)),
+    ] {
+        fields.row(vec![format!("{field}:"), value]);
+    }
+    fields.render().trim_start().to_string()
 }
 
 #[cfg(test)]
@@ -181,5 +237,41 @@ mod tests {
         assert_eq!(err.exit(), Exit::BAD_INPUT);
         assert!(err.to_string().contains("16 lowercase hex"), "{err}");
         assert!(parse_sid("0123456789abcdef").is_ok());
+    }
+
+    #[test]
+    fn a_session_shows_its_login_strength_factors_and_device() {
+        use std::net::{IpAddr, Ipv4Addr};
+
+        use pforte_session::{AuthMethod, Clock, MemoryStore, NewSession, Timestamp};
+
+        let now = Timestamp::from_unix_secs(1_800_000_000);
+        let store = MemoryStore::new(Default::default(), Default::default(), Clock::manual(now));
+        let new = NewSession {
+            subject: "uuid-alice".into(),
+            username: "alice".into(),
+            display_name: "Alice".into(),
+            email: None,
+            groups: vec![],
+            login: pforte::policy::engine::LoginStrength::Password,
+            methods: vec![AuthMethod::Password],
+            auth_time: now,
+            source: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            device: Some("Firefox on Linux".into()),
+        };
+        let (_, session) = store.create(new, now).unwrap();
+        let password = Row::from(&*session);
+        let listed = table(std::slice::from_ref(&password)).render();
+        assert!(listed.contains("Firefox on Linux"), "{listed}");
+        assert!(listed.contains("password"), "{listed}");
+
+        let up = store.step_up(&session.sid, AuthMethod::Totp, now).unwrap();
+        let shown = render_one(&Row::from(&*up));
+        assert!(shown.contains("login:      mfa\n"), "{shown}");
+        assert!(shown.contains("methods:    password,totp\n"), "{shown}");
+        assert!(shown.contains("device:     Firefox on Linux\n"), "{shown}");
+        let json = serde_json::to_value(Row::from(&*up)).unwrap();
+        assert_eq!(json["methods"], serde_json::json!(["password", "totp"]));
+        assert_eq!(json["login"], "mfa");
     }
 }

@@ -5,18 +5,21 @@
 //!    │      └▶ Redirect error: back to the client with error, state, iss
 //!    ▼
 //! session_verdict ─▶ Login: to the login form, then back here
-//!    │             └▶ Refuse: login_required (prompt=none)
+//!    │             ├▶ StepUp (acr_values/claims ask for MFA): to the second-factor page,
+//!    │             │          then back here
+//!    │             └▶ Refuse: login_required / interaction_required (prompt=none)
 //!    ▼
 //! the app's access rules ─▶ deny: access_denied to the client, and an audit entry
+//!    │                   └▶ step-up required (login = "mfa"): to the second-factor page
 //!    ▼
 //! code (random, stored 60 s, single use) ─▶ redirect to the client with code, state, iss
 //! ```
 
-use std::net::IpAddr;
-
 use bytes::Bytes;
 use http::Response;
-use pforte_oidc::authorize::{AuthorizationResponse, Prompt, SessionAuth, SessionVerdict};
+use pforte_oidc::authorize::{
+    AuthorizationResponse, Prompt, RedirectError, SessionAuth, SessionVerdict,
+};
 use pforte_oidc::{
     AuthorizationCode, AuthorizationRequest, AuthorizeError, ErrorCode, OpaqueToken, Params,
 };
@@ -35,6 +38,10 @@ use crate::web::error::GatewayError;
 /// The query parameter that names a pending `prompt=login` request on its way back from the
 /// login form (see [`PendingLogin`]): an id, never the time itself.
 const PENDING: &str = "pforte_pending";
+
+/// The login host's second-factor page (the portal's): it raises the session and sends the
+/// browser back to its `return_to`.
+const STEP_UP_PAGE: &str = "/mfa";
 
 /// Answers an authorization request; `params` come from the query (GET) or the form (POST).
 pub async fn authorize(
@@ -58,12 +65,7 @@ pub async fn authorize(
                 &host.ctx.request_id,
             ));
         }
-        Err(AuthorizeError::Redirect(error)) => {
-            host.shared
-                .metrics
-                .record_oidc_refusal("authorize", error.error.as_str());
-            return Ok(found(&error.location()));
-        }
+        Err(AuthorizeError::Redirect(error)) => return Ok(refused(host, &error)),
     };
     let pending = if request.prompt == Prompt::Login {
         Some(pending_login(host, params, now).await?)
@@ -73,26 +75,31 @@ pub async fn authorize(
     let asked_at = pending.as_ref().map_or(now, |p| p.record.asked_at);
     let session_auth = visitor.map(|v| SessionAuth {
         auth_time: v.session.auth_time.unix_secs(),
+        login: v.session.login,
     });
     match (
         request.session_verdict(session_auth, asked_at, now, issuer),
         visitor,
     ) {
-        (SessionVerdict::Refuse(error), _) => {
-            host.shared
-                .metrics
-                .record_oidc_refusal("authorize", error.error.as_str());
-            Ok(found(&error.location()))
-        }
-        (SessionVerdict::Proceed, Some(visitor)) => {
-            if let Some(pending) = &pending {
-                Grants::new(&host.shared.sessions)
-                    .end_pending(&pending.id)
-                    .await?;
+        (SessionVerdict::Refuse(error), _) => Ok(refused(host, &error)),
+        (SessionVerdict::Proceed, Some(visitor)) => match access(host, provider, visitor, &request)
+        {
+            Access::Allowed => {
+                if let Some(pending) = &pending {
+                    Grants::new(&host.shared.sessions)
+                        .end_pending(&pending.id)
+                        .await?;
+                }
+                issue_code(host, visitor, &request, now).await
             }
-            issue_code(host, provider, visitor, &request, now).await
-        }
-        (SessionVerdict::Login | SessionVerdict::Proceed, _) => {
+            Access::StepUp if request.prompt == Prompt::None => {
+                Ok(refused(host, &request.interaction_required(issuer)))
+            }
+            Access::StepUp => step_up(host, params, pending.as_ref()).await,
+            Access::Denied => Ok(access_denied(host, visitor, &request)),
+        },
+        (SessionVerdict::StepUp, Some(_)) => step_up(host, params, pending.as_ref()).await,
+        (SessionVerdict::Login | SessionVerdict::Proceed | SessionVerdict::StepUp, _) => {
             if let Some(pending) = pending.as_ref().filter(|p| p.is_new) {
                 Grants::new(&host.shared.sessions)
                     .put_pending(&pending.id, &pending.record)
@@ -161,42 +168,87 @@ fn request_digest(params: &Params) -> [u8; 32] {
     out
 }
 
-/// Checks the client's app's access rules for the person and hands out a code.
-async fn issue_code(
+/// An error sent back to the client, counted.
+fn refused(host: &LoginHost<'_>, error: &RedirectError) -> Response<Bytes> {
+    host.shared
+        .metrics
+        .record_oidc_refusal("authorize", error.error.as_str());
+    found(&error.location())
+}
+
+/// What the client's app's access rules say of the person.
+enum Access {
+    /// They may use the app.
+    Allowed,
+    /// They may once they show a second factor (`login = "mfa"`).
+    StepUp,
+    /// They may not (or the client has no app any more).
+    Denied,
+}
+
+/// Asks the policy whether the visitor may use the client's app, as a plain visit to the app's
+/// start page from the visitor's address: what the person would be allowed through the proxy.
+fn access(
     host: &LoginHost<'_>,
     provider: &Provider,
     visitor: &Visitor,
     request: &AuthorizationRequest,
+) -> Access {
+    let policy = &host.snapshot.policy;
+    let Some((app, runtime)) = provider
+        .clients
+        .get(&request.client_id)
+        .and_then(|c| provider.app_of(c))
+        .and_then(|app| Some((app, host.snapshot.apps.get(app)?)))
+    else {
+        return Access::Denied;
+    };
+    let prepared = host.shared.prepared.get(&visitor.session, policy);
+    let asked = AccessRequest {
+        app,
+        path: &runtime.app.path_prefix,
+        method: "GET",
+        source: host.ctx.peer.ip(),
+    };
+    match policy.decide(&prepared.subject, &asked) {
+        Decision::Allow { .. } => Access::Allowed,
+        Decision::StepUpRequired { .. } => Access::StepUp,
+        Decision::Deny { .. } | Decision::LoginRequired => Access::Denied,
+    }
+}
+
+/// `access_denied` to the client, and an audit entry.
+fn access_denied(
+    host: &LoginHost<'_>,
+    visitor: &Visitor,
+    request: &AuthorizationRequest,
+) -> Response<Bytes> {
+    audit::record(
+        host.audit_context(),
+        AuditEvent::Oidc {
+            event: OidcEvent::AccessDenied,
+            client: &request.client_id,
+            subject: Some(&visitor.session.subject),
+            detail: "the app's access rules do not allow this person",
+        },
+    );
+    let error = request.error(
+        host.snapshot.issuer.as_str(),
+        ErrorCode::AccessDenied,
+        "the access rules of this app do not allow you",
+    );
+    refused(host, &error)
+}
+
+/// Hands out a code for the visitor's session (the access rules allowed it).
+async fn issue_code(
+    host: &LoginHost<'_>,
+    visitor: &Visitor,
+    request: &AuthorizationRequest,
     now: u64,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let issuer = host.snapshot.issuer.as_str();
-    let session = &visitor.session;
-    let client = provider.clients.get(&request.client_id);
-    let allowed = client
-        .and_then(|c| provider.app_of(c))
-        .is_some_and(|app| permits(host, visitor, app, host.ctx.peer.ip()));
-    if !allowed {
-        host.shared
-            .metrics
-            .record_oidc_refusal("authorize", ErrorCode::AccessDenied.as_str());
-        audit::record(
-            host.audit_context(),
-            AuditEvent::Oidc {
-                event: OidcEvent::AccessDenied,
-                client: &request.client_id,
-                subject: Some(&session.subject),
-                detail: "the app's access rules do not allow this person",
-            },
-        );
-        let error = request.error(
-            issuer,
-            ErrorCode::AccessDenied,
-            "the access rules of this app do not allow you",
-        );
-        return Ok(found(&error.location()));
-    }
     let code = OpaqueToken::from_random(rand::random());
-    let record = AuthorizationCode::issue(request, authentication_of(session), now);
+    let record = AuthorizationCode::issue(request, authentication_of(&visitor.session), now);
     Grants::new(&host.shared.sessions)
         .put_code(&code, &record, now)
         .await?;
@@ -204,29 +256,31 @@ async fn issue_code(
         redirect_uri: request.redirect_uri.clone(),
         code,
         state: request.state.clone(),
-        iss: issuer.to_owned(),
+        iss: host.snapshot.issuer.clone(),
     };
     Ok(found(&response.location()))
 }
 
-/// Whether the policy lets the visitor use the app at `app` from `source`, asked as a plain
-/// visit to the app's start page: what the person would be allowed through the proxy.
-fn permits(host: &LoginHost<'_>, visitor: &Visitor, app: usize, source: IpAddr) -> bool {
-    let policy = &host.snapshot.policy;
-    let Some(runtime) = host.snapshot.apps.get(app) else {
-        return false;
-    };
-    let prepared = host.shared.prepared.get(&visitor.session, policy);
-    let request = AccessRequest {
-        app,
-        path: &runtime.app.path_prefix,
-        method: "GET",
-        source,
-    };
-    matches!(
-        policy.decide(&prepared.subject, &request),
-        Decision::Allow { .. }
-    )
+/// Sends the browser to the second-factor page, which raises the session and returns here
+/// (with the pending record's id, for `prompt=login`, kept until a code is issued).
+async fn step_up(
+    host: &LoginHost<'_>,
+    params: &Params,
+    pending: Option<&Pending>,
+) -> Result<Response<Bytes>, GatewayError> {
+    if let Some(pending) = pending.filter(|p| p.is_new) {
+        Grants::new(&host.shared.sessions)
+            .put_pending(&pending.id, &pending.record)
+            .await?;
+    }
+    let back = authorize_url(host, params, pending.map(|p| &p.id));
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("return_to", &back);
+    Ok(found(&format!(
+        "{}{STEP_UP_PAGE}?{}",
+        host.login_origin(),
+        query.finish()
+    )))
 }
 
 /// The login form, returning here afterwards (with the pending record's id, for `prompt=login`).

@@ -318,6 +318,7 @@ fn signed_call(
         subject: notice.subject.clone(),
         auth_time: 0,
         login: LoginStrength::Password,
+        methods: Vec::new(),
     };
     let at = Issue {
         issuer: &snapshot.issuer,

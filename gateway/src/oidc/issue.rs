@@ -116,5 +116,6 @@ pub fn authentication_of(session: &Session) -> Authentication {
         subject: session.subject.clone(),
         auth_time: session.auth_time.unix_secs(),
         login: session.login,
+        methods: session.methods.clone(),
     }
 }

@@ -10,7 +10,9 @@ use std::net::IpAddr;
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use pforte_directory::{AuthError, FailureReason as DirectoryFailure, UserRecord};
-use pforte_session::{NewSession, SessionId, StoreError, Throttle, ThrottleKind, Timestamp};
+use pforte_session::{
+    AuthMethod, NewSession, SessionId, StoreError, Throttle, ThrottleKind, Timestamp,
+};
 
 use super::return_to::ReturnTo;
 use crate::config::lang::Lang;
@@ -22,7 +24,7 @@ use crate::telemetry::metrics::LoginResult;
 use crate::web::error::GatewayError;
 use crate::web::pages::{self, LoginProblem, LoginView};
 use crate::web::reply::respond_html;
-use crate::web::{cookies, csrf};
+use crate::web::{cookies, csrf, device};
 
 /// The fields of a posted login form.
 #[derive(Default)]
@@ -128,7 +130,15 @@ pub async fn submit(
         .and_then(|raw| super::check_return_to(host, raw));
     let handover = form.handover.as_deref().and_then(Binding::parse);
     match authenticate(host, headers, &form, now).await {
-        Ok(user) => Ok(log_in(host, user, return_to.as_ref(), handover.as_ref(), now).await?),
+        Ok(user) => Ok(log_in(
+            host,
+            user,
+            headers,
+            return_to.as_ref(),
+            handover.as_ref(),
+            now,
+        )
+        .await?),
         Err(Refusal::Again(problem, status)) => Ok(show(
             host,
             lang,
@@ -297,11 +307,12 @@ fn directory_unavailable(host: &LoginHost<'_>, username: &str) -> Refusal {
 async fn log_in(
     host: &LoginHost<'_>,
     user: UserRecord,
+    headers: &HeaderMap,
     return_to: Option<&ReturnTo>,
     handover: Option<&Binding>,
     now: Timestamp,
 ) -> Result<Response<Bytes>, StoreError> {
-    let (id, sid) = open_session(host, user, now).await?;
+    let (id, sid) = open_session(host, user, device::describe(headers), now).await?;
     let mut response = super::after_login(host, &id, return_to, handover, now).await?;
     let value = id.to_cookie_value();
     if let Some(cookie) = cookies::set(cookies::SESSION, &value, host.cookie_lifetime()) {
@@ -325,9 +336,11 @@ async fn log_in(
     Ok(response)
 }
 
+/// A password login's session, on the device `device` (see [`device::describe`]).
 async fn open_session(
     host: &LoginHost<'_>,
     user: UserRecord,
+    device: Option<String>,
     now: Timestamp,
 ) -> Result<(SessionId, String), StoreError> {
     let source: IpAddr = host.ctx.peer.ip().to_canonical();
@@ -338,8 +351,10 @@ async fn open_session(
         email: user.email,
         groups: user.groups,
         login: LoginStrength::Password,
+        methods: vec![AuthMethod::Password],
         auth_time: now,
         source,
+        device,
     };
     let (id, session) = host.sessions().create(new, now).await?;
     let sid = session.sid.to_string();

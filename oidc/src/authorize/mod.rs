@@ -75,6 +75,9 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     /// The oldest login the client accepts, in seconds.
     pub max_age: Option<u64>,
+    /// Whether the client asked for a login with a second factor ([`crate::acr::ACR_MFA`] in
+    /// `acr_values`, or as an essential `acr` claim): a password session steps up first.
+    pub mfa: bool,
     /// A username to prefill on the login page.
     pub login_hint: Option<String>,
     /// Preferred languages for the login page, best first.
@@ -127,6 +130,7 @@ pub fn validate(
             code_challenge: checked.code_challenge,
             prompt: checked.prompt,
             max_age: checked.max_age,
+            mfa: checked.mfa,
             login_hint: params.get("login_hint").map(str::to_owned),
             ui_locales: params
                 .get("ui_locales")
@@ -174,6 +178,7 @@ struct Checked {
     code_challenge: Option<CodeChallenge>,
     prompt: Prompt,
     max_age: Option<u64>,
+    mfa: bool,
 }
 
 /// Every rule after the redirect URI is trusted, in the order a client developer would fix
@@ -267,11 +272,13 @@ fn rules(params: &Params, client: &Client) -> Result<Checked, ProtocolError> {
             })
         })
         .transpose()?;
+    let mfa = crate::acr::mfa_asked(params)?;
     Ok(Checked {
         scopes,
         code_challenge,
         prompt,
         max_age,
+        mfa,
     })
 }
 

@@ -1,3 +1,4 @@
+use pforte_policy::LoginStrength;
 use proptest::prelude::*;
 
 use super::*;
@@ -32,6 +33,8 @@ fn nc(extra: &[(&str, &str)]) -> Vec<(&'static str, String)> {
             "code_challenge_method" => "code_challenge_method",
             "request" => "request",
             "response_mode" => "response_mode",
+            "acr_values" => "acr_values",
+            "claims" => "claims",
             _ => "other",
         };
         p.retain(|(name, _)| *name != k);
@@ -231,6 +234,102 @@ fn request(prompt: &str, max_age: &str) -> AuthorizationRequest {
     run(nc(&[("prompt", prompt), ("max_age", max_age)])).unwrap()
 }
 
+/// A password session that logged in at `auth_time`.
+fn password(auth_time: u64) -> Option<SessionAuth> {
+    Some(SessionAuth {
+        auth_time,
+        login: LoginStrength::Password,
+    })
+}
+
+/// A session that showed a second factor at `auth_time`.
+fn mfa(auth_time: u64) -> Option<SessionAuth> {
+    Some(SessionAuth {
+        auth_time,
+        login: LoginStrength::Mfa,
+    })
+}
+
+/// A request asking for MFA through `acr_values`.
+fn asking_mfa(prompt: &str, max_age: &str) -> AuthorizationRequest {
+    run(nc(&[
+        ("prompt", prompt),
+        ("max_age", max_age),
+        ("acr_values", crate::acr::ACR_MFA),
+    ]))
+    .unwrap()
+}
+
+#[test]
+fn acr_values_for_mfa_step_a_password_session_up() {
+    let req = asking_mfa("", "");
+    assert!(req.mfa);
+    assert_eq!(
+        req.session_verdict(password(T - 10), T, T, ISSUER),
+        SessionVerdict::StepUp
+    );
+    assert_eq!(
+        req.session_verdict(mfa(T - 10), T, T, ISSUER),
+        SessionVerdict::Proceed
+    );
+    assert_eq!(
+        req.session_verdict(None, T, T, ISSUER),
+        SessionVerdict::Login,
+        "no session: log in first, step up after"
+    );
+    assert!(!request("", "").mfa);
+    assert_eq!(
+        request("", "").session_verdict(password(T - 10), T, T, ISSUER),
+        SessionVerdict::Proceed
+    );
+}
+
+#[test]
+fn an_essential_acr_claim_for_mfa_steps_up_too() {
+    let claims = format!(
+        r#"{{"id_token":{{"acr":{{"essential":true,"values":["{}"]}}}}}}"#,
+        crate::acr::ACR_MFA
+    );
+    let req = run(nc(&[("claims", &claims)])).unwrap();
+    assert!(req.mfa);
+    let bad = run(nc(&[("claims", "{")]));
+    assert_eq!(redirect_error(bad).error, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn max_age_still_means_log_in_again_before_any_step_up() {
+    let req = asking_mfa("", "600");
+    assert_eq!(
+        req.session_verdict(mfa(T - 601), T, T, ISSUER),
+        SessionVerdict::Login
+    );
+    assert_eq!(
+        req.session_verdict(password(T - 601), T, T, ISSUER),
+        SessionVerdict::Login
+    );
+    assert_eq!(
+        req.session_verdict(password(T - 60), T, T, ISSUER),
+        SessionVerdict::StepUp
+    );
+}
+
+#[test]
+fn prompt_none_that_needs_a_second_factor_is_interaction_required() {
+    let verdict = asking_mfa("none", "").session_verdict(password(T - 10), T, T, ISSUER);
+    let SessionVerdict::Refuse(err) = verdict else {
+        panic!("expected interaction_required, got {verdict:?}")
+    };
+    assert_eq!(err.error, ErrorCode::InteractionRequired);
+    assert_eq!(
+        asking_mfa("none", "").session_verdict(mfa(T - 10), T, T, ISSUER),
+        SessionVerdict::Proceed
+    );
+    assert!(matches!(
+        asking_mfa("none", "").session_verdict(None, T, T, ISSUER),
+        SessionVerdict::Refuse(e) if e.error == ErrorCode::LoginRequired
+    ));
+}
+
 #[test]
 fn prompt_none_without_a_session_is_login_required() {
     let verdict = request("none", "").session_verdict(None, T, T, ISSUER);
@@ -239,7 +338,7 @@ fn prompt_none_without_a_session_is_login_required() {
     };
     assert_eq!(err.error, ErrorCode::LoginRequired);
     assert_eq!(err.state.as_deref(), Some("st"));
-    let session = Some(SessionAuth { auth_time: T - 10 });
+    let session = password(T - 10);
     assert_eq!(
         request("none", "").session_verdict(session, T, T, ISSUER),
         SessionVerdict::Proceed
@@ -252,7 +351,7 @@ fn prompt_none_without_a_session_is_login_required() {
 
 #[test]
 fn max_age_sends_an_old_session_back_to_login() {
-    let session = Some(SessionAuth { auth_time: T - 601 });
+    let session = password(T - 601);
     assert_eq!(
         request("", "600").session_verdict(session, T, T, ISSUER),
         SessionVerdict::Login
@@ -261,7 +360,7 @@ fn max_age_sends_an_old_session_back_to_login() {
         request("none", "600").session_verdict(session, T, T, ISSUER),
         SessionVerdict::Refuse(e) if e.error == ErrorCode::LoginRequired
     ));
-    let young = Some(SessionAuth { auth_time: T - 600 });
+    let young = password(T - 600);
     assert_eq!(
         request("", "600").session_verdict(young, T, T, ISSUER),
         SessionVerdict::Proceed
@@ -271,12 +370,12 @@ fn max_age_sends_an_old_session_back_to_login() {
 #[test]
 fn prompt_login_is_satisfied_by_a_login_after_the_request() {
     let req = request("login", "");
-    let before = Some(SessionAuth { auth_time: T - 1 });
+    let before = password(T - 1);
     assert_eq!(
         req.session_verdict(before, T, T + 5, ISSUER),
         SessionVerdict::Login
     );
-    let after = Some(SessionAuth { auth_time: T + 3 });
+    let after = password(T + 3);
     assert_eq!(
         req.session_verdict(after, T, T + 5, ISSUER),
         SessionVerdict::Proceed
@@ -286,7 +385,7 @@ fn prompt_login_is_satisfied_by_a_login_after_the_request() {
 #[test]
 fn prompt_login_is_not_satisfied_by_a_login_in_the_same_second_as_the_request() {
     let req = request("login", "");
-    let same_second = Some(SessionAuth { auth_time: T });
+    let same_second = password(T);
     assert_eq!(
         req.session_verdict(same_second, T, T, ISSUER),
         SessionVerdict::Login

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Issue;
 use super::person::{Person, ProfileClaims};
 use super::subject::subject_for;
+use crate::acr;
 use crate::clients::Client;
 use crate::code::Authentication;
 use crate::scope::Scopes;
@@ -31,9 +32,9 @@ pub struct IdTokenClaims {
     /// The client's nonce, unchanged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    /// How strong the login was.
+    /// How strong the login was (see [`crate::acr`]).
     pub acr: String,
-    /// How the person logged in (RFC 8176).
+    /// How the person logged in (RFC 8176, see [`crate::acr::amr`]).
     pub amr: Vec<String>,
     /// The SSO session, for logout.
     pub sid: String,
@@ -54,7 +55,6 @@ pub fn id_token_claims(
     scopes: Scopes,
     nonce: Option<&str>,
 ) -> IdTokenClaims {
-    let (acr, amr) = super::acr_amr(auth.login);
     IdTokenClaims {
         iss: at.issuer.to_owned(),
         sub: subject_for(client, &auth.subject, at.salt),
@@ -63,8 +63,8 @@ pub fn id_token_claims(
         iat: at.now,
         auth_time: auth.auth_time,
         nonce: nonce.map(str::to_owned),
-        acr: acr.to_owned(),
-        amr,
+        acr: acr::acr(auth.login).to_owned(),
+        amr: acr::amr(&auth.methods),
         sid: auth.sid.clone(),
         at_hash: None,
         profile: ProfileClaims::new(person, scopes),

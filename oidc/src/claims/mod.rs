@@ -20,23 +20,9 @@ pub use subject::{PairwiseSalt, subject_for};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use pforte_policy::LoginStrength;
-
-/// `acr` for a password login.
-pub const ACR_PASSWORD: &str = "urn:pforte:acr:password";
-/// `acr` for a login with a second factor.
-pub const ACR_MFA: &str = "urn:pforte:acr:mfa";
 
 /// Bytes of randomness in a `jti`.
 pub const JTI_BYTES: usize = 16;
-
-/// The `acr` and `amr` (RFC 8176 values) that describe a login of this strength.
-pub fn acr_amr(login: LoginStrength) -> (&'static str, Vec<String>) {
-    match login {
-        LoginStrength::Password => (ACR_PASSWORD, vec!["pwd".to_owned()]),
-        LoginStrength::Mfa => (ACR_MFA, vec!["pwd".to_owned(), "mfa".to_owned()]),
-    }
-}
 
 /// What every issued token shares: who issues it, the pairwise salt, and the time.
 #[derive(Debug, Clone, Copy)]

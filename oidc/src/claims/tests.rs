@@ -1,7 +1,8 @@
-use pforte_policy::LoginStrength;
+use pforte_policy::{AuthMethod, LoginStrength};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::acr::{ACR_MFA, ACR_PASSWORD};
 use crate::code::Authentication;
 use crate::refresh::RefreshFamily;
 use crate::scope::{Scope, Scopes};
@@ -22,11 +23,16 @@ fn at(salt: &PairwiseSalt) -> Issue<'_> {
 }
 
 fn auth(login: LoginStrength) -> Authentication {
+    let methods = match login {
+        LoginStrength::Password => vec![AuthMethod::Password],
+        LoginStrength::Mfa => vec![AuthMethod::Password, AuthMethod::Totp],
+    };
     Authentication {
         sid: "sid-1".into(),
         subject: "uuid-alice".into(),
         auth_time: T - 30,
         login,
+        methods,
     }
 }
 
@@ -62,7 +68,7 @@ fn id_token_carries_the_login_and_the_scoped_profile() {
         v,
         json!({
             "iss": ISSUER, "sub": "uuid-alice", "aud": "cli", "exp": T + 300, "iat": T,
-            "auth_time": T - 30, "nonce": "n-1", "acr": ACR_MFA, "amr": ["pwd", "mfa"],
+            "auth_time": T - 30, "nonce": "n-1", "acr": ACR_MFA, "amr": ["pwd", "otp", "mfa"],
             "sid": "sid-1", "name": "Alice Liddell", "preferred_username": "alice"
         })
     );
@@ -237,12 +243,33 @@ fn logout_tokens_follow_backchannel_logout() {
 }
 
 #[test]
-fn acr_and_amr_follow_login_strength() {
-    assert_eq!(
-        acr_amr(LoginStrength::Password),
-        (ACR_PASSWORD, vec!["pwd".to_owned()])
+fn acr_and_amr_follow_the_session() {
+    let salt = salt();
+    let c = clients();
+    let nc = c.get("nextcloud").unwrap();
+    let password = id_token_claims(
+        at(&salt),
+        nc,
+        &auth(LoginStrength::Password),
+        &alice(),
+        scopes("openid"),
+        None,
     );
-    assert_eq!(acr_amr(LoginStrength::Mfa).1, ["pwd", "mfa"]);
+    assert_eq!(
+        (password.acr.as_str(), password.amr.as_slice()),
+        (ACR_PASSWORD, &["pwd".to_owned()][..])
+    );
+    let mut old = auth(LoginStrength::Password);
+    old.methods.clear();
+    let from_old_record = id_token_claims(at(&salt), nc, &old, &alice(), scopes("openid"), None);
+    assert_eq!(
+        from_old_record.amr,
+        ["pwd"],
+        "a record without methods reads as a password"
+    );
+    let old_json = r#"{"sid":"s","subject":"u","auth_time":1,"login":"password"}"#;
+    let read: Authentication = serde_json::from_str(old_json).unwrap();
+    assert!(read.methods.is_empty());
 }
 
 #[test]

@@ -16,6 +16,7 @@ fn authentication() -> Authentication {
         subject: "uuid-alice".into(),
         auth_time: T - 5,
         login: LoginStrength::Password,
+        methods: vec![pforte_policy::AuthMethod::Password],
     }
 }
 

@@ -23,6 +23,11 @@
 //! Redis is one server or a Sentinel-managed master (see `link` for how a failover is
 //! followed; the subscriber looks the master up again on every reconnect too).
 //!
+//! A step-up changes a session instead of ending it, and reaches the other replicas the same
+//! way: its script publishes the sid on the same channel, every cache drops its copy, and the
+//! next lookup reads the raised session from Redis. So a session raised at time `r` is seen
+//! raised everywhere from `r + bound` on, by the argument above.
+//!
 //! # Costs
 //!
 //! A cached, live session: one SHA-256, one map lookup, no Redis command. A touch writes at most
@@ -54,6 +59,7 @@ use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket};
 use crate::time::{Clock, Timestamp};
+use pforte_policy::AuthMethod;
 
 use keys::Keys;
 use link::{Link, Target};
@@ -215,20 +221,27 @@ impl RedisStore {
     /// Reads one session hash; a damaged one is logged and treated as absent (its owner logs in
     /// again) rather than failing every request that carries its cookie.
     async fn fetch(&self, sid: &Sid) -> Result<Option<(SessionKey, Session)>, StoreError> {
+        let fields = self.fetch_fields(sid).await?;
+        Ok(self.decode(sid, fields))
+    }
+
+    /// The fields of one session hash, empty when there is none.
+    async fn fetch_fields(&self, sid: &Sid) -> Result<HashMap<String, Vec<u8>>, StoreError> {
         let mut hgetall = redis::cmd("HGETALL");
         hgetall.arg(self.keys.session(sid));
-        let fields: HashMap<String, Vec<u8>> = self
-            .link
-            .run(async |c| hgetall.query_async(c).await)
-            .await?;
+        self.link.run(async |c| hgetall.query_async(c).await).await
+    }
+
+    /// Reads a session from its fields; `None` when there are none or they are damaged (logged).
+    fn decode(&self, sid: &Sid, fields: HashMap<String, Vec<u8>>) -> Option<(SessionKey, Session)> {
         if fields.is_empty() {
-            return Ok(None);
+            return None;
         }
         match record::decode(*sid, fields, &self.timeouts) {
-            Ok(found) => Ok(Some(found)),
+            Ok(found) => Some(found),
             Err(error) => {
                 tracing::warn!(%sid, %error, "unreadable session in Redis ignored");
-                Ok(None)
+                None
             }
         }
     }
@@ -262,6 +275,51 @@ impl RedisStore {
         let found: i64 = self.link.run(async |c| add.invoke_async(c).await).await?;
         self.cache.invalidate(sid);
         Ok(found == 1)
+    }
+
+    /// See [`crate::SessionStore::step_up`]: reads the session, then rewrites its data by
+    /// compare-and-set in one script that also publishes the sid to every replica's cache.
+    pub async fn step_up(
+        &self,
+        sid: &Sid,
+        method: AuthMethod,
+        now: Timestamp,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        // Each turn that finds `d` changed lost to another step-up that succeeded, so this
+        // ends as soon as concurrent step-ups of the one session do.
+        loop {
+            let fields = self.fetch_fields(sid).await?;
+            let Some(read) = fields.get(record::DATA).cloned() else {
+                return Ok(None);
+            };
+            let Some((_, session)) = self.decode(sid, fields) else {
+                return Ok(None);
+            };
+            if !session.is_live(now) {
+                return Ok(None);
+            }
+            let raised = session.stepped_up(method, now);
+            let data = record::data_field(&raised).map_err(StoreError::Encode)?;
+            let mut step_up = scripts::STEP_UP.prepare_invoke();
+            step_up
+                .key(self.keys.session(sid))
+                .arg(read)
+                .arg(data)
+                .arg(self.keys.channel())
+                .arg(sid.to_string());
+            let outcome: i64 = self
+                .link
+                .run(async |c| step_up.invoke_async(c).await)
+                .await?;
+            // This replica's subscriber sees the publication too; dropping the copy here makes
+            // the step-up immediate on the replica that made it.
+            self.cache.invalidate(sid);
+            match outcome {
+                0 => return Ok(None),
+                1 => return Ok(Some(Arc::new(raised))),
+                _ => {}
+            }
+        }
     }
 
     /// See [`crate::SessionStore::revoke`].

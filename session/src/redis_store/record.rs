@@ -3,7 +3,10 @@
 //! Fields: `k` the 32-byte [`SessionKey`] (checked in constant time on every read), `u` the
 //! subject (so revocation finds the per-user set without decoding), `l` last seen (Unix
 //! seconds, the only field a touch rewrites), `d` the rest as JSON with one- or two-letter
-//! names, and one `c:{client}` field per OIDC client (added without rewriting `d`). The idle
+//! names, and one `c:{client}` field per OIDC client (added without rewriting `d`). A step-up
+//! rewrites `d` whole, by compare-and-set against the `d` it read (see `scripts::STEP_UP`).
+//! Sessions written before second factors existed have no `m` (methods) and no `dv` (device)
+//! in `d`: they read as a password login on an unknown device. The idle
 //! expiry is not stored: every replica derives it from `l` and its idle timeout. A typical
 //! session takes a few hundred bytes of Redis memory; the integration tests hold it under 1 KB.
 
@@ -17,6 +20,7 @@ use crate::id::{SessionKey, Sid};
 use crate::session::Session;
 use crate::settings::SessionSettings;
 use crate::time::Timestamp;
+use pforte_policy::AuthMethod;
 
 pub(super) const KEY: &str = "k";
 pub(super) const SUBJECT: &str = "u";
@@ -24,7 +28,7 @@ pub(super) const DATA: &str = "d";
 pub(super) const LAST_SEEN: &str = "l";
 pub(super) const CLIENT_PREFIX: &str = "c:";
 
-/// The fields a touch never changes.
+/// The fields a touch never changes (a step-up rewrites them whole).
 #[derive(Serialize, Deserialize)]
 struct Data {
     #[serde(rename = "n")]
@@ -37,6 +41,9 @@ struct Data {
     groups: Vec<String>,
     #[serde(rename = "lg")]
     login: LoginStrength,
+    /// Missing in sessions written before second factors: those were password logins.
+    #[serde(rename = "m", default = "password_only")]
+    methods: Vec<AuthMethod>,
     #[serde(rename = "at")]
     auth_time: Timestamp,
     #[serde(rename = "cr")]
@@ -45,9 +52,17 @@ struct Data {
     absolute_expires: Timestamp,
     #[serde(rename = "ip")]
     source: IpAddr,
+    #[serde(rename = "dv", default, skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
 }
 
-/// The `d` field of a new session.
+/// What a session without stored methods did: it was written when a password was the only way
+/// in.
+fn password_only() -> Vec<AuthMethod> {
+    vec![AuthMethod::Password]
+}
+
+/// The `d` field of a session: written at creation, rewritten whole by a step-up.
 pub(super) fn data_field(session: &Session) -> Result<String, serde_json::Error> {
     serde_json::to_string(&Data {
         username: session.username.clone(),
@@ -55,10 +70,12 @@ pub(super) fn data_field(session: &Session) -> Result<String, serde_json::Error>
         email: session.email.clone(),
         groups: session.groups.clone(),
         login: session.login,
+        methods: session.methods.clone(),
         auth_time: session.auth_time,
         created: session.created,
         absolute_expires: session.absolute_expires,
         source: session.source,
+        device: session.device.clone(),
     })
 }
 
@@ -104,8 +121,10 @@ pub(super) fn decode(
         email: data.email,
         groups: data.groups,
         login: data.login,
+        methods: data.methods,
         auth_time: data.auth_time,
         source: data.source,
+        device: data.device,
         created: data.created,
         last_seen,
         idle_expires: last_seen,
@@ -136,8 +155,10 @@ mod tests {
             email: Some("carol@example.org".into()),
             groups: vec!["staff".into(), "admins".into()],
             login: LoginStrength::Mfa,
+            methods: vec![AuthMethod::Password, AuthMethod::SecurityKey],
             auth_time: now,
             source: IpAddr::V6(Ipv6Addr::LOCALHOST),
+            device: Some("Chrome on Windows".into()),
         };
         let mut session = Session::open(new, key.sid(), now, &timeouts);
         let later = now.plus(std::time::Duration::from_secs(90));
@@ -156,6 +177,25 @@ mod tests {
         session.clients = vec!["wiki".into()];
         assert_eq!(back_key, key);
         assert_eq!(back, session);
+    }
+
+    #[test]
+    fn a_session_written_before_second_factors_reads_as_a_password_login() {
+        let timeouts = SessionSettings::default();
+        let key = SessionId::generate().unwrap().key();
+        // The `d` field exactly as the previous version wrote it.
+        let old = br#"{"n":"carol","dn":"Carol","g":["staff"],"lg":"password","at":1700000000,"cr":1700000000,"ax":1700043200,"ip":"192.0.2.7"}"#;
+        let fields = HashMap::from([
+            (KEY.to_owned(), key.as_bytes().to_vec()),
+            (SUBJECT.to_owned(), b"6f1c-uuid".to_vec()),
+            (DATA.to_owned(), old.to_vec()),
+            (LAST_SEEN.to_owned(), b"1700000000".to_vec()),
+        ]);
+        let (_, session) = decode(key.sid(), fields, &timeouts).unwrap();
+        assert_eq!(session.methods, [AuthMethod::Password]);
+        assert_eq!(session.device, None);
+        assert_eq!(session.login, LoginStrength::Password);
+        assert_eq!(session.username, "carol");
     }
 
     #[test]

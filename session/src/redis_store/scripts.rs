@@ -49,6 +49,23 @@ return 1
     )
 });
 
+/// KEYS: session. ARGV: expected d, new d, channel, sid. A step-up: rewrites `d` only over the
+/// `d` the caller read (compared byte for byte), and publishes the sid so that every replica's
+/// cache drops its old copy (the session stays: the next lookup reads the new `d`). Returns 0
+/// when the session is gone, 2 when `d` changed meanwhile (the caller reads again), else 1.
+pub(super) static STEP_UP: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local d = redis.call('HGET', KEYS[1], 'd')
+if not d then return 0 end
+if d ~= ARGV[1] then return 2 end
+redis.call('HSET', KEYS[1], 'd', ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+",
+    )
+});
+
 /// The Lua function both revocation scripts call before deleting a session hash: when the
 /// session has OIDC clients (its `c:{client}` fields, see `record`), it pushes a logout notice
 /// onto the queue and trims the queue to its cap (see `keys` and `crate::records`).

@@ -8,6 +8,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod records;
+mod step_up;
 mod support;
 mod tickets;
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use pforte_policy::LoginStrength;
 use pforte_session::{
-    Backend, Clock, NewSession, RedisSettings, SessionId, SessionSettings, SessionStore,
-    StoreSettings, ThrottleSettings, Timestamp,
+    AuthMethod, Backend, Clock, NewSession, RedisSettings, SessionId, SessionSettings,
+    SessionStore, StoreSettings, ThrottleSettings, Timestamp,
 };
 
 const HOW: &str = "run under ./tests/run (or source deploy/dev/services.sh env)";
@@ -72,8 +72,10 @@ pub fn login(subject: &str) -> NewSession {
             "vpn-users".to_owned(),
         ],
         login: LoginStrength::Password,
+        methods: vec![AuthMethod::Password],
         auth_time: Timestamp::now(),
         source: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)),
+        device: Some("Firefox on Linux".to_owned()),
     }
 }
 
