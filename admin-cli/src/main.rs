@@ -25,7 +25,7 @@ use clap::Parser;
 use pforte::crypto;
 
 use crate::error::{CmdError, Exit};
-use crate::opt::{Cli, Command};
+use crate::opt::{Cli, Command, MfaKeyCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -33,6 +33,19 @@ fn main() -> ExitCode {
         Command::Completions { shell } => {
             docs::completions(shell, &mut std::io::stdout());
             return ExitCode::SUCCESS;
+        }
+        Command::Mfa(MfaKeyCommand::GenerateKey) => {
+            // Needs no config: a key is made before the config that names it.
+            return match pforte_factors::seal::generate_key() {
+                Ok(key) => {
+                    println!("{key}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("pforte-admin: {e}");
+                    ExitCode::from(Exit::NO.0)
+                }
+            };
         }
         Command::Man => {
             return match docs::man(&mut std::io::stdout()) {

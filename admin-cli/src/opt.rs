@@ -63,6 +63,9 @@ pub enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Second factors' sealing key: `mfa generate-key` prints a new one for `[mfa] key`.
+    #[command(subcommand)]
+    Mfa(MfaKeyCommand),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  pforte-admin completions bash > \
 /etc/bash_completion.d/pforte-admin")]
@@ -566,4 +569,15 @@ mod tests {
             assert_eq!(keys.dir, Some(PathBuf::from("/k")));
         }
     }
+}
+
+/// `pforte-admin mfa ...`
+#[derive(Debug, Subcommand)]
+pub enum MfaKeyCommand {
+    /// Print a new random key (32 bytes, base64) for `[mfa] key`. Every replica needs the same
+    /// key; keep it beside the gateway's other secrets, never in the directory.
+    #[command(
+        after_help = "Example:\n  (umask 077; pforte-admin mfa generate-key > /etc/pforte/secrets/mfa.key)"
+    )]
+    GenerateKey,
 }

@@ -102,6 +102,16 @@ pub fn answer(
             }
             response
         }
+        Verdict::Refuse(decide::Refusal::StepUpRequired(_), _) if prepared.is_some() => {
+            // A session too weak for this app: to the login host for a second factor.
+            let mut response = page(GatewayError::Unauthenticated, StatusCode::UNAUTHORIZED);
+            let back = format!("https://{host}{port}{path_and_query}");
+            let step_up = handover::step_up_url(&snapshot.config.portal_host, &port, &back);
+            if let Ok(value) = HeaderValue::from_str(&step_up) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
         Verdict::Refuse(refusal, _) => page(
             GatewayError::Refused {
                 app: app.app.display_name.clone(),

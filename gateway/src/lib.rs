@@ -36,6 +36,7 @@ pub mod demo;
 pub mod forward_auth;
 pub mod handover;
 pub mod login_host;
+pub mod mfa;
 pub mod oidc;
 pub mod pipeline;
 pub mod policy;

@@ -48,6 +48,7 @@ pub struct GatewayBuilder {
     portal: String,
     keys: bool,
     oidc: Option<String>,
+    mfa: Option<String>,
     extra_files: Vec<(String, String)>,
 }
 
@@ -80,6 +81,7 @@ impl Default for GatewayBuilder {
             portal: String::new(),
             keys: false,
             oidc: None,
+            mfa: None,
             extra_files: Vec::new(),
         }
     }
@@ -152,6 +154,15 @@ impl GatewayBuilder {
     pub fn oidc(mut self, clients_toml: &str) -> Self {
         self.keys = true;
         self.oidc = Some(clients_toml.to_string());
+        self
+    }
+
+    /// Second factors, sealed with `key` (64 hex digits; replicas of one test share it), plus
+    /// further `[mfa]` keys.
+    pub fn mfa(mut self, key: &str, extra: &str) -> Self {
+        self.extra_files
+            .push(("mfa.key".into(), format!("{key}\n")));
+        self.mfa = Some(format!("[mfa]\nkey = {{ file = \"mfa.key\" }}\n{extra}\n"));
         self
     }
 
@@ -279,7 +290,10 @@ impl GatewayBuilder {
                 "\n[oidc]\nclients = \"clients.toml\"\nbackchannel_ca_file = \"test-ca.pem\"\n",
             );
         }
-        for section in [&self.directory, &self.sessions].into_iter().flatten() {
+        for section in [&self.directory, &self.sessions, &self.mfa]
+            .into_iter()
+            .flatten()
+        {
             config.push('\n');
             config.push_str(section);
         }

@@ -10,6 +10,7 @@ pub mod client;
 pub mod demo;
 pub mod gateway;
 pub mod oidc;
+pub mod person;
 pub mod pki;
 pub mod raw;
 pub mod upstream;

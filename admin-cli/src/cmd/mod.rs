@@ -25,6 +25,6 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Exit, CmdError> {
         Command::Clients(command) => clients::run(ctx, command),
         Command::Status { json } => status::run(ctx, json.json).await,
         // Printed by `main` before any config is read.
-        Command::Completions { .. } | Command::Man => Ok(Exit::OK),
+        Command::Completions { .. } | Command::Man | Command::Mfa(_) => Ok(Exit::OK),
     }
 }

@@ -11,6 +11,7 @@ pub use super::directory::DirectorySection;
 pub use super::keys::KeysSection;
 pub use super::limits::LimitsSection;
 pub use super::log::{LogFormat, LogSection};
+pub use super::mfa::MfaSection;
 pub use super::oidc::OidcSection;
 pub use super::paths::{AppsSection, PolicySection};
 pub use super::portal::{PortalSection, ThemeSection};
@@ -47,6 +48,8 @@ pub struct GatewayFile {
     pub keys: Option<KeysSection>,
     /// The OpenID Connect provider; without it the login host serves no OIDC endpoints.
     pub oidc: Option<OidcSection>,
+    /// Second factors; without it nobody can enrol one.
+    pub mfa: Option<MfaSection>,
     /// Logging.
     #[serde(default)]
     pub log: LogSection,

@@ -11,7 +11,7 @@
 //!
 //! Each table of `gateway.toml` is one module holding its file struct, its runtime type and its
 //! `validate`: [`server`], [`admin`], [`limits`], [`tls`], [`portal`], [`paths`] (`[apps]` and
-//! `[policy]`), [`directory`], [`sessions`], [`keys`], [`oidc`], [`log`]. They all write into one
+//! `[policy]`), [`directory`], [`sessions`], [`keys`], [`oidc`], [`mfa`], [`log`]. They all write into one
 //! [`error::Report`] (key and byte span), which [`Config::parse`] turns into
 //! `file:line:column: key: message` errors.
 
@@ -24,6 +24,7 @@ pub mod keys;
 pub mod lang;
 pub mod limits;
 pub mod log;
+pub mod mfa;
 pub mod oidc;
 pub mod paths;
 pub mod portal;
@@ -44,6 +45,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use keys::Keys;
 pub use limits::Limits;
 pub use log::{Log, LogFormat};
+pub use mfa::Mfa;
 pub use oidc::Oidc;
 pub use portal::Portal;
 pub use secret::{Secret, SecretSource};
@@ -75,6 +77,8 @@ pub struct Config {
     pub keys: Option<Keys>,
     /// The OpenID Connect provider, if enabled.
     pub oidc: Option<Oidc>,
+    /// Second factors, if enabled.
+    pub mfa: Option<Mfa>,
     /// The apps file.
     pub apps_file: PathBuf,
     /// The policy's entry file; the files it includes are found from it.
@@ -126,6 +130,10 @@ impl Config {
             .oidc
             .as_ref()
             .and_then(|section| section.validate(base, file.keys.is_some(), &mut report));
+        let mfa = file
+            .mfa
+            .as_ref()
+            .and_then(|section| section.validate(base, &mut report));
         let log = file.log.validate(base, &mut report);
         report.finish(path, source)?;
         Ok(Config {
@@ -140,6 +148,7 @@ impl Config {
             sessions,
             keys,
             oidc,
+            mfa,
             apps_file,
             policy_file,
             log,

@@ -4,6 +4,7 @@
 //! runs the real server on those files, so the demo exercises exactly the production code path.
 
 pub mod cert;
+pub mod mfa;
 pub mod upstream;
 
 use std::net::SocketAddr;
@@ -87,6 +88,9 @@ pub enum DemoError {
     /// The demo's signing key could not be made.
     #[error(transparent)]
     Keys(#[from] pforte_keys::KeyError),
+    /// The demo's second factors could not be prepared.
+    #[error("cannot prepare the demo's second factors: {0}")]
+    Mfa(String),
     /// The gateway itself failed.
     #[error(transparent)]
     Server(#[from] ServerError),
@@ -125,8 +129,13 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     };
     let keys_dir = dir.join("keys");
     ensure_keys(&keys_dir)?;
+    // The people file is kept between runs: the second factors people enrol live in it.
     let people_file = dir.join("people.toml");
-    write(&people_file, pforte_directory::DEMO_PEOPLE)?;
+    if !people_file.exists() {
+        write(&people_file, pforte_directory::DEMO_PEOPLE)?;
+    }
+    let mfa_key = mfa::ensure_key(&dir.join("mfa.key"))?;
+    let alice = mfa::ensure_alice(&people_file, &mfa_key, "Pforte").await?;
     let clients_file = options
         .apps_file
         .is_none()
@@ -169,6 +178,12 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
         "  carol / carolpw (staff); the people are in {}",
         people_file.display()
     );
+    println!(
+        "\n  the admin console asks for a second factor: alice's authenticator app is\n    {}\n  \
+         scan it, or get a code with `oathtool --totp -b {}` (Debian: apt install oathtool);\n  \
+         carol adds a passkey at https://{PORTAL_HOST}:{port}/security",
+        alice.uri, alice.secret
+    );
     if let Some(clients) = &clients_file {
         println!(
             "\n  OpenID Connect  https://{PORTAL_HOST}:{port}/.well-known/openid-configuration"
@@ -201,7 +216,8 @@ fn gateway_toml(
 [server]\nlisten = [\"{listen}\"]\n\n[admin]\nlisten = \"{admin}\"\n\n\
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
 [portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n\
-[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[keys]\ndir = \"keys\"\n\n{oidc}[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[keys]\ndir = \"keys\"\n\n\
+[mfa]\nkey = {{ file = \"mfa.key\" }}\n\n{oidc}[log]\nformat = \"text\"\nlevel = \"info\"\n",
         listen = options.listen,
         portal = PORTAL_HOST,
         admin = options.admin,

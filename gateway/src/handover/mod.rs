@@ -51,6 +51,16 @@ pub fn login_url(
     url
 }
 
+/// The login host's step-up page for `return_to`: a person whose session is too weak for what
+/// they asked (a rule's `login = "mfa"`) gives a second factor there and comes back. No
+/// hand-over is needed: the session is stepped up in place, under the cookie the app host has.
+pub fn step_up_url(login_host: &str, port_suffix: &str, return_to: &str) -> String {
+    format!(
+        "https://{login_host}{port_suffix}/mfa?return_to={}",
+        encode(return_to)
+    )
+}
+
 /// The URL on an app host that starts a login for `path_and_query` there.
 pub fn start_url(host: &str, port_suffix: &str, path_and_query: &str) -> String {
     format!(

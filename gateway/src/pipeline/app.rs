@@ -165,8 +165,9 @@ impl AppContext<'_> {
     }
 
     /// What a refused request gets: someone not logged in is sent to log in (a browser by
-    /// redirect, with its hand-over binding; an API client with 401); everyone else gets the
-    /// 403 page naming the app (and them). `handover` is the browser's hand-over cookie, if any.
+    /// redirect, with its hand-over binding; an API client with 401); a browser whose session
+    /// is too weak is sent to the login host's step-up page; everyone else gets the 403 page
+    /// naming the app (and them). `handover` is the browser's hand-over cookie, if any.
     fn refused(&self, refusal: decide::Refusal, handover: Option<&str>) -> GatewayError {
         let (snapshot, ctx) = (self.snapshot, self.ctx);
         if refusal == decide::Refusal::LoginRequired {
@@ -185,6 +186,18 @@ impl AppContext<'_> {
                 };
             }
             return GatewayError::Unauthenticated;
+        }
+        if let decide::Refusal::StepUpRequired(_) = refusal
+            && self.person.is_some()
+            && ctx.wants_redirect
+            && snapshot.config.mfa.is_some()
+        {
+            let port = port_suffix(snapshot.config.server.public_https_port);
+            let back = request_url(&self.target.host.name, &port, &ctx.uri);
+            return GatewayError::LoginRedirect {
+                location: handover::step_up_url(&snapshot.config.portal_host, &port, &back),
+                cookie: None,
+            };
         }
         GatewayError::Refused {
             app: self.target.app.app.display_name.clone(),

@@ -18,12 +18,13 @@ use super::return_to::ReturnTo;
 use crate::config::lang::Lang;
 use crate::handover::Binding;
 use crate::login_host::LoginHost;
+use crate::mfa::account::{self, Owner};
 use crate::policy::engine::LoginStrength;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
 use crate::web::error::GatewayError;
 use crate::web::pages::{self, LoginProblem, LoginView};
-use crate::web::reply::respond_html;
+use crate::web::reply::{respond_html, see_other};
 use crate::web::{cookies, csrf, device};
 
 /// The fields of a posted login form.
@@ -167,16 +168,29 @@ impl From<StoreError> for Refusal {
     }
 }
 
-/// One login attempt past the form checks: what the throttle counts it against.
-struct Attempt<'a> {
+/// One login attempt past the form checks (or a second factor's): what the throttle counts it
+/// against.
+pub(super) struct Attempt<'a> {
     /// The user name as typed, trimmed: what is audited and asked of the directory.
-    username: &'a str,
+    pub(super) username: &'a str,
     /// The throttle's account key: the user name in lower case.
-    account: String,
+    pub(super) account: String,
     /// The throttle's address key: the client's address.
-    source: String,
+    pub(super) source: String,
     /// When the attempt was made.
-    now: Timestamp,
+    pub(super) now: Timestamp,
+}
+
+impl<'a> Attempt<'a> {
+    /// An attempt for `username` from this request's address.
+    pub(super) fn of(host: &LoginHost<'_>, username: &'a str, now: Timestamp) -> Self {
+        Self {
+            username,
+            account: username.to_lowercase(),
+            source: host.ctx.peer.ip().to_canonical().to_string(),
+            now,
+        }
+    }
 }
 
 /// The checks in their order: the form itself, the throttle, the directory. A success clears
@@ -188,12 +202,7 @@ async fn authenticate(
     now: Timestamp,
 ) -> Result<UserRecord, Refusal> {
     let username = check_form(host, headers, form)?;
-    let attempt = Attempt {
-        username,
-        account: username.to_lowercase(),
-        source: host.ctx.peer.ip().to_canonical().to_string(),
-        now,
-    };
+    let attempt = Attempt::of(host, username, now);
     let account_failures = check_throttle(host, &attempt).await?;
     let user = ask_directory(host, &attempt, &form.password).await?;
     if account_failures {
@@ -312,8 +321,13 @@ async fn log_in(
     handover: Option<&Binding>,
     now: Timestamp,
 ) -> Result<Response<Bytes>, StoreError> {
+    let must_enrol = must_enrol_first(host, &user).await;
     let (id, sid) = open_session(host, user, device::describe(headers), now).await?;
-    let mut response = super::after_login(host, &id, return_to, handover, now).await?;
+    let mut response = if must_enrol {
+        see_other(&super::security::enrolment_url(return_to))
+    } else {
+        super::after_login(host, &id, return_to, handover, now).await?
+    };
     let value = id.to_cookie_value();
     if let Some(cookie) = cookies::set(cookies::SESSION, &value, host.cookie_lifetime()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -334,6 +348,30 @@ async fn log_in(
     host.shared.metrics.record_login(LoginResult::Success);
     tracing::debug!(session = %sid, "session opened");
     Ok(response)
+}
+
+/// Whether the person belongs to a group that must have a second factor and has none yet: then
+/// the enrolment comes before anything else. A directory that cannot say is logged and does
+/// not hold the login up; the step-up of any app that needs a second factor still applies.
+async fn must_enrol_first(host: &LoginHost<'_>, user: &UserRecord) -> bool {
+    let (Some(directory), Some(mfa)) = (host.shared.directory.as_ref(), host.config().mfa.as_ref())
+    else {
+        return false;
+    };
+    if !mfa.must_enrol(&user.groups) {
+        return false;
+    }
+    let owner = Owner {
+        username: &user.username,
+        subject: &user.subject,
+    };
+    match account::load(directory, &mfa.sealer, owner).await {
+        Ok(factors) => factors.is_some_and(|f| !f.has_second_factor()),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the second factors of a person who must enrol");
+            false
+        }
+    }
 }
 
 /// A password login's session, on the device `device` (see [`device::describe`]).
@@ -370,7 +408,7 @@ async fn open_session(
 }
 
 /// Counts a failure against the account and the address; a lock is audited and metered.
-async fn record_failure(
+pub(super) async fn record_failure(
     host: &LoginHost<'_>,
     account: &str,
     source: &str,

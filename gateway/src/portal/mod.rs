@@ -7,10 +7,14 @@
 //! GET  /login         the form · a session already: → return_to (hand-over) or /
 //! POST /login         login::submit → new session → return_to or /
 //! POST /logout        ends the session on every host and replica (signout)
+//! GET|POST /mfa       second_factor: step-up to a second factor
+//! GET  /security…     security: factors, recovery codes, sessions (and their forms)
 //! ```
 
 pub mod login;
 pub mod return_to;
+pub mod second_factor;
+pub mod security;
 
 use std::time::Duration;
 
@@ -28,6 +32,7 @@ use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
 use crate::visitor::Visitor;
 use crate::web::error::GatewayError;
+use crate::web::form::Form;
 use crate::web::pages::{self, PortalView, Tile};
 use crate::web::reply::{read_form, respond_html, see_other};
 use crate::web::url::query_value;
@@ -137,6 +142,46 @@ pub async fn handle<B: FromClient>(
             };
             login::submit(host, &headers, login::LoginForm::parse(&body), now).await
         }
+        (&Method::GET | &Method::HEAD, "/mfa") => {
+            let return_to = query_value(query.as_deref(), "return_to")
+                .and_then(|raw| check_return_to(host, &raw));
+            second_factor::show(host, visitor.as_ref(), lang, return_to.as_ref()).await
+        }
+        (&Method::GET | &Method::HEAD, "/security") => {
+            security::show(host, visitor.as_ref(), lang).await
+        }
+        (&Method::GET | &Method::HEAD, "/security/totp") => {
+            let return_to = query_value(query.as_deref(), "return_to")
+                .and_then(|raw| check_return_to(host, &raw));
+            security::show_enrolment(host, visitor.as_ref(), lang, return_to.as_ref()).await
+        }
+        (
+            &Method::POST,
+            path @ ("/mfa"
+            | "/security/totp"
+            | "/security/factor"
+            | "/security/recovery"
+            | "/security/sessions/end"),
+        ) => {
+            let path = path.to_owned();
+            let headers = req.headers().clone();
+            let Some(body) = read_form(req).await else {
+                return Err(GatewayError::BadForm);
+            };
+            let form = Form::parse(&body);
+            let visitor = visitor.as_ref();
+            match path.as_str() {
+                "/mfa" => second_factor::submit(host, visitor, &headers, &form, now).await,
+                "/security/totp" => {
+                    security::confirm_enrolment(host, visitor, &headers, &form).await
+                }
+                "/security/factor" => security::change_factor(host, visitor, &headers, &form).await,
+                "/security/recovery" => {
+                    security::renew_recovery_codes(host, visitor, &headers, &form).await
+                }
+                _ => security::end_session(host, visitor, &headers, &form).await,
+            }
+        }
         (&Method::POST, "/logout") => {
             let headers = req.headers().clone();
             let Some(body) = read_form(req).await else {
@@ -148,7 +193,18 @@ pub async fn handle<B: FromClient>(
             }
             logout(host, visitor, lang).await
         }
-        (_, "/" | "/login" | "/logout") => Err(GatewayError::MethodNotAllowed),
+        (
+            _,
+            "/"
+            | "/login"
+            | "/logout"
+            | "/mfa"
+            | "/security"
+            | "/security/totp"
+            | "/security/factor"
+            | "/security/recovery"
+            | "/security/sessions/end",
+        ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     }
 }

@@ -1,5 +1,5 @@
 //! The audit log: who logged in, failed, was locked out or unlocked, logged out, had a session
-//! revoked, or was refused an app. One JSON object per line on its own tracing target,
+//! revoked, used or changed a second factor, or was refused an app. One JSON object per line on its own tracing target,
 //! `pforte::audit`, which [`super::init`] sends to its own file (`log.audit_file`), for the
 //! operators' SIEM. Events are typed, so a call site cannot forget the subject or the source,
 //! and none of them has a field that could carry a password, a cookie or a token.
@@ -151,6 +151,42 @@ impl OidcEvent {
     }
 }
 
+/// What happened with a person's second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorEvent {
+    /// A second factor was checked and the session stepped up.
+    Verified,
+    /// A second factor was refused (wrong, replayed, malformed, throttled).
+    Failed,
+    /// A recovery code was used up (the detail says how many are left).
+    RecoveryCodeUsed,
+    /// A factor was added.
+    Enrolled,
+    /// A factor was renamed.
+    Renamed,
+    /// A factor was removed.
+    Removed,
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesRenewed,
+    /// A passwordless passkey login opened a session.
+    PasskeyLogin,
+}
+
+impl FactorEvent {
+    fn event(self) -> &'static str {
+        match self {
+            Self::Verified => "second_factor_verified",
+            Self::Failed => "second_factor_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::Enrolled => "second_factor_enrolled",
+            Self::Renamed => "second_factor_renamed",
+            Self::Removed => "second_factor_removed",
+            Self::RecoveryCodesRenewed => "recovery_codes_renewed",
+            Self::PasskeyLogin => "passkey_login",
+        }
+    }
+}
+
 /// One auditable event.
 #[derive(Debug, Clone, Copy)]
 pub enum AuditEvent<'a> {
@@ -246,6 +282,17 @@ pub enum AuditEvent<'a> {
         /// Who did it (the OS user of the command).
         by: &'a str,
     },
+    /// Something happened with a person's second factor (never a code, a secret or a key).
+    SecondFactor {
+        /// What.
+        event: FactorEvent,
+        /// The person's user name (as typed, for a failed passwordless attempt).
+        username: &'a str,
+        /// The kind: `totp`, `passkey`, `recovery_code`.
+        kind: &'a str,
+        /// Why it failed, or what it changed (a count, a session handle).
+        detail: &'a str,
+    },
     /// The policy refused a request.
     AccessDenied {
         /// The person's subject, `None` when not logged in.
@@ -338,6 +385,15 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = change.event(), request_id, source, user, subject, group, by,
             "directory changed"
+        ),
+        AuditEvent::SecondFactor {
+            event,
+            username,
+            kind,
+            detail,
+        } => tracing::info!(
+            target: TARGET, event = event.event(), request_id, source, username, kind, detail,
+            "second factor"
         ),
         AuditEvent::AccessDenied {
             subject,

@@ -28,6 +28,7 @@ pub struct Metrics {
     policy_rules: IntGauge,
     logins: IntCounterVec,
     lockouts: IntCounter,
+    second_factors: IntCounterVec,
     oidc_tokens: IntCounterVec,
     oidc_refusals: IntCounterVec,
     oidc_backchannel: IntCounterVec,
@@ -390,6 +391,83 @@ fn register_logins(registry: &Registry) -> Result<(IntCounterVec, IntCounter), p
     Ok((register(registry, logins)?, register(registry, lockouts)?))
 }
 
+/// Second-factor attempts by kind and result.
+fn register_second_factors(registry: &Registry) -> Result<IntCounterVec, prometheus::Error> {
+    let attempts = IntCounterVec::new(
+        Opts::new(
+            "pforte_second_factor_attempts_total",
+            "Second-factor checks (step-up, enrolment, passwordless), by kind and result.",
+        ),
+        &["kind", "result"],
+    )?;
+    for kind in FactorKindLabel::ALL {
+        for result in FactorResult::ALL {
+            attempts.with_label_values(&[kind.label(), result.label()]);
+        }
+    }
+    register(registry, attempts)
+}
+
+/// The kind of second factor, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorKindLabel {
+    /// An authenticator app's code.
+    Totp,
+    /// A passkey or security key.
+    Passkey,
+    /// A recovery code.
+    RecoveryCode,
+}
+
+impl FactorKindLabel {
+    const ALL: [Self; 3] = [Self::Totp, Self::Passkey, Self::RecoveryCode];
+
+    /// The label value (also the audit log's `kind`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Passkey => "passkey",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// How a second-factor check ended, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorResult {
+    /// Accepted.
+    Success,
+    /// Wrong code or assertion.
+    Wrong,
+    /// A right code used again.
+    Replayed,
+    /// Not the shape of a code or an assertion.
+    Malformed,
+    /// Refused by the brute-force throttle.
+    Throttled,
+}
+
+impl FactorResult {
+    const ALL: [Self; 5] = [
+        Self::Success,
+        Self::Wrong,
+        Self::Replayed,
+        Self::Malformed,
+        Self::Throttled,
+    ];
+
+    /// The label value (also the audit log's failure detail).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Wrong => "wrong",
+            Self::Replayed => "replayed",
+            Self::Malformed => "malformed",
+            Self::Throttled => "throttled",
+        }
+    }
+}
+
 /// The OpenID Connect provider: tokens issued by grant, refusals by endpoint and error code,
 /// back-channel logout calls by result.
 fn register_oidc(
@@ -455,6 +533,7 @@ impl Metrics {
         let (policy_decisions, policy_reloads, policy_last_reload_success, policy_rules) =
             register_policy(&registry)?;
         let (logins, lockouts) = register_logins(&registry)?;
+        let second_factors = register_second_factors(&registry)?;
         let (oidc_tokens, oidc_refusals, oidc_backchannel) = register_oidc(&registry)?;
         register_build_info(&registry, version)?;
         Ok(Self {
@@ -473,6 +552,7 @@ impl Metrics {
             policy_rules,
             logins,
             lockouts,
+            second_factors,
             oidc_tokens,
             oidc_refusals,
             oidc_backchannel,
@@ -591,6 +671,13 @@ impl Metrics {
     /// One account or address locked.
     pub fn record_lockout(&self) {
         self.lockouts.inc();
+    }
+
+    /// Counts a second-factor check.
+    pub fn record_second_factor(&self, kind: FactorKindLabel, result: FactorResult) {
+        self.second_factors
+            .with_label_values(&[kind.label(), result.label()])
+            .inc();
     }
 
     /// The text exposition format for `/metrics`.

@@ -63,6 +63,9 @@ pub enum GatewayError {
     /// Forwarding to the app failed.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
+    /// A second factor could not be read, checked or saved (directory or store down).
+    #[error(transparent)]
+    SecondFactor(#[from] crate::mfa::FactorError),
 }
 
 /// The response for `err`, in the request's language and the organisation's look (`look`);
@@ -107,7 +110,9 @@ pub fn respond(err: &GatewayError, look: &Look<'_>, request_id: &str) -> Respons
         GatewayError::BadForm => (StatusCode::BAD_REQUEST, &t.bad_form),
         GatewayError::NotFound => (StatusCode::NOT_FOUND, &t.not_found),
         GatewayError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, &t.method_not_allowed),
-        GatewayError::Sessions(_) => (StatusCode::SERVICE_UNAVAILABLE, &t.sessions_unavailable),
+        GatewayError::Sessions(_) | GatewayError::SecondFactor(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, &t.sessions_unavailable)
+        }
         GatewayError::UnknownHost(_) => (StatusCode::NOT_FOUND, &t.unknown_host),
         GatewayError::Proxy(ProxyError::Connect { .. } | ProxyError::Protocol { .. }) => {
             (StatusCode::BAD_GATEWAY, &t.bad_gateway)

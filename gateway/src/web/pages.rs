@@ -218,17 +218,19 @@ pub fn signed_out(lang: Lang, theme: &Theme) -> String {
     layout(lang, theme, t.signed_out, &body)
 }
 
-struct Field<'a> {
-    id: &'a str,
-    label: &'a str,
-    kind: &'a str,
-    autocomplete: &'a str,
-    value: &'a str,
-    error: Option<&'a str>,
-    form_error: Option<&'a str>,
+/// A labelled input with its error, for [`field`].
+pub(super) struct Field<'a> {
+    pub(super) id: &'a str,
+    pub(super) label: &'a str,
+    pub(super) kind: &'a str,
+    pub(super) autocomplete: &'a str,
+    pub(super) value: &'a str,
+    pub(super) error: Option<&'a str>,
+    pub(super) form_error: Option<&'a str>,
 }
 
-fn field(f: Field<'_>, t: &Texts) -> String {
+/// A labelled input, its error announced and tied to it.
+pub(super) fn field(f: Field<'_>, t: &Texts) -> String {
     let error_id = format!("{}-error", f.id);
     let described: Vec<&str> = [f.error.map(|_| error_id.as_str()), f.form_error]
         .into_iter()
@@ -264,7 +266,8 @@ fn field(f: Field<'_>, t: &Texts) -> String {
     html
 }
 
-fn hidden(name: &str, value: &str) -> String {
+/// A hidden form field.
+pub(super) fn hidden(name: &str, value: &str) -> String {
     format!(
         "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
         escape(name),
@@ -272,7 +275,12 @@ fn hidden(name: &str, value: &str) -> String {
     )
 }
 
-fn language_switch(current: Lang, return_to: Option<&str>, handover: Option<&str>) -> String {
+/// Links to the page in each language, keeping where the person is going.
+pub(super) fn language_switch(
+    current: Lang,
+    return_to: Option<&str>,
+    handover: Option<&str>,
+) -> String {
     let t = texts::of(current);
     let mut html = format!(
         "<nav class=\"langs\" aria-label=\"{}\"><ul>",
@@ -320,7 +328,8 @@ fn form_urlencoded_component(value: &str) -> String {
     out
 }
 
-fn layout(lang: Lang, theme: &Theme, title: &str, body: &str) -> String {
+/// The page around `body`: language, title, the theme's name or logo and colours.
+pub(super) fn layout(lang: Lang, theme: &Theme, title: &str, body: &str) -> String {
     page(&Look::login_host(lang, theme), title, body)
 }
 
