@@ -447,3 +447,132 @@ async fn the_security_page_lists_factors_and_sessions_and_ends_a_session() {
 }
 
 const MAIL: &str = "https://mail.gw.test";
+
+#[tokio::test]
+async fn an_oidc_client_asking_for_mfa_gets_an_id_token_that_says_so() {
+    let person = LdapPerson::add("mfa-oidc");
+    let mail = Upstream::start("mail").await;
+    let admin = Upstream::start("admin").await;
+    let callback = "https://mail.gw.test/callback";
+    let clients = format!(
+        "[[client]]\nid = \"mail\"\napp = \"mail\"\npublic = true\nredirect_uris = [\"{callback}\"]\nscopes = [\"openid\", \"profile\"]\n"
+    );
+    let gw = Gateway::builder()
+        .app("admin", "admin.gw.test", &[admin.url()])
+        .app("mail", "mail.gw.test", &[mail.url()])
+        .policy(policy(&person.username))
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .redis(&pforte_e2e::unique_prefix("mfa-oidc"), "")
+        .mfa(KEY, "")
+        .oidc(&clients)
+        .start()
+        .await;
+    let (user, pw) = (&person.username, &person.password);
+
+    // Enrolled in one browser, with the previous step's code.
+    let mut enrolling = Browser::new(gw.https, gw.root());
+    enrolling.login(&format!("{LOGIN}/login"), user, pw).await;
+    let page = enrolling
+        .get(&format!("{LOGIN}/security/totp"))
+        .await
+        .text();
+    let secret = enrolled_secret(&page);
+    let now = settled_now().await;
+    let enrolled = submit_on(
+        &mut enrolling,
+        &page,
+        "/security/totp",
+        &[("code", &code(&secret, now - 30))],
+    )
+    .await;
+    assert_eq!(last(&enrolled).reply.status, 200);
+
+    // A password session in another browser; the client asks for MFA.
+    let mut browser = Browser::new(gw.https, gw.root());
+    browser.login(&format!("{LOGIN}/login"), user, pw).await;
+    let verifier = "an-mfa-e2e-pkce-verifier-that-is-long-enough-0123456789";
+    let challenge = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()),
+    );
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", "mail"),
+            ("redirect_uri", callback),
+            ("scope", "openid profile"),
+            ("state", "s1"),
+            ("nonce", "n1"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+            ("acr_values", "urn:pforte:acr:mfa"),
+        ])
+        .finish();
+    let hops = browser
+        .follow(&format!("{LOGIN}/oidc/authorize?{query}"))
+        .await;
+    let step_up = last(&hops);
+    assert!(
+        step_up.url.starts_with(&format!("{LOGIN}/mfa?")),
+        "{}",
+        step_up.url
+    );
+    let fresh = code(&secret, settled_now().await);
+    let page = step_up.reply.text();
+    let csrf = hidden_value(&page, "csrf").unwrap();
+    let return_to = hidden_value(&page, "return_to").unwrap();
+    let posted = browser
+        .post(
+            &format!("{LOGIN}/mfa"),
+            &[("csrf", &csrf), ("return_to", &return_to), ("code", &fresh)],
+        )
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.text());
+    let back = posted.header("location").unwrap().to_owned();
+    assert!(
+        back.starts_with(&format!("{LOGIN}/oidc/authorize?")),
+        "{back}"
+    );
+    let to_client = browser.get(&back).await;
+    let location = to_client.header("location").unwrap_or_default().to_owned();
+    assert!(
+        location.starts_with(callback),
+        "{location}: {}",
+        to_client.text()
+    );
+    let code_value = form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+
+    let mut h1 = pforte_e2e::client::H1::connect(gw.https, "login.gw.test", &gw.root()).await;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", code_value.as_str()),
+            ("redirect_uri", callback),
+            ("client_id", "mail"),
+            ("code_verifier", verifier),
+        ])
+        .finish();
+    let req = h1
+        .request("POST", "/oidc/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.into())
+        .unwrap();
+    let tokens = h1.send(req).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text());
+    let id_token = tokens.json()["id_token"].as_str().unwrap().to_owned();
+    let payload = id_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["acr"], "urn:pforte:acr:mfa", "{claims}");
+    assert_eq!(
+        claims["amr"],
+        serde_json::json!(["pwd", "otp", "mfa"]),
+        "{claims}"
+    );
+}
