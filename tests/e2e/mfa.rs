@@ -576,3 +576,152 @@ async fn an_oidc_client_asking_for_mfa_gets_an_id_token_that_says_so() {
         "{claims}"
     );
 }
+
+#[tokio::test]
+async fn changing_factors_needs_a_stepped_up_session_and_the_password() {
+    let s = start("mfa-change", "").await;
+    let (user, pw) = (&s.person.username, &s.person.password);
+
+    // An enrolment without its confirming code saves nothing: the next login enrols again.
+    let mut quitter = Browser::new(s.gw.https, s.gw.root());
+    let hops = quitter.login(&format!("{ADMIN}/"), user, pw).await;
+    let refused = submit(
+        &mut quitter,
+        last(&hops),
+        "/security/totp",
+        &[("code", "999999")],
+    )
+    .await;
+    assert_eq!(last(&refused).reply.status, 400);
+    let mut strong = Browser::new(s.gw.https, s.gw.root());
+    let hops = strong.login(&format!("{ADMIN}/"), user, pw).await;
+    assert!(
+        last(&hops)
+            .url
+            .starts_with(&format!("{LOGIN}/security/totp"))
+    );
+    let secret = enrolled_secret(&last(&hops).reply.text());
+    let enrolled = submit(
+        &mut strong,
+        last(&hops),
+        "/security/totp",
+        &[
+            ("name", "Phone"),
+            ("code", &code(&secret, settled_now().await - 30)),
+        ],
+    )
+    .await;
+    let old_codes: Vec<String> = last(&enrolled)
+        .reply
+        .text()
+        .split("<li><code>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(old_codes.len(), 10);
+
+    // A password-only session may look, but a change sends it to the step-up page first.
+    let mut weak = Browser::new(s.gw.https, s.gw.root());
+    weak.login(&format!("{LOGIN}/login"), user, pw).await;
+    let page = weak.get(&format!("{LOGIN}/security")).await.text();
+    let handle = hidden_value(&page, "handle").expect("the factor's form");
+    let csrf = hidden_value(&page, "csrf").unwrap();
+    let removal = weak
+        .post(
+            &format!("{LOGIN}/security/factor"),
+            &[
+                ("csrf", &csrf),
+                ("handle", &handle),
+                ("action", "remove"),
+                ("confirm", pw),
+            ],
+        )
+        .await;
+    assert_eq!(removal.status, 303);
+    assert!(removal.header("location").unwrap().starts_with("/mfa?"));
+
+    // The stepped-up session: a wrong confirmation changes nothing; the password renames.
+    let page = strong.get(&format!("{LOGIN}/security")).await.text();
+    let csrf = hidden_value(&page, "csrf").unwrap();
+    let wrong = strong
+        .post(
+            &format!("{LOGIN}/security/factor"),
+            &[
+                ("csrf", &csrf),
+                ("handle", &handle),
+                ("action", "rename"),
+                ("name", "Stolen"),
+                ("confirm", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(!wrong.text().contains("Stolen"));
+    let csrf = hidden_value(&wrong.text(), "csrf").unwrap();
+    let renamed = strong
+        .post(
+            &format!("{LOGIN}/security/factor"),
+            &[
+                ("csrf", &csrf),
+                ("handle", &handle),
+                ("action", "rename"),
+                ("name", "Work phone"),
+                ("confirm", pw),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    assert!(renamed.text().contains("Work phone") && renamed.text().contains("Saved."));
+
+    // New recovery codes replace the old ones.
+    let csrf = hidden_value(&renamed.text(), "csrf").unwrap();
+    let renewed = strong
+        .post(
+            &format!("{LOGIN}/security/recovery"),
+            &[("csrf", &csrf), ("confirm", pw)],
+        )
+        .await;
+    assert_eq!(renewed.status, 200);
+    assert_eq!(renewed.text().matches("<li><code>").count(), 10);
+    let mut other = Browser::new(s.gw.https, s.gw.root());
+    let hops = other.login(&format!("{ADMIN}/"), user, pw).await;
+    let stale = submit(
+        &mut other,
+        last(&hops),
+        "/mfa",
+        &[("recovery_code", &old_codes[0])],
+    )
+    .await;
+    assert_eq!(
+        last(&stale).reply.status,
+        401,
+        "an old code no longer works"
+    );
+
+    // Removed: the next login to the admin app enrols again.
+    let page = strong.get(&format!("{LOGIN}/security")).await.text();
+    let handle = hidden_value(&page, "handle").unwrap();
+    let csrf = hidden_value(&page, "csrf").unwrap();
+    let removed = strong
+        .post(
+            &format!("{LOGIN}/security/factor"),
+            &[
+                ("csrf", &csrf),
+                ("handle", &handle),
+                ("action", "remove"),
+                ("confirm", pw),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.text());
+    assert!(removed.text().contains("You have no second factor yet."));
+    let mut after = Browser::new(s.gw.https, s.gw.root());
+    let hops = after.login(&format!("{ADMIN}/"), user, pw).await;
+    assert!(
+        last(&hops)
+            .url
+            .starts_with(&format!("{LOGIN}/security/totp"))
+    );
+    assert_eq!(events(&s.gw, "second_factor_removed").len(), 1);
+    assert_eq!(events(&s.gw, "second_factor_renamed").len(), 1);
+}
