@@ -65,18 +65,26 @@ impl Answer {
 
 impl InProcess {
     async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// A gateway whose `gateway.toml` ends with `extra`, and a sealing key in `mfa.key`.
+    async fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
         write(
             "gateway.toml",
-            "[server]\nlisten = [\"127.0.0.1:1\"]\npublic_https_port = 443\n\
+            &format!(
+                "[server]\nlisten = [\"127.0.0.1:1\"]\npublic_https_port = 443\n\
              [admin]\nlisten = \"127.0.0.1:2\"\n\
              [[tls.certificates]]\ncert = \"tls/demo.crt\"\nkey = \"tls/demo.key\"\n\
              [portal]\nhost = \"login.gw.test\"\n\
              [apps]\nfile = \"apps.toml\"\n[policy]\nfile = \"policy.toml\"\n\
              [directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\
-             [keys]\ndir = \"keys\"\n[oidc]\nclients = \"clients.toml\"\n",
+             [keys]\ndir = \"keys\"\n[oidc]\nclients = \"clients.toml\"\n{extra}"
+            ),
         );
+        write("mfa.key", &"ab".repeat(32));
         write(
             "apps.toml",
             "[[app]]\nname = \"docs\"\nhosts = [\"docs.gw.test\"]\nupstreams = [\"http://127.0.0.1:3\"]\n",
@@ -378,5 +386,121 @@ async fn an_admin_revocation_ends_the_session_at_once() {
         gw.get(LOGIN, "/", Some(&cookie)).await.status,
         303,
         "the revoked session is no session"
+    );
+}
+
+/// The form fields of a page and its anti-forgery cookie, to post it back.
+fn form_of(page: &Answer) -> (String, String) {
+    let csrf = page.cookie("__Host-pforte-csrf").expect("a form cookie");
+    (csrf.clone(), format!("__Host-pforte-csrf={csrf}"))
+}
+
+/// The base32 key in an enrolment page's `otpauth://` URI.
+fn secret_of(page: &str) -> String {
+    let start = page.find("secret=").expect("an otpauth URI") + 7;
+    page[start..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
+}
+
+#[tokio::test]
+async fn codes_count_on_the_gateways_clock_and_must_enrol_groups_enrol_first() {
+    let gw =
+        InProcess::start_with("[mfa]\nkey = { file = \"mfa.key\" }\nmust_enrol = [\"admins\"]\n")
+            .await;
+    let secret_code = |secret: &str, at: Timestamp| {
+        pforte_factors::totp::StoredTotp {
+            secret: secret.to_owned(),
+            name: String::new(),
+            created: 0,
+        }
+        .code_at(at.unix_secs())
+        .unwrap()
+    };
+
+    // alice is an admin: her login leads to the enrolment before anything else.
+    let form = gw.get(LOGIN, "/login", None).await;
+    let (csrf, cookie) = form_of(&form);
+    let posted = gw
+        .post_form(
+            LOGIN,
+            "/login",
+            Some(&cookie),
+            &[
+                ("username", "alice"),
+                ("password", "alicepw"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status, 303);
+    assert_eq!(posted.location(), "/security/totp");
+    let session = posted.cookie("__Host-pforte").unwrap();
+    let enrol = gw
+        .get(
+            LOGIN,
+            "/security/totp",
+            Some(&format!("__Host-pforte={session}")),
+        )
+        .await;
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    assert!(
+        enrol.body.contains("needs a second factor"),
+        "{}",
+        enrol.body
+    );
+    let secret = secret_of(&enrol.body);
+    let (csrf, csrf_cookie) = form_of(&enrol);
+    let cookies = format!("__Host-pforte={session}; {csrf_cookie}");
+    let now = gw.clock.now();
+    let enrolled = gw
+        .post_form(
+            LOGIN,
+            "/security/totp",
+            Some(&cookies),
+            &[("csrf", &csrf), ("code", &secret_code(&secret, now))],
+        )
+        .await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+
+    // carol is not an admin: her login goes where it was going.
+    let carol = gw.log_in("carol").await;
+    assert!(!carol.is_empty());
+
+    // A new password session of alice's steps up on the gateway's clock.
+    let session = gw.log_in("alice").await;
+    let step_up = |code: String| {
+        let gw = &gw;
+        let session = session.clone();
+        async move {
+            let page = gw
+                .get(LOGIN, "/mfa", Some(&format!("__Host-pforte={session}")))
+                .await;
+            let (csrf, csrf_cookie) = form_of(&page);
+            let cookies = format!("__Host-pforte={session}; {csrf_cookie}");
+            gw.post_form(
+                LOGIN,
+                "/mfa",
+                Some(&cookies),
+                &[("csrf", &csrf), ("code", &code)],
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(
+        step_up(secret_code(&secret, now)).await,
+        401,
+        "the enrolment's code, again"
+    );
+    gw.clock.advance(Duration::from_secs(90)).unwrap();
+    let two_steps_old = Timestamp::from_unix_secs(gw.clock.now().unix_secs() - 60);
+    assert_eq!(step_up(secret_code(&secret, two_steps_old)).await, 401);
+    let previous = Timestamp::from_unix_secs(gw.clock.now().unix_secs() - 30);
+    assert_eq!(
+        step_up(secret_code(&secret, previous)).await,
+        303,
+        "the step before"
     );
 }

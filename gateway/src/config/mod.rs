@@ -346,6 +346,47 @@ mod tests {
     }
 
     #[test]
+    fn the_mfa_key_must_be_a_key_and_its_problems_name_the_place() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("good.key"),
+            format!("{}\n", "0f".repeat(32)),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("short.key"), "0f0f\n").unwrap();
+        let path = write_minimal(
+            dir.path(),
+            "[mfa]\nkey = { file = \"good.key\" }\nmust_enrol = [\"admins\"]\n",
+        );
+        let cfg = Config::load(&path).unwrap();
+        let mfa = cfg.mfa.unwrap();
+        assert!(mfa.must_enrol(&["admins".to_owned()]) && !mfa.must_enrol(&[]));
+        assert!(mfa.passwordless);
+        assert!(
+            !format!("{:?}", mfa.sealer).contains("0f0f"),
+            "no key in Debug"
+        );
+
+        let path = write_minimal(
+            dir.path(),
+            "[mfa]\nkey = { file = \"good.key\" }\nprevious_keys = [{ file = \"short.key\" }]\n",
+        );
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("gateway.toml:14:") && err.contains("mfa.previous_keys"),
+            "{err}"
+        );
+        assert!(err.contains("32 bytes"), "{err}");
+        let path = write_minimal(dir.path(), "[mfa]\nkey = { file = \"missing.key\" }\n");
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("gateway.toml:13:") && err.contains("mfa.key"),
+            "{err}"
+        );
+        assert!(err.contains("missing.key not found"), "{err}");
+    }
+
+    #[test]
     fn deployment_example_has_only_missing_files_and_secrets_here() {
         let source = include_str!("../../../deploy/gateway.example.toml");
         let errors = Config::parse(Path::new("deploy/gateway.example.toml"), source).unwrap_err();

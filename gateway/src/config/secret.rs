@@ -43,6 +43,9 @@ pub enum SecretError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The file does not exist (yet: on a machine being set up, it may come later).
+    #[error("secret file {0} not found")]
+    Missing(PathBuf),
     /// The variable is not set (or not UTF-8).
     #[error("environment variable {0} is not set")]
     Env(String),
@@ -57,9 +60,15 @@ impl SecretSource {
         let (value, origin) = match self {
             Self::File(path) => {
                 let path = base.join(path);
-                let text = std::fs::read_to_string(&path).map_err(|source| SecretError::File {
-                    path: path.clone(),
-                    source,
+                let text = std::fs::read_to_string(&path).map_err(|source| {
+                    if source.kind() == std::io::ErrorKind::NotFound {
+                        SecretError::Missing(path.clone())
+                    } else {
+                        SecretError::File {
+                            path: path.clone(),
+                            source,
+                        }
+                    }
                 })?;
                 (
                     text.trim_end_matches(['\r', '\n']).to_string(),
