@@ -102,7 +102,9 @@ pub fn answer(
             }
             response
         }
-        Verdict::Refuse(decide::Refusal::StepUpRequired(_), _) if prepared.is_some() => {
+        Verdict::Refuse(decide::Refusal::StepUpRequired(_), _)
+            if prepared.is_some() && snapshot.config.mfa.is_some() =>
+        {
             // A session too weak for this app: to the login host for a second factor.
             let mut response = page(GatewayError::Unauthenticated, StatusCode::UNAUTHORIZED);
             let back = format!("https://{host}{port}{path_and_query}");

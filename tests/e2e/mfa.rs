@@ -725,3 +725,64 @@ async fn changing_factors_needs_a_stepped_up_session_and_the_password() {
     assert_eq!(events(&s.gw, "second_factor_removed").len(), 1);
     assert_eq!(events(&s.gw, "second_factor_renamed").len(), 1);
 }
+
+#[tokio::test]
+async fn forward_auth_sends_a_password_session_to_the_step_up_page() {
+    let person = LdapPerson::add("mfa-forward");
+    let admin = Upstream::start("admin").await;
+    let mail = Upstream::start("mail").await;
+    let gw = Gateway::builder()
+        .app("admin", "admin.gw.test", &[admin.url()])
+        .app("mail", "mail.gw.test", &[mail.url()])
+        .policy(policy(&person.username))
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .redis(&pforte_e2e::unique_prefix("mfa-forward"), "")
+        .mfa(KEY, "")
+        .trusted_proxies(&["127.0.0.1/32"])
+        .start()
+        .await;
+    let mut browser = Browser::new(gw.https, gw.root());
+    browser
+        .login(
+            &format!("{LOGIN}/login"),
+            &person.username,
+            &person.password,
+        )
+        .await;
+    let session = browser
+        .cookie("login.gw.test", "__Host-pforte")
+        .unwrap()
+        .to_owned();
+    let verify = |session: String| {
+        let gw = &gw;
+        async move {
+            let mut h1 = gw.h1("login.gw.test").await;
+            let req = h1
+                .request("GET", "/auth/verify")
+                .header("x-original-url", "https://admin.gw.test/runbook?x=1")
+                .header("x-original-method", "GET")
+                .header("cookie", format!("__Host-pforte={session}"));
+            h1.send(req.body(Default::default()).unwrap()).await
+        }
+    };
+    let weak = verify(session.clone()).await;
+    assert_eq!(weak.status, 401);
+    assert_eq!(
+        weak.header("location"),
+        Some("https://login.gw.test/mfa?return_to=https%3A%2F%2Fadmin.gw.test%2Frunbook%3Fx%3D1")
+    );
+
+    // Enrolled (and so stepped up) on the login host: the same session passes.
+    let page = browser.get(&format!("{LOGIN}/security/totp")).await.text();
+    let secret = enrolled_secret(&page);
+    let enrolled = submit_on(
+        &mut browser,
+        &page,
+        "/security/totp",
+        &[("code", &code(&secret, settled_now().await))],
+    )
+    .await;
+    assert_eq!(last(&enrolled).reply.status, 200);
+    let strong = verify(session).await;
+    assert_eq!(strong.status, 200, "{}", strong.text());
+}
