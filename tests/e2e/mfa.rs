@@ -290,6 +290,22 @@ async fn an_mfa_app_leads_through_enrolment_then_steps_up_with_fresh_codes_only(
     for reason in ["wrong", "malformed", "replayed"] {
         assert!(failures.iter().any(|f| f == reason), "{failures:?}");
     }
+    for (result, at_least) in [
+        ("success", 2.0),
+        ("replayed", 2.0),
+        ("wrong", 2.0),
+        ("malformed", 2.0),
+    ] {
+        let series =
+            format!("pforte_second_factor_attempts_total{{kind=\"totp\",result=\"{result}\"}}");
+        let counted = s.gw.metric(&series).await.unwrap_or_default();
+        assert!(counted >= at_least, "{series} = {counted}");
+    }
+    let recovered = s
+        .gw
+        .metric("pforte_second_factor_attempts_total{kind=\"recovery_code\",result=\"success\"}")
+        .await;
+    assert_eq!(recovered, Some(1.0));
     let log = std::fs::read_to_string(s.gw.path("audit.jsonl")).unwrap();
     assert!(!log.contains(&secret) && !log.contains(&fresh) && !log.contains(&recovery[3]));
 }

@@ -39,7 +39,4 @@ pub enum FactorError {
     /// A new factor could not be made (random source, hashing).
     #[error("{0}")]
     Make(String),
-    /// No directory, or no `[mfa]` key: second factors are not set up.
-    #[error("second factors are not set up")]
-    NotConfigured,
 }

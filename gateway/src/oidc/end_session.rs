@@ -7,22 +7,21 @@
 //! out. Anything invalid stays on Pforte's pages: logout is never an open redirect.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Response, StatusCode, header};
+use http::{HeaderMap, Method, Response, StatusCode};
 use pforte_keys::{KeySet, VerifyOptions};
 use pforte_oidc::Params;
 use pforte_oidc::end_session::{EndSession, IdTokenHint, validate};
 use serde::Deserialize;
-use std::time::Duration;
 
 use super::provider::Provider;
 use super::reply::{error_page, found};
 use crate::login_host::LoginHost;
 use crate::signout;
 use crate::visitor::Visitor;
+use crate::web::csrf;
 use crate::web::error::GatewayError;
 use crate::web::pages;
 use crate::web::reply::respond_html;
-use crate::web::{cookies, csrf};
 
 /// The parameters a confirmation posts back.
 const CARRIED: [&str; 5] = [
@@ -149,11 +148,11 @@ fn confirmation(host: &LoginHost<'_>, headers: &HeaderMap, params: &Params) -> R
         &token,
         &fields,
     );
-    let mut response = respond_html(StatusCode::OK, body);
-    if let Some(cookie) = cookies::set(cookies::CSRF, &token, Duration::from_secs(3600)) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    csrf::with_cookie(
+        respond_html(StatusCode::OK, body),
+        &token,
+        csrf::FORM_LIFETIME,
+    )
 }
 
 fn invalid(host: &LoginHost<'_>, detail: &str) -> Response<Bytes> {

@@ -107,15 +107,8 @@ pub fn show(
         username,
         problem,
     });
-    let mut response = respond_html(status, body);
-    if let Some(cookie) = cookies::set(cookies::CSRF, &token, FORM_LIFETIME) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    csrf::with_cookie(respond_html(status, body), &token, csrf::FORM_LIFETIME)
 }
-
-/// How long a shown form may be submitted.
-const FORM_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Checks a posted form and, on success, opens the session and redirects.
 pub async fn submit(

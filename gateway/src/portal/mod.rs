@@ -19,7 +19,7 @@ pub mod security;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header};
+use http::{Method, Request, Response, StatusCode};
 use pforte_session::{SessionId, StoreError, Timestamp};
 
 use crate::config::lang::Lang;
@@ -31,12 +31,12 @@ use crate::signout;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
 use crate::visitor::Visitor;
+use crate::web::csrf;
 use crate::web::error::GatewayError;
 use crate::web::form::Form;
 use crate::web::pages::{self, PortalView, Tile};
 use crate::web::reply::{read_form, respond_html, see_other};
 use crate::web::url::query_value;
-use crate::web::{cookies, csrf};
 use return_to::ReturnTo;
 
 /// A return URL as sent, if it names a host of this gateway on its public port.
@@ -234,11 +234,11 @@ fn portal_page(host: &LoginHost<'_>, visitor: &Visitor, lang: Lang) -> Response<
         tiles,
         csrf: &token,
     });
-    let mut response = respond_html(StatusCode::OK, body);
-    if let Some(cookie) = cookies::set(cookies::CSRF, &token, Duration::from_secs(12 * 3600)) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
+    csrf::with_cookie(
+        respond_html(StatusCode::OK, body),
+        &token,
+        Duration::from_secs(12 * 3600),
+    )
 }
 
 /// Ends the session everywhere: in the store (so every replica and every app host refuses it

@@ -14,7 +14,7 @@
 //! passwords (per account and per address), are audited and metered.
 
 use bytes::Bytes;
-use http::{HeaderMap, Response, StatusCode, header};
+use http::{HeaderMap, Response, StatusCode};
 use pforte_session::{AuthMethod, Throttle, Timestamp};
 
 use super::return_to::ReturnTo;
@@ -25,12 +25,12 @@ use crate::mfa::code::{self, Verdict};
 use crate::telemetry::audit::{self, AuditEvent, FactorEvent};
 use crate::telemetry::metrics::{FactorKindLabel, FactorResult};
 use crate::visitor::Visitor;
+use crate::web::csrf;
 use crate::web::error::GatewayError;
 use crate::web::factor_pages::{self, CodeProblem, SecondFactorView};
 use crate::web::form::Form;
 use crate::web::reply::{respond_html, see_other};
 use crate::web::url::encode;
-use crate::web::{cookies, csrf};
 
 /// Where a person without a session goes first: the login page, then back to `return_to`,
 /// which asks for the step-up again.
@@ -109,19 +109,8 @@ fn page(
         passkeys: !factors.passkeys.is_empty(),
         problem,
     });
-    with_csrf_cookie(respond_html(status, body), &token)
+    csrf::with_cookie(respond_html(status, body), &token, csrf::FORM_LIFETIME)
 }
-
-/// Sets the anti-forgery cookie of a page's forms.
-pub fn with_csrf_cookie(mut response: Response<Bytes>, token: &str) -> Response<Bytes> {
-    if let Some(cookie) = cookies::set(cookies::CSRF, token, FORM_LIFETIME) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
-    response
-}
-
-/// How long a shown form may be submitted.
-const FORM_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// The page that says second factors are not set up on this gateway.
 pub fn unavailable(host: &LoginHost<'_>, lang: Lang) -> Response<Bytes> {

@@ -23,7 +23,7 @@ use pforte_directory::AuthError;
 use pforte_session::{AuthMethod, Session, Sid, Timestamp};
 
 use super::return_to::ReturnTo;
-use super::second_factor::{self, onward, with_csrf_cookie};
+use super::second_factor::{self, onward};
 use crate::config::lang::Lang;
 use crate::login_host::LoginHost;
 use crate::mfa::account::{self, Owner, PersonFactors};
@@ -114,7 +114,11 @@ async fn page(
         notice,
         problem,
     });
-    Ok(with_csrf_cookie(respond_html(status, body), &token))
+    Ok(csrf::with_cookie(
+        respond_html(status, body),
+        &token,
+        csrf::FORM_LIFETIME,
+    ))
 }
 
 fn factor_rows(factors: &PersonFactors) -> Vec<FactorRow> {
@@ -265,7 +269,11 @@ async fn enrolment_page(
         required: !factors.has_second_factor() && mfa.must_enrol(&session.groups),
         problem,
     });
-    Ok(with_csrf_cookie(respond_html(status, body), &token))
+    Ok(csrf::with_cookie(
+        respond_html(status, body),
+        &token,
+        csrf::FORM_LIFETIME,
+    ))
 }
 
 /// `POST /security/totp`.

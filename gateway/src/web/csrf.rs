@@ -4,10 +4,29 @@
 //! On top, a request whose `Origin` or `Sec-Fetch-Site` says it came from another site is
 //! refused outright. Tokens are compared in constant time.
 
-use http::HeaderMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Response, header};
 use subtle::ConstantTimeEq;
 
 use super::cookies;
+
+/// How long a shown form may be posted back.
+pub const FORM_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Sets the cookie that `token`, carried by the page's forms, must match when they are posted,
+/// valid for `lifetime`.
+pub fn with_cookie(
+    mut response: Response<Bytes>,
+    token: &str,
+    lifetime: Duration,
+) -> Response<Bytes> {
+    if let Some(cookie) = cookies::set(cookies::CSRF, token, lifetime) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
 
 /// A new random token (256 bits from the operating system's generator, hex).
 pub fn new_token() -> String {
