@@ -109,7 +109,12 @@ fn page(
         passkeys: !factors.passkeys.is_empty(),
         problem,
     });
-    with_csrf_cookie(respond_html(status, body), &token)
+    let respond = if factors.passkeys.is_empty() {
+        respond_html
+    } else {
+        crate::web::reply::respond_html_with_passkeys
+    };
+    with_csrf_cookie(respond(status, body), &token)
 }
 
 /// Sets the anti-forgery cookie of a page's forms.

@@ -114,7 +114,12 @@ async fn page(
         notice,
         problem,
     });
-    Ok(with_csrf_cookie(respond_html(status, body), &token))
+    let respond = if factors.is_some() {
+        crate::web::reply::respond_html_with_passkeys
+    } else {
+        respond_html
+    };
+    Ok(with_csrf_cookie(respond(status, body), &token))
 }
 
 fn factor_rows(factors: &PersonFactors) -> Vec<FactorRow> {
@@ -217,7 +222,11 @@ fn needs_step_up(
 
 /// Whether a change from this session must confirm the password or a code: always, except a
 /// person's first enrolment right after their login.
-fn confirmation_needed(session: &Session, factors: &PersonFactors, now: Timestamp) -> bool {
+pub(super) fn confirmation_needed(
+    session: &Session,
+    factors: &PersonFactors,
+    now: Timestamp,
+) -> bool {
     factors.has_second_factor() || now.since(session.auth_time) > FRESH_LOGIN
 }
 
