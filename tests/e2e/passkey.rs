@@ -115,6 +115,11 @@ async fn register(s: &Setup, key: &mut SoftToken, name: &str) -> (Browser, Strin
         .await;
     let page = browser.get(&format!("{LOGIN}/security")).await;
     assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'; connect-src 'self'"),
+        "{csp}"
+    );
     let csrf = csrf_of(&page.text());
     let options = post(
         &mut browser,
@@ -216,6 +221,22 @@ async fn a_passkey_registered_on_the_security_page_steps_up_and_refuses_replays_
     assert!(security.text().contains("YubiKey"), "{}", security.text());
     let app = first.follow(&format!("{ADMIN}/")).await;
     assert_eq!(last(&app).reply.status, 200, "{}", last(&app).url);
+
+    // The script is the login host's own, a script to browsers and nothing else; pages without
+    // a passkey button keep the policy without scripts.
+    let script = s.gw.get("login.gw.test", "/assets/passkey.js").await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/javascript")
+    );
+    assert_eq!(script.header("x-content-type-options"), Some("nosniff"));
+    assert!(script.text().contains("data-passkey-action"));
+    let enrol = first.get(&format!("{LOGIN}/security/totp")).await;
+    let csp = enrol.header("content-security-policy").unwrap();
+    assert!(!csp.contains("script-src"), "{csp}");
 
     // A copy of the key, taken now (counter 1 after the next use).
     let mut clone = SoftToken::from_cbor(&key.to_cbor().unwrap()).unwrap();

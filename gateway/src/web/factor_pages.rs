@@ -613,6 +613,31 @@ mod tests {
     }
 
     #[test]
+    fn a_passkey_button_sits_in_a_form_with_what_the_script_needs() {
+        let page = second_factor(&SecondFactorView {
+            lang: Lang::De,
+            theme: &Theme::default(),
+            csrf: "tok",
+            return_to: Some("https://admin.example.org/"),
+            totp: false,
+            recovery: false,
+            passkeys: true,
+            problem: None,
+        });
+        let form = &page[page.find("<form class=\"passkey\"").unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains("name=\"csrf\" value=\"tok\""));
+        assert!(form.contains("name=\"return_to\" value=\"https://admin.example.org/\""));
+        assert!(form.contains("data-passkey-action=\"authenticate\""));
+        assert!(form.contains("data-options-url=\"/mfa/passkey/options\""));
+        assert!(
+            form.contains("role=\"alert\"")
+                && form.contains("data-msg-cancelled=\"Die Passkey-Anfrage")
+        );
+        assert!(page.contains("<script src=\"/assets/passkey.js\" defer></script>"));
+    }
+
+    #[test]
     fn the_enrolment_page_shows_the_qr_code_and_the_key() {
         let page = enrol(&EnrolView {
             lang: Lang::En,

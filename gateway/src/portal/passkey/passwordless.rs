@@ -165,3 +165,37 @@ async fn person_of(
         .into_iter()
         .find(|user| is_user_handle_of(handle, &user.subject)))
 }
+
+#[cfg(test)]
+mod tests {
+    use pforte_directory::FileDirectory;
+    use pforte_factors::passkey::user_handle;
+
+    use super::*;
+
+    const PEOPLE: &str = "[[user]]\nusername = \"alice\"\nid = \"d3db2d2a-ab3e-4c29-aa09-ec8911d9b629\"\n\
+        name = \"Alice\"\npassword = \"$argon2id$v=19$m=19456,t=2,p=1$zJKj/go6XYv2p/LoNtaNnw$LSn+NE0xsx42p+xgj6Z1nWUSJ/CQ0sxLYxvaDdsJfpw\"\n\
+        groups = []\n\n[[user]]\nusername = \"bob\"\nid = \"bob-0001\"\nname = \"Bob\"\n\
+        password = \"$argon2id$v=19$m=19456,t=2,p=1$zJKj/go6XYv2p/LoNtaNnw$LSn+NE0xsx42p+xgj6Z1nWUSJ/CQ0sxLYxvaDdsJfpw\"\n\
+        groups = []\n";
+
+    #[tokio::test]
+    async fn a_user_handle_names_the_person_by_their_uuid_or_their_hashed_subject() {
+        let directory = Directory::File(FileDirectory::embedded("people", PEOPLE).unwrap());
+        let alice = user_handle("d3db2d2a-ab3e-4c29-aa09-ec8911d9b629");
+        let found = person_of(&directory, &alice).await.unwrap().unwrap();
+        assert_eq!(found.username, "alice");
+        let bob = user_handle("bob-0001");
+        assert_eq!(bob.get_version_num(), 8);
+        let found = person_of(&directory, &bob).await.unwrap().unwrap();
+        assert_eq!(found.username, "bob");
+        let nobody = user_handle("0b1c7e52-5a8e-4b7c-9a38-0c6c7f5f1d21");
+        assert!(person_of(&directory, &nobody).await.unwrap().is_none());
+        assert!(
+            person_of(&directory, &user_handle("carol"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
