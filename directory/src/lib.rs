@@ -7,6 +7,7 @@
 //!      │
 //!      ├─ authenticate(username, password) ─▶ UserRecord | AuthError
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
+//!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord> (a passkey's user handle)
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
 //!      ├─ groups()                         ─▶ every group with direct and nested members
 //!      ├─ factors(username)                ─▶ Option<StoredFactors> (sealed second factors)
@@ -87,6 +88,18 @@ impl Directory {
         match self {
             Self::Ldap(d) => d.lookup(username).await,
             Self::File(d) => d.lookup(username),
+        }
+    }
+
+    /// The enabled user whose stable subject is `subject`, with their groups (a passwordless
+    /// passkey login names its person by it); `None` when unknown or disabled.
+    pub async fn find_by_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.find_by_subject(subject).await,
+            Self::File(d) => Ok(d.find_by_subject(subject)),
         }
     }
 

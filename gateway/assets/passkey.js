@@ -280,6 +280,15 @@
           button.removeAttribute("aria-busy");
         });
     });
+    // Enter in the form's fields (the new passkey's name) runs the ceremony rather than
+    // posting the form.
+    if (button.form && !button.form.dataset.passkeyWired) {
+      button.form.dataset.passkeyWired = "true";
+      button.form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        button.click();
+      });
+    }
     if (button.dataset.passkeyAction === "passwordless") {
       startConditional(button);
     }

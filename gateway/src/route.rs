@@ -12,6 +12,8 @@ use crate::config::App;
 
 /// Where the login host serves the theme's logo.
 pub const LOGO_PATH: &str = "/assets/logo";
+/// Where the login host serves the script that runs passkey ceremonies in the browser.
+pub const PASSKEY_SCRIPT_PATH: &str = "/assets/passkey.js";
 /// Where the login host publishes the signing keys (RFC 7517 JWK set).
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// Where sites behind their own proxy ask whether a request may pass (forward auth).
@@ -49,6 +51,8 @@ pub enum Builtin {
     Jwks,
     /// [`LOGO_PATH`] on the login host.
     Logo,
+    /// [`PASSKEY_SCRIPT_PATH`] on the login host.
+    PasskeyScript,
 }
 
 impl Builtin {
@@ -56,7 +60,7 @@ impl Builtin {
     pub fn app(self) -> Option<usize> {
         match self {
             Self::Redeem(app) | Self::StartLogin(app) => Some(app),
-            Self::ForwardAuth | Self::Jwks | Self::Logo => None,
+            Self::ForwardAuth | Self::Jwks | Self::Logo | Self::PasskeyScript => None,
         }
     }
 }
@@ -99,6 +103,7 @@ impl RouteTable {
                 FORWARD_AUTH_PATH => Target::Builtin(Builtin::ForwardAuth),
                 JWKS_PATH => Target::Builtin(Builtin::Jwks),
                 LOGO_PATH => Target::Builtin(Builtin::Logo),
+                PASSKEY_SCRIPT_PATH => Target::Builtin(Builtin::PasskeyScript),
                 _ if self.oidc && is_oidc(path) => Target::Oidc,
                 _ => Target::LoginPage,
             });
@@ -277,6 +282,10 @@ upstreams = ["http://127.0.0.1:2"]
         );
         assert_eq!(login(JWKS_PATH), Some(Target::Builtin(Builtin::Jwks)));
         assert_eq!(login(LOGO_PATH), Some(Target::Builtin(Builtin::Logo)));
+        assert_eq!(
+            login(PASSKEY_SCRIPT_PATH),
+            Some(Target::Builtin(Builtin::PasskeyScript))
+        );
         assert_eq!(login("/oidc/token"), Some(Target::Oidc));
         assert_eq!(
             login("/.well-known/openid-configuration"),

@@ -35,8 +35,8 @@ pub fn acr(login: LoginStrength) -> &'static str {
 }
 
 /// The `amr` of a login with these factors: each factor's RFC 8176 value once, in the order
-/// used, then `mfa` when two or more factors were used and `user` when one was a passkey
-/// (which Pforte accepts only with user verification). No factors recorded (a login from
+/// used, then `mfa` when two or more factors were used and `user` when one was a passkey or
+/// a security key (Pforte accepts either only with user verification: PIN or biometrics). No factors recorded (a login from
 /// before Pforte recorded them) reads as a password login.
 pub fn amr(methods: &[AuthMethod]) -> Vec<String> {
     let methods = if methods.is_empty() {
@@ -53,7 +53,10 @@ pub fn amr(methods: &[AuthMethod]) -> Vec<String> {
     if methods.len() >= 2 {
         amr.push("mfa".to_owned());
     }
-    if methods.contains(&AuthMethod::Passkey) {
+    if methods
+        .iter()
+        .any(|m| matches!(m, AuthMethod::Passkey | AuthMethod::SecurityKey))
+    {
         amr.push("user".to_owned());
     }
     amr
@@ -151,7 +154,8 @@ mod tests {
             (&[Password][..], &["pwd"][..]),
             (&[Password, Totp], &["pwd", "otp", "mfa"]),
             (&[Password, RecoveryCode], &["pwd", "otp", "mfa"]),
-            (&[Password, SecurityKey], &["pwd", "hwk", "mfa"]),
+            (&[Password, SecurityKey], &["pwd", "hwk", "mfa", "user"]),
+            (&[SecurityKey], &["hwk", "user"]),
             (&[Password, Passkey], &["pwd", "swk", "mfa", "user"]),
             (&[Passkey], &["swk", "user"]),
             (&[Password, Totp, RecoveryCode], &["pwd", "otp", "mfa"]),

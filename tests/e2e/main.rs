@@ -19,6 +19,7 @@ mod mfa;
 mod moved_cli;
 mod oidc;
 mod pages;
+mod passkey;
 mod policy;
 mod policy_cli;
 mod proxy;

@@ -57,12 +57,70 @@ impl Browser {
         self.cookies.get(host)?.get(name).map(String::as_str)
     }
 
+    /// A `POST` of `body` as `application/json` from the page's own origin, with the anti-forgery
+    /// token in `X-CSRF-Token`, as the login host's passkey script sends it.
+    pub async fn post_json(&mut self, url: &str, body: &str, csrf: &str) -> Reply {
+        self.send_json(url, "application/json", body.as_bytes(), csrf)
+            .await
+    }
+
+    /// [`Browser::post_json`] with any content type and body bytes (for bad input).
+    pub async fn send_json(
+        &mut self,
+        url: &str,
+        content_type: &str,
+        body: &[u8],
+        csrf: &str,
+    ) -> Reply {
+        let uri: http::Uri = url.parse().unwrap();
+        let authority = uri.authority().unwrap().to_string();
+        let headers = [
+            ("content-type", content_type.to_owned()),
+            ("accept", "application/json".to_owned()),
+            ("origin", format!("https://{authority}")),
+            ("x-csrf-token", csrf.to_owned()),
+        ];
+        self.send(url, "POST", &headers, Bytes::copy_from_slice(body))
+            .await
+    }
+
     /// One request to an absolute `https://host[:port]/path` URL; stores the cookies it sets.
     pub async fn request(
         &mut self,
         method: &str,
         url: &str,
         form: Option<&[(&str, &str)]>,
+    ) -> Reply {
+        let (headers, body) = match form {
+            Some(fields) => {
+                let encoded: String = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields.iter())
+                    .finish();
+                let uri: http::Uri = url.parse().unwrap();
+                let authority = uri.authority().unwrap().to_string();
+                (
+                    vec![
+                        (
+                            "content-type",
+                            "application/x-www-form-urlencoded".to_owned(),
+                        ),
+                        ("origin", format!("https://{authority}")),
+                    ],
+                    Bytes::from(encoded),
+                )
+            }
+            None => (Vec::new(), Bytes::new()),
+        };
+        self.send(url, method, &headers, body).await
+    }
+
+    /// Sends one request with `headers` (besides host, cookies and the extra ones) and `body`.
+    async fn send(
+        &mut self,
+        url: &str,
+        method: &str,
+        headers: &[(&str, String)],
+        body: Bytes,
     ) -> Reply {
         let uri: http::Uri = url.parse().unwrap();
         let host = uri.host().unwrap().to_string();
@@ -73,8 +131,13 @@ impl Browser {
         let mut builder = Request::builder()
             .method(method)
             .uri(&path)
-            .header("host", &authority)
-            .header("accept", "text/html");
+            .header("host", &authority);
+        if !headers.iter().any(|(name, _)| *name == "accept") {
+            builder = builder.header("accept", "text/html");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, value);
+        }
         for (name, value) in &self.extra_headers {
             builder = builder.header(name, value);
         }
@@ -87,18 +150,6 @@ impl Browser {
         if !line.is_empty() {
             builder = builder.header("cookie", line.join("; "));
         }
-        let body = match form {
-            Some(fields) => {
-                let encoded: String = form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(fields.iter())
-                    .finish();
-                builder = builder
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("origin", format!("https://{authority}"));
-                Bytes::from(encoded)
-            }
-            None => Bytes::new(),
-        };
         let reply = h1.send(builder.body(Full::new(body)).unwrap()).await;
         self.store_cookies(&host, &reply);
         reply

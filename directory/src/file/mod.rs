@@ -173,6 +173,18 @@ impl FileDirectory {
             .map(|u| u.record.clone()))
     }
 
+    /// The enabled user whose subject is `subject`; `None` when unknown or disabled. A scan of
+    /// the loaded file (people files are small).
+    pub fn find_by_subject(&self, subject: &str) -> Option<UserRecord> {
+        let loaded = self.people.load();
+        loaded
+            .people
+            .by_name
+            .values()
+            .find(|u| !u.disabled && u.record.subject == subject)
+            .map(|u| u.record.clone())
+    }
+
     /// The second factors of `username` as last loaded (this process's own changes are loaded
     /// at once, other writers' at the next reload); `None` when unknown or disabled.
     pub fn factors(&self, username: &str) -> Result<Option<StoredFactors>, DirectoryError> {

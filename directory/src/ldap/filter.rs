@@ -39,6 +39,13 @@ pub(crate) fn equals(attribute: &str, value: &str) -> String {
     format!("({attribute}={})", ldap_escape(value))
 }
 
+/// Entries whose binary `attribute` equals `bytes`, every byte escaped as `\\xx` (an Active
+/// Directory objectGUID).
+pub(crate) fn equals_bytes(attribute: &str, bytes: &[u8]) -> String {
+    let value: String = bytes.iter().map(|b| format!("\\{b:02x}")).collect();
+    format!("({attribute}={value})")
+}
+
 /// Groups that contain `dn` directly or through any nesting (Active Directory only).
 pub(crate) fn in_chain(dn: &str) -> String {
     format!("(member:{IN_CHAIN}:={})", ldap_escape(dn))
@@ -64,6 +71,15 @@ mod tests {
     use super::*;
 
     const T: &str = "(&(objectClass=inetOrgPerson)(uid={username}))";
+
+    #[test]
+    fn binary_values_are_escaped_byte_by_byte() {
+        assert_eq!(
+            equals_bytes("objectGUID", &[0x00, 0x2a, 0xff]),
+            "(objectGUID=\\00\\2a\\ff)"
+        );
+        assert!(check(&equals_bytes("objectGUID", &[0x28, 0x29, 0x2a])).is_ok());
+    }
 
     #[test]
     fn usernames_are_escaped() {

@@ -48,6 +48,9 @@ use crate::record::UserRecord;
 use crate::settings::SettingsErrors;
 
 use login::{Caches, Steps};
+
+/// The longest subject looked up: far past any UUID or DN-like id a directory gives.
+const MAX_SUBJECT_BYTES: usize = 256;
 use pool::{Connector, Pool, Role, is_transport};
 use search::{NO_ATTRIBUTES, OpError, Query};
 use servers::Servers;
@@ -154,6 +157,33 @@ impl LdapDirectory {
     pub async fn lookup(&self, username: &str) -> Result<Option<UserRecord>, DirectoryError> {
         check_username(username)?;
         login::lookup(self, &self.caches, username).await
+    }
+
+    /// The enabled user whose subject (the configured subject attribute: entryUUID,
+    /// objectGUID) is `subject`, with their groups; `None` when unknown or disabled.
+    pub async fn find_by_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, DirectoryError> {
+        if subject.is_empty() || subject.len() > MAX_SUBJECT_BYTES || subject.contains('\0') {
+            return Ok(None);
+        }
+        let s = &self.settings;
+        let Some(username) = self
+            .run(&self.service, |ldap| {
+                user::username_by_subject(s, ldap, subject)
+            })
+            .await?
+        else {
+            return Ok(None);
+        };
+        if check_username(&username).is_err() {
+            return Ok(None);
+        }
+        Ok(self
+            .lookup(&username)
+            .await?
+            .filter(|record| record.subject.eq_ignore_ascii_case(subject)))
     }
 
     /// Every enabled user with their groups, sorted by username.

@@ -80,6 +80,42 @@ pub(crate) async fn find_with(
     }))
 }
 
+/// The login name of the entry whose subject attribute is `subject`, disabled or not; `None`
+/// when no entry has it. The value is escaped into the filter (and, on Active Directory, is
+/// the objectGUID's bytes), so no subject can widen the search.
+pub(crate) async fn username_by_subject(
+    s: &LdapSettings,
+    ldap: Ldap,
+    subject: &str,
+) -> Result<Option<String>, OpError> {
+    let a = &s.attributes;
+    let by_subject = match s.kind {
+        ServerKind::ActiveDirectory => match uuid::Uuid::parse_str(subject) {
+            Ok(guid) => filter::equals_bytes(&a.subject, &guid.to_bytes_le()),
+            Err(_) => return Ok(None),
+        },
+        ServerKind::OpenLdap => filter::equals(&a.subject, subject),
+    };
+    let both = filter::and(&filter::all_users(&s.user_filter), &by_subject);
+    let attributes = [a.username.as_str()];
+    let query = Query {
+        base: s.user_base(),
+        scope: Scope::Subtree,
+        filter: &both,
+        attributes: &attributes,
+        limit: 2,
+    };
+    let found = search(ldap, s.operation_timeout, query).await?;
+    if found.truncated || found.entries.len() > 1 {
+        return Err(DirectoryError::Ambiguous.into());
+    }
+    Ok(found
+        .entries
+        .first()
+        .and_then(|entry| entry.text(&a.username))
+        .map(str::to_owned))
+}
+
 /// The record of `user` with its groups: the group walk, run only for someone who may get in.
 pub(crate) async fn with_groups(
     s: &LdapSettings,

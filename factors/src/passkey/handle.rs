@@ -9,6 +9,9 @@
 use aws_lc_rs::digest::{SHA256, digest};
 use webauthn_rs::prelude::Uuid;
 
+/// A WebAuthn user handle (16 bytes, shown as a UUID).
+pub type UserHandle = Uuid;
+
 /// Domain separation for hashed handles, so they are not the bare hash of the subject.
 const CONTEXT: &[u8] = b"pforte passkey user handle v1\0";
 

@@ -40,7 +40,7 @@ use webauthn_rs::prelude::{
 use ceremony::Ceremony;
 pub use ceremony::{CeremonyState, MAX_STATE_BYTES};
 pub use error::PasskeyError;
-pub use handle::{is_user_handle_of, user_handle};
+pub use handle::{UserHandle, is_user_handle_of, user_handle};
 pub use stored::{CredentialId, MAX_NAME_CHARS, StoredPasskey};
 
 /// The longest browser answer accepted. Real ones are 1-3 KiB (an RSA key with attestation
@@ -65,6 +65,33 @@ pub struct Challenge {
     pub options: String,
     /// The state to keep in the session store until the browser answers.
     pub state: CeremonyState,
+}
+
+impl Challenge {
+    /// A registration's options asking the authenticator to make the credential discoverable
+    /// where it can (`residentKey: "preferred"`), so that it can log in without a user name
+    /// (passwordless). webauthn-rs's passkey flow discourages resident keys (older FIDO2
+    /// security keys have few slots); platform authenticators and synced passkeys make them
+    /// anyway, and a deployment that offers passwordless logins needs them from the rest.
+    /// The state does not depend on it: any credential the person verifies is accepted.
+    pub fn preferring_discoverable(self) -> Result<Self, PasskeyError> {
+        let mut options: serde_json::Value = serde_json::from_str(&self.options)
+            .map_err(|e| PasskeyError::Internal(e.to_string()))?;
+        let Some(selection) = options
+            .pointer_mut("/publicKey/authenticatorSelection")
+            .and_then(serde_json::Value::as_object_mut)
+        else {
+            return Err(PasskeyError::Internal(
+                "registration options without authenticatorSelection".to_owned(),
+            ));
+        };
+        selection.insert("residentKey".to_owned(), "preferred".into());
+        selection.insert("requireResidentKey".to_owned(), false.into());
+        Ok(Self {
+            options: options.to_string(),
+            state: self.state,
+        })
+    }
 }
 
 /// A passkey assertion that checked out.

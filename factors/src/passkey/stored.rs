@@ -71,6 +71,17 @@ impl StoredPasskey {
         Ok(())
     }
 
+    /// Whether the credential may be copied to other devices (a synced passkey, `swk`) rather
+    /// than bound to one piece of hardware (`hwk`), as its authenticator said at registration.
+    /// Read from the credential's documented persisted form (`cred.backup_eligible`), since
+    /// webauthn-rs shows the flag only with its credential-internals feature.
+    pub fn backup_eligible(&self) -> bool {
+        serde_json::to_value(&self.credential)
+            .ok()
+            .and_then(|v| v.pointer("/cred/backup_eligible").and_then(|b| b.as_bool()))
+            .unwrap_or(false)
+    }
+
     /// The webauthn-rs credential, for the ceremonies.
     pub(super) fn passkey(&self) -> &Passkey {
         &self.credential

@@ -68,6 +68,10 @@ fn a_registered_passkey_authenticates_and_its_counter_is_written_back() {
     let stored = register(&rp, &mut key);
     assert_eq!(stored.name(), "YubiKey");
     assert_eq!(stored.created(), NOW);
+    assert!(
+        !stored.backup_eligible(),
+        "a soft token says it is device-bound"
+    );
 
     let (answer, state) = assertion(&rp, &mut key, std::slice::from_ref(&stored));
     let verified = rp
@@ -426,6 +430,27 @@ fn user_handles_are_the_uuid_subject_or_a_stable_hash() {
     assert_eq!(alice.get_version_num(), 8);
     assert!(is_user_handle_of(&alice, "alice"));
     assert!(!is_user_handle_of(&alice, "bob"));
+}
+
+#[test]
+fn a_registration_may_prefer_a_discoverable_credential_and_still_finishes() {
+    let rp = rp();
+    let started = rp
+        .start_registration(person(), "carol", "Carol", &[])
+        .unwrap();
+    let plain: Value = serde_json::from_str(&started.options).unwrap();
+    assert_eq!(
+        plain["publicKey"]["authenticatorSelection"]["residentKey"],
+        "discouraged"
+    );
+    let started = started.preferring_discoverable().unwrap();
+    let options: Value = serde_json::from_str(&started.options).unwrap();
+    let selection = &options["publicKey"]["authenticatorSelection"];
+    assert_eq!(selection["residentKey"], "preferred");
+    assert_eq!(selection["userVerification"], "required");
+    let answer = create(&mut device(), &started.options, ORIGIN);
+    rp.finish_registration(&started.state, &answer, "Phone", NOW)
+        .unwrap();
 }
 
 #[test]

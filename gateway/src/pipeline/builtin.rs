@@ -1,6 +1,6 @@
 //! The gateway's own endpoints, dispatched to the module that owns each: the hand-over on app
-//! hosts (`/.pforte/sso`, `/.pforte/login`), forward auth, the public key set and the logo on
-//! the login host. None of them is an app, so no policy rule applies and nothing is proxied.
+//! hosts (`/.pforte/sso`, `/.pforte/login`), forward auth, the public key set, the logo and the
+//! passkey script on the login host. None of them is an app, so no policy rule applies and nothing is proxied.
 
 use bytes::Bytes;
 use http::{Method, Request, Response};
@@ -12,6 +12,9 @@ use crate::proxy::body::FromClient;
 use crate::route::Builtin;
 use crate::web::error::GatewayError;
 use crate::web::reply::{asset, json_public};
+
+/// The browser's half of the passkey ceremonies, compiled in (see `portal::passkey`).
+const PASSKEY_SCRIPT: &str = include_str!("../../assets/passkey.js");
 
 /// Answers a request for the built-in `which`, asked on the host `host_name`.
 pub async fn answer<B: FromClient>(
@@ -45,6 +48,10 @@ pub async fn answer<B: FromClient>(
             Some(_) => Ok(json_public(snapshot.jwks.clone())),
             None => Err(GatewayError::NotFound),
         },
+        Builtin::PasskeyScript => Ok(asset(
+            Bytes::from_static(PASSKEY_SCRIPT.as_bytes()),
+            "application/javascript; charset=utf-8",
+        )),
         Builtin::Logo => match &host.config().portal.theme.logo {
             Some(logo) => Ok(asset(logo.bytes.clone(), logo.content_type)),
             None => Err(GatewayError::NotFound),

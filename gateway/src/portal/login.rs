@@ -24,7 +24,7 @@ use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
 use crate::web::error::GatewayError;
 use crate::web::pages::{self, LoginProblem, LoginView};
-use crate::web::reply::{respond_html, see_other};
+use crate::web::reply::{respond_html, respond_html_with_passkeys, see_other};
 use crate::web::{cookies, csrf, device};
 
 /// The fields of a posted login form.
@@ -106,8 +106,14 @@ pub fn show(
         handover: handover.map(Binding::as_str),
         username,
         problem,
+        passkeys: super::passkey::passwordless_offered(host),
     });
-    csrf::with_cookie(respond_html(status, body), &token, csrf::FORM_LIFETIME)
+    let response = if super::passkey::passwordless_offered(host) {
+        respond_html_with_passkeys(status, body)
+    } else {
+        respond_html(status, body)
+    };
+    csrf::with_cookie(response, &token, csrf::FORM_LIFETIME)
 }
 
 /// Checks a posted form and, on success, opens the session and redirects.
@@ -127,6 +133,7 @@ pub async fn submit(
         Ok(user) => Ok(log_in(
             host,
             user,
+            Proof::password(),
             headers,
             return_to.as_ref(),
             handover.as_ref(),
@@ -304,18 +311,37 @@ fn directory_unavailable(host: &LoginHost<'_>, username: &str) -> Refusal {
     )
 }
 
+/// How a person proved who they are: what the session they open records.
+pub(super) struct Proof {
+    /// The login's strength.
+    pub(super) login: LoginStrength,
+    /// What was done, in order.
+    pub(super) methods: Vec<AuthMethod>,
+}
+
+impl Proof {
+    /// The directory's password.
+    fn password() -> Self {
+        Self {
+            login: LoginStrength::Password,
+            methods: vec![AuthMethod::Password],
+        }
+    }
+}
+
 /// Opens the session for `user`, sets its cookies (and clears the anti-forgery one), and sends
-/// the person on.
-async fn log_in(
+/// the person on (a `303`).
+pub(super) async fn log_in(
     host: &LoginHost<'_>,
     user: UserRecord,
+    proof: Proof,
     headers: &HeaderMap,
     return_to: Option<&ReturnTo>,
     handover: Option<&Binding>,
     now: Timestamp,
 ) -> Result<Response<Bytes>, StoreError> {
     let must_enrol = must_enrol_first(host, &user).await;
-    let (id, sid) = open_session(host, user, device::describe(headers), now).await?;
+    let (id, sid) = open_session(host, user, proof, device::describe(headers), now).await?;
     let mut response = if must_enrol {
         see_other(&super::security::enrolment_url(return_to))
     } else {
@@ -367,10 +393,11 @@ async fn must_enrol_first(host: &LoginHost<'_>, user: &UserRecord) -> bool {
     }
 }
 
-/// A password login's session, on the device `device` (see [`device::describe`]).
+/// A login's session, on the device `device` (see [`device::describe`]).
 async fn open_session(
     host: &LoginHost<'_>,
     user: UserRecord,
+    proof: Proof,
     device: Option<String>,
     now: Timestamp,
 ) -> Result<(SessionId, String), StoreError> {
@@ -381,8 +408,8 @@ async fn open_session(
         display_name: user.display_name,
         email: user.email,
         groups: user.groups,
-        login: LoginStrength::Password,
-        methods: vec![AuthMethod::Password],
+        login: proof.login,
+        methods: proof.methods,
         auth_time: now,
         source,
         device,

@@ -9,9 +9,11 @@
 //! POST /logout        ends the session on every host and replica (signout)
 //! GET|POST /mfa       second_factor: step-up to a second factor
 //! GET  /security…     security: factors, recovery codes, sessions (and their forms)
+//! POST …/passkey/…     passkey: the JSON of passkey ceremonies (register, step up, log in)
 //! ```
 
 pub mod login;
+pub mod passkey;
 pub mod return_to;
 pub mod second_factor;
 pub mod security;
@@ -182,6 +184,11 @@ pub async fn handle<B: FromClient>(
                 _ => security::end_session(host, visitor, &headers, &form).await,
             }
         }
+        (&Method::POST, path) if passkey::is_endpoint(path) => {
+            let path = path.to_owned();
+            passkey::answer(host, visitor.as_ref(), &path, req).await
+        }
+        (_, path) if passkey::is_endpoint(path) => Err(GatewayError::MethodNotAllowed),
         (&Method::POST, "/logout") => {
             let headers = req.headers().clone();
             let Some(body) = read_form(req).await else {

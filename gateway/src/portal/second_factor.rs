@@ -109,7 +109,12 @@ fn page(
         passkeys: !factors.passkeys.is_empty(),
         problem,
     });
-    csrf::with_cookie(respond_html(status, body), &token, csrf::FORM_LIFETIME)
+    let respond = if factors.passkeys.is_empty() {
+        respond_html
+    } else {
+        crate::web::reply::respond_html_with_passkeys
+    };
+    csrf::with_cookie(respond(status, body), &token, csrf::FORM_LIFETIME)
 }
 
 /// The page that says second factors are not set up on this gateway.

@@ -114,8 +114,13 @@ async fn page(
         notice,
         problem,
     });
+    let respond = if factors.is_some() {
+        crate::web::reply::respond_html_with_passkeys
+    } else {
+        respond_html
+    };
     Ok(csrf::with_cookie(
-        respond_html(status, body),
+        respond(status, body),
         &token,
         csrf::FORM_LIFETIME,
     ))
@@ -221,7 +226,11 @@ fn needs_step_up(
 
 /// Whether a change from this session must confirm the password or a code: always, except a
 /// person's first enrolment right after their login.
-fn confirmation_needed(session: &Session, factors: &PersonFactors, now: Timestamp) -> bool {
+pub(super) fn confirmation_needed(
+    session: &Session,
+    factors: &PersonFactors,
+    now: Timestamp,
+) -> bool {
     factors.has_second_factor() || now.since(session.auth_time) > FRESH_LOGIN
 }
 

@@ -16,6 +16,8 @@ pub const SESSION: &str = "__Host-pforte";
 pub const DOMAIN_SESSION: &str = "pforte_sso";
 /// The login form's anti-forgery cookie.
 pub const CSRF: &str = "__Host-pforte-csrf";
+/// The id of a passwordless passkey login's ceremony, between its two requests (minutes).
+pub const PASSKEY: &str = "__Host-pforte-passkey";
 /// An app host's proof that this browser asked for the hand-over it receives (see
 /// `portal::handover`).
 pub const HANDOVER: &str = "__Host-pforte-handover";

@@ -6,12 +6,12 @@
 use super::factor_texts::{self, FactorTexts};
 use super::html::escape;
 use super::pages::{Field, field, hidden, language_switch, layout};
+use super::passkey_texts;
 use super::texts;
 use crate::config::lang::Lang;
 use crate::config::theme::Theme;
 
-/// The script that runs passkey ceremonies, served by the login host itself.
-pub const PASSKEY_SCRIPT_PATH: &str = "/assets/passkey.js";
+pub use crate::route::PASSKEY_SCRIPT_PATH;
 
 /// What went wrong with a code, as the person is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,15 +103,16 @@ pub fn second_factor(view: &SecondFactorView<'_>) -> String {
         ));
     }
     if view.passkeys {
-        body.push_str(&passkey_button(
-            "authenticate",
-            "/mfa/passkey/options",
-            "/mfa/passkey/verify",
-            t.use_passkey,
-            view.csrf,
-            view.return_to,
-            t,
-        ));
+        body.push_str(&passkey_form(&PasskeyButton {
+            action: "authenticate",
+            options_url: "/mfa/passkey/options",
+            verify_url: "/mfa/passkey/verify",
+            label: t.use_passkey,
+            csrf: view.csrf,
+            lang: view.lang,
+            carried: &[("return_to", view.return_to.unwrap_or(""))],
+            name_field: false,
+        }));
     }
     if view.recovery {
         body.push_str(&format!(
@@ -137,6 +138,9 @@ pub fn second_factor(view: &SecondFactorView<'_>) -> String {
         ));
     }
     body.push_str(&language_switch(view.lang, view.return_to, None));
+    if view.passkeys {
+        body.push_str(&passkey_script());
+    }
     layout(view.lang, view.theme, t.verify, &body)
 }
 
@@ -350,6 +354,9 @@ pub fn security(view: &SecurityView<'_>) -> String {
         escape(t.back_to_portal)
     ));
     body.push_str(&language_switch(view.lang, None, None));
+    if view.available {
+        body.push_str(&passkey_script());
+    }
     layout(view.lang, view.theme, t.security, &body)
 }
 
@@ -399,15 +406,16 @@ fn factor_list(body: &mut String, view: &SecurityView<'_>, t: &FactorTexts) {
         "<p><a href=\"/security/totp\">{}</a></p>",
         escape(t.add_totp)
     ));
-    body.push_str(&passkey_button(
-        "register",
-        "/security/passkey/options",
-        "/security/passkey/register",
-        t.add_passkey,
-        view.csrf,
-        None,
-        t,
-    ));
+    body.push_str(&passkey_form(&PasskeyButton {
+        action: "register",
+        options_url: "/security/passkey/options",
+        verify_url: "/security/passkey/register",
+        label: t.add_passkey,
+        csrf: view.csrf,
+        lang: view.lang,
+        carried: &[],
+        name_field: true,
+    }));
     body.push_str(&format!(
         "<h2>{}</h2><p>{} {}</p><form method=\"post\" action=\"/security/recovery\">",
         escape(t.recovery_codes),
@@ -492,27 +500,78 @@ fn problem_box(problem: Option<CodeProblem>, lang: Lang) -> String {
     })
 }
 
-/// A button that runs a passkey ceremony through [`PASSKEY_SCRIPT_PATH`]; without script it
-/// says what is missing.
-fn passkey_button(
-    action: &str,
-    options_url: &str,
-    verify_url: &str,
-    label: &str,
-    csrf: &str,
-    return_to: Option<&str>,
-    t: &FactorTexts,
-) -> String {
-    format!(
-        "<div class=\"passkey\"><button type=\"button\" data-passkey-action=\"{action}\" \
-         data-options-url=\"{options_url}\" data-verify-url=\"{verify_url}\" data-csrf=\"{}\" \
-         data-return-to=\"{}\">{}</button><p class=\"passkey-status\" role=\"alert\"></p>\
-         <noscript><p>{}</p></noscript></div>",
-        escape(csrf),
-        escape(return_to.unwrap_or("")),
-        escape(label),
+/// A passkey button and what `passkey.js` needs around it.
+pub struct PasskeyButton<'a> {
+    /// `register`, `authenticate` or `passwordless`.
+    pub action: &'a str,
+    /// Where the options come from.
+    pub options_url: &'a str,
+    /// Where the browser's answer goes.
+    pub verify_url: &'a str,
+    /// The button's text.
+    pub label: &'a str,
+    /// The anti-forgery token (sent by the script as `X-CSRF-Token`).
+    pub csrf: &'a str,
+    /// The page's language (of the messages, and sent along).
+    pub lang: Lang,
+    /// Hidden fields the script sends to the options URL (`return_to`, `handover`); empty
+    /// values are left out.
+    pub carried: &'a [(&'a str, &'a str)],
+    /// Whether the person names the new passkey (registration).
+    pub name_field: bool,
+}
+
+/// A form that runs a passkey ceremony through [`PASSKEY_SCRIPT_PATH`]: the anti-forgery field,
+/// the carried fields, the button, and the alert the script writes its messages to, with the
+/// browser's refusals in the page's language. Without script it says what is missing.
+pub fn passkey_form(button: &PasskeyButton<'_>) -> String {
+    let (t, p) = (
+        factor_texts::of(button.lang),
+        passkey_texts::of(button.lang),
+    );
+    let mut form = format!(
+        "<form class=\"passkey\" method=\"post\" action=\"{}\">",
+        escape(button.verify_url)
+    );
+    form.push_str(&hidden("csrf", button.csrf));
+    form.push_str(&hidden("lang", button.lang.tag()));
+    for (name, value) in button.carried {
+        if !value.is_empty() {
+            form.push_str(&hidden(name, value));
+        }
+    }
+    if button.name_field {
+        form.push_str(&format!(
+            "<div class=\"field\"><label for=\"passkey-name\">{}</label><input id=\"passkey-name\" \
+             name=\"name\" type=\"text\" autocomplete=\"off\" maxlength=\"60\" value=\"{}\"></div>",
+            escape(t.factor_name),
+            escape(p.default_name)
+        ));
+    }
+    form.push_str(&format!(
+        "<button type=\"button\" data-passkey-action=\"{}\" data-options-url=\"{}\" \
+         data-verify-url=\"{}\">{}</button>\
+         <p class=\"error\" role=\"alert\" hidden data-msg-unsupported=\"{}\" data-msg-cancelled=\"{}\" \
+         data-msg-exists=\"{}\" data-msg-insecure=\"{}\" data-msg-failed=\"{}\"></p>\
+         <noscript><p>{}</p></noscript></form>",
+        escape(button.action),
+        escape(button.options_url),
+        escape(button.verify_url),
+        escape(button.label),
+        escape(p.unsupported),
+        escape(p.cancelled),
+        escape(p.exists),
+        escape(p.insecure),
+        escape(p.failed),
         escape(t.passkey_needs_script)
-    )
+    ));
+    form
+}
+
+/// The script element for pages with a passkey form; such pages are answered with
+/// `respond_html_with_passkeys`, whose policy lets the login host's own scripts run.
+pub fn passkey_script() -> String {
+    format!("<script src=\"{PASSKEY_SCRIPT_PATH}\" defer></script>")
 }
 
 /// The SVG markup without its XML declaration, which has no place inside HTML.
@@ -551,6 +610,31 @@ mod tests {
         assert!(page.contains("schon verwendet"));
         assert!(!page.contains("recovery_code") && !page.contains("data-passkey-action"));
         assert!(page.contains("name=\"return_to\" value=\"https://admin.example.org/\""));
+    }
+
+    #[test]
+    fn a_passkey_button_sits_in_a_form_with_what_the_script_needs() {
+        let page = second_factor(&SecondFactorView {
+            lang: Lang::De,
+            theme: &Theme::default(),
+            csrf: "tok",
+            return_to: Some("https://admin.example.org/"),
+            totp: false,
+            recovery: false,
+            passkeys: true,
+            problem: None,
+        });
+        let form = &page[page.find("<form class=\"passkey\"").unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains("name=\"csrf\" value=\"tok\""));
+        assert!(form.contains("name=\"return_to\" value=\"https://admin.example.org/\""));
+        assert!(form.contains("data-passkey-action=\"authenticate\""));
+        assert!(form.contains("data-options-url=\"/mfa/passkey/options\""));
+        assert!(
+            form.contains("role=\"alert\"")
+                && form.contains("data-msg-cancelled=\"Die Passkey-Anfrage")
+        );
+        assert!(page.contains("<script src=\"/assets/passkey.js\" defer></script>"));
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! it: the request's facts and the answer to its failure, HTML escaping and pages, cookies, the
 //! anti-forgery check, the device a request came from, the pages' language and look, their
 //! texts in each language (the login host's in `texts`, the error pages' in `error_texts`, the
-//! second-factor pages' in `factor_texts`), posted forms, redirects and URL pieces.
+//! second-factor pages' in `factor_texts`, the passkey ceremonies' in `passkey_texts`), posted forms, redirects and URL pieces.
 //! `login_host` bundles it with the state for one request on the login host.
 //!
 //! ```text
 //! pipeline ─┬─▶ portal ─────┐
 //!           ├─▶ oidc ───────┤
 //!           ├─▶ handover ───┼─▶ web (context, error, html, look, pages, factor_pages, cookies,
-//!           └─▶ forward_auth┘        csrf, device, form, reply, url, texts, error_texts, factor_texts)
+//!           └─▶ forward_auth┘        csrf, device, form, reply, url, texts, error_texts, factor_texts,
+//!                                     passkey_texts)
 //! ```
 
 pub mod context;
@@ -24,6 +25,7 @@ pub mod form;
 pub mod html;
 pub mod look;
 pub mod pages;
+pub mod passkey_texts;
 pub mod reply;
 pub mod texts;
 pub mod url;

@@ -4,6 +4,8 @@
 //! (`aria-describedby`, `aria-invalid`), the focus order is the reading order, the language is
 //! declared, and colours meet WCAG AA contrast (see [`crate::config::theme`]).
 
+use super::factor_pages::{PasskeyButton, passkey_form, passkey_script};
+use super::factor_texts;
 use super::html::{escape, page};
 use super::look::Look;
 use super::texts::{self, Texts};
@@ -46,6 +48,9 @@ pub struct LoginView<'a> {
     pub username: &'a str,
     /// What went wrong last time.
     pub problem: Option<LoginProblem>,
+    /// Whether passwordless passkey logins are offered (the button, and the browser's passkey
+    /// autofill in the user name field).
+    pub passkeys: bool,
 }
 
 /// One app tile of the portal.
@@ -112,7 +117,11 @@ pub fn login(view: &LoginView<'_>) -> String {
             id: "username",
             label: t.username,
             kind: "text",
-            autocomplete: "username",
+            autocomplete: if view.passkeys {
+                "username webauthn"
+            } else {
+                "username"
+            },
             value: view.username,
             error: username_error,
             form_error: form_described,
@@ -135,7 +144,25 @@ pub fn login(view: &LoginView<'_>) -> String {
         "<button type=\"submit\">{}</button></form>",
         escape(t.submit)
     ));
+    if view.passkeys {
+        body.push_str(&passkey_form(&PasskeyButton {
+            action: "passwordless",
+            options_url: "/login/passkey/options",
+            verify_url: "/login/passkey/verify",
+            label: factor_texts::of(view.lang).sign_in_with_passkey,
+            csrf: view.csrf,
+            lang: view.lang,
+            carried: &[
+                ("return_to", view.return_to.unwrap_or("")),
+                ("handover", view.handover.unwrap_or("")),
+            ],
+            name_field: false,
+        }));
+    }
     body.push_str(&language_switch(view.lang, view.return_to, view.handover));
+    if view.passkeys {
+        body.push_str(&passkey_script());
+    }
     layout(view.lang, view.theme, t.sign_in, &body)
 }
 
@@ -346,6 +373,7 @@ mod tests {
             handover: None,
             username: "<alice>",
             problem,
+            passkeys: false,
         })
     }
 
@@ -390,8 +418,15 @@ mod tests {
             handover: None,
             username: "",
             problem: None,
+            passkeys: true,
         });
         assert!(german.contains("<html lang=\"de\">") && german.contains("Benutzername"));
+        assert!(german.contains("autocomplete=\"username webauthn\""));
+        assert!(
+            german.contains("data-passkey-action=\"passwordless\"")
+                && german.contains("Mit Passkey anmelden")
+        );
+        assert!(german.contains("<script src=\"/assets/passkey.js\" defer></script>"));
     }
 
     #[test]

@@ -20,14 +20,29 @@ pub async fn read_form<B: FromClient>(req: Request<B>) -> Option<Bytes> {
         .map(|collected| collected.to_bytes())
 }
 
+/// The policy of the login host's pages: nothing but inline style and its own images.
+const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The policy of pages with a passkey button: the same, plus the login host's own scripts (the
+/// passkey script, no inline code) and requests back to itself (the ceremony's JSON).
+const PASSKEY_PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// A page of the login host: never cached, never framed, images only from itself.
 pub fn respond_html(status: StatusCode, body: String) -> Response<Bytes> {
+    page_with_policy(status, body, PAGE_POLICY)
+}
+
+/// A page of the login host that carries a passkey button: as [`respond_html`], and it may run
+/// the login host's own scripts and send them back to it.
+pub fn respond_html_with_passkeys(status: StatusCode, body: String) -> Response<Bytes> {
+    page_with_policy(status, body, PASSKEY_PAGE_POLICY)
+}
+
+fn page_with_policy(status: StatusCode, body: String, policy: &'static str) -> Response<Bytes> {
     let mut response = html_response(status, body);
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
+        HeaderValue::from_static(policy),
     );
     // `same-origin`, not `no-referrer`: with no referrer policy browsers send `Origin: null` on
     // the login form's post, which the anti-forgery check must refuse.
