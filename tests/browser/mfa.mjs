@@ -1,9 +1,10 @@
 // Second factors in `pforte demo`, in headless Chromium: alice logs in with her password, opens
 // the admin console (its rule asks login = "mfa"), is sent to /mfa, types a TOTP code computed
 // here from the secret the demo printed (RFC 6238, as her authenticator app would), and reaches
-// the console. Then her security page and the authenticator-app enrolment page. axe-core checks
-// /mfa, /security/totp and /security in English and German at 375x667 (a phone) and 1280x800,
-// and none of them may scroll sideways on the phone (the QR code and the session table fit).
+// the console. Then her security page, the authenticator-app enrolment page, and a new set of
+// recovery codes. axe-core checks /mfa, /security/totp, /security and the recovery-codes page in
+// English and German at 375x667 (a phone) and 1280x800, and none of them may scroll sideways on
+// the phone (the QR code and the session table fit).
 //
 //   PFORTE_DEMO_PORT=8443 PFORTE_ALICE_TOTP_SECRET=ABCD... node tests/browser/mfa.mjs
 //
@@ -33,6 +34,7 @@ setTimeout(() => {
 const SIZES = [{ width: 375, height: 667 }, { width: 1280, height: 800 }];
 const alice = await (await context()).newPage();
 let stepUpUrl = null;
+let second = null;
 
 const steps = [
   {
@@ -114,6 +116,53 @@ const steps = [
       return lines;
     },
   },
+  {
+    name: 'new recovery codes (confirmed with the password) are shown once: axe in both languages and sizes',
+    page: () => alice,
+    run: async () => {
+      const lines = [];
+      for (const lang of ['en', 'de']) {
+        await alice.setViewportSize(SIZES[1]);
+        await alice.goto(env.url('login', `/security?lang=${lang}`));
+        const form = alice.locator('form[action="/security/recovery"]');
+        await form.locator('input[type=password]').fill('alicepw');
+        const response = await navigateBy(alice, () => form.locator('button[type=submit]').click());
+        check(response?.status() === 200, `new recovery codes answered ${response?.status()} at ${alice.url()}`);
+        const codes = await alice.locator('ol.codes li').count();
+        check(codes === 10, `the recovery-codes page shows ${codes} codes, expected 10`);
+        const declared = await alice.evaluate(() => document.documentElement.lang);
+        check(declared.startsWith(lang), `the recovery-codes page: <html lang> is "${declared}", expected ${lang}`);
+        for (const size of SIZES) {
+          await alice.setViewportSize(size);
+          const label = `the ${lang} recovery-codes page at ${size.width}x${size.height}`;
+          await fitsTheScreen(alice, label);
+          lines.push(await axe(alice, label));
+          lines.push(await screenshot(alice, env, `recovery-${lang}-${size.width}x${size.height}`));
+        }
+      }
+      return lines.filter(Boolean);
+    },
+  },
+  {
+    name: 'in a new browser, /mfa now also offers a recovery code (in <details>): axe and layout with it open',
+    page: () => second,
+    run: async () => {
+      second = await (await context()).newPage();
+      await second.goto(portal);
+      await fill(second, { username: 'alice', password: 'alicepw' });
+      await navigateBy(second, () => second.locator('form button[type=submit]').click());
+      await second.goto(admin);
+      check(new URL(second.url()).pathname === '/mfa', `the admin console should lead to /mfa, went to ${second.url()}`);
+      const stepUp = new URL(second.url());
+      const lines = await sweep(second, (lang) => withLang(stepUp, lang), 'mfa-recovery', async () => {
+        const details = second.locator('details');
+        check((await details.count()) === 1, 'the step-up page has no <details> for a recovery code');
+        await details.locator('summary').click();
+        check(await second.locator('input#recovery_code').isVisible(), 'opening <details> shows no recovery-code field');
+      });
+      return lines;
+    },
+  },
 ];
 
 const passed = await runSteps(steps, env);
@@ -134,8 +183,8 @@ async function sweep(page, urlOf, name, extra = async () => {}) {
       check(response?.status() === 200, `${label} answered ${response?.status()} at ${page.url()}`);
       const declared = await page.evaluate(() => document.documentElement.lang);
       check(declared.startsWith(lang), `${label}: <html lang> is "${declared}"`);
-      await fitsTheScreen(page, label);
       await extra();
+      await fitsTheScreen(page, label);
       lines.push(await axe(page, label));
       lines.push(await screenshot(page, env, `${name}-${lang}-${size.width}x${size.height}`));
     }
