@@ -101,6 +101,24 @@ export async function axe(page, what) {
   return `axe: no violations (${result.passes.length} rules passed)`;
 }
 
+/**
+ * No horizontal scrolling, and every visible button (and link styled as one) and input at least
+ * 44x44 px. Elements the page keeps hidden (inside a closed <details>) are not targets.
+ */
+export async function fitsTheScreen(page, what) {
+  const { scrollWidth, innerWidth, small } = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    small: Array.from(document.querySelectorAll('button, .button, input:not([type=hidden])'))
+      .map((el) => ({ text: el.textContent.trim() || el.id, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0 || box.height > 0)
+      .filter(({ box }) => box.height < 44 || box.width < 44)
+      .map(({ text, box }) => `"${text}" ${Math.round(box.width)}x${Math.round(box.height)}`),
+  }));
+  check(scrollWidth <= innerWidth, `${what} scrolls sideways: ${scrollWidth} px wide in a ${innerWidth} px window`);
+  check(small.length === 0, `${what} has targets smaller than 44x44 px: ${small.join(', ')}`);
+}
+
 /** One readable block per violation: impact, rule, help, link, then each failing element. */
 export function describeViolations(violations) {
   return violations

@@ -8,7 +8,7 @@
 // Prints one line per step and exits 0 when every step passed, 1 when one failed, 2 when the
 // setup is wrong (see harness.mjs for the environment).
 
-import { axe, check, launch, runSteps, screenshot, settings } from './harness.mjs';
+import { axe, check, fitsTheScreen, launch, runSteps, screenshot, settings } from './harness.mjs';
 
 const env = settings();
 const { browser, context } = await launch(env.chromium);
@@ -236,20 +236,6 @@ async function loginForm(page) {
   }
   const submit = page.locator('form button[type=submit]');
   check((await submit.count()) === 1, `no <button type="submit"> in the form on ${page.url()}`);
-}
-
-/** No horizontal scrolling, and every button (and link styled as one) at least 44 px high. */
-async function fitsTheScreen(page, what) {
-  const { scrollWidth, innerWidth, small } = await page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    innerWidth: window.innerWidth,
-    small: Array.from(document.querySelectorAll('button, .button, input:not([type=hidden])'))
-      .map((el) => ({ text: el.textContent.trim() || el.id, box: el.getBoundingClientRect() }))
-      .filter(({ box }) => box.height < 44 || box.width < 44)
-      .map(({ text, box }) => `"${text}" ${Math.round(box.width)}x${Math.round(box.height)}`),
-  }));
-  check(scrollWidth <= innerWidth, `${what} scrolls sideways: ${scrollWidth} px wide in a ${innerWidth} px window`);
-  check(small.length === 0, `${what} has targets smaller than 44x44 px: ${small.join(', ')}`);
 }
 
 /** The text of the <label> the browser associates with the input (not just any label nearby). */

@@ -1,8 +1,9 @@
-//! The login flow and passkeys in a real browser: `pforte demo` on free ports, driven by headless
-//! Chromium through `tests/browser/login.mjs` and `tests/browser/passkey.mjs` (playwright-core;
-//! passkeys with the DevTools protocol's virtual authenticator), with every page a person reads
-//! checked by axe-core. The scripts print one line per step; they are shown when the test fails,
-//! and with `--nocapture`. Screenshots land in `<target>/tmp/browser-screenshots-<script>/`.
+//! The login flow, the second-factor pages and passkeys in a real browser: `pforte demo` on free
+//! ports, driven by headless Chromium through `tests/browser/login.mjs`, `mfa.mjs` and
+//! `passkey.mjs` (playwright-core; passkeys with the DevTools protocol's virtual
+//! authenticator), with every page a person reads checked by axe-core. A script prints one line per step; they
+//! are shown when the test fails, and with `--nocapture`. Screenshots land in
+//! `<target>/tmp/browser-screenshots/` (`browser-screenshots-mfa/` for the second factor).
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -32,7 +33,25 @@ fn prerequisites(browser_dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn login_flow_in_a_real_browser_is_accessible() {
-    run_scenario("login.mjs").await;
+    let apps_dir = tempfile::tempdir().unwrap();
+    let demo = demo_on_free_ports(apps_dir.path()).await;
+    run_scenario(&demo, "login.mjs", "browser-screenshots", &[]).await;
+}
+
+/// Alice steps up with a TOTP code into the admin console; /mfa, /security/totp and /security
+/// pass axe in both languages at both sizes and fit a phone (`tests/browser/mfa.mjs`).
+#[tokio::test]
+async fn second_factor_pages_in_a_real_browser_are_accessible() {
+    let apps_dir = tempfile::tempdir().unwrap();
+    let demo = demo_on_free_ports(apps_dir.path()).await;
+    let secret = alice_totp_secret(&demo.output());
+    run_scenario(
+        &demo,
+        "mfa.mjs",
+        "browser-screenshots-mfa",
+        &[("PFORTE_ALICE_TOTP_SECRET", &secret)],
+    )
+    .await;
 }
 
 /// carol adds a passkey on the security page, signs out, signs in with it alone (the virtual
@@ -42,49 +61,60 @@ async fn login_flow_in_a_real_browser_is_accessible() {
 /// for her needs a TOTP step-up first; `e2e::passkey` covers the step-up with a passkey.
 #[tokio::test]
 async fn passkeys_in_a_real_browser_register_and_sign_in_alone() {
-    run_scenario("passkey.mjs").await;
+    let apps_dir = tempfile::tempdir().unwrap();
+    let demo = demo_on_free_ports(apps_dir.path()).await;
+    run_scenario(&demo, "passkey.mjs", "browser-screenshots-passkey", &[]).await;
 }
 
-/// Runs `tests/browser/<script>` against `pforte demo` on free ports; fails with its step
-/// lines, the screenshots' folder and the demo's output.
-async fn run_scenario(script_name: &str) {
+/// The demo with its apps on free ports: the built-in ones would collide with `demo.rs`.
+async fn demo_on_free_ports(apps_dir: &Path) -> Demo {
+    let apps = apps_on_free_ports(apps_dir);
+    Demo::start(&["--apps".as_ref(), apps.as_os_str()]).await
+}
+
+/// Alice's TOTP key as the demo prints it for `oathtool --totp -b KEY`.
+fn alice_totp_secret(output: &str) -> String {
+    output
+        .split("oathtool --totp -b ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_alphanumeric()).next())
+        .filter(|key| !key.is_empty())
+        .unwrap_or_else(|| panic!("the demo printed no `oathtool --totp -b KEY`:\n{output}"))
+        .to_string()
+}
+
+/// Runs `tests/browser/<script>` against the demo with `env` added; fails the test with the
+/// script's step lines, the screenshots' folder and the demo's output when a step fails.
+async fn run_scenario(demo: &Demo, script: &str, screenshots: &str, env: &[(&str, &str)]) {
     let browser_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser");
     let chromium = prerequisites(&browser_dir);
-    let stem = script_name.trim_end_matches(".mjs");
-    let screenshots =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser-screenshots-{stem}"));
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join(screenshots);
     let _ = std::fs::remove_dir_all(&screenshots);
 
-    // The demo's apps on free ports: the built-in ones would collide with `demo.rs`.
-    let apps_dir = tempfile::tempdir().unwrap();
-    let apps = apps_on_free_ports(apps_dir.path());
-    let demo = Demo::start(&["--apps".as_ref(), apps.as_os_str()]).await;
-
-    let script = tokio::process::Command::new("node")
-        .arg(browser_dir.join(script_name))
+    let mut command = tokio::process::Command::new("node");
+    command
+        .arg(browser_dir.join(script))
         .current_dir(&browser_dir)
         .env("PFORTE_DEMO_PORT", demo.https.port().to_string())
         .env("PFORTE_CHROMIUM", &chromium)
         .env("PFORTE_BROWSER_SCREENSHOTS", &screenshots)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
+        .kill_on_drop(true);
     // The script bounds itself at 3 minutes; this only guards against a node that never exits.
     let Output {
         status,
         stdout,
         stderr,
-    } = tokio::time::timeout(Duration::from_secs(240), script)
+    } = tokio::time::timeout(Duration::from_secs(240), command.output())
         .await
-        .unwrap_or_else(|_| {
-            panic!("node tests/browser/{script_name} did not exit within 4 minutes")
-        })
+        .unwrap_or_else(|_| panic!("node tests/browser/{script} did not exit within 4 minutes"))
         .unwrap_or_else(|error| panic!("cannot run node ({error}): {SETUP}"));
     let stdout = String::from_utf8_lossy(&stdout);
     let stderr = String::from_utf8_lossy(&stderr);
     assert!(
         status.success(),
-        "the browser scenario {script_name} failed ({status}):\n{stdout}{stderr}\nscreenshots: {}\n\
+        "the browser scenario {script} failed ({status}):\n{stdout}{stderr}\nscreenshots: {}\n\
          the demo's output:\n{}",
         screenshots.display(),
         demo.output()

@@ -433,7 +433,7 @@ fn factor_list(body: &mut String, view: &SecurityView<'_>, t: &FactorTexts) {
 
 fn session_list(body: &mut String, view: &SecurityView<'_>, t: &FactorTexts) {
     body.push_str(&format!(
-        "<h2>{}</h2><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\"><span class=\"visually-hidden\">{}</span></th></tr></thead><tbody>",
+        "<h2>{}</h2><table class=\"stack\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\"><span class=\"visually-hidden\">{}</span></th></tr></thead><tbody>",
         escape(t.your_sessions),
         escape(t.device),
         escape(t.address),
@@ -448,11 +448,17 @@ fn session_list(body: &mut String, view: &SecurityView<'_>, t: &FactorTexts) {
         } else {
             String::new()
         };
+        // On a phone each row stacks, and `data-label` names each line (the header row is
+        // hidden there but still read out by screen readers).
         body.push_str(&format!(
-            "<tr><td>{}{current}</td><td>{}</td><td>{}</td><td>{}</td><td>",
+            "<tr><td>{}{current}</td><td data-label=\"{}\">{}</td><td data-label=\"{}\">{}</td>\
+             <td data-label=\"{}\">{}</td><td>",
             escape(device),
+            escape(t.address),
             escape(&session.address),
+            escape(t.last_used),
             escape(&session.last_used),
+            escape(t.strength),
             escape(&session.strength)
         ));
         body.push_str("<form method=\"post\" action=\"/security/sessions/end\">");
@@ -635,6 +641,32 @@ mod tests {
                 && form.contains("data-msg-cancelled=\"Die Passkey-Anfrage")
         );
         assert!(page.contains("<script src=\"/assets/passkey.js\" defer></script>"));
+    }
+
+    #[test]
+    fn the_step_up_page_wears_the_configured_theme() {
+        let theme = Theme {
+            product_name: "Stadtverwaltung Nord".into(),
+            primary: crate::config::theme::Color::parse("#5b2a86").unwrap(),
+            logo: None,
+        };
+        for lang in [Lang::En, Lang::De] {
+            let page = second_factor(&SecondFactorView {
+                lang,
+                theme: &theme,
+                csrf: "t",
+                return_to: None,
+                totp: true,
+                recovery: true,
+                passkeys: true,
+                problem: None,
+            });
+            assert!(page.contains("Stadtverwaltung Nord</span>"), "{page}");
+            assert!(page.contains("– Stadtverwaltung Nord</title>"), "{page}");
+            assert!(page.contains("background:#5b2a86"), "buttons: {page}");
+            assert!(page.contains("border-top:.375rem solid #5b2a86"), "{page}");
+            assert!(!page.contains("#0b57d0"), "no default colour left: {page}");
+        }
     }
 
     #[test]

@@ -39,8 +39,9 @@ li{{margin:.4rem 0}}</style></head><body><main>{body_html}</main></body></html>\
 
 /// A page of the gateway in the organisation's look: its logo or name on top, the theme's
 /// colour on links and buttons. One column that fits a phone (no horizontal scrolling at 320 px,
-/// long words and ids wrap) and reads well on a desktop; buttons and links in lists are at least
-/// 44 px high. `body_html` must already be escaped.
+/// long words and ids wrap, a QR code shrinks to the column, a `table.stack` shows each row as
+/// a block of labelled lines below 40rem) and reads well on a desktop; buttons and links in
+/// lists are at least 44 px high. `body_html` must already be escaped.
 pub fn page(look: &Look<'_>, title: &str, body_html: &str) -> String {
     let theme = look.theme;
     let logo = match &look.logo_src {
@@ -76,6 +77,15 @@ button,.button{{display:inline-block;font:inherit;font-weight:600;color:#fff;bac
 .tiles a{{display:block;padding:1rem;border:2px solid {primary};border-radius:6px;text-decoration:none;font-weight:600}}\
 .langs ul{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1rem;margin-top:2rem}}\
 .langs a{{display:inline-block;min-height:2.75rem;padding:.6rem .25rem}}\
+h1,h2{{hyphens:auto}}.hint{{color:#595959;margin:.25rem 0}}\
+button.secondary,.button.secondary{{color:{primary};background:#fff;border:2px solid {primary}}}\
+.visually-hidden{{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}}\
+.qr{{margin:1rem 0}}.qr svg{{display:block;width:100%;max-width:16rem;height:auto}}\
+summary{{cursor:pointer;min-height:2.75rem;padding:.6rem 0}}\
+table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;vertical-align:top;padding:.5rem .25rem;border-bottom:1px solid #d0d0d0}}\
+@media (max-width:40rem){{.stack thead{{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}}\
+.stack tr,.stack td{{display:block}}.stack tr{{border-bottom:2px solid #d0d0d0;padding:.5rem 0}}.stack td{{border:0;padding:.15rem 0}}\
+.stack td[data-label]::before{{content:attr(data-label) \": \";font-weight:600}}}}\
 </style></head><body><header>{logo}</header><main>{body_html}</main></body></html>\n",
         lang = look.lang.tag(),
         title = escape(title),
