@@ -64,6 +64,13 @@ impl LoginHost<'_> {
         Look::of(self.config(), choice, self.ctx.accept_language())
     }
 
+    /// Whether the login page offers a passwordless passkey login: `[mfa] passwordless` (the
+    /// default) with a directory to find people in.
+    pub fn passwordless_offered(&self) -> bool {
+        self.shared.directory.is_some()
+            && self.config().mfa.as_ref().is_some_and(|m| m.passwordless)
+    }
+
     /// How long a session cookie lives: the session's absolute timeout.
     pub fn cookie_lifetime(&self) -> Duration {
         self.config().sessions.sessions.absolute_timeout

@@ -15,6 +15,7 @@ use pforte_session::{
 };
 
 use super::return_to::ReturnTo;
+use super::throttle::{Attempt, record_failure};
 use crate::config::lang::Lang;
 use crate::handover::Binding;
 use crate::login_host::LoginHost;
@@ -106,9 +107,9 @@ pub fn show(
         handover: handover.map(Binding::as_str),
         username,
         problem,
-        passkeys: super::passkey::passwordless_offered(host),
+        passkeys: host.passwordless_offered(),
     });
-    let response = if super::passkey::passwordless_offered(host) {
+    let response = if host.passwordless_offered() {
         respond_html_with_passkeys(status, body)
     } else {
         respond_html(status, body)
@@ -165,31 +166,6 @@ enum Refusal {
 impl From<StoreError> for Refusal {
     fn from(e: StoreError) -> Self {
         Self::Store(e)
-    }
-}
-
-/// One login attempt past the form checks (or a second factor's): what the throttle counts it
-/// against.
-pub(super) struct Attempt<'a> {
-    /// The user name as typed, trimmed: what is audited and asked of the directory.
-    pub(super) username: &'a str,
-    /// The throttle's account key: the user name in lower case.
-    pub(super) account: String,
-    /// The throttle's address key: the client's address.
-    pub(super) source: String,
-    /// When the attempt was made.
-    pub(super) now: Timestamp,
-}
-
-impl<'a> Attempt<'a> {
-    /// An attempt for `username` from this request's address.
-    pub(super) fn of(host: &LoginHost<'_>, username: &'a str, now: Timestamp) -> Self {
-        Self {
-            username,
-            account: username.to_lowercase(),
-            source: host.ctx.peer.ip().to_canonical().to_string(),
-            now,
-        }
     }
 }
 
@@ -343,7 +319,7 @@ pub(super) async fn log_in(
     let must_enrol = must_enrol_first(host, &user).await;
     let (id, sid) = open_session(host, user, proof, device::describe(headers), now).await?;
     let mut response = if must_enrol {
-        see_other(&super::security::enrolment_url(return_to))
+        see_other(&super::second_factor::enrolment_url(return_to))
     } else {
         super::after_login(host, &id, return_to, handover, now).await?
     };
@@ -425,31 +401,6 @@ async fn open_session(
         },
     );
     Ok((id, sid))
-}
-
-/// Counts a failure against the account and the address; a lock is audited and metered.
-pub(super) async fn record_failure(
-    host: &LoginHost<'_>,
-    account: &str,
-    source: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    for (kind, key) in [
-        (ThrottleKind::Account, account),
-        (ThrottleKind::Source, source),
-    ] {
-        if let Throttle::Locked { .. } = host.sessions().record_failure(kind, key, now).await? {
-            host.shared.metrics.record_lockout();
-            audit::record(
-                host.audit_context(),
-                AuditEvent::Lockout {
-                    scope: kind.as_str(),
-                    key,
-                },
-            );
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

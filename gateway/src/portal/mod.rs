@@ -17,6 +17,7 @@ pub mod passkey;
 pub mod return_to;
 pub mod second_factor;
 pub mod security;
+pub mod throttle;
 
 use std::time::Duration;
 

@@ -163,7 +163,7 @@ pub async fn submit(
         FactorKindLabel::Totp
     };
     let session = &visitor.session;
-    let attempt = super::login::Attempt::of(host, &session.username, now);
+    let attempt = super::throttle::Attempt::of(host, &session.username, now);
     if host
         .sessions()
         .login_check(&attempt.account, &attempt.source, now)
@@ -199,7 +199,7 @@ pub async fn submit(
         Verdict::Replayed | Verdict::Wrong | Verdict::Malformed => {
             let (result, problem, status) = refusal(&verdict);
             failed(host, &session.username, kind, result);
-            super::login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+            super::throttle::record_failure(host, &attempt.account, &attempt.source, now).await?;
             return Ok(again(problem, status));
         }
     };
@@ -277,4 +277,13 @@ pub fn failed(host: &LoginHost<'_>, username: &str, kind: FactorKindLabel, resul
             detail: result.label(),
         },
     );
+}
+
+/// Where a session that just logged in with a password goes when its person must have a
+/// second factor and has none: the enrolment, then `return_to`.
+pub fn enrolment_url(return_to: Option<&ReturnTo>) -> String {
+    match return_to {
+        Some(target) => format!("/security/totp?return_to={}", encode(target.as_str())),
+        None => "/security/totp".to_owned(),
+    }
 }

@@ -13,6 +13,7 @@
 //!                                     passkey_texts)
 //! ```
 
+pub mod blocks;
 pub mod context;
 pub mod cookies;
 pub mod csrf;
@@ -25,6 +26,7 @@ pub mod form;
 pub mod html;
 pub mod look;
 pub mod pages;
+pub mod passkey_form;
 pub mod passkey_texts;
 pub mod reply;
 pub mod texts;

@@ -34,7 +34,7 @@ use pforte_factors::seal::{Purpose, Sealer};
 use pforte_session::{AuthMethod, RecordKind, Session, Throttle};
 use serde::{Deserialize, Serialize};
 
-use super::login::Attempt;
+use super::throttle::Attempt;
 use crate::config::Mfa;
 use crate::login_host::LoginHost;
 use crate::mfa::FactorError;
@@ -76,12 +76,6 @@ pub fn is_endpoint(path: &str) -> bool {
         path,
         REGISTER_OPTIONS | REGISTER | STEP_UP_OPTIONS | STEP_UP | LOGIN_OPTIONS | LOGIN
     )
-}
-
-/// Whether the login page offers a passwordless passkey login: `[mfa] passwordless` (the
-/// default) with a directory to find people in.
-pub fn passwordless_offered(host: &LoginHost<'_>) -> bool {
-    host.shared.directory.is_some() && host.config().mfa.as_ref().is_some_and(|m| m.passwordless)
 }
 
 /// Answers a `POST` to one of the endpoints (see [`is_endpoint`]).

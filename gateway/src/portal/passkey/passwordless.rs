@@ -14,13 +14,14 @@ use super::refusal::{
 };
 use super::{
     OptionsRequest, Pending, audit_factor, failed, keep, login_key, method_of, opened_passkeys,
-    passwordless_offered, relying_party, take, throttle, write_back,
+    relying_party, take, throttle, write_back,
 };
 use crate::handover::Binding;
 use crate::login_host::LoginHost;
 use crate::mfa::account::{self, Owner};
 use crate::policy::engine::LoginStrength;
-use crate::portal::login::{self, Attempt, Proof};
+use crate::portal::login::{self, Proof};
+use crate::portal::throttle::{Attempt, record_failure};
 use crate::telemetry::audit::{FactorEvent, FailureReason};
 use crate::telemetry::metrics::{FactorKindLabel, FactorResult, LoginResult};
 use crate::web::{cookies, csrf};
@@ -28,7 +29,7 @@ use crate::web::{cookies, csrf};
 /// `POST /login/passkey/options`: `{"return_to": "...", "handover": "..."}`; the ceremony's id
 /// goes into a short-lived cookie.
 pub(super) async fn options(host: &LoginHost<'_>, body: &str) -> Outcome {
-    if !passwordless_offered(host) {
+    if !host.passwordless_offered() {
         return Err(Refusal::Unavailable.into());
     }
     let request = OptionsRequest::parse(body)?;
@@ -84,7 +85,7 @@ pub(super) async fn finish(host: &LoginHost<'_>, headers: &HeaderMap, body: &str
             LoginResult::BadCredentials,
         );
         let attempt = Attempt::of(host, &unknown, now);
-        login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+        record_failure(host, &attempt.account, &attempt.source, now).await?;
         return Err(Refusal::Refused.into());
     };
     let attempt = Attempt::of(host, &user.username, now);
@@ -104,7 +105,7 @@ pub(super) async fn finish(host: &LoginHost<'_>, headers: &HeaderMap, body: &str
         Err(e) => {
             let (refusal, result) = judge(&e)?;
             failed(host, &user.username, result, reason(&e));
-            login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+            record_failure(host, &attempt.account, &attempt.source, now).await?;
             return Err(refusal.into());
         }
     };

@@ -10,8 +10,8 @@ use super::refusal::{
     Outcome, Refusal, internal, judge, options as options_reply, reason, redirect,
 };
 use super::{
-    OptionsRequest, Pending, Person, audit_factor, failed, keep, method_of, passwordless_offered,
-    registration_key, relying_party, take,
+    OptionsRequest, Pending, Person, audit_factor, failed, keep, method_of, registration_key,
+    relying_party, take,
 };
 use crate::login_host::LoginHost;
 use crate::mfa::FactorError;
@@ -60,7 +60,7 @@ pub(super) async fn options(
         )
         .map_err(internal)?;
     // A passkey that is to log in alone must be discoverable: it names its person.
-    let challenge = if passwordless_offered(host) {
+    let challenge = if host.passwordless_offered() {
         challenge.preferring_discoverable().map_err(internal)?
     } else {
         challenge

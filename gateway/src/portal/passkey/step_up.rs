@@ -11,8 +11,8 @@ use super::{
     step_up_key, take, throttle, write_back,
 };
 use crate::login_host::LoginHost;
-use crate::portal::login::{self, Attempt};
 use crate::portal::return_to::ReturnTo;
+use crate::portal::throttle::{Attempt, record_failure};
 use crate::telemetry::audit::FactorEvent;
 use crate::telemetry::metrics::{FactorKindLabel, FactorResult};
 use crate::visitor::Visitor;
@@ -62,7 +62,7 @@ pub(super) async fn finish(host: &LoginHost<'_>, visitor: Option<&Visitor>, body
                 FactorResult::Replayed,
                 "no_ceremony",
             );
-            login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+            record_failure(host, &attempt.account, &attempt.source, now).await?;
             return Err(Refusal::Expired.into());
         }
         Err(e) => return Err(e),
@@ -74,7 +74,7 @@ pub(super) async fn finish(host: &LoginHost<'_>, visitor: Option<&Visitor>, body
         Err(e) => {
             let (refusal, result) = judge(&e)?;
             failed(host, &session.username, result, reason(&e));
-            login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+            record_failure(host, &attempt.account, &attempt.source, now).await?;
             return Err(refusal.into());
         }
     };

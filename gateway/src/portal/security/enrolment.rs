@@ -24,7 +24,6 @@ use crate::web::error::GatewayError;
 use crate::web::factor_pages::{self, CodeProblem, EnrolView};
 use crate::web::form::Form;
 use crate::web::reply::{respond_html, see_other};
-use crate::web::url::encode;
 use crate::web::{csrf, factor_texts};
 
 /// `GET /security/totp`.
@@ -147,7 +146,7 @@ pub async fn confirm_enrolment(
     {
         return again(CodeProblem::WrongConfirmation, StatusCode::UNAUTHORIZED).await;
     }
-    let attempt = crate::portal::login::Attempt::of(host, &session.username, now);
+    let attempt = crate::portal::throttle::Attempt::of(host, &session.username, now);
     let throttle = host
         .sessions()
         .login_check(&attempt.account, &attempt.source, now)
@@ -178,7 +177,8 @@ pub async fn confirm_enrolment(
             _ => (CodeProblem::Wrong, FactorResult::Wrong),
         };
         second_factor::failed(host, &session.username, FactorKindLabel::Totp, result);
-        crate::portal::login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+        crate::portal::throttle::record_failure(host, &attempt.account, &attempt.source, now)
+            .await?;
         return again(problem, StatusCode::BAD_REQUEST).await;
     }
     changed(
@@ -214,13 +214,4 @@ pub async fn confirm_enrolment(
         StatusCode::OK,
         factor_pages::recovery_codes(lang, &host.config().portal.theme, &codes, next),
     ))
-}
-
-/// Where a session that just logged in with a password goes when its person must have a
-/// second factor and has none: the enrolment, then `return_to`.
-pub fn enrolment_url(return_to: Option<&ReturnTo>) -> String {
-    match return_to {
-        Some(target) => format!("/security/totp?return_to={}", encode(target.as_str())),
-        None => "/security/totp".to_owned(),
-    }
 }

@@ -53,7 +53,7 @@ use crate::web::reply::see_other;
 use crate::web::url::encode;
 
 pub use changes::{change_factor, renew_recovery_codes};
-pub use enrolment::{confirm_enrolment, enrolment_url, show_enrolment};
+pub use enrolment::{confirm_enrolment, show_enrolment};
 pub use page::show;
 pub use sessions::end_session;
 
@@ -169,7 +169,7 @@ async fn confirmed(
     typed: &str,
 ) -> Result<bool, GatewayError> {
     let now = host.ctx.now;
-    let attempt = super::login::Attempt::of(host, &session.username, now);
+    let attempt = super::throttle::Attempt::of(host, &session.username, now);
     let throttle = host
         .sessions()
         .login_check(&attempt.account, &attempt.source, now)
@@ -193,7 +193,7 @@ async fn confirmed(
         false
     };
     if !ok {
-        super::login::record_failure(host, &attempt.account, &attempt.source, now).await?;
+        super::throttle::record_failure(host, &attempt.account, &attempt.source, now).await?;
     }
     Ok(ok)
 }
