@@ -1,16 +1,18 @@
 //! The small web layer that every handler of a request shares, and that reaches nothing above
-//! it: the request's facts and the answer to its failure, HTML escaping and pages, cookies, the
-//! anti-forgery check, the device a request came from, the pages' language and look, their
-//! texts in each language (the login host's in `texts`, the error pages' in `error_texts`, the
-//! second-factor pages' in `factor_texts`, the passkey ceremonies' in `passkey_texts`), posted forms, redirects and URL pieces.
+//! it: the request's facts and the answer to its failure, HTML escaping, the pages and their
+//! building blocks (`blocks`, `passkey_form`), cookies, the anti-forgery check, the device a
+//! request came from, the pages' language and look, their texts in each language (the login
+//! host's in `texts`, the error pages' in `error_texts`, the second-factor pages' in
+//! `factor_texts`, the passkey ceremonies' in `passkey_texts`), posted forms, redirects and URL
+//! pieces.
 //! `login_host` bundles it with the state for one request on the login host.
 //!
 //! ```text
 //! pipeline ─┬─▶ portal ─────┐
 //!           ├─▶ oidc ───────┤
-//!           ├─▶ handover ───┼─▶ web (context, error, html, look, pages, factor_pages, cookies,
-//!           └─▶ forward_auth┘        csrf, device, form, reply, url, texts, error_texts, factor_texts,
-//!                                     passkey_texts)
+//!           ├─▶ handover ───┼─▶ web (context, error, html, look, blocks, pages, factor_pages,
+//!           └─▶ forward_auth┘        passkey_form, cookies, csrf, device, form, reply, url,
+//!                                    texts, error_texts, factor_texts, passkey_texts)
 //! ```
 
 pub mod blocks;
