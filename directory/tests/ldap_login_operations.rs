@@ -132,9 +132,11 @@ impl SlapdLog {
                     .nth(1)
                     .and_then(|r| r.split(' ').nth(1))
                     .unwrap_or_default();
-                // slapd logs an operation's RESULT after its request; the RESULT of an
-                // operation that started before `offset` may land after it and is not ours.
-                if kind == "RESULT" || !ours.contains(&conn) || !seen.insert((conn, op)) {
+                // slapd logs an operation's RESULT (for a search: SEARCH RESULT) after its
+                // request; the result of an operation that started before `offset` may land
+                // after it and is not ours.
+                let result = kind == "RESULT" || line.contains(" SEARCH RESULT ");
+                if result || !ours.contains(&conn) || !seen.insert((conn, op)) {
                     continue;
                 }
                 if line.contains(&marker) {

@@ -61,6 +61,9 @@ pub struct Snapshot {
     pub oidc: Option<Arc<crate::oidc::provider::Provider>>,
     /// The issuer of the gateway's tokens: the login host's URL (made once per load).
     pub issuer: String,
+    /// The passkey relying party (the login host's origin), made once per load when second
+    /// factors are set up; `None` also when the login host cannot be one (logged at load).
+    pub passkeys: Option<Arc<pforte_factors::passkey::Passkeys>>,
     /// Request metrics of the login host.
     pub portal_metrics: Arc<RouteMetrics>,
     /// Request metrics of requests that matched no route.
@@ -107,7 +110,9 @@ impl Snapshot {
             })
             .collect::<Result<Vec<_>, UpstreamError>>()?;
         let issuer = issuer(&config);
+        let passkeys = relying_party(&config, &issuer);
         Ok(Self {
+            passkeys,
             jwks: signing
                 .keys
                 .as_ref()
@@ -132,6 +137,18 @@ impl Snapshot {
             .trusted_proxies
             .iter()
             .any(|net| net.contains(&peer))
+    }
+}
+
+/// The passkey relying party for the login host at `origin`, when second factors are set up.
+fn relying_party(config: &Config, origin: &str) -> Option<Arc<pforte_factors::passkey::Passkeys>> {
+    config.mfa.as_ref()?;
+    match pforte_factors::passkey::Passkeys::new(origin, &config.portal.theme.product_name) {
+        Ok(passkeys) => Some(Arc::new(passkeys)),
+        Err(e) => {
+            tracing::warn!(error = %e, "passkeys are not offered");
+            None
+        }
     }
 }
 

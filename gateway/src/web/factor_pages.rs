@@ -62,6 +62,34 @@ pub struct SecondFactorView<'a> {
     pub problem: Option<CodeProblem>,
 }
 
+/// A form's opening tag with the fields every form of these pages carries: the anti-forgery
+/// token, the page's language and, when there is one, where to go afterwards.
+fn form_start(action: &str, csrf: &str, lang: Lang, return_to: Option<&str>) -> String {
+    let mut form = format!("<form method=\"post\" action=\"{}\">", escape(action));
+    form.push_str(&hidden("csrf", csrf));
+    form.push_str(&hidden("lang", lang.tag()));
+    if let Some(return_to) = return_to {
+        form.push_str(&hidden("return_to", return_to));
+    }
+    form
+}
+
+/// The field for a code from an authenticator app.
+fn code_field(t: &FactorTexts, base: &texts::Texts, form_error: Option<&str>) -> String {
+    field(
+        Field {
+            id: "code",
+            label: t.code,
+            kind: "text",
+            autocomplete: "one-time-code",
+            value: "",
+            error: None,
+            form_error,
+        },
+        base,
+    )
+}
+
 /// The step-up page: a code field, a passkey button, and recovery codes behind a disclosure.
 pub fn second_factor(view: &SecondFactorView<'_>) -> String {
     let (t, base) = (factor_texts::of(view.lang), texts::of(view.lang));
@@ -71,29 +99,10 @@ pub fn second_factor(view: &SecondFactorView<'_>) -> String {
         escape(t.verify_intro)
     );
     body.push_str(&problem_box(view.problem, view.lang));
-    let carry = |form: &mut String| {
-        form.push_str(&hidden("csrf", view.csrf));
-        form.push_str(&hidden("lang", view.lang.tag()));
-        if let Some(return_to) = view.return_to {
-            form.push_str(&hidden("return_to", return_to));
-        }
-    };
     let described = view.problem.map(|_| "form-error");
     if view.totp {
-        body.push_str("<form method=\"post\" action=\"/mfa\">");
-        carry(&mut body);
-        body.push_str(&field(
-            Field {
-                id: "code",
-                label: t.code,
-                kind: "text",
-                autocomplete: "one-time-code",
-                value: "",
-                error: None,
-                form_error: described,
-            },
-            base,
-        ));
+        body.push_str(&form_start("/mfa", view.csrf, view.lang, view.return_to));
+        body.push_str(&code_field(t, base, described));
         body.push_str(&format!(
             "<p class=\"hint\">{}</p><button type=\"submit\">{}</button></form>",
             escape(t.code_hint),
@@ -114,10 +123,10 @@ pub fn second_factor(view: &SecondFactorView<'_>) -> String {
     }
     if view.recovery {
         body.push_str(&format!(
-            "<details><summary>{}</summary><form method=\"post\" action=\"/mfa\">",
+            "<details><summary>{}</summary>",
             escape(t.use_recovery)
         ));
-        carry(&mut body);
+        body.push_str(&form_start("/mfa", view.csrf, view.lang, view.return_to));
         body.push_str(&field(
             Field {
                 id: "recovery_code",
@@ -189,12 +198,12 @@ pub fn enrol(view: &EnrolView<'_>) -> String {
         escape(&group_by_four(view.secret)),
         escape(view.uri)
     ));
-    body.push_str("<form method=\"post\" action=\"/security/totp\">");
-    body.push_str(&hidden("csrf", view.csrf));
-    body.push_str(&hidden("lang", view.lang.tag()));
-    if let Some(return_to) = view.return_to {
-        body.push_str(&hidden("return_to", return_to));
-    }
+    body.push_str(&form_start(
+        "/security/totp",
+        view.csrf,
+        view.lang,
+        view.return_to,
+    ));
     let described = view.problem.map(|_| "form-error");
     body.push_str(&field(
         Field {
@@ -208,18 +217,7 @@ pub fn enrol(view: &EnrolView<'_>) -> String {
         },
         base,
     ));
-    body.push_str(&field(
-        Field {
-            id: "code",
-            label: t.code,
-            kind: "text",
-            autocomplete: "one-time-code",
-            value: "",
-            error: None,
-            form_error: described,
-        },
-        base,
-    ));
+    body.push_str(&code_field(t, base, described));
     if view.confirm {
         body.push_str(&confirm_field("confirm", t, described));
     }
@@ -415,13 +413,17 @@ fn factor_list(body: &mut String, view: &SecurityView<'_>, t: &FactorTexts) {
         name_field: true,
     }));
     body.push_str(&format!(
-        "<h2>{}</h2><p>{} {}</p><form method=\"post\" action=\"/security/recovery\">",
+        "<h2>{}</h2><p>{} {}</p>",
         escape(t.recovery_codes),
         escape(t.recovery_count),
         view.recovery_left
     ));
-    body.push_str(&hidden("csrf", view.csrf));
-    body.push_str(&hidden("lang", view.lang.tag()));
+    body.push_str(&form_start(
+        "/security/recovery",
+        view.csrf,
+        view.lang,
+        None,
+    ));
     body.push_str(&confirm_field("confirm-recovery", t, None));
     body.push_str(&format!(
         "<button type=\"submit\">{}</button></form>",
@@ -459,9 +461,12 @@ fn session_list(body: &mut String, view: &SecurityView<'_>, t: &FactorTexts) {
             escape(t.strength),
             escape(&session.strength)
         ));
-        body.push_str("<form method=\"post\" action=\"/security/sessions/end\">");
-        body.push_str(&hidden("csrf", view.csrf));
-        body.push_str(&hidden("lang", view.lang.tag()));
+        body.push_str(&form_start(
+            "/security/sessions/end",
+            view.csrf,
+            view.lang,
+            None,
+        ));
         body.push_str(&hidden("sid", &session.sid));
         body.push_str(&format!(
             "<button type=\"submit\" class=\"secondary\">{}</button></form></td></tr>",

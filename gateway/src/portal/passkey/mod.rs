@@ -216,16 +216,12 @@ async fn take(host: &LoginHost<'_>, key: &str) -> Result<Pending, Stop> {
     serde_json::from_slice(&bytes).map_err(|_| Refusal::Expired.into())
 }
 
-/// The relying party: the login host's origin, the theme's product name.
-fn relying_party(host: &LoginHost<'_>) -> Result<Passkeys, Refusal> {
-    Passkeys::new(
-        &host.login_origin(),
-        &host.config().portal.theme.product_name,
-    )
-    .map_err(|e| {
-        tracing::warn!(error = %e, "passkeys are not offered");
-        Refusal::Unavailable
-    })
+/// The relying party made at load (`Snapshot::passkeys`); none when second factors are not set up.
+fn relying_party<'h>(host: &'h LoginHost<'_>) -> Result<&'h Passkeys, Refusal> {
+    host.snapshot
+        .passkeys
+        .as_deref()
+        .ok_or(Refusal::Unavailable)
 }
 
 /// A signed-in person with second factors set up: their session, the directory, the key, and

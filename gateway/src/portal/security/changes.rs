@@ -24,13 +24,10 @@ pub async fn change_factor(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let change = match begin(host, visitor, headers, form, "/security").await? {
+    let change = match begin_confirmed(host, visitor, headers, form).await? {
         Begun::Go(change) => change,
         Begun::Answer(answer) => return Ok(answer),
     };
-    if let Some(refused) = check_change(host, &change, headers, form).await? {
-        return Ok(refused);
-    }
     let Change {
         visitor,
         factors,
@@ -84,6 +81,24 @@ pub async fn change_factor(
     .await
 }
 
+/// The start of a change on the security page ([`begin`]), then its anti-forgery token and its
+/// confirmation.
+async fn begin_confirmed<'h>(
+    host: &'h LoginHost<'_>,
+    visitor: Option<&'h Visitor>,
+    headers: &HeaderMap,
+    form: &Form,
+) -> Result<Begun<'h>, GatewayError> {
+    let change = match begin(host, visitor, headers, form, "/security").await? {
+        Begun::Go(change) => change,
+        answer @ Begun::Answer(_) => return Ok(answer),
+    };
+    Ok(match check_change(host, &change, headers, form).await? {
+        Some(refused) => Begun::Answer(refused),
+        None => Begun::Go(change),
+    })
+}
+
 /// The checks every change of the security page makes: the anti-forgery token and the
 /// confirmation. `Some` is the page that refuses it.
 async fn check_change(
@@ -127,13 +142,10 @@ pub async fn renew_recovery_codes(
     headers: &HeaderMap,
     form: &Form,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let change = match begin(host, visitor, headers, form, "/security").await? {
+    let change = match begin_confirmed(host, visitor, headers, form).await? {
         Begun::Go(change) => change,
         Begun::Answer(answer) => return Ok(answer),
     };
-    if let Some(refused) = check_change(host, &change, headers, form).await? {
-        return Ok(refused);
-    }
     let Change {
         visitor,
         factors,
