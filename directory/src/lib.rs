@@ -8,6 +8,7 @@
 //!      ├─ authenticate(username, password) ─▶ UserRecord | AuthError
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
 //!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord> (a passkey's user handle)
+//!      ├─ reread_by_subject(subject)       ─▶ the same, past every cache (session refresh)
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
 //!      ├─ groups()                         ─▶ every group with direct and nested members
 //!      ├─ factors(username)                ─▶ Option<StoredFactors> (sealed second factors)
@@ -99,6 +100,20 @@ impl Directory {
     ) -> Result<Option<UserRecord>, DirectoryError> {
         match self {
             Self::Ldap(d) => d.find_by_subject(subject).await,
+            Self::File(d) => Ok(d.find_by_subject(subject)),
+        }
+    }
+
+    /// The enabled user behind `subject`, read fresh: past the LDAP lookup caches, from the
+    /// people file as last loaded. A session's periodic identity refresh asks this, so a person
+    /// disabled or moved between groups seconds ago is seen so. `None` when unknown or disabled;
+    /// an error when the directory cannot answer (never `None` for an outage).
+    pub async fn reread_by_subject(
+        &self,
+        subject: &str,
+    ) -> Result<Option<UserRecord>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.reread_by_subject(subject).await,
             Self::File(d) => Ok(d.find_by_subject(subject)),
         }
     }

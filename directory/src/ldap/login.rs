@@ -119,6 +119,28 @@ pub(crate) async fn lookup(
     }
 }
 
+/// The enabled user called `username` with groups, read fresh past both caches (a session's
+/// periodic identity refresh must see a change made seconds ago); the fresh answers replace the
+/// cached ones, so a login right after sees them too. `None` for an unknown or disabled account.
+pub(crate) async fn reread(
+    steps: &impl Steps,
+    caches: &Caches,
+    username: &str,
+) -> Result<Option<UserRecord>, DirectoryError> {
+    let found = steps.find(username).await?.map(Arc::new);
+    caches
+        .entries
+        .insert(username.to_lowercase(), found.clone(), Instant::now());
+    let Some(user) = found.filter(|user| !user.disabled) else {
+        return Ok(None);
+    };
+    let record = steps.groups(&user).await?;
+    caches
+        .records
+        .insert(normalise_dn(&user.entry.dn), record.clone(), Instant::now());
+    Ok(Some(record))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -279,6 +301,35 @@ mod tests {
         let again = authenticate(&fake, &caches, "alice", "alicepw").await;
         assert!(again.is_ok());
         assert_eq!(fake.take(), [Call::Bind(dn("alice"))], "the bind only");
+    }
+
+    #[tokio::test]
+    async fn a_reread_asks_past_the_caches_and_refreshes_them() {
+        let (fake, caches) = (Fake::default(), caches());
+        let alice = lookup(&fake, &caches, "alice").await.unwrap();
+        fake.take();
+        assert_eq!(reread(&fake, &caches, "alice").await.unwrap(), alice);
+        assert_eq!(
+            fake.take(),
+            [Call::Find("alice".into()), Call::Groups(dn("alice"))],
+            "a fresh search and group walk although both were cached"
+        );
+        assert_eq!(reread(&fake, &caches, "dave").await.unwrap(), None);
+        assert_eq!(
+            fake.take(),
+            [Call::Find("dave".into())],
+            "no walk for a disabled account"
+        );
+        assert_eq!(lookup(&fake, &caches, "alice").await.unwrap(), alice);
+        assert_eq!(fake.take(), [], "the fresh answers went into the caches");
+        let down = Fake {
+            down: true,
+            ..Fake::default()
+        };
+        assert!(
+            reread(&down, &caches, "alice").await.is_err(),
+            "an outage is an error, never None"
+        );
     }
 
     #[tokio::test]

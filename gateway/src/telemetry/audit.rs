@@ -137,6 +137,9 @@ pub enum OidcEvent {
     TokenRevoked,
     /// A client's back-channel logout call failed.
     BackchannelFailed,
+    /// The app's access rules refuse the person now: a refresh (its family revoked), userinfo
+    /// or introspection of a token issued when they still allowed.
+    TokenRefused,
 }
 
 impl OidcEvent {
@@ -147,6 +150,7 @@ impl OidcEvent {
             Self::RefreshReuse => "oidc_refresh_reuse",
             Self::TokenRevoked => "oidc_token_revoked",
             Self::BackchannelFailed => "oidc_backchannel_failed",
+            Self::TokenRefused => "oidc_token_refused",
         }
     }
 }
@@ -293,6 +297,18 @@ pub enum AuditEvent<'a> {
         /// Why it failed, or what it changed (a count, a session handle).
         detail: &'a str,
     },
+    /// A session's identity was read again from the directory and what the gateway decides on
+    /// changed (groups, name, mail). A person disabled or deleted is a `SessionRevoked` instead.
+    IdentityChanged {
+        /// The person's subject.
+        subject: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+        /// Groups gained, comma-separated.
+        added: &'a str,
+        /// Groups lost, comma-separated.
+        removed: &'a str,
+    },
     /// The policy refused a request.
     AccessDenied {
         /// The person's subject, `None` when not logged in.
@@ -394,6 +410,15 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = event.event(), request_id, source, username, kind, detail,
             "second factor"
+        ),
+        AuditEvent::IdentityChanged {
+            subject,
+            session,
+            added,
+            removed,
+        } => tracing::info!(
+            target: TARGET, event = "identity_changed", request_id, source, subject, session,
+            added, removed, "identity refreshed from the directory"
         ),
         AuditEvent::AccessDenied {
             subject,
