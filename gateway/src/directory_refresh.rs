@@ -26,6 +26,7 @@ use pforte_session::{Identity, RecordKind, Session, SessionStore, StoreError, Ti
 use crate::config::DirectoryRefresh;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent};
 use crate::telemetry::metrics::{Metrics, RefreshResult};
+use crate::web::error::GatewayError;
 
 /// How long a replica's claim to re-read a session keeps the others from doing the same; also
 /// the spacing of retries while the directory does not answer.
@@ -203,6 +204,15 @@ impl Refresher<'_> {
             self.metrics.record_identity_refresh(RefreshResult::Ended);
         }
         Ok(Current::Ended)
+    }
+}
+
+impl From<RefreshError> for GatewayError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::Sessions(e) => Self::Sessions(e),
+            RefreshError::DirectoryUnavailable => Self::DirectoryUnavailable,
+        }
     }
 }
 

@@ -186,17 +186,6 @@ fn login_redirect(
     response
 }
 
-impl From<crate::directory_refresh::RefreshError> for GatewayError {
-    fn from(error: crate::directory_refresh::RefreshError) -> Self {
-        match error {
-            crate::directory_refresh::RefreshError::Sessions(e) => Self::Sessions(e),
-            crate::directory_refresh::RefreshError::DirectoryUnavailable => {
-                Self::DirectoryUnavailable
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
