@@ -11,6 +11,7 @@ mod admin_people;
 mod browser;
 mod config_check;
 mod demo;
+mod directories;
 mod hostile;
 mod keys;
 mod lifecycle;
