@@ -11,6 +11,7 @@ mod admin_people;
 mod browser;
 mod config_check;
 mod demo;
+mod directories;
 mod follows_directory;
 mod hostile;
 mod keys;

@@ -194,6 +194,12 @@ impl GatewayBuilder {
         self
     }
 
+    /// A `[directory]` section of the test's own (another LDAP server, other settings).
+    pub fn directory(mut self, toml: impl Into<String>) -> Self {
+        self.directory = Some(toml.into());
+        self
+    }
+
     /// Sessions in the test Redis under a key prefix of their own (so tests do not meet), plus
     /// further `[sessions]` keys.
     pub fn redis(mut self, prefix: &str, extra: &str) -> Self {

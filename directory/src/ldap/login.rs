@@ -97,10 +97,14 @@ pub(crate) async fn authenticate(
         steps.bind_as_nobody(password).await;
         return Err(AuthError::InvalidCredentials(FailureReason::UnknownUser));
     };
-    let password_ok = steps.bind(&user.entry.dn, password).await?;
+    // A server may refuse a disabled account's bind with an error of its own rather than
+    // invalidCredentials (389-DS: unwillingToPerform, "Account inactivated" for nsAccountLock);
+    // the account is refused as disabled all the same, not reported as a directory failure.
+    let bind = steps.bind(&user.entry.dn, password).await;
     if user.disabled {
         return Err(AuthError::InvalidCredentials(FailureReason::Disabled));
     }
+    let password_ok = bind?;
     if !password_ok {
         return Err(AuthError::InvalidCredentials(FailureReason::WrongPassword));
     }
@@ -164,6 +168,8 @@ mod tests {
     struct Fake {
         calls: Mutex<Vec<Call>>,
         down: bool,
+        /// dave's binds fail with an error, as 389-DS answers for an nsAccountLock'ed account.
+        refuses_locked_binds: bool,
     }
 
     impl Fake {
@@ -204,6 +210,12 @@ mod tests {
 
         async fn bind(&self, dn: &str, password: &str) -> Result<bool, DirectoryError> {
             self.log(Call::Bind(dn.to_owned()));
+            if self.refuses_locked_binds && dn == self::dn("dave") {
+                return Err(DirectoryError::Operation {
+                    url: "ldap://389-ds".into(),
+                    message: "rc=53 (unwillingToPerform): Account inactivated.".into(),
+                });
+            }
             Ok(dn.strip_prefix("uid=").and_then(|r| r.split(',').next())
                 == password.strip_suffix("pw"))
         }
@@ -350,6 +362,20 @@ mod tests {
         );
         assert_eq!(lookup(&fake, &caches, "dave").await.unwrap(), None);
         assert_eq!(fake.take(), []);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_account_whose_bind_the_server_refuses_is_refused_as_disabled() {
+        let fake = Fake {
+            refuses_locked_binds: true,
+            ..Fake::default()
+        };
+        let reason = refusal(authenticate(&fake, &caches(), "dave", "davepw").await);
+        assert_eq!(reason, FailureReason::Disabled);
+        assert_eq!(
+            fake.take(),
+            [Call::Find("dave".into()), Call::Bind(dn("dave"))]
+        );
     }
 
     #[tokio::test]
