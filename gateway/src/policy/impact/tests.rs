@@ -233,3 +233,56 @@ fn a_public_app_is_a_gain_for_someone_not_logged_in_and_nothing_is_no_change() {
     );
     assert!(same.is_empty());
 }
+
+/// How long the impact takes for a large directory: the demo policy against itself without
+/// its `policy.d/` files and with the wiki taken from staff, for 100,000 people in the demo's
+/// groups. Run with
+/// `cargo test -p pforte --release --lib policy::impact::tests::measure -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+#[allow(clippy::disallowed_methods)] // wall time of a measurement, not a judgement of time
+fn measure_100_000_people() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let apps = crate::config::apps::load(&root.join("apps.toml")).unwrap();
+    let old = crate::policy::load(&root.join("policy.toml"), &apps)
+        .unwrap()
+        .policy;
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root.join("policy.toml"))
+        .unwrap()
+        .replace("include = [\"policy.d/*.toml\"]", "")
+        .replace("\"wiki\", \"projects\"]", "\"projects\"]");
+    std::fs::write(dir.path().join("policy.toml"), text).unwrap();
+    let new = crate::policy::load(&dir.path().join("policy.toml"), &apps)
+        .unwrap()
+        .policy;
+    let groups = [
+        &["staff"][..],
+        &["staff", "finance"],
+        &["partners"],
+        &["staff", "admins"],
+    ];
+    let people: Vec<UserGroups> = (0..100_000)
+        .map(|i| person(&format!("user{i:06}"), groups[i % groups.len()]))
+        .collect();
+    let started = std::time::Instant::now();
+    let impact = compute(
+        &side(&old, &[]),
+        &side(&new, &[]),
+        &people,
+        &Limits::default(),
+    );
+    let took = started.elapsed();
+    let lines: Vec<(&str, IpAddr, usize, usize)> = impact
+        .apps
+        .iter()
+        .map(|c| (c.name.as_str(), c.from, c.gained.count, c.lost.count))
+        .collect();
+    println!(
+        "{} people, {} apps: {took:?} ({:?} per person); {lines:?}",
+        impact.people_checked,
+        apps.len(),
+        took / 100_000
+    );
+    assert_eq!(impact.people_checked, 100_000);
+}
