@@ -270,3 +270,49 @@ async fn an_unreachable_directory_neither_holds_up_the_reload_nor_hides_the_chan
     assert!(said.starts_with("unavailable: "), "{event}");
     assert_eq!(event["people_checked"], 0, "{event}");
 }
+
+/// A public client of `app`.
+fn meet_client(app: &str) -> String {
+    format!(
+        "[[client]]\nid = \"meet\"\napp = \"{app}\"\npublic = true\n\
+         redirect_uris = [\"https://meet.gw.test/callback\"]\nscopes = [\"openid\"]\n"
+    )
+}
+
+#[tokio::test]
+async fn a_client_moved_to_another_app_audits_who_gains_and_loses_its_tokens() {
+    let gw = Gateway::builder()
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .audit_log()
+        .apps(three_apps())
+        .policy(STAFF_AND_PARTNERS)
+        .oidc(&meet_client("video"))
+        .start()
+        .await;
+    gw.replace_file("clients.toml", meet_client("docs"));
+    assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
+    assert!(
+        eventually(Duration::from_secs(10), async || impact_events(&gw).len()
+            == 1)
+        .await,
+        "{}",
+        gw.log()
+    );
+    let event = &impact_events(&gw)[0];
+    assert_eq!(event["changed"], "clients", "{event}");
+    assert_eq!(event["apps"], "[]", "no app changed for anyone: {event}");
+    let clients: serde_json::Value =
+        serde_json::from_str(event["clients"].as_str().unwrap()).unwrap();
+    assert_eq!(clients.as_array().unwrap().len(), 1, "{clients}");
+    let meet = &clients[0];
+    assert_eq!(
+        (&meet["name"], &meet["app_before"], &meet["app_after"]),
+        (&"meet".into(), &"video".into(), &"docs".into())
+    );
+    // Docs is for staff (alice; carol through finance; erin through it), video for partners.
+    assert_eq!(
+        meet["gained"]["listed"],
+        serde_json::json!(["alice", "carol", "erin"])
+    );
+    assert_eq!(meet["lost"]["listed"], serde_json::json!(["bob"]));
+}
