@@ -1,5 +1,6 @@
 //! The audit log: who logged in, failed, was locked out or unlocked, logged out, had a session
-//! revoked, used or changed a second factor, or was refused an app. One JSON object per line on its own tracing target,
+//! revoked, used or changed a second factor, or was refused an app, and whom a policy change
+//! affects. One JSON object per line on its own tracing target,
 //! `pforte::audit`, which [`super::init`] sends to its own file (`log.audit_file`), for the
 //! operators' SIEM. Events are typed, so a call site cannot forget the subject or the source,
 //! and none of them has a field that could carry a password, a cookie or a token.
@@ -324,6 +325,32 @@ pub enum AuditEvent<'a> {
         /// The rule (file:line), or why no rule decided.
         rule: &'a str,
     },
+    /// A reload changed the policy, the apps or the OpenID Connect clients, and this is who
+    /// gains and who loses which app, asked of the live directory after the change took effect
+    /// (the reload never waits for it).
+    PolicyImpact {
+        /// What changed, comma-separated: `policy`, `apps`, `clients`.
+        changed: &'a str,
+        /// What triggered the reload: `SIGHUP`, `file change`, `admin endpoint`.
+        trigger: &'a str,
+        /// `read`, `not configured`, or why the directory could not be read in time (then only
+        /// someone not logged in was checked).
+        directory: &'a str,
+        /// How many people of the directory were checked.
+        people_checked: usize,
+        /// How many were not (a directory larger than the bound): the lists are cut short.
+        people_not_checked: usize,
+        /// How many gains, over every app and client line.
+        gains: usize,
+        /// How many losses, over every app and client line.
+        losses: usize,
+        /// The apps someone gained or lost, as a JSON array (`name`, `from`, `gained` and `lost`
+        /// each with `count`, `listed`, `rules`).
+        apps: &'a str,
+        /// The clients added, removed or moved to another app, as a JSON array like `apps`,
+        /// with `app_before` and `app_after`.
+        clients: &'a str,
+    },
 }
 
 /// Where and for which request an event happened.
@@ -430,6 +457,21 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = "access_denied", request_id, source,
             subject = subject.unwrap_or(""), app, method, path, decision, rule, "access denied"
+        ),
+        AuditEvent::PolicyImpact {
+            changed,
+            trigger,
+            directory,
+            people_checked,
+            people_not_checked,
+            gains,
+            losses,
+            apps,
+            clients,
+        } => tracing::info!(
+            target: TARGET, event = "policy_impact", request_id, source, changed, trigger,
+            directory, people_checked, people_not_checked, gains, losses, apps, clients,
+            "who gains and loses which app"
         ),
     }
 }
