@@ -87,7 +87,7 @@ impl Refresher<'_> {
             return Ok(Current::Live(session));
         }
         if !self.claim(&session, now).await? {
-            return self.last_known(session, due, now);
+            return self.last_known(session, due, now, false);
         }
         match directory.reread_by_subject(&session.subject).await {
             Ok(Some(person)) => self.refreshed(&session, person, now).await,
@@ -96,7 +96,7 @@ impl Refresher<'_> {
                 tracing::warn!(%error, session = %session.sid, "the directory did not answer a session's identity refresh");
                 self.metrics
                     .record_identity_refresh(RefreshResult::Unavailable);
-                self.last_known(session, due, now)
+                self.last_known(session, due, now, true)
             }
         }
     }
@@ -130,19 +130,30 @@ impl Refresher<'_> {
             .await
     }
 
-    /// The last identity while the grace lasts, then a refusal.
+    /// The last identity while the grace lasts, then a refusal; audited by the request that
+    /// `asked` the directory (one per session and claim), not by every refused request.
     fn last_known(
         &self,
         session: Arc<Session>,
         due: Timestamp,
         now: Timestamp,
+        asked: bool,
     ) -> Result<Current, RefreshError> {
         if now < due.plus(self.settings.grace) {
-            Ok(Current::Live(session))
-        } else {
-            self.metrics.record_identity_refresh(RefreshResult::Refused);
-            Err(RefreshError::DirectoryUnavailable)
+            return Ok(Current::Live(session));
         }
+        self.metrics.record_identity_refresh(RefreshResult::Refused);
+        if asked {
+            audit::record(
+                self.audit,
+                AuditEvent::IdentityStale {
+                    subject: &session.subject,
+                    session: &session.sid.to_string(),
+                    due_since: due.unix_secs(),
+                },
+            );
+        }
+        Err(RefreshError::DirectoryUnavailable)
     }
 
     /// Writes the directory's answer into the session (on every replica), auditing a change.

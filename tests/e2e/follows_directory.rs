@@ -518,6 +518,13 @@ async fn an_ldap_outage_keeps_access_within_the_grace_and_refuses_after_it() {
         refused.status, 503,
         "past the grace the request is refused, not let in on an old identity"
     );
+    let subject = people.subject();
+    assert!(
+        audit("subject", &subject)
+            .iter()
+            .any(|e| e["event"] == "identity_stale"),
+        "the refusal is audited"
+    );
     let metrics = String::from_utf8(gw.shared.metrics.render()).unwrap();
     for result in ["unavailable", "refused"] {
         let line = format!("pforte_identity_refreshes_total{{result=\"{result}\"}}");

@@ -310,6 +310,18 @@ pub enum AuditEvent<'a> {
         /// Groups lost, comma-separated.
         removed: &'a str,
     },
+    /// A session's identity was due to be read again, the directory did not answer, and the
+    /// grace past the due time is over: its requests are refused until the directory answers.
+    /// Written by the request that asked the directory (at most one per session every 15 s),
+    /// not by every refused request.
+    IdentityStale {
+        /// The person's subject.
+        subject: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+        /// Since when (Unix seconds) the identity has been due.
+        due_since: u64,
+    },
     /// The policy refused a request.
     AccessDenied {
         /// The person's subject, `None` when not logged in.
@@ -446,6 +458,14 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = "identity_changed", request_id, source, subject, session,
             added, removed, "identity refreshed from the directory"
+        ),
+        AuditEvent::IdentityStale {
+            subject,
+            session,
+            due_since,
+        } => tracing::info!(
+            target: TARGET, event = "identity_stale", request_id, source, subject, session,
+            due_since, "session refused: the directory did not answer past the refresh grace"
         ),
         AuditEvent::AccessDenied {
             subject,
