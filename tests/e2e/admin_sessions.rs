@@ -249,6 +249,7 @@ async fn the_tool_reaches_the_memory_store_through_the_gateway() {
     let carol_subject = carols[0]["subject"].as_str().unwrap().to_owned();
     let started = Instant::now();
     let out = ok(&gw, &["users", "disable", "carol"]);
+    let command_took = started.elapsed();
     assert!(out.contains("disabled carol"), "{out}");
     assert!(out.contains("ended 1 session(s) of carol"), "{out}");
     assert_eq!(
@@ -261,6 +262,12 @@ async fn the_tool_reaches_the_memory_store_through_the_gateway() {
     assert!(
         delivered,
         "no back-channel logout after {:?}",
+        started.elapsed()
+    );
+    // The figure for the report (run with --nocapture): the whole command (people file
+    // changed, sessions ended through the listener) and the first back-channel delivery.
+    eprintln!(
+        "users disable: command {command_took:?}, back-channel logout received {:?} after start",
         started.elapsed()
     );
     let claims = claims_of(&rp.received()[0]);
