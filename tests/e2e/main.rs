@@ -8,6 +8,7 @@ mod admin;
 mod admin_clients;
 mod admin_factors;
 mod admin_people;
+mod admin_sessions;
 mod browser;
 mod config_check;
 mod demo;
