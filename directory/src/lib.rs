@@ -7,8 +7,8 @@
 //!      │
 //!      ├─ authenticate(username, password) ─▶ UserRecord | AuthError
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
-//!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord> (a passkey's user handle)
-//!      ├─ reread_by_subject(subject)       ─▶ the same, past every cache (session refresh)
+//!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord>, past every cache (a passkey's
+//!      │                                      user handle, a session's identity refresh)
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
 //!      ├─ groups()                         ─▶ every group with direct and nested members
 //!      ├─ factors(username)                ─▶ Option<StoredFactors> (sealed second factors)
@@ -92,28 +92,17 @@ impl Directory {
         }
     }
 
-    /// The enabled user whose stable subject is `subject`, with their groups (a passwordless
-    /// passkey login names its person by it); `None` when unknown or disabled.
+    /// The enabled user whose stable subject is `subject`, with their groups, read fresh: past
+    /// the LDAP lookup caches, from the people file as last loaded. A passwordless passkey login
+    /// names its person by it, and a session's periodic identity refresh asks it, so a person
+    /// disabled or moved between groups seconds ago is seen so. `None` when unknown or
+    /// disabled; an error when the directory cannot answer (never `None` for an outage).
     pub async fn find_by_subject(
         &self,
         subject: &str,
     ) -> Result<Option<UserRecord>, DirectoryError> {
         match self {
             Self::Ldap(d) => d.find_by_subject(subject).await,
-            Self::File(d) => Ok(d.find_by_subject(subject)),
-        }
-    }
-
-    /// The enabled user behind `subject`, read fresh: past the LDAP lookup caches, from the
-    /// people file as last loaded. A session's periodic identity refresh asks this, so a person
-    /// disabled or moved between groups seconds ago is seen so. `None` when unknown or disabled;
-    /// an error when the directory cannot answer (never `None` for an outage).
-    pub async fn reread_by_subject(
-        &self,
-        subject: &str,
-    ) -> Result<Option<UserRecord>, DirectoryError> {
-        match self {
-            Self::Ldap(d) => d.reread_by_subject(subject).await,
             Self::File(d) => Ok(d.find_by_subject(subject)),
         }
     }

@@ -89,7 +89,7 @@ impl Refresher<'_> {
         if !self.claim(&session, now).await? {
             return self.last_known(session, due, now, false);
         }
-        match directory.reread_by_subject(&session.subject).await {
+        match directory.find_by_subject(&session.subject).await {
             Ok(Some(person)) => self.refreshed(&session, person, now).await,
             Ok(None) => self.end(&session).await,
             Err(error) => {

@@ -53,19 +53,19 @@ impl Caches {
     }
 
     /// The entry behind `username`, from the cache or one user search; found or not, the answer
-    /// is kept.
+    /// is kept. `true` with it when it came from the cache.
     async fn entry(
         &self,
         steps: &impl Steps,
         username: &str,
-    ) -> Result<Option<Arc<UserEntry>>, DirectoryError> {
+    ) -> Result<(Option<Arc<UserEntry>>, bool), DirectoryError> {
         let key = username.to_lowercase();
         if let Some(cached) = self.entries.get(&key, Instant::now()) {
-            return Ok(cached);
+            return Ok((cached, true));
         }
         let found = steps.find(username).await?.map(Arc::new);
         self.entries.insert(key, found.clone(), Instant::now());
-        Ok(found)
+        Ok((found, false))
     }
 
     /// The record of `user` with groups, from the cache or a group walk.
@@ -86,14 +86,17 @@ impl Caches {
 
 /// Checks `password` for `username` (both already checked as input): user search, bind, and only
 /// after a right password the group walk. A disabled account is refused as disabled whatever the
-/// password, after its bind like every other account, and its groups are never walked.
+/// password, after its bind like every other account, and its groups are never walked. A right
+/// password on a cached entry reads the entry and the groups again before it succeeds, so an
+/// account disabled within the cache's lifetime cannot log in again.
 pub(crate) async fn authenticate(
     steps: &impl Steps,
     caches: &Caches,
     username: &str,
     password: &str,
 ) -> Result<UserRecord, AuthError> {
-    let Some(user) = caches.entry(steps, username).await? else {
+    let (found, cached) = caches.entry(steps, username).await?;
+    let Some(user) = found else {
         steps.bind_as_nobody(password).await;
         return Err(AuthError::InvalidCredentials(FailureReason::UnknownUser));
     };
@@ -108,6 +111,13 @@ pub(crate) async fn authenticate(
     if !password_ok {
         return Err(AuthError::InvalidCredentials(FailureReason::WrongPassword));
     }
+    if cached {
+        // The cached answer may be older than a disable made since (by `pforte-admin` in
+        // another process): a right password opens a session only on a fresh entry.
+        return reread(steps, caches, username)
+            .await?
+            .ok_or(AuthError::InvalidCredentials(FailureReason::Disabled));
+    }
     Ok(caches.record(steps, &user).await?)
 }
 
@@ -117,7 +127,7 @@ pub(crate) async fn lookup(
     caches: &Caches,
     username: &str,
 ) -> Result<Option<UserRecord>, DirectoryError> {
-    match caches.entry(steps, username).await? {
+    match caches.entry(steps, username).await?.0 {
         Some(user) if !user.disabled => Ok(Some(caches.record(steps, &user).await?)),
         _ => Ok(None),
     }
@@ -170,6 +180,8 @@ mod tests {
         down: bool,
         /// dave's binds fail with an error, as 389-DS answers for an nsAccountLock'ed account.
         refuses_locked_binds: bool,
+        /// Alice is disabled from now on (as by an admin in another process).
+        disable_alice: std::sync::atomic::AtomicBool,
     }
 
     impl Fake {
@@ -204,7 +216,9 @@ mod tests {
                             ("uid", &[name.as_bytes()]),
                         ],
                     ),
-                    disabled: name == "dave",
+                    disabled: name == "dave"
+                        || (name == "alice"
+                            && self.disable_alice.load(std::sync::atomic::Ordering::SeqCst)),
                 }))
         }
 
@@ -310,9 +324,35 @@ mod tests {
             ]
         );
         assert_eq!(lookup(&fake, &caches, "alice").await.unwrap(), Some(alice));
+        assert_eq!(fake.take(), [], "the lookup is answered from the caches");
         let again = authenticate(&fake, &caches, "alice", "alicepw").await;
         assert!(again.is_ok());
-        assert_eq!(fake.take(), [Call::Bind(dn("alice"))], "the bind only");
+        assert_eq!(
+            fake.take(),
+            [
+                Call::Bind(dn("alice")),
+                Call::Find("alice".into()),
+                Call::Groups(dn("alice"))
+            ],
+            "a right password on a cached entry is confirmed on a fresh one"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_account_disabled_after_it_was_cached_cannot_log_in_again() {
+        let (fake, caches) = (Fake::default(), caches());
+        authenticate(&fake, &caches, "alice", "alicepw")
+            .await
+            .unwrap();
+        fake.disable_alice
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let reason = refusal(authenticate(&fake, &caches, "alice", "alicepw").await);
+        assert_eq!(reason, FailureReason::Disabled);
+        assert_eq!(
+            lookup(&fake, &caches, "alice").await.unwrap(),
+            None,
+            "the cache learnt it"
+        );
     }
 
     #[tokio::test]

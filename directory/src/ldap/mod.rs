@@ -160,23 +160,10 @@ impl LdapDirectory {
     }
 
     /// The enabled user whose subject (the configured subject attribute: entryUUID,
-    /// objectGUID) is `subject`, with their groups; `None` when unknown or disabled.
+    /// objectGUID) is `subject`, with their groups, read fresh past the lookup caches (a
+    /// passwordless login and a session's identity refresh must see a disable made seconds
+    /// ago); `None` when unknown or disabled. Two searches and the group walk.
     pub async fn find_by_subject(
-        &self,
-        subject: &str,
-    ) -> Result<Option<UserRecord>, DirectoryError> {
-        let Some(username) = self.username_of(subject).await? else {
-            return Ok(None);
-        };
-        Ok(self
-            .lookup(&username)
-            .await?
-            .filter(|record| record.subject.eq_ignore_ascii_case(subject)))
-    }
-
-    /// The enabled user behind `subject`, read fresh past the lookup caches (a session's
-    /// identity refresh); `None` when unknown or disabled. Two searches and the group walk.
-    pub async fn reread_by_subject(
         &self,
         subject: &str,
     ) -> Result<Option<UserRecord>, DirectoryError> {
