@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pforte::reload::Reloader;
 use pforte_e2e::cut::Cuttable;
 use pforte_e2e::gateway::Gateway;
-use pforte_e2e::in_process::{Answer, InProcess, audit};
+use pforte_e2e::in_process::{Answer, InProcess, VERIFIER, audit};
 use pforte_e2e::oidc::BackchannelRp;
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
@@ -30,7 +29,6 @@ const LOGIN: &str = "login.gw.test";
 const BOARDS: &str = "boards.gw.test";
 const CALLBACK: &str = "https://rp.gw.test/callback";
 const SECRET: &str = "boards-test-secret-0123456789";
-const VERIFIER: &str = "a-follows-the-directory-pkce-verifier-0123456789abcdef";
 /// The default refresh interval, and a second past it.
 const DUE: Duration = Duration::from_secs(5 * 60 + 1);
 /// The default grace past the due time.
@@ -112,21 +110,8 @@ impl People {
             "dn: uid={},ou=people,{}\nchangetype: modify\nadd: employeeType\nemployeeType: disabled\n",
             self.user, self.ldap.base
         );
-        let mut child = Command::new("ldapmodify")
-            .args(["-x", "-H", &self.ldap.url, "-D", &self.ldap.admin_dn])
-            .args(["-w", &self.ldap.admin_pw])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        use std::io::Write as _;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(ldif.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "ldapmodify");
+        let out = pforte_e2e::person::ldap("ldapmodify", &ldif);
+        assert!(out.status.success(), "ldapmodify: {out:?}");
     }
 
     /// The subject the gateway logged the person in with.
@@ -177,29 +162,8 @@ async fn gateway(
 
 /// Tokens for `session` through the code flow of the client `boards`.
 async fn tokens(gw: &InProcess, session: &str) -> serde_json::Value {
-    let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        VERIFIER.as_bytes(),
-    ));
-    let query: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("response_type", "code"),
-            ("client_id", "boards"),
-            ("redirect_uri", CALLBACK),
-            ("scope", "openid groups offline_access"),
-            ("state", "s1"),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ])
-        .finish();
-    let answer = gw
-        .get(LOGIN, &format!("/oidc/authorize?{query}"), Some(session))
-        .await;
-    assert_eq!(answer.status, 302, "{}", answer.body);
-    let code = form_urlencoded::parse(answer.location().split_once('?').unwrap().1.as_bytes())
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .expect("a code");
+    let scope = "openid groups offline_access";
+    let code = gw.code(LOGIN, session, "boards", CALLBACK, scope).await;
     let answer = token(
         gw,
         &[

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::{Request, Response, header};
 use http_body_util::combinators::BoxBody;
@@ -25,6 +27,9 @@ use crate::pki::TestCa;
 
 /// The address requests come from.
 const PEER: &str = "192.0.2.10:40000";
+
+/// The PKCE verifier of [`InProcess::code`]'s requests, for the code exchange.
+pub const VERIFIER: &str = "an-in-process-pkce-verifier-that-is-long-enough-0123456789";
 
 /// A gateway assembled in this process.
 pub struct InProcess {
@@ -162,6 +167,64 @@ impl InProcess {
             req = req.header(header::COOKIE, cookie);
         }
         self.send(req.body(body(text)).unwrap()).await
+    }
+
+    /// An admin-listener request from the loopback (as a gateway without an admin token takes
+    /// it): the status and the body.
+    pub async fn admin(&self, method: &str, path_and_query: &str) -> (u16, String) {
+        let reloader =
+            pforte::reload::Reloader::new(self.shared.clone(), self.folder.config_path.clone());
+        let req = Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .body(())
+            .unwrap();
+        let peer: SocketAddr = "127.0.0.1:40001".parse().unwrap();
+        let response = pforte::admin::handle(&self.shared, &reloader, peer, req).await;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// An authorization code for `session` from the login host's `/oidc/authorize`, asked by
+    /// `client` for `redirect_uri` and `scope` with PKCE ([`VERIFIER`]).
+    pub async fn code(
+        &self,
+        login_host: &str,
+        session: &str,
+        client: &str,
+        redirect_uri: &str,
+        scope: &str,
+    ) -> String {
+        let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+            &aws_lc_rs::digest::SHA256,
+            VERIFIER.as_bytes(),
+        ));
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("response_type", "code"),
+                ("client_id", client),
+                ("redirect_uri", redirect_uri),
+                ("scope", scope),
+                ("state", "s1"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+            .finish();
+        let answer = self
+            .get(
+                login_host,
+                &format!("/oidc/authorize?{query}"),
+                Some(session),
+            )
+            .await;
+        assert_eq!(answer.status, 302, "{}", answer.body);
+        let location = answer.location();
+        assert!(location.starts_with(redirect_uri), "{location}");
+        form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("a code")
     }
 
     /// Logs `username` in through the login form of `login_host`; the session cookie's value.
