@@ -80,12 +80,25 @@ impl Refresher<'_> {
         now: Timestamp,
     ) -> Result<Current, RefreshError> {
         let due = session.identity_refreshed.plus(self.settings.interval);
-        let Some(directory) = self.directory else {
-            return Ok(Current::Live(session));
-        };
-        if now < due {
-            return Ok(Current::Live(session));
+        match self.directory {
+            Some(directory) if now >= due => {
+                // Boxed: the directory's and the store's futures are large, and every
+                // request's future (moved into place by the server) would carry them
+                // otherwise, though only one request per session and interval runs them.
+                Box::pin(self.refresh(directory, session, due, now)).await
+            }
+            _ => Ok(Current::Live(session)),
         }
+    }
+
+    /// Reads the person again (the session is due at `due`).
+    async fn refresh(
+        &self,
+        directory: &Directory,
+        session: Arc<Session>,
+        due: Timestamp,
+        now: Timestamp,
+    ) -> Result<Current, RefreshError> {
         if !self.claim(&session, now).await? {
             return self.last_known(session, due, now, false);
         }
