@@ -15,6 +15,7 @@ mod hostile;
 mod keys;
 mod lifecycle;
 mod login;
+mod logout_bound;
 mod mfa;
 mod moved_cli;
 mod oidc;
