@@ -14,6 +14,9 @@
 //! one-second goal is measured by `tests/bench/logout.sh`, which runs these tests with
 //! `PFORTE_LOGOUT_RUNS=N` (runs per kind, default 1) and reads the `logout-timing` lines they
 //! print.
+//!
+//! A last test ends more sessions at once than a replica delivers at once, each with a client
+//! that is down, and sees the next logout reach a client that is up within the bound.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,12 +25,12 @@ use std::time::{Duration, Instant};
 use openidconnect::PkceCodeChallenge;
 use pforte_e2e::browser::{Browser, hidden_value};
 use pforte_e2e::client::{H1, plain};
-use pforte_e2e::gateway::{Gateway, app_toml};
+use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml};
 use pforte_e2e::oidc::BackchannelRp;
 use pforte_e2e::person::LdapPerson;
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
-use pforte_e2e::{env, eventually, unique_prefix};
+use pforte_e2e::{env, eventually, free_port, unique_prefix};
 use pforte_keys::{KeyDir, VerifyOptions};
 use rustls_pki_types::CertificateDer;
 use serde_json::Value;
@@ -51,19 +54,29 @@ fn callback(client: &str) -> String {
     format!("http://127.0.0.1:8765/{client}/callback")
 }
 
-fn clients_toml(rps: &[BackchannelRp; 2]) -> String {
-    CLIENTS
+/// Public clients of the mail app, each `(id, backchannel_logout_uri)`.
+fn clients_toml(clients: &[(&str, String)]) -> String {
+    clients
         .iter()
-        .zip(rps)
-        .map(|(id, rp)| {
+        .map(|(id, logout_uri)| {
             format!(
                 "[[client]]\nid = \"{id}\"\napp = \"mail\"\npublic = true\nredirect_uris = [\"{}\"]\n\
-                 scopes = [\"openid\", \"profile\"]\nbackchannel_logout_uri = \"{}\"\n\n",
+                 scopes = [\"openid\", \"profile\"]\nbackchannel_logout_uri = \"{logout_uri}\"\n\n",
                 callback(id),
-                rp.uri()
             )
         })
         .collect()
+}
+
+/// A replica: mail for anyone logged in, people from the test slapd, sessions in Redis under
+/// `prefix`, the OIDC provider with `clients`.
+fn replica(mail: &Upstream, prefix: &str, clients: &str) -> GatewayBuilder {
+    Gateway::builder()
+        .apps(app_toml("mail", "mail.gw.test", "/", &[mail.url()], ""))
+        .policy(POLICY)
+        .ldap(&[env("PFORTE_TEST_LDAP_URL")])
+        .redis(prefix, "")
+        .oidc(clients)
 }
 
 /// The ways a session ends.
@@ -127,16 +140,11 @@ impl Replicas {
             relying_party(&ca, dir.path(), CLIENTS[1]).await,
         ];
         let prefix = unique_prefix(label);
-        let replica = || {
-            Gateway::builder()
-                .apps(app_toml("mail", "mail.gw.test", "/", &[mail.url()], ""))
-                .policy(POLICY)
-                .ldap(&[env("PFORTE_TEST_LDAP_URL")])
-                .redis(&prefix, "")
-                .oidc(&clients_toml(&rps))
-        };
-        let a = replica().start_with_ca(ca.clone()).await;
-        let b = replica()
+        let clients = clients_toml(&[(CLIENTS[0], rps[0].uri()), (CLIENTS[1], rps[1].uri())]);
+        let a = replica(&mail, &prefix, &clients)
+            .start_with_ca(ca.clone())
+            .await;
+        let b = replica(&mail, &prefix, &clients)
             .shared_keys(&a.path("keys"))
             .start_with_ca(ca)
             .await;
@@ -457,4 +465,87 @@ async fn admin_revocation_reaches_every_client_and_replica() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offboarding_reaches_every_client_and_replica() {
     every_run(Logout::Offboarding).await;
+}
+
+/// A client that is down (nothing listens on its port) fails the first logout call of every
+/// session it had tokens in, and those calls are retried for minutes. More such logouts than a
+/// replica delivers at once (256) must not hold up the next logout's call to a client that is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_is_down_holds_up_no_other_clients_logouts() {
+    const SESSIONS: usize = 300;
+    let mail = Upstream::start("mail").await;
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().unwrap();
+    let up = relying_party(&ca, dir.path(), CLIENTS[0]).await;
+    let down = format!("https://127.0.0.1:{}/backchannel", free_port());
+    let clients = clients_toml(&[(CLIENTS[0], up.uri()), (CLIENTS[1], down)]);
+    let gw = replica(&mail, &unique_prefix("logout-down"), &clients)
+        .start_with_ca(ca)
+        .await;
+    let person = LdapPerson::add("down-client");
+    let login = format!("{ISSUER}/login");
+    let session_with_tokens = async |clients: &[&str]| {
+        let mut browser = Browser::new(gw.https, gw.root());
+        browser
+            .login(&login, &person.username, &person.password)
+            .await;
+        let mut id_token = Value::Null;
+        for client in clients {
+            id_token = tokens(&gw, &mut browser, client).await["id_token"].take();
+        }
+        (browser, id_token)
+    };
+
+    // Many sessions with tokens for the client that is down, ended at once.
+    let (_, id_token) = session_with_tokens(&[CLIENTS[1]]).await;
+    let sub = claims_of(id_token.as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    futures_util::future::join_all((0..4).map(|_| async {
+        for _ in 0..SESSIONS / 4 {
+            session_with_tokens(&[CLIENTS[1]]).await;
+        }
+    }))
+    .await;
+    let reply = plain(
+        gw.admin,
+        "POST",
+        &format!("/sessions/revoke?subject={sub}"),
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        reply
+            .text()
+            .contains(&format!("revoked {} session", SESSIONS + 1)),
+        "{}",
+        reply.text()
+    );
+
+    // The next logout reaches the client that is up at once.
+    let (mut browser, id_token) = session_with_tokens(&CLIENTS).await;
+    let sid = claims_of(id_token.as_str().unwrap())["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let portal = browser.get(&format!("{ISSUER}/")).await.text();
+    let csrf = hidden_value(&portal, "csrf").expect("the portal's logout form");
+    let asked = Instant::now();
+    let reply = browser
+        .post(&format!("{ISSUER}/logout"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(reply.status, 200);
+    let told = eventually(BOUND, async || {
+        up.received()
+            .iter()
+            .any(|token| claims_of(token)["sid"] == sid.as_str())
+    })
+    .await;
+    assert!(
+        told,
+        "the client that is up was not told within {BOUND:?} of the logout ({:?} ago)",
+        asked.elapsed()
+    );
 }
