@@ -4,6 +4,7 @@
 #
 #   tests/bench/logout.sh                  # 20 runs of each kind
 #   QUICK=1 tests/bench/logout.sh          # 5 runs of each kind
+#   LOAD=32 tests/bench/logout.sh          # the same while wrk keeps both replicas busy
 #   RUNS=50 tests/bench/logout.sh
 #   PFORTE_BIN=/path/to/pforte PFORTE_ADMIN_BIN=/path/to/pforte-admin tests/bench/logout.sh
 #
@@ -26,7 +27,10 @@
 # or command start is inside each figure, so they are upper bounds of the gateways' part.
 #
 # Cores (2): the test (client, relying parties) on core 0 (LOAD_CPU); both gateways, Redis and
-# slapd on core 1 (SERVER_CPU), with taskset. Nothing is under load: one session at a time.
+# slapd on core 1 (SERVER_CPU), with taskset. One session at a time; with LOAD=N, wrk (on core
+# 0, at nice 10 so the measuring test goes first) keeps N connections per replica asking for
+# mail without a session (answered with the redirect to the login) all along. The server
+# core's busy share over the test run is printed (/proc/stat).
 # Per kind and measure: p50, p95 (nearest rank), max, and "goal 1 s: met" when the max is
 # within 1 s. Last lines: logout_first_delivery_max_ms=, logout_refused_on_b_max_ms=,
 # logout_goal_1s=met|not met.
@@ -74,12 +78,21 @@ LDAP_LOG_LEVEL=none taskset -c "$SERVER_CPU" deploy/dev/services.sh start "$work
 eval "$(deploy/dev/services.sh env "$work/svc")"
 export PFORTE_REPO_ROOT=$PWD
 
-echo "gateways, Redis and slapd on core $SERVER_CPU, the test on core $LOAD_CPU; $RUNS runs of each kind" >&2
+if [ -n "${LOAD:-}" ]; then
+  command -v wrk >/dev/null || { echo "missing wrk: run ./tests/run once (it installs everything)" >&2; exit 1; }
+  export PFORTE_LOGOUT_LOAD=$LOAD
+fi
+echo "gateways, Redis and slapd on core $SERVER_CPU, the test on core $LOAD_CPU; $RUNS runs of each kind${LOAD:+; wrk with $LOAD connections per replica}" >&2
+busy() { awk -v cpu="cpu$SERVER_CPU" '$1 == cpu {print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8}' /proc/stat; }
+read -r busy0 all0 < <(busy)
 PFORTE_LOGOUT_RUNS=$RUNS taskset -c "$LOAD_CPU" cargo test -q -p pforte-e2e --test e2e -- \
   logout_bound --skip logout_bound::a_client_that_is_down --test-threads=1 --nocapture \
   > "$work/test.log" 2>&1 ||
   { tail -40 "$work/test.log" >&2; echo "the test failed" >&2; exit 1; }
 
+read -r busy1 all1 < <(busy)
+echo "core $SERVER_CPU busy $(( 100 * (busy1 - busy0) / (all1 - all0) )) % of the test's run" >&2
+grep -o 'logout-load .*' "$work/test.log" | sed 's/^logout-load /wrk: /' >&2 || true
 grep -o 'logout-timing .*' "$work/test.log" > "$work/timings"
 python3 - "$work/timings" <<'PY'
 import math, sys

@@ -106,6 +106,7 @@ impl Logout {
 /// Two replicas, the relying parties' back-channel endpoints, and a config for `pforte-admin`
 /// with the directory's admin account.
 struct Replicas {
+    _load: Load,
     a: Gateway,
     b: Gateway,
     rps: [BackchannelRp; 2],
@@ -121,6 +122,57 @@ struct SignedIn {
     sid: String,
     sub: String,
     id_token: String,
+}
+
+/// With `PFORTE_LOGOUT_LOAD=CONNECTIONS` (the benchmark's `LOAD`), wrk keeps each replica
+/// busy with that many connections asking for mail without a session (each answered with the
+/// way to the login) for as long as the replicas run; at a lower priority than the test, whose
+/// core it shares. When it stops, its summary is printed as a `logout-load` line.
+struct Load(Vec<(std::process::Child, tempfile::NamedTempFile)>);
+
+impl Load {
+    fn start(gateways: &[&Gateway]) -> Self {
+        let Ok(connections) = std::env::var("PFORTE_LOGOUT_LOAD") else {
+            return Self(Vec::new());
+        };
+        let start = |gw: &&Gateway| {
+            let out = tempfile::NamedTempFile::new().unwrap();
+            let wrk = std::process::Command::new("nice")
+                .args(["-n", "10", "wrk", "-t1", "-c", &connections, "-d1h"])
+                .args(["-H", "Host: mail.gw.test"])
+                .arg(format!("https://127.0.0.1:{}/inbox", gw.https.port()))
+                .stdout(out.reopen().unwrap())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("wrk (PFORTE_LOGOUT_LOAD)");
+            (wrk, out)
+        };
+        Self(gateways.iter().map(start).collect())
+    }
+}
+
+impl Drop for Load {
+    /// Stops wrk with SIGINT, on which it prints its summary.
+    fn drop(&mut self) {
+        for (wrk, out) in &mut self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &wrk.id().to_string()])
+                .status();
+            let _ = wrk.wait();
+            let summary = std::fs::read_to_string(out.path()).unwrap_or_default();
+            let figures: Vec<&str> = summary
+                .lines()
+                .map(str::trim)
+                .filter(|l| {
+                    ["Requests/sec", "Non-2xx", "Socket errors"]
+                        .iter()
+                        .any(|start| l.starts_with(start))
+                        || l.contains("requests in")
+                })
+                .collect();
+            println!("logout-load {}", figures.join("; "));
+        }
+    }
 }
 
 /// How long after the logout was asked for each effect was seen.
@@ -155,6 +207,7 @@ impl Replicas {
             &ldap.admin_section(&ldap.admin_dn, &env("PFORTE_TEST_LDAP_ADMIN_PW_FILE")),
         );
         Self {
+            _load: Load::start(&[&a, &b]),
             a,
             b,
             rps,
