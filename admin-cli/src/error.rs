@@ -9,6 +9,8 @@ use pforte_directory::DirectoryError;
 use pforte_keys::KeyError;
 use pforte_session::{IdError, StoreError};
 
+use crate::listener::ListenerError;
+
 /// The command's outcome as a process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exit(pub u8);
@@ -48,12 +50,18 @@ pub enum CmdError {
     /// The config names no key directory.
     #[error("{0} has no [keys] dir; name the key folder with --dir")]
     NoKeys(String),
-    /// The sessions live inside the gateway process.
-    #[error(
-        "the session store is `memory`: sessions and locks live inside the gateway process, \
-         out of this tool's reach; use the Redis store (or restart the gateway)"
-    )]
-    MemoryStore,
+    /// The running gateway's admin listener gave no usable answer (for `status`, and for the
+    /// sessions and locks of the memory store, which live inside the gateway process).
+    #[error(transparent)]
+    Listener(#[from] ListenerError),
+    /// The directory change was made, but the person's sessions could not be ended.
+    #[error("{user}'s directory change is done, but their sessions were NOT ended: {source}")]
+    SessionsNotEnded {
+        /// The person.
+        user: String,
+        /// Why the sessions were not ended.
+        source: Box<CmdError>,
+    },
     /// The directory or session store could not be opened.
     #[error(transparent)]
     Backend(#[from] BackendError),
@@ -106,14 +114,6 @@ pub enum CmdError {
     /// A new password (or the directory admin's) could not be read.
     #[error("{0}")]
     Password(String),
-    /// The gateway's admin listener did not answer, or refused.
-    #[error("gateway at {addr}: {reason}")]
-    Gateway {
-        /// The admin listener.
-        addr: String,
-        /// What went wrong.
-        reason: String,
-    },
 }
 
 impl CmdError {
@@ -127,13 +127,21 @@ impl CmdError {
                 pforte_directory::ErrorClass::Unavailable => Exit::UNHEALTHY,
             },
             Self::Password(_) => Exit::BAD_INPUT,
+            Self::Listener(e) => match e {
+                ListenerError::Connect { .. } | ListenerError::Timeout { .. } => Exit::UNHEALTHY,
+                e if e.status() == Some(http::StatusCode::SERVICE_UNAVAILABLE) => Exit::UNHEALTHY,
+                e if e.status() == Some(http::StatusCode::BAD_REQUEST) => Exit::BAD_INPUT,
+                ListenerError::Refused { .. }
+                | ListenerError::Failed { .. }
+                | ListenerError::Unexpected { .. } => Exit::NO,
+            },
+            Self::SessionsNotEnded { source, .. } => source.exit(),
             Self::Config(_)
             | Self::DefaultConfig(_)
             | Self::AuditFile(_)
             | Self::Policy(_)
             | Self::NoDirectory(_)
             | Self::NoKeys(_)
-            | Self::MemoryStore
             | Self::UnknownUser(_)
             | Self::UnknownApp(_)
             | Self::BadSid { .. }
@@ -142,8 +150,7 @@ impl CmdError {
             | Self::Directory(
                 DirectoryError::AllServersDown { .. } | DirectoryError::PoolTimeout,
             )
-            | Self::Store(StoreError::Unavailable(_))
-            | Self::Gateway { .. } => Exit::UNHEALTHY,
+            | Self::Store(StoreError::Unavailable(_)) => Exit::UNHEALTHY,
             Self::Backend(_)
             | Self::Store(_)
             | Self::Directory(_)
@@ -153,5 +160,52 @@ impl CmdError {
             | Self::Io(_)
             | Self::Json(_) => Exit::NO,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pforte::admin::api::Problem;
+
+    #[test]
+    fn the_gateway_absent_refusing_or_asked_wrongly_exit_3_1_2() {
+        let failed = |status| {
+            CmdError::Listener(ListenerError::Failed {
+                addr: "x".into(),
+                status,
+                problem: Problem {
+                    error: "e".into(),
+                    field: None,
+                },
+            })
+        };
+        assert_eq!(
+            failed(http::StatusCode::SERVICE_UNAVAILABLE).exit(),
+            Exit::UNHEALTHY
+        );
+        assert_eq!(
+            failed(http::StatusCode::BAD_REQUEST).exit(),
+            Exit::BAD_INPUT
+        );
+        assert_eq!(failed(http::StatusCode::NOT_FOUND).exit(), Exit::NO);
+        let refused = CmdError::Listener(ListenerError::Refused { addr: "x".into() });
+        assert_eq!(refused.exit(), Exit::NO);
+        let down = ListenerError::Connect {
+            addr: "x".into(),
+            reason: "refused".into(),
+        };
+        assert_eq!(CmdError::Listener(down).exit(), Exit::UNHEALTHY);
+        let after_change = CmdError::SessionsNotEnded {
+            user: "bob".into(),
+            source: Box::new(CmdError::Listener(ListenerError::Timeout {
+                addr: "x".into(),
+            })),
+        };
+        assert_eq!(after_change.exit(), Exit::UNHEALTHY);
+        assert!(
+            after_change.to_string().contains("NOT ended"),
+            "{after_change}"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod cmd;
 mod confirm;
 mod docs;
 mod error;
+mod listener;
 mod opt;
 mod output;
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Throwaway OpenLDAP (slapd) and Redis for the tests and for local development.
+# Throwaway OpenLDAP (slapd), 389-DS, Samba AD and Redis for the tests and for local development.
 #
 #   deploy/dev/services.sh start [DIR]             slapd "ldap" (demo data) + redis-server, free loopback ports
 #   deploy/dev/services.sh start-ldap DIR [NAME]   one more slapd, NAME defaults to ldap2 (failover tests)
+#   deploy/dev/services.sh start-389 DIR           389 Directory Server, demo data (deploy/dev/ds389.sh)
+#   deploy/dev/services.sh start-ad DIR            Samba AD domain controller, demo people (deploy/dev/samba-ad.sh)
 #   deploy/dev/services.sh stop-ldap DIR NAME      stop that one slapd only (its port is reused on restart)
 #   deploy/dev/services.sh env [DIR]               `export PFORTE_TEST_...` lines for what runs under DIR
 #   deploy/dev/services.sh status [DIR]            which servers under DIR are running
@@ -23,6 +25,11 @@
 #   DIR/NAME/          one slapd: slapd.d (cn=config), data (mdb), slapd.pid, slapd.log, port,
 #                      ldaps_port, ldapi (socket)
 #   DIR/redis/         redis.pid, redis.log, port
+#   DIR/389/           389-DS: its prefix tree (etc/dirsrv, var/log/dirsrv, ...), ns-slapd.pid, port,
+#                      ldaps_port, admin-password, service-password (see deploy/dev/ds389.sh)
+#   DIR/ad/            Samba AD: smb.conf, sam.ldb, samba.pid, samba.log, address (its own 127.0.0.N:
+#                      AD's ports are fixed at 389 and 636), admin-password, service-password
+#                      (see deploy/dev/samba-ad.sh)
 #   DIR/service-password, DIR/admin-password   the bind passwords, for *_PW_FILE settings
 # Every slapd in one DIR has the same data: the first is loaded online from deploy/ldap/demo.ldif
 # (so the memberof overlay fires), the others are copied from it with slapcat | slapadd, so
@@ -41,7 +48,7 @@ SERVICE_PW=pfortepw
 
 log() { printf '[services %(%T)T] %s\n' -1 "$*" >&2; }
 die() { log "$*"; exit 1; }
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 running() {   # $1 = pid: alive and not a zombie waiting for its (adoptive) parent to reap it
   kill -0 "$1" 2>/dev/null && ! grep -qs '^[0-9]* (.*) Z' "/proc/$1/stat"
 }
@@ -211,8 +218,8 @@ seed_online() {   # $1 = instance dir, $2 = ldap url
 
 start_ldap() {   # $1 = services dir, $2 = instance name
   local base=$1 name=$2 dir=$1/$2
-  if ! [[ $name =~ ^[a-z][a-z0-9_]*$ ]] || [ "$name" = redis ] || [ "$name" = tls ]; then
-    die "instance name must match [a-z][a-z0-9_]* and not be redis or tls: $name"
+  if ! [[ $name =~ ^[a-z][a-z0-9_]*$ ]] || [ "$name" = redis ] || [ "$name" = tls ] || [ "$name" = ad ]; then
+    die "instance name must match [a-z][a-z0-9_]* and not be redis, tls or ad: $name"
   fi
   if pid_alive "$dir/slapd.pid"; then log "slapd $name already running (pid $(cat "$dir/slapd.pid"))"; return; fi
   make_tls "$base/tls"
@@ -271,7 +278,7 @@ redis_ready() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ] 
 
 print_env() {   # $1 = services dir
   local base=$1 f name
-  [ -f "$base/ldap/port" ] || [ -f "$base/redis/port" ] || die "no services under $base: run start first"
+  [ -f "$base/ldap/port" ] || [ -f "$base/redis/port" ] || [ -f "$base/389/port" ] || [ -f "$base/ad/address" ] || die "no services under $base: run start first"
   printf 'export %s=%q\n' PFORTE_TEST_SERVICES_DIR "$base" PFORTE_TEST_SERVICES_SCRIPT "$here/services.sh"
   if [ -f "$base/ldap/port" ]; then
     printf 'export %s=%q\n' \
@@ -299,6 +306,31 @@ print_env() {   # $1 = services dir
   if [ -f "$base/redis/port" ]; then
     printf 'export %s=%q\n' PFORTE_TEST_REDIS_URL "redis://127.0.0.1:$(cat "$base/redis/port")"
   fi
+  # 389-DS (same suffix and service account as the slapd; admin: its Directory Manager).
+  if [ -f "$base/389/seeded" ]; then
+    printf 'export %s=%q\n' \
+      PFORTE_TEST_389_URL "ldap://127.0.0.1:$(cat "$base/389/port")" \
+      PFORTE_TEST_389_LDAPS_URL "ldaps://127.0.0.1:$(cat "$base/389/ldaps_port")" \
+      PFORTE_TEST_389_CA "$base/tls/ca.crt" \
+      PFORTE_TEST_389_BASE_DN "$SUFFIX" \
+      PFORTE_TEST_389_BIND_DN "$SERVICE_DN" \
+      PFORTE_TEST_389_BIND_PW_FILE "$base/389/service-password" \
+      PFORTE_TEST_389_ADMIN_DN "cn=Directory Manager" \
+      PFORTE_TEST_389_ADMIN_PW_FILE "$base/389/admin-password"
+  fi
+  # Samba AD: plain ldap:// refuses simple binds (strong auth required), so ldaps:// it is.
+  if [ -f "$base/ad/address" ] && [ -f "$base/ad/admin-password" ]; then
+    local ad=DC=ad,DC=example,DC=org
+    printf 'export %s=%q\n' \
+      PFORTE_TEST_AD_URL "ldap://$(cat "$base/ad/address")" \
+      PFORTE_TEST_AD_LDAPS_URL "ldaps://$(cat "$base/ad/address")" \
+      PFORTE_TEST_AD_CA "$base/tls/ca.crt" \
+      PFORTE_TEST_AD_BASE_DN "$ad" \
+      PFORTE_TEST_AD_BIND_DN "CN=pforte,CN=Users,$ad" \
+      PFORTE_TEST_AD_BIND_PW_FILE "$base/ad/service-password" \
+      PFORTE_TEST_AD_ADMIN_DN "CN=Administrator,CN=Users,$ad" \
+      PFORTE_TEST_AD_ADMIN_PW_FILE "$base/ad/admin-password"
+  fi
 }
 
 stop_pids() {   # pid files: SIGTERM to all at once, wait up to 5 s, then SIGKILL what is left
@@ -323,9 +355,15 @@ stop_pids() {   # pid files: SIGTERM to all at once, wait up to 5 s, then SIGKIL
 }
 
 write_passwords() {   # $1 = services dir
-  printf '%s' "$SERVICE_PW" > "$1/service-password"
-  printf '%s' "$ROOTPW" > "$1/admin-password"
-  chmod 600 "$1/service-password" "$1/admin-password"
+  # Written beside and renamed into place: start-ldap runs while tests read these files, and a
+  # truncated file would be read as an empty password.
+  local name value
+  for name in service-password admin-password; do
+    value=$SERVICE_PW
+    [ "$name" = admin-password ] && value=$ROOTPW
+    (umask 077 && printf '%s' "$value" > "$1/.$name.tmp")
+    mv -f "$1/.$name.tmp" "$1/$name"
+  done
 }
 
 command=${1:-}
@@ -357,20 +395,27 @@ case "$command" in
     write_passwords "$dir"
     start_ldap "$dir" "${3:-ldap2}"
     ;;
+  start-389|start-ad)
+    make_tls "$dir/tls"
+    started=$(date +%s%N)
+    if [ "$command" = start-389 ]; then "$here/ds389.sh" start "$dir/389" "$dir/tls"
+    else "$here/samba-ad.sh" start "$dir/ad" "$dir/tls"; fi
+    log "${command#start-} ready in $(( ($(date +%s%N) - started) / 1000000 )) ms"
+    ;;
   stop-ldap)
     [ -n "${3:-}" ] || die "usage: $0 stop-ldap DIR NAME"
     stop_pids "$dir/$3/slapd.pid"
     ;;
   env) print_env "$dir" ;;
   status)
-    for f in "$dir"/*/slapd.pid "$dir"/*/redis.pid; do
+    for f in "$dir"/*/slapd.pid "$dir"/*/redis.pid "$dir"/389/ns-slapd.pid "$dir"/ad/samba.pid; do
       [ -e "$f" ] || continue
       if pid_alive "$f"; then echo "$f: running (pid $(cat "$f"))"; else echo "$f: stopped"; fi
     done
     ;;
   stop)
     shopt -s nullglob
-    stop_pids "$dir"/*/slapd.pid "$dir"/redis/redis.pid
+    stop_pids "$dir"/*/slapd.pid "$dir"/redis/redis.pid "$dir"/389/ns-slapd.pid "$dir"/ad/samba.pid
     ;;
   *) usage ;;
 esac

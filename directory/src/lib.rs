@@ -7,7 +7,8 @@
 //!      │
 //!      ├─ authenticate(username, password) ─▶ UserRecord | AuthError
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
-//!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord> (a passkey's user handle)
+//!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord>, past every cache (a passkey's
+//!      │                                      user handle, a session's identity refresh)
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
 //!      ├─ groups()                         ─▶ every group with direct and nested members
 //!      ├─ factors(username)                ─▶ Option<StoredFactors> (sealed second factors)
@@ -91,8 +92,11 @@ impl Directory {
         }
     }
 
-    /// The enabled user whose stable subject is `subject`, with their groups (a passwordless
-    /// passkey login names its person by it); `None` when unknown or disabled.
+    /// The enabled user whose stable subject is `subject`, with their groups, read fresh: past
+    /// the LDAP lookup caches, from the people file as last loaded. A passwordless passkey login
+    /// names its person by it, and a session's periodic identity refresh asks it, so a person
+    /// disabled or moved between groups seconds ago is seen so. `None` when unknown or
+    /// disabled; an error when the directory cannot answer (never `None` for an outage).
     pub async fn find_by_subject(
         &self,
         subject: &str,

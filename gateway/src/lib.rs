@@ -11,7 +11,8 @@
 //!        ├─ LoginPage ───▶ portal        login form, portal page, logout (signout)
 //!        ├─ Oidc ────────▶ oidc          the OpenID Connect provider
 //!        └─ Builtin ─────▶ handover (/.pforte/sso, /.pforte/login) · forward_auth · keys · logo
-//! shared below them: web (context, errors, pages, cookies, CSRF) · visitor · state (snapshot)
+//! shared below them: web (context, errors, pages, cookies, CSRF) · visitor (its session, re-read
+//! from the directory when due: directory_refresh) · state (snapshot)
 //! every step: telemetry (metrics, access and audit logs) · config + reload · admin listener
 //! ```
 //!
@@ -33,6 +34,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod directory_refresh;
 pub mod forward_auth;
 pub mod handover;
 pub mod login_host;

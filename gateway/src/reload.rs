@@ -2,7 +2,10 @@
 //! are read, validated and compiled together, off the request path; only a complete, valid set
 //! replaces the running one, in one atomic swap. A reload is triggered by SIGHUP, by a change to
 //! any of those files, or by the admin endpoint; a broken file keeps the last good state and is
-//! reported in the log (with file and line) and in the metrics.
+//! reported in the log (with file and line) and in the metrics. A reload that changed who may
+//! use what is followed by an audit of whom it affects ([`impact`]), off the reload's path.
+
+pub mod impact;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -20,6 +23,7 @@ use crate::state::{Shared, Snapshot};
 use crate::telemetry::Metrics;
 use crate::telemetry::metrics::ReloadResult;
 use crate::tls::{CertStore, TlsError};
+use impact::ImpactSettings;
 
 /// Why a set of files could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +118,7 @@ pub struct Reloader {
     shared: Arc<Shared>,
     path: PathBuf,
     serial: tokio::sync::Mutex<()>,
+    impact: ImpactSettings,
 }
 
 impl Reloader {
@@ -123,7 +128,14 @@ impl Reloader {
             shared,
             path,
             serial: tokio::sync::Mutex::new(()),
+            impact: ImpactSettings::default(),
         }
+    }
+
+    /// The same reloader with other bounds on the impact audit (tests make them small).
+    pub fn with_impact(mut self, impact: ImpactSettings) -> Self {
+        self.impact = impact;
+        self
     }
 
     /// Loads and, if everything is valid, swaps in the new state. `trigger` is logged.
@@ -159,12 +171,16 @@ impl Reloader {
                 }
                 set.log_warnings();
                 let rules = set.snapshot.policy.rule_count();
+                let previous = self.shared.snapshot.load_full();
+                let next = Arc::new(set.snapshot);
                 self.shared.certs.replace(set.certs);
-                self.shared.snapshot.store(Arc::new(set.snapshot));
+                self.shared.snapshot.store(next.clone());
                 metrics.record_reload(ReloadResult::Success, now);
                 metrics.record_policy_load(ReloadResult::Success, now, rules);
                 tracing::info!(trigger, rules, "configuration and policy reloaded");
                 crate::backends::reload_people(self.shared.directory.as_ref());
+                // In force now; whom it affects is audited apart, and never holds the reload up.
+                impact::audit_in_background(&self.shared, previous, next, trigger, self.impact);
                 Ok(())
             }
             Err(err) => {

@@ -192,3 +192,21 @@ pub struct Shared {
     /// Sessions prepared for the policy and the proxy, reused across requests.
     pub prepared: crate::visitor::PreparedCache,
 }
+
+impl Shared {
+    /// What reads sessions' identities again from the directory, with the interval and grace
+    /// of `snapshot`, auditing as `audit` says.
+    pub fn refresher<'a>(
+        &'a self,
+        snapshot: &Snapshot,
+        audit: crate::telemetry::audit::AuditContext<'a>,
+    ) -> crate::directory_refresh::Refresher<'a> {
+        crate::directory_refresh::Refresher {
+            store: &self.sessions,
+            directory: self.directory.as_ref(),
+            settings: snapshot.config.directory_refresh,
+            metrics: &self.metrics,
+            audit,
+        }
+    }
+}

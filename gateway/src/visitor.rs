@@ -1,6 +1,7 @@
 //! Who is asking: the session cookie, if any, names a live SSO session. One local lookup for a
 //! valid session (the store's in-process cache); a Redis round trip only on a cache miss or when
-//! the idle clock is due to be written, and never an LDAP call. What the later stages need of the
+//! the idle clock is due to be written; an LDAP call only when the session's identity is due to
+//! be read again (`directory_refresh`, every few minutes per session). What the later stages need of the
 //! session (the subject interned for the policy, the identity header values) is prepared once per
 //! session and policy and reused, so a request with a session allocates no more than one without.
 
@@ -8,7 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use http::HeaderMap;
-use pforte_session::{Session, SessionId, SessionStore, Sid, StoreError, Timestamp};
+use pforte_session::{Session, SessionId, Sid, Timestamp};
+
+use crate::directory_refresh::{Current, RefreshError, Refresher};
 
 use crate::policy::engine::{Policy, Subject};
 use crate::proxy::identity::IdentityValues;
@@ -26,14 +29,17 @@ pub struct Visitor {
 /// other host can set), then, only when `domain_cookie` is on (`portal.cookie_domain` is set),
 /// the parent domain's. Without a cookie domain a `pforte_sso` cookie is never read: any
 /// sibling host could have planted it (cookie tossing) to log the visitor in as someone else.
-/// A malformed, unknown or expired cookie is no session; a store that cannot answer is an
-/// error (the request gets 503, never a login page that would hide the outage).
+/// A malformed, unknown or expired cookie is no session, and so is one whose person the
+/// directory no longer has (the refresher ends it); a store that cannot answer, or a directory
+/// silent past the refresh grace, is an error (the request gets 503, never a login page that
+/// would hide the outage).
 pub async fn identify(
-    store: &SessionStore,
+    refresher: &Refresher<'_>,
     headers: &HeaderMap,
     domain_cookie: bool,
     now: Timestamp,
-) -> Result<Option<Visitor>, StoreError> {
+) -> Result<Option<Visitor>, RefreshError> {
+    let store = refresher.store;
     let host_only = cookies::values(headers, cookies::SESSION);
     let domain_wide = domain_cookie
         .then(|| cookies::values(headers, cookies::DOMAIN_SESSION))
@@ -43,7 +49,10 @@ pub async fn identify(
         let Ok(id) = SessionId::parse(value) else {
             continue;
         };
-        if let Some(session) = store.get(&id, now).await? {
+        let Some(found) = store.get(&id, now).await? else {
+            continue;
+        };
+        if let Current::Live(session) = refresher.current(found, now).await? {
             store.touch(&session, now).await?;
             return Ok(Some(Visitor { id, session }));
         }

@@ -90,7 +90,14 @@ pub fn diff(old: &Policy, new: &Policy, users: &[UserGroups], options: &DiffOpti
     }
 }
 
-fn openable(policy: &Policy, user: Option<&UserGroups>, options: &DiffOptions) -> BTreeSet<String> {
+/// The names of the apps `user` (`None`: someone not logged in) may open under `policy` in the
+/// circumstances of `options`: the one definition of "may use an app" that `diff` compares, and
+/// that the gateway's reload impact compares too.
+pub fn openable(
+    policy: &Policy,
+    user: Option<&UserGroups>,
+    options: &DiffOptions,
+) -> BTreeSet<String> {
     let subject = match user {
         Some(u) => policy.subject(&u.name, &u.groups, options.login),
         None => Subject::anonymous(),

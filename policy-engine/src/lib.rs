@@ -49,7 +49,7 @@ mod users;
 pub use apps::AppSummary;
 pub use check::{CheckReport, check};
 pub use decide::{AccessRequest, Decision, RuleId};
-pub use diff::{ANONYMOUS, DiffOptions, DiffReport, UserDiff, diff};
+pub use diff::{ANONYMOUS, DiffOptions, DiffReport, UserDiff, diff, openable};
 pub use error::{Diagnostic, LoadErrors, Position, Severity};
 pub use explain::{ExplainError, ExplainQuery, Explanation, RuleTrace, explain};
 pub use method::AuthMethod;

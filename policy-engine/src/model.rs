@@ -201,6 +201,31 @@ pub(crate) struct Rule {
     pub(crate) origin: RuleOrigin,
 }
 
+impl Rule {
+    /// Whether `other` is this rule written elsewhere: everything but the origin is equal.
+    pub(crate) fn same_conditions(&self, other: &Rule) -> bool {
+        let Rule {
+            effect,
+            apps,
+            subjects,
+            except,
+            paths,
+            methods,
+            from,
+            login,
+            origin: _,
+        } = self;
+        *effect == other.effect
+            && *apps == other.apps
+            && *subjects == other.subjects
+            && *except == other.except
+            && *paths == other.paths
+            && *methods == other.methods
+            && *from == other.from
+            && *login == other.login
+    }
+}
+
 /// The conditions that depend on the request rather than on the subject.
 impl Rule {
     /// Whether the path condition holds.

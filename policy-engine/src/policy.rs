@@ -77,6 +77,25 @@ impl Policy {
         &self.apps
     }
 
+    /// Whether `other` makes every decision this policy makes: the same apps (names and entry
+    /// paths, in order) and the same rules in the same order, wherever they are written. A
+    /// reload compares with it, so a comment or a moved line is no change to audit.
+    pub fn decides_like(&self, other: &Policy) -> bool {
+        let same_apps = self.apps.len() == other.apps.len()
+            && self
+                .apps
+                .iter()
+                .zip(&other.apps)
+                .all(|(a, b)| a.name == b.name && a.entry_path() == b.entry_path());
+        same_apps
+            && self.rules.len() == other.rules.len()
+            && self
+                .rules
+                .iter()
+                .zip(&other.rules)
+                .all(|(a, b)| a.same_conditions(b))
+    }
+
     /// How many rules the policy has.
     pub fn rule_count(&self) -> usize {
         self.rules.len()

@@ -36,18 +36,28 @@ impl Policy {
         subject: &'a Subject,
         source: IpAddr,
     ) -> impl Iterator<Item = usize> + 'a {
-        self.apps
-            .iter()
-            .enumerate()
-            .filter_map(move |(app, summary)| {
-                let req = AccessRequest {
-                    app,
-                    path: summary.entry_path(),
-                    method: "GET",
-                    source,
-                };
-                matches!(self.decide(subject, &req), Decision::Allow { .. }).then_some(app)
-            })
+        self.apps.iter().enumerate().filter_map(move |(app, _)| {
+            matches!(
+                self.entry_decision(subject, app, source),
+                Decision::Allow { .. }
+            )
+            .then_some(app)
+        })
+    }
+
+    /// The decision for a `GET` of the app's entry path by `subject` from `source`: what
+    /// "may open the app" means for the portal, the diff and a reload's impact, in one place.
+    pub fn entry_decision(&self, subject: &Subject, app: usize, source: IpAddr) -> Decision {
+        let Some(summary) = self.apps.get(app) else {
+            return Decision::Deny { rule: None };
+        };
+        let req = AccessRequest {
+            app,
+            path: summary.entry_path(),
+            method: "GET",
+            source,
+        };
+        self.decide(subject, &req)
     }
 
     /// The portal tiles for `subject` from `source`, ordered as in `apps.toml`.

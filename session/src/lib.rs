@@ -70,7 +70,7 @@ pub use records::{
     RecordKind,
 };
 pub use redis_store::RedisStore;
-pub use session::{MAX_DEVICE_CHARS, NewSession, Session};
+pub use session::{Identity, MAX_DEVICE_CHARS, NewSession, Session};
 pub use settings::{
     Backend, RedisPassword, RedisSettings, RedisTarget, SessionSettings, SettingsError,
     StoreSettings,

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::id::{SessionId, SessionKey, Sid};
-use crate::session::{NewSession, Session};
+use crate::session::{Identity, NewSession, Session};
 use crate::settings::SessionSettings;
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket, TicketKey};
@@ -160,12 +160,32 @@ impl MemoryStore {
 
     /// See [`crate::SessionStore::step_up`].
     pub fn step_up(&self, sid: &Sid, method: AuthMethod, now: Timestamp) -> Option<Arc<Session>> {
+        self.rewrite(sid, now, |s| s.stepped_up(method, now))
+    }
+
+    /// See [`crate::SessionStore::refresh_identity`].
+    pub fn refresh_identity(
+        &self,
+        sid: &Sid,
+        identity: Identity,
+        now: Timestamp,
+    ) -> Option<Arc<Session>> {
+        self.rewrite(sid, now, |s| s.refreshed(identity, now))
+    }
+
+    /// Replaces a live session by `change` of it; `None` when it is unknown or has ended.
+    fn rewrite(
+        &self,
+        sid: &Sid,
+        now: Timestamp,
+        change: impl FnOnce(&Session) -> Session,
+    ) -> Option<Arc<Session>> {
         let mut sessions = lock(&self.sessions);
         let (_, stored) = sessions.by_sid.get_mut(sid)?;
         if !stored.is_live(now) {
             return None;
         }
-        *stored = Arc::new(stored.stepped_up(method, now));
+        *stored = Arc::new(change(stored));
         Some(Arc::clone(stored))
     }
 
@@ -440,6 +460,42 @@ mod tests {
             .step_up(&session.sid, AuthMethod::Totp, later)
             .unwrap();
         assert_eq!(store.get(&id, later).unwrap().methods.len(), 2);
+    }
+
+    #[test]
+    fn an_identity_refresh_rewrites_the_person_and_keeps_the_session() {
+        let store = store();
+        let (id, session) = store.create(login("alice"), T0).unwrap();
+        assert_eq!(session.identity_refreshed, T0, "read at login");
+        let later = T0.plus(secs(300));
+        let identity = Identity {
+            username: "alice".into(),
+            display_name: "Alice Renamed".into(),
+            email: None,
+            groups: vec!["finance".into()],
+        };
+        let refreshed = store
+            .refresh_identity(&session.sid, identity.clone(), later)
+            .unwrap();
+        let found = store.get(&id, later).unwrap();
+        assert_eq!(*found, *refreshed);
+        assert_eq!(found.identity(), identity);
+        assert_eq!(found.identity_refreshed, later);
+        assert_eq!(found.sid, session.sid);
+        assert_eq!(found.login, session.login);
+        assert_eq!(found.auth_time, session.auth_time, "not a new login");
+        assert!(
+            store
+                .refresh_identity(&session.sid, identity.clone(), T0)
+                .is_some_and(|s| s.identity_refreshed == later),
+            "the refresh time never moves backwards"
+        );
+        store.revoke(&session.sid);
+        assert!(
+            store
+                .refresh_identity(&session.sid, identity, later)
+                .is_none()
+        );
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub enum RecordKind {
     /// A TOTP secret waiting for the code that confirms its enrolment, under the sid of the
     /// session enrolling it.
     Enrolment,
+    /// A replica's claim to re-read a session's identity from the directory, under the sid,
+    /// so replicas do not each ask the directory for the same session.
+    IdentityRefresh,
 }
 
 impl RecordKind {
@@ -80,6 +83,7 @@ impl RecordKind {
             Self::TotpStep => "totp-step",
             Self::Ceremony => "ceremony",
             Self::Enrolment => "enrolment",
+            Self::IdentityRefresh => "identity-refresh",
         }
     }
 }
@@ -186,6 +190,7 @@ mod tests {
             RecordKind::TotpStep,
             RecordKind::Ceremony,
             RecordKind::Enrolment,
+            RecordKind::IdentityRefresh,
         ];
         // No wildcard: a new kind does not compile until it is named here, next to the list.
         for kind in kinds {
@@ -197,7 +202,8 @@ mod tests {
                 | RecordKind::PendingLogin
                 | RecordKind::TotpStep
                 | RecordKind::Ceremony
-                | RecordKind::Enrolment => {}
+                | RecordKind::Enrolment
+                | RecordKind::IdentityRefresh => {}
             }
         }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();

@@ -80,6 +80,23 @@ pub struct Session {
     pub absolute_expires: Timestamp,
     /// The OIDC clients that received tokens from this session, to notify at logout.
     pub clients: Vec<String>,
+    /// When the identity (username, display name, mail, groups) was last read from the
+    /// directory: at login, then at each refresh ([`crate::SessionStore::refresh_identity`]), so
+    /// a person disabled or moved between groups loses access within the refresh interval.
+    pub identity_refreshed: Timestamp,
+}
+
+/// What the directory says of a person now: what a refresh writes into their sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The login name as the directory spells it now (a rename shows on the next refresh).
+    pub username: String,
+    /// The name shown on the portal and passed to apps.
+    pub display_name: String,
+    /// The mail address, if the directory has one.
+    pub email: Option<String>,
+    /// The groups the policy decides on, nested ones included.
+    pub groups: Vec<String>,
 }
 
 impl Session {
@@ -108,6 +125,7 @@ impl Session {
             idle_expires: now,
             absolute_expires,
             clients: Vec::new(),
+            identity_refreshed: now,
         };
         session.seen_at(now, timeouts);
         session
@@ -124,6 +142,28 @@ impl Session {
         }
         session.auth_time = session.auth_time.max(now);
         session
+    }
+
+    /// This session with the identity the directory gave at `now`. The handle, the login
+    /// strength, the times and the clients stay; `identity_refreshed` never moves backwards.
+    pub(crate) fn refreshed(&self, identity: Identity, now: Timestamp) -> Self {
+        let mut session = self.clone();
+        session.username = identity.username;
+        session.display_name = identity.display_name;
+        session.email = identity.email;
+        session.groups = identity.groups;
+        session.identity_refreshed = session.identity_refreshed.max(now);
+        session
+    }
+
+    /// The identity as this session holds it.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            groups: self.groups.clone(),
+        }
     }
 
     /// Records activity at `now` and slides the idle expiry (never backwards, never past the

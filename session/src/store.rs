@@ -8,7 +8,7 @@ use crate::id::{SessionId, Sid};
 use crate::memory::MemoryStore;
 use crate::records::{LogoutNotice, RecordKind};
 use crate::redis_store::RedisStore;
-use crate::session::{NewSession, Session};
+use crate::session::{Identity, NewSession, Session};
 use crate::settings::{Backend, StoreSettings};
 use crate::throttle::{LoginCheck, Throttle, ThrottleKind, counter_name};
 use crate::time::{Clock, Timestamp};
@@ -126,6 +126,24 @@ impl SessionStore {
         match self {
             Self::Memory(m) => Ok(m.step_up(sid, method, now)),
             Self::Redis(r) => r.step_up(sid, method, now).await,
+        }
+    }
+
+    /// Writes what the directory says of the person now into a live session (username,
+    /// display name, mail, groups) and marks it refreshed at `now`; the handle, the login
+    /// strength and the timeouts stay. Every replica's cache forgets its old copy within the
+    /// revocation bound, so changed groups count on every replica from the next request. In
+    /// Redis the change is one atomic step. Returns the refreshed session, or `None` when the
+    /// session is unknown, revoked or expired.
+    pub async fn refresh_identity(
+        &self,
+        sid: &Sid,
+        identity: Identity,
+        now: Timestamp,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.refresh_identity(sid, identity, now)),
+            Self::Redis(r) => r.refresh_identity(sid, &identity, now).await,
         }
     }
 

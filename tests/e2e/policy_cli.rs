@@ -1,7 +1,7 @@
 //! `pforte-admin policy check|explain|diff` on the repository's demo policy and on broken or
 //! changed copies of it, as a CI pipeline runs them: no gateway, no config, only the policy
 //! folder (and a users file). The answers, the places they name and the exit codes scripts rely
-//! on.
+//! on. And `diff` on a gateway's host, where the people come from the live LDAP directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -222,4 +222,68 @@ fn diff_shows_who_gains_and_loses_which_app() {
     ]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("/nonexistent/users.toml"), "{text}");
+}
+
+/// Apps for a gateway whose policy the LDAP tests change (nothing is requested of them).
+fn three_apps() -> String {
+    ["mail", "docs", "video"]
+        .iter()
+        .map(|app| {
+            pforte_e2e::gateway::app_toml(
+                app,
+                &format!("{app}.gw.test"),
+                "/",
+                &["http://127.0.0.1:9".to_owned()],
+                "",
+            )
+        })
+        .collect()
+}
+
+/// Staff use mail and docs, partners video.
+const STAFF_AND_PARTNERS: &str = "[[rule]]\napps = [\"mail\", \"docs\"]\nallow = [\"group:staff\"]\n\n\
+                                  [[rule]]\napps = [\"video\"]\nallow = [\"group:partners\"]\n";
+
+#[tokio::test]
+async fn diff_asks_the_live_ldap_directory() {
+    let gw = pforte_e2e::gateway::Gateway::builder()
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .apps(three_apps())
+        .policy(STAFF_AND_PARTNERS)
+        .start()
+        .await;
+    // The new policy: video for admins instead of partners, docs for finance only.
+    let new = tempfile::tempdir().unwrap();
+    std::fs::write(
+        new.path().join("policy.toml"),
+        "[[rule]]\napps = [\"mail\"]\nallow = [\"group:staff\"]\n\n\
+         [[rule]]\napps = [\"docs\"]\nallow = [\"group:finance\"]\n\n\
+         [[rule]]\napps = [\"video\"]\nallow = [\"group:admins\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(pforte_admin_bin())
+        .arg("--config")
+        .arg(&gw.config_path)
+        .args(["policy", "diff"])
+        .arg(new.path())
+        .arg("--json")
+        .stdin(Stdio::null())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "changes: {text} {out:?}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // The demo directory: alice (staff, admins), bob (partners), carol (staff via finance),
+    // erin (staff via it); dave is disabled and not asked about.
+    assert_eq!(
+        report["changed"],
+        serde_json::json!([
+            {"user": "alice", "gained": ["video"], "lost": ["docs"]},
+            {"user": "bob", "gained": [], "lost": ["video"]},
+            {"user": "erin", "gained": [], "lost": ["docs"]},
+        ]),
+        "carol keeps docs through finance"
+    );
+    assert!(report["unchanged"].as_u64().unwrap() >= 2, "{report}");
 }

@@ -151,3 +151,168 @@ async fn admin_endpoints_and_reload_authorisation() {
         "no token: loopback may reload"
     );
 }
+
+/// The `policy_impact` audit events so far.
+fn impact_events(gw: &Gateway) -> Vec<serde_json::Value> {
+    gw.audit()
+        .into_iter()
+        .filter(|e| e["event"] == "policy_impact")
+        .collect()
+}
+
+fn three_apps() -> String {
+    ["mail", "docs", "video"]
+        .iter()
+        .map(|app| {
+            app_toml(
+                app,
+                &format!("{app}.gw.test"),
+                "/",
+                &["http://127.0.0.1:9".to_owned()],
+                "",
+            )
+        })
+        .collect()
+}
+
+const STAFF_AND_PARTNERS: &str = "[[rule]]\napps = [\"mail\", \"docs\"]\nallow = [\"group:staff\"]\n\n\
+                                  [[rule]]\napps = [\"video\"]\nallow = [\"group:partners\"]\n";
+
+#[tokio::test]
+async fn a_policy_reload_audits_who_gains_and_loses_which_app() {
+    let gw = Gateway::builder()
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .audit_log()
+        .apps(three_apps())
+        .policy(STAFF_AND_PARTNERS)
+        .start()
+        .await;
+    // Partners lose video; admins gain it.
+    gw.replace_file(
+        "policy.toml",
+        STAFF_AND_PARTNERS.replace("group:partners", "group:admins"),
+    );
+    assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
+    assert!(
+        eventually(Duration::from_secs(10), async || impact_events(&gw).len()
+            == 1)
+        .await,
+        "{}",
+        gw.log()
+    );
+    let event = &impact_events(&gw)[0];
+    assert_eq!(event["changed"], "policy", "{event}");
+    assert_eq!(event["directory"], "read", "{event}");
+    assert_eq!(event["people_not_checked"], 0, "{event}");
+    assert!(event["people_checked"].as_u64().unwrap() >= 4, "{event}");
+    assert_eq!(
+        (event["gains"].clone(), event["losses"].clone()),
+        (1.into(), 1.into())
+    );
+    let apps: serde_json::Value = serde_json::from_str(event["apps"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        apps.as_array().unwrap().len(),
+        1,
+        "only video, and once: {apps}"
+    );
+    let video = &apps[0];
+    assert_eq!(video["name"], "video");
+    assert_eq!(video["from"], "10.0.0.1");
+    assert_eq!(video["gained"]["listed"], serde_json::json!(["alice"]));
+    assert_eq!(video["lost"]["listed"], serde_json::json!(["bob"]));
+    let rule = video["gained"]["rules"][0].as_str().unwrap();
+    assert!(
+        rule.starts_with("allow ") && rule.ends_with("policy.toml:5"),
+        "{rule}"
+    );
+    let rule = video["lost"]["rules"][0].as_str().unwrap();
+    assert!(rule.starts_with("no longer allowed by "), "{rule}");
+    assert_eq!(event["clients"], "[]");
+
+    // A comment moves the rules but changes no decision: no impact is audited.
+    let commented = format!(
+        "# video moved to the admins\n{}",
+        STAFF_AND_PARTNERS.replace("group:partners", "group:admins")
+    );
+    gw.replace_file("policy.toml", commented);
+    assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(impact_events(&gw).len(), 1, "{:?}", impact_events(&gw));
+}
+
+#[tokio::test]
+async fn an_unreachable_directory_neither_holds_up_the_reload_nor_hides_the_change() {
+    let closed = format!("ldap://127.0.0.1:{}", pforte_e2e::free_port());
+    let gw = Gateway::builder()
+        .ldap(&[closed])
+        .audit_log()
+        .apps(three_apps())
+        .policy(STAFF_AND_PARTNERS)
+        .start()
+        .await;
+    gw.replace_file("policy.toml", STAFF_AND_PARTNERS.replace(", \"docs\"", ""));
+    let asked = std::time::Instant::now();
+    assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "the reload does not wait for the directory: {:?}",
+        asked.elapsed()
+    );
+    assert!(
+        eventually(Duration::from_secs(15), async || impact_events(&gw).len()
+            == 1)
+        .await,
+        "{}",
+        gw.log()
+    );
+    let event = &impact_events(&gw)[0];
+    let said = event["directory"].as_str().unwrap();
+    assert!(said.starts_with("unavailable: "), "{event}");
+    assert_eq!(event["people_checked"], 0, "{event}");
+}
+
+/// A public client of `app`.
+fn meet_client(app: &str) -> String {
+    format!(
+        "[[client]]\nid = \"meet\"\napp = \"{app}\"\npublic = true\n\
+         redirect_uris = [\"https://meet.gw.test/callback\"]\nscopes = [\"openid\"]\n"
+    )
+}
+
+#[tokio::test]
+async fn a_client_moved_to_another_app_audits_who_gains_and_loses_its_tokens() {
+    let gw = Gateway::builder()
+        .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
+        .audit_log()
+        .apps(three_apps())
+        .policy(STAFF_AND_PARTNERS)
+        .oidc(&meet_client("video"))
+        .start()
+        .await;
+    gw.replace_file("clients.toml", meet_client("docs"));
+    assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
+    assert!(
+        eventually(Duration::from_secs(10), async || impact_events(&gw).len()
+            == 1)
+        .await,
+        "{}",
+        gw.log()
+    );
+    let event = &impact_events(&gw)[0];
+    assert_eq!(event["changed"], "clients", "{event}");
+    assert_eq!(event["apps"], "[]", "no app changed for anyone: {event}");
+    let clients: serde_json::Value =
+        serde_json::from_str(event["clients"].as_str().unwrap()).unwrap();
+    assert_eq!(clients.as_array().unwrap().len(), 1, "{clients}");
+    let meet = &clients[0];
+    assert_eq!(
+        (&meet["name"], &meet["app_before"], &meet["app_after"]),
+        (&"meet".into(), &"video".into(), &"docs".into())
+    );
+    // Docs is for staff (alice; carol through finance; erin through it), video for partners.
+    assert_eq!(
+        meet["gained"]["listed"],
+        serde_json::json!(["alice", "carol", "erin"])
+    );
+    assert_eq!(meet["lost"]["listed"], serde_json::json!(["bob"]));
+}

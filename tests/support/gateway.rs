@@ -204,6 +204,12 @@ impl GatewayBuilder {
         self
     }
 
+    /// A `[directory]` section of the test's own (another LDAP server, other settings).
+    pub fn directory(mut self, toml: impl Into<String>) -> Self {
+        self.directory = Some(toml.into());
+        self
+    }
+
     /// Sessions in the test Redis under a key prefix of their own (so tests do not meet), plus
     /// further `[sessions]` keys.
     pub fn redis(mut self, prefix: &str, extra: &str) -> Self {
@@ -231,6 +237,36 @@ impl GatewayBuilder {
     }
 
     pub async fn start_with_ca(self, ca: TestCa) -> Gateway {
+        let folder = self.write_folder(&ca);
+        let log_path = folder.dir.path().join("pforte.log");
+        let child = Command::new(pforte_bin())
+            .args(["run", "--config"])
+            .arg(&folder.config_path)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(folder.dir.path().join("stdout.log")).unwrap())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let mut gateway = Gateway {
+            dir: folder.dir,
+            ca,
+            https: folder.https,
+            http: folder.http,
+            admin: folder.admin,
+            config_path: folder.config_path,
+            log_path,
+            certs: folder.certs,
+            child,
+            stopped_on_purpose: Default::default(),
+        };
+        gateway.wait_ready().await;
+        gateway
+    }
+
+    /// Writes the gateway's folder (config, apps, policy, certificates signed by `ca`, keys,
+    /// clients) without starting anything: for the binary, or for a gateway in this process.
+    pub fn write_folder(&self, ca: &TestCa) -> Folder {
         crate::init_crypto();
         let dir = tempfile::tempdir().unwrap();
         let certs: Vec<LeafFiles> = self
@@ -311,31 +347,26 @@ impl GatewayBuilder {
         }
         let config_path = dir.path().join("gateway.toml");
         std::fs::write(&config_path, config).unwrap();
-        let log_path = dir.path().join("pforte.log");
-        let child = Command::new(pforte_bin())
-            .args(["run", "--config"])
-            .arg(&config_path)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("stdout.log")).unwrap())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .unwrap();
-        let mut gateway = Gateway {
+        Folder {
             dir,
-            ca,
             https,
             http,
             admin,
             config_path,
-            log_path,
             certs,
-            child,
-            stopped_on_purpose: Default::default(),
-        };
-        gateway.wait_ready().await;
-        gateway
+        }
     }
+}
+
+/// A gateway's folder as [`GatewayBuilder::write_folder`] wrote it, and the addresses its
+/// config names.
+pub struct Folder {
+    pub dir: tempfile::TempDir,
+    pub https: SocketAddr,
+    pub http: Option<SocketAddr>,
+    pub admin: SocketAddr,
+    pub config_path: PathBuf,
+    pub certs: Vec<LeafFiles>,
 }
 
 /// The demo's people file (passwords: the user name followed by `pw`).

@@ -7,8 +7,10 @@
 
 pub mod browser;
 pub mod client;
+pub mod cut;
 pub mod demo;
 pub mod gateway;
+pub mod in_process;
 pub mod oidc;
 pub mod person;
 pub mod pki;

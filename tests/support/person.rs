@@ -23,7 +23,9 @@ fn admin_password() -> String {
         .to_owned()
 }
 
-fn ldap(tool: &str, ldif: &str) -> std::process::Output {
+/// Runs `tool` (ldapadd, ldapmodify, ldapdelete) as the test directory's rootdn with `ldif` on
+/// its standard input.
+pub fn ldap(tool: &str, ldif: &str) -> std::process::Output {
     let mut child = Command::new(tool)
         .args(["-x", "-H", &env("PFORTE_TEST_LDAP_URL"), "-D"])
         .arg(env("PFORTE_TEST_LDAP_ADMIN_DN"))

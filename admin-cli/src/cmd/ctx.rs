@@ -2,6 +2,9 @@
 //! are, and the backends opened on demand (a policy check needs neither the directory nor Redis,
 //! so it works when they are down).
 //!
+//! Sessions and locks are reached through `reach::SessionsAt`, which knows where they
+//! are for each session store.
+//!
 //! A config named by `--config` or `$PFORTE_CONFIG` is read at once: a wrong one is reported
 //! before anything happens, and every change goes to its audit log. Without one, the default
 //! config is read only when a command needs something that only the config says (the policy in
@@ -15,7 +18,7 @@ use pforte::cli::ConfigArg;
 use pforte::config::Config;
 use pforte::telemetry;
 use pforte_directory::Directory;
-use pforte_session::{Clock, SessionStore, Timestamp};
+use pforte_session::{Clock, Timestamp};
 
 use crate::error::CmdError;
 
@@ -83,21 +86,6 @@ impl Ctx {
         let config = self.config()?;
         backends::open_directory(config)?
             .ok_or_else(|| CmdError::NoDirectory(config.source.display().to_string()))
-    }
-
-    /// The shared session store; the memory store is refused, as it lives in the gateway.
-    pub async fn sessions(&self) -> Result<SessionStore, CmdError> {
-        self.shared_sessions().await?.ok_or(CmdError::MemoryStore)
-    }
-
-    /// The shared session store, `None` for the memory store (out of this process's reach).
-    pub async fn shared_sessions(&self) -> Result<Option<SessionStore>, CmdError> {
-        Ok(
-            match backends::open_sessions(self.config()?, Clock::system()).await? {
-                SessionStore::Memory(_) => None,
-                store => Some(store),
-            },
-        )
     }
 
     /// The time commands act at: the system clock's, which the gateway's stores keep too.

@@ -5,6 +5,7 @@ mod ctx;
 pub mod groups;
 pub mod keys;
 pub mod policy;
+mod reach;
 pub mod sessions;
 pub mod status;
 pub mod users;

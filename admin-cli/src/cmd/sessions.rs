@@ -1,15 +1,13 @@
-//! `sessions list|show|revoke` on the shared session store. A revocation is published by the store,
-//! so every gateway refuses the session within 1 s; the memory store is refused because its
-//! sessions live inside one gateway process.
+//! `sessions list|show|revoke`, wherever the sessions are ([`SessionsAt`]: the Redis store, or
+//! the running gateway's memory store through its admin listener). A revocation is the store's,
+//! so every gateway refuses the session within 1 s and its OpenID Connect clients get a
+//! back-channel logout.
 
-use std::collections::BTreeSet;
-
-use pforte::telemetry::audit::AuditEvent;
-use pforte_session::{Session, SessionStore, Sid};
-use serde::Serialize;
+use pforte::admin::api::SessionView;
+use pforte_session::Sid;
 
 use super::Ctx;
-use crate::audit;
+use super::reach::SessionsAt;
 use crate::confirm::confirm;
 use crate::error::{CmdError, Exit};
 use crate::opt::SessionsCommand;
@@ -19,26 +17,26 @@ use crate::output::{self, Table};
 pub async fn run(ctx: &Ctx, command: SessionsCommand) -> Result<Exit, CmdError> {
     match command {
         SessionsCommand::List { user, json } => {
-            let store = ctx.sessions().await?;
-            let sessions = live(ctx, &store, user.as_deref()).await?;
-            show(&sessions, json.json)?;
+            let at = SessionsAt::open(ctx).await?;
+            let sessions = live(&at, user.as_deref()).await?;
+            output::show(json.json, &sessions, &table(&sessions))?;
         }
         SessionsCommand::Show { sid, json } => {
             let sid = parse_sid(&sid)?;
-            let store = ctx.sessions().await?;
-            let session = store
-                .get_by_sid(&sid, ctx.now())
+            let at = SessionsAt::open(ctx).await?;
+            let session = at
+                .get(&sid)
                 .await?
                 .ok_or_else(|| CmdError::NoSuchSession(sid.to_string()))?;
             show_one(&session, json.json)?;
         }
         SessionsCommand::Revoke { sid, user } => {
-            // Parse before connecting: a typo must not depend on Redis being up.
+            // Parse before connecting: a typo must not depend on the store being up.
             let sid = sid.as_deref().map(parse_sid).transpose()?;
-            let store = ctx.sessions().await?;
+            let at = SessionsAt::open(ctx).await?;
             match (sid, user) {
-                (Some(sid), _) => revoke_one(ctx, &store, sid).await?,
-                (None, Some(user)) => revoke_person(ctx, &store, &user).await?,
+                (Some(sid), _) => revoke_one(ctx, &at, sid).await?,
+                (None, Some(user)) => revoke_person(ctx, &at, &user).await?,
                 (None, None) => {
                     return Err(CmdError::NoSuchSession(
                         "named: give a SID or --user".into(),
@@ -59,12 +57,8 @@ pub fn parse_sid(text: &str) -> Result<Sid, CmdError> {
 }
 
 /// The live sessions, of everybody or of one person named by user name or subject.
-pub async fn live(
-    ctx: &Ctx,
-    store: &SessionStore,
-    person: Option<&str>,
-) -> Result<Vec<Session>, CmdError> {
-    let mut sessions = store.list(None, ctx.now()).await?;
+pub async fn live(at: &SessionsAt, person: Option<&str>) -> Result<Vec<SessionView>, CmdError> {
+    let mut sessions = at.list(None).await?;
     if let Some(person) = person {
         sessions.retain(|s| belongs_to(s, person));
     }
@@ -72,29 +66,30 @@ pub async fn live(
 }
 
 /// Whether `person` (a user name in any case, or the exact subject) owns the session.
-fn belongs_to(session: &Session, person: &str) -> bool {
-    session.subject == person || session.username.eq_ignore_ascii_case(person)
+fn belongs_to(session: &SessionView, person: &str) -> bool {
+    session.subject == person || session.user.eq_ignore_ascii_case(person)
 }
 
-async fn revoke_one(ctx: &Ctx, store: &SessionStore, sid: Sid) -> Result<(), CmdError> {
-    let sessions = store.list(None, ctx.now()).await?;
-    let session = sessions
-        .iter()
-        .find(|s| s.sid == sid)
+async fn revoke_one(ctx: &Ctx, at: &SessionsAt, sid: Sid) -> Result<(), CmdError> {
+    let session = at
+        .get(&sid)
+        .await?
         .ok_or_else(|| CmdError::NoSuchSession(sid.to_string()))?;
     confirm(
-        &format!("revoke session {sid} of {}?", session.username),
+        &format!("revoke session {sid} of {}?", session.user),
         ctx.yes,
     )?;
-    if store.revoke(&sid).await? {
-        audited(ctx, session);
+    if at.revoke(&sid).await?.is_empty() {
+        return Err(CmdError::NoSuchSession(format!(
+            "{sid} (it ended meanwhile)"
+        )));
     }
-    println!("revoked session {sid} of {}", session.username);
+    println!("revoked session {sid} of {}", session.user);
     Ok(())
 }
 
-async fn revoke_person(ctx: &Ctx, store: &SessionStore, person: &str) -> Result<(), CmdError> {
-    let sessions = live(ctx, store, Some(person)).await?;
+async fn revoke_person(ctx: &Ctx, at: &SessionsAt, person: &str) -> Result<(), CmdError> {
+    let sessions = live(at, Some(person)).await?;
     if sessions.is_empty() {
         return Err(CmdError::NoSuchSession(format!("of {person}")));
     }
@@ -102,67 +97,19 @@ async fn revoke_person(ctx: &Ctx, store: &SessionStore, person: &str) -> Result<
         &format!("revoke {} session(s) of {person}?", sessions.len()),
         ctx.yes,
     )?;
-    let subjects: BTreeSet<&str> = sessions.iter().map(|s| s.subject.as_str()).collect();
+    let mut subjects: Vec<&str> = sessions.iter().map(|s| s.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
     let mut ended = 0;
     for subject in subjects {
-        ended += store.revoke_user(subject).await?;
-    }
-    for session in &sessions {
-        audited(ctx, session);
+        ended += at.revoke_subject(subject).await?.len();
     }
     println!("revoked {ended} session(s) of {person}");
     Ok(())
 }
 
-fn audited(ctx: &Ctx, session: &Session) {
-    audit::record(AuditEvent::SessionRevoked {
-        subject: &session.subject,
-        session: &session.sid.to_string(),
-        by: &ctx.by,
-    });
-}
-
-/// One session as listed.
-#[derive(Serialize)]
-pub struct Row {
-    sid: String,
-    user: String,
-    subject: String,
-    created: u64,
-    last_seen: u64,
-    source: String,
-    /// A short description of the browser and system (from its User-Agent), if known.
-    device: Option<String>,
-    /// `password` or `mfa`.
-    login: String,
-    /// The factors shown, in order (`password`, `totp`, `recovery_code`, `security_key`,
-    /// `passkey`).
-    methods: Vec<String>,
-    /// When the person last showed a factor (OIDC `auth_time`).
-    auth_time: u64,
-    clients: Vec<String>,
-}
-
-impl From<&Session> for Row {
-    fn from(s: &Session) -> Self {
-        Self {
-            sid: s.sid.to_string(),
-            user: s.username.clone(),
-            subject: s.subject.clone(),
-            created: s.created.unix_secs(),
-            last_seen: s.last_seen.unix_secs(),
-            source: s.source.to_string(),
-            device: s.device.clone(),
-            login: s.login.to_string(),
-            methods: s.methods.iter().map(|m| m.as_str().to_owned()).collect(),
-            auth_time: s.auth_time.unix_secs(),
-            clients: s.clients.clone(),
-        }
-    }
-}
-
 /// The sessions as a table (or JSON rows).
-pub fn table(rows: &[Row]) -> Table {
+pub fn table(rows: &[SessionView]) -> Table {
     let mut table = Table::new(&[
         "SID",
         "USER",
@@ -190,24 +137,18 @@ pub fn table(rows: &[Row]) -> Table {
     table
 }
 
-fn show(sessions: &[Session], json: bool) -> Result<(), CmdError> {
-    let rows: Vec<Row> = sessions.iter().map(Row::from).collect();
-    output::show(json, &rows, &table(&rows))
-}
-
 /// `sessions show`: the row's fields one a line (or the row as JSON).
-fn show_one(session: &Session, json: bool) -> Result<(), CmdError> {
-    let row = Row::from(session);
+fn show_one(session: &SessionView, json: bool) -> Result<(), CmdError> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&row)?);
+        println!("{}", serde_json::to_string_pretty(session)?);
     } else {
-        print!("{}", render_one(&row));
+        print!("{}", render_one(session));
     }
     Ok(())
 }
 
 /// One session's fields, one a line, as `users show` prints a person.
-fn render_one(row: &Row) -> String {
+fn render_one(row: &SessionView) -> String {
     let mut fields = Table::new(&["", ""]);
     for (field, value) in [
         ("sid", row.sid.clone()),
@@ -221,6 +162,7 @@ fn render_one(row: &Row) -> String {
         ("methods", output::list(&row.methods)),
         ("auth time", output::time(row.auth_time)),
         ("clients", output::list(&row.clients)),
+        ("identity refreshed", output::time(row.identity_refreshed)),
     ] {
         fields.row(vec![format!("{field}:"), value]);
     }
@@ -260,17 +202,26 @@ mod tests {
             device: Some("Firefox on Linux".into()),
         };
         let (_, session) = store.create(new, now).unwrap();
-        let password = Row::from(&*session);
+        let password = SessionView::from(&*session);
         let listed = table(std::slice::from_ref(&password)).render();
         assert!(listed.contains("Firefox on Linux"), "{listed}");
         assert!(listed.contains("password"), "{listed}");
 
         let up = store.step_up(&session.sid, AuthMethod::Totp, now).unwrap();
-        let shown = render_one(&Row::from(&*up));
-        assert!(shown.contains("login:      mfa\n"), "{shown}");
-        assert!(shown.contains("methods:    password,totp\n"), "{shown}");
-        assert!(shown.contains("device:     Firefox on Linux\n"), "{shown}");
-        let json = serde_json::to_value(Row::from(&*up)).unwrap();
+        let shown = render_one(&SessionView::from(&*up));
+        let lines: Vec<String> = shown
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        for line in [
+            "login: mfa",
+            "methods: password,totp",
+            "device: Firefox on Linux",
+            "identity refreshed: 2027-01-15T08:00:00Z",
+        ] {
+            assert!(lines.iter().any(|l| l == line), "{line:?} in\n{shown}");
+        }
+        let json = serde_json::to_value(SessionView::from(&*up)).unwrap();
         assert_eq!(json["methods"], serde_json::json!(["password", "totp"]));
         assert_eq!(json["login"], "mfa");
     }

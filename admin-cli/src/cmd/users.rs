@@ -1,20 +1,20 @@
 //! `users list|show|unlock`: people as the gateway sees them in the live directory, their
-//! second factors (counts), brute-force lock and sessions in the shared store. The lock is kept
-//! under the lower-cased user name, as the login page counts it. The commands that change the
+//! second factors (counts), brute-force lock and sessions wherever the sessions are
+//! ([`SessionsAt`]: Redis, or the running gateway for the memory store). The lock is kept under
+//! the lower-cased user name, as the login page counts it. The commands that change the
 //! directory are in [`change`]; second factors in [`mfa`]; reading passwords is [`password`]'s.
 
 mod change;
 mod mfa;
 mod password;
 
-use pforte::telemetry::audit::AuditEvent;
+use pforte::admin::api::{LockState, SessionView};
 use pforte_directory::{FactorCounts, NewUser, UserRecord};
-use pforte_session::{SessionStore, Throttle, ThrottleKind};
 use serde::Serialize;
 
 use super::Ctx;
-use super::sessions::{self, Row as SessionRow};
-use crate::audit;
+use super::reach::SessionsAt;
+use super::sessions;
 use crate::error::{CmdError, Exit};
 use crate::opt::{MfaCommand, UsersCommand};
 use crate::output::{self, Table};
@@ -98,41 +98,17 @@ fn list(users: &[UserRecord], json: bool) -> Result<(), CmdError> {
     output::show(json, users, &table)
 }
 
-/// The lock state of an account, as the next login attempt would meet it.
-#[derive(Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-enum Lock {
-    /// Logins go ahead.
-    Open,
-    /// Failed logins make the next attempt wait.
-    Delayed { until: u64 },
-    /// Locked until `until` unless an admin unlocks.
-    Locked { until: u64 },
-}
-
-impl From<Throttle> for Lock {
-    fn from(throttle: Throttle) -> Self {
-        match throttle {
-            Throttle::Allowed => Self::Open,
-            Throttle::Wait { until } => Self::Delayed {
-                until: until.unix_secs(),
-            },
-            Throttle::Locked { until } => Self::Locked {
-                until: until.unix_secs(),
-            },
-        }
-    }
-}
-
-/// One person in full; lock and sessions are `None` with the memory store, whose state only the
-/// gateway process sees. Second factors are counted by kind, never shown.
+/// One person in full. Second factors are counted by kind, never shown.
 #[derive(Serialize)]
 struct Shown {
     #[serde(flatten)]
     user: UserRecord,
     factors: FactorCounts,
-    lock: Option<Lock>,
-    sessions: Option<Vec<SessionRow>>,
+    lock: LockState,
+    /// When the identity was last read from the directory for a live session: the newest
+    /// `identity_refreshed` among them (Unix seconds), `None` without a session.
+    identity_refreshed: Option<u64>,
+    sessions: Vec<SessionView>,
 }
 
 async fn show(ctx: &Ctx, username: &str, json: bool) -> Result<(), CmdError> {
@@ -146,22 +122,14 @@ async fn show(ctx: &Ctx, username: &str, json: bool) -> Result<(), CmdError> {
         .await?
         .ok_or_else(|| CmdError::UnknownUser(username.to_string()))?
         .counts();
-    let (lock, sessions) = match ctx.shared_sessions().await? {
-        Some(store) => {
-            let lock = lock_state(ctx, &store, &user.username).await?;
-            let sessions: Vec<SessionRow> = sessions::live(ctx, &store, Some(&user.subject))
-                .await?
-                .iter()
-                .map(SessionRow::from)
-                .collect();
-            (Some(lock), Some(sessions))
-        }
-        None => (None, None),
-    };
+    let at = SessionsAt::open(ctx).await?;
+    let lock = at.lock(&user.username).await?;
+    let sessions = at.list(Some(&user.subject)).await?;
     let shown = Shown {
         user,
         factors,
         lock,
+        identity_refreshed: sessions.iter().map(|s| s.identity_refreshed).max(),
         sessions,
     };
     if json {
@@ -174,13 +142,11 @@ async fn show(ctx: &Ctx, username: &str, json: bool) -> Result<(), CmdError> {
 
 /// `users show` for people: one field a line, then the sessions table.
 fn render(shown: &Shown) -> String {
-    const UNKNOWN: &str = "unknown (memory session store)";
     let user = &shown.user;
     let lock = match shown.lock {
-        None => UNKNOWN.to_string(),
-        Some(Lock::Open) => "no".to_string(),
-        Some(Lock::Delayed { until }) => format!("delayed until {}", output::time(until)),
-        Some(Lock::Locked { until }) => format!("locked until {}", output::time(until)),
+        LockState::Open => "no".to_string(),
+        LockState::Delayed { until } => format!("delayed until {}", output::time(until)),
+        LockState::Locked { until } => format!("locked until {}", output::time(until)),
     };
     let mut fields = Table::new(&["", ""]);
     for (field, value) in [
@@ -191,43 +157,31 @@ fn render(shown: &Shown) -> String {
         ("groups", output::list(&user.groups)),
         ("factors", mfa::describe(shown.factors)),
         ("locked", lock),
+        (
+            "identity refreshed",
+            shown.identity_refreshed.map_or_else(
+                || "- (no live session)".to_string(),
+                |at| format!("{} (newest of their sessions)", output::time(at)),
+            ),
+        ),
     ] {
         fields.row(vec![format!("{field}:"), value]);
     }
     let mut out = fields.render().trim_start().to_string();
-    match &shown.sessions {
-        None => out.push_str(&format!("sessions: {UNKNOWN}\n")),
-        Some(rows) => {
-            out.push_str(&format!("sessions: {}\n", rows.len()));
-            if !rows.is_empty() {
-                out.push_str(&sessions::table(rows).render());
-            }
-        }
+    out.push_str(&format!("sessions: {}\n", shown.sessions.len()));
+    if !shown.sessions.is_empty() {
+        out.push_str(&sessions::table(&shown.sessions).render());
     }
     out
 }
 
-async fn lock_state(ctx: &Ctx, store: &SessionStore, username: &str) -> Result<Lock, CmdError> {
-    let account = username.to_lowercase();
-    Ok(store
-        .check(ThrottleKind::Account, &account, ctx.now())
-        .await?
-        .into())
-}
-
 async fn unlock(ctx: &Ctx, username: &str) -> Result<(), CmdError> {
-    let store = ctx.sessions().await?;
-    let account = username.to_lowercase();
-    let counted = !matches!(lock_state(ctx, &store, &account).await?, Lock::Open);
+    let at = SessionsAt::open(ctx).await?;
+    let counted = !matches!(at.lock(username).await?, LockState::Open);
     if !counted && ctx.directory()?.lookup(username).await?.is_none() {
         return Err(CmdError::UnknownUser(username.to_string()));
     }
-    store.clear(ThrottleKind::Account, &account).await?;
-    audit::record(AuditEvent::Unlock {
-        scope: ThrottleKind::Account.as_str(),
-        key: &account,
-        by: &ctx.by,
-    });
+    let account = at.unlock(username).await?;
     println!("unlocked {account}");
     Ok(())
 }
@@ -257,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn show_says_when_the_lock_is_out_of_reach() {
+    fn show_puts_one_field_a_line() {
         let text = render(&Shown {
             user: carol(),
             factors: FactorCounts {
@@ -265,15 +219,23 @@ mod tests {
                 passkeys: 0,
                 recovery_codes: 9,
             },
-            lock: None,
-            sessions: None,
+            lock: LockState::Locked { until: 0 },
+            identity_refreshed: None,
+            sessions: Vec::new(),
         });
         assert!(text.starts_with("user:"), "{text}");
-        assert!(text.contains("groups:   finance,staff"), "{text}");
-        assert!(text.contains("locked:   unknown"), "{text}");
-        assert!(
-            text.contains("factors:  1 TOTP, 9 recovery codes"),
-            "{text}"
-        );
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        for line in [
+            "groups: finance,staff",
+            "locked: locked until 1970-01-01T00:00:00Z",
+            "factors: 1 TOTP, 9 recovery codes",
+            "identity refreshed: - (no live session)",
+            "sessions: 0",
+        ] {
+            assert!(lines.iter().any(|l| l == line), "{line:?} in\n{text}");
+        }
     }
 }

@@ -53,19 +53,19 @@ impl Caches {
     }
 
     /// The entry behind `username`, from the cache or one user search; found or not, the answer
-    /// is kept.
+    /// is kept. `true` with it when it came from the cache.
     async fn entry(
         &self,
         steps: &impl Steps,
         username: &str,
-    ) -> Result<Option<Arc<UserEntry>>, DirectoryError> {
+    ) -> Result<(Option<Arc<UserEntry>>, bool), DirectoryError> {
         let key = username.to_lowercase();
         if let Some(cached) = self.entries.get(&key, Instant::now()) {
-            return Ok(cached);
+            return Ok((cached, true));
         }
         let found = steps.find(username).await?.map(Arc::new);
         self.entries.insert(key, found.clone(), Instant::now());
-        Ok(found)
+        Ok((found, false))
     }
 
     /// The record of `user` with groups, from the cache or a group walk.
@@ -86,23 +86,37 @@ impl Caches {
 
 /// Checks `password` for `username` (both already checked as input): user search, bind, and only
 /// after a right password the group walk. A disabled account is refused as disabled whatever the
-/// password, after its bind like every other account, and its groups are never walked.
+/// password, after its bind like every other account, and its groups are never walked. A right
+/// password on a cached entry reads the entry and the groups again before it succeeds, so an
+/// account disabled within the cache's lifetime cannot log in again.
 pub(crate) async fn authenticate(
     steps: &impl Steps,
     caches: &Caches,
     username: &str,
     password: &str,
 ) -> Result<UserRecord, AuthError> {
-    let Some(user) = caches.entry(steps, username).await? else {
+    let (found, cached) = caches.entry(steps, username).await?;
+    let Some(user) = found else {
         steps.bind_as_nobody(password).await;
         return Err(AuthError::InvalidCredentials(FailureReason::UnknownUser));
     };
-    let password_ok = steps.bind(&user.entry.dn, password).await?;
+    // A server may refuse a disabled account's bind with an error of its own rather than
+    // invalidCredentials (389-DS: unwillingToPerform, "Account inactivated" for nsAccountLock);
+    // the account is refused as disabled all the same, not reported as a directory failure.
+    let bind = steps.bind(&user.entry.dn, password).await;
     if user.disabled {
         return Err(AuthError::InvalidCredentials(FailureReason::Disabled));
     }
+    let password_ok = bind?;
     if !password_ok {
         return Err(AuthError::InvalidCredentials(FailureReason::WrongPassword));
+    }
+    if cached {
+        // The cached answer may be older than a disable made since (by `pforte-admin` in
+        // another process): a right password opens a session only on a fresh entry.
+        return reread(steps, caches, username)
+            .await?
+            .ok_or(AuthError::InvalidCredentials(FailureReason::Disabled));
     }
     Ok(caches.record(steps, &user).await?)
 }
@@ -113,10 +127,32 @@ pub(crate) async fn lookup(
     caches: &Caches,
     username: &str,
 ) -> Result<Option<UserRecord>, DirectoryError> {
-    match caches.entry(steps, username).await? {
+    match caches.entry(steps, username).await?.0 {
         Some(user) if !user.disabled => Ok(Some(caches.record(steps, &user).await?)),
         _ => Ok(None),
     }
+}
+
+/// The enabled user called `username` with groups, read fresh past both caches (a session's
+/// periodic identity refresh must see a change made seconds ago); the fresh answers replace the
+/// cached ones, so a login right after sees them too. `None` for an unknown or disabled account.
+pub(crate) async fn reread(
+    steps: &impl Steps,
+    caches: &Caches,
+    username: &str,
+) -> Result<Option<UserRecord>, DirectoryError> {
+    let found = steps.find(username).await?.map(Arc::new);
+    caches
+        .entries
+        .insert(username.to_lowercase(), found.clone(), Instant::now());
+    let Some(user) = found.filter(|user| !user.disabled) else {
+        return Ok(None);
+    };
+    let record = steps.groups(&user).await?;
+    caches
+        .records
+        .insert(normalise_dn(&user.entry.dn), record.clone(), Instant::now());
+    Ok(Some(record))
 }
 
 #[cfg(test)]
@@ -142,6 +178,10 @@ mod tests {
     struct Fake {
         calls: Mutex<Vec<Call>>,
         down: bool,
+        /// dave's binds fail with an error, as 389-DS answers for an nsAccountLock'ed account.
+        refuses_locked_binds: bool,
+        /// Alice is disabled from now on (as by an admin in another process).
+        disable_alice: std::sync::atomic::AtomicBool,
     }
 
     impl Fake {
@@ -176,12 +216,20 @@ mod tests {
                             ("uid", &[name.as_bytes()]),
                         ],
                     ),
-                    disabled: name == "dave",
+                    disabled: name == "dave"
+                        || (name == "alice"
+                            && self.disable_alice.load(std::sync::atomic::Ordering::SeqCst)),
                 }))
         }
 
         async fn bind(&self, dn: &str, password: &str) -> Result<bool, DirectoryError> {
             self.log(Call::Bind(dn.to_owned()));
+            if self.refuses_locked_binds && dn == self::dn("dave") {
+                return Err(DirectoryError::Operation {
+                    url: "ldap://389-ds".into(),
+                    message: "rc=53 (unwillingToPerform): Account inactivated.".into(),
+                });
+            }
             Ok(dn.strip_prefix("uid=").and_then(|r| r.split(',').next())
                 == password.strip_suffix("pw"))
         }
@@ -276,9 +324,64 @@ mod tests {
             ]
         );
         assert_eq!(lookup(&fake, &caches, "alice").await.unwrap(), Some(alice));
+        assert_eq!(fake.take(), [], "the lookup is answered from the caches");
         let again = authenticate(&fake, &caches, "alice", "alicepw").await;
         assert!(again.is_ok());
-        assert_eq!(fake.take(), [Call::Bind(dn("alice"))], "the bind only");
+        assert_eq!(
+            fake.take(),
+            [
+                Call::Bind(dn("alice")),
+                Call::Find("alice".into()),
+                Call::Groups(dn("alice"))
+            ],
+            "a right password on a cached entry is confirmed on a fresh one"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_account_disabled_after_it_was_cached_cannot_log_in_again() {
+        let (fake, caches) = (Fake::default(), caches());
+        authenticate(&fake, &caches, "alice", "alicepw")
+            .await
+            .unwrap();
+        fake.disable_alice
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let reason = refusal(authenticate(&fake, &caches, "alice", "alicepw").await);
+        assert_eq!(reason, FailureReason::Disabled);
+        assert_eq!(
+            lookup(&fake, &caches, "alice").await.unwrap(),
+            None,
+            "the cache learnt it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reread_asks_past_the_caches_and_refreshes_them() {
+        let (fake, caches) = (Fake::default(), caches());
+        let alice = lookup(&fake, &caches, "alice").await.unwrap();
+        fake.take();
+        assert_eq!(reread(&fake, &caches, "alice").await.unwrap(), alice);
+        assert_eq!(
+            fake.take(),
+            [Call::Find("alice".into()), Call::Groups(dn("alice"))],
+            "a fresh search and group walk although both were cached"
+        );
+        assert_eq!(reread(&fake, &caches, "dave").await.unwrap(), None);
+        assert_eq!(
+            fake.take(),
+            [Call::Find("dave".into())],
+            "no walk for a disabled account"
+        );
+        assert_eq!(lookup(&fake, &caches, "alice").await.unwrap(), alice);
+        assert_eq!(fake.take(), [], "the fresh answers went into the caches");
+        let down = Fake {
+            down: true,
+            ..Fake::default()
+        };
+        assert!(
+            reread(&down, &caches, "alice").await.is_err(),
+            "an outage is an error, never None"
+        );
     }
 
     #[tokio::test]
@@ -299,6 +402,20 @@ mod tests {
         );
         assert_eq!(lookup(&fake, &caches, "dave").await.unwrap(), None);
         assert_eq!(fake.take(), []);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_account_whose_bind_the_server_refuses_is_refused_as_disabled() {
+        let fake = Fake {
+            refuses_locked_binds: true,
+            ..Fake::default()
+        };
+        let reason = refusal(authenticate(&fake, &caches(), "dave", "davepw").await);
+        assert_eq!(reason, FailureReason::Disabled);
+        assert_eq!(
+            fake.take(),
+            [Call::Find("dave".into()), Call::Bind(dn("dave"))]
+        );
     }
 
     #[tokio::test]

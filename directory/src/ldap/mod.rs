@@ -160,30 +160,33 @@ impl LdapDirectory {
     }
 
     /// The enabled user whose subject (the configured subject attribute: entryUUID,
-    /// objectGUID) is `subject`, with their groups; `None` when unknown or disabled.
+    /// objectGUID) is `subject`, with their groups, read fresh past the lookup caches (a
+    /// passwordless login and a session's identity refresh must see a disable made seconds
+    /// ago); `None` when unknown or disabled. Two searches and the group walk.
     pub async fn find_by_subject(
         &self,
         subject: &str,
     ) -> Result<Option<UserRecord>, DirectoryError> {
+        let Some(username) = self.username_of(subject).await? else {
+            return Ok(None);
+        };
+        Ok(login::reread(self, &self.caches, &username)
+            .await?
+            .filter(|record| record.subject.eq_ignore_ascii_case(subject)))
+    }
+
+    /// The username of the entry whose subject attribute is `subject`, if it is a valid one.
+    async fn username_of(&self, subject: &str) -> Result<Option<String>, DirectoryError> {
         if subject.is_empty() || subject.len() > MAX_SUBJECT_BYTES || subject.contains('\0') {
             return Ok(None);
         }
         let s = &self.settings;
-        let Some(username) = self
+        let username = self
             .run(&self.service, |ldap| {
                 user::username_by_subject(s, ldap, subject)
             })
-            .await?
-        else {
-            return Ok(None);
-        };
-        if check_username(&username).is_err() {
-            return Ok(None);
-        }
-        Ok(self
-            .lookup(&username)
-            .await?
-            .filter(|record| record.subject.eq_ignore_ascii_case(subject)))
+            .await?;
+        Ok(username.filter(|name| check_username(name).is_ok()))
     }
 
     /// Every enabled user with their groups, sorted by username.

@@ -52,7 +52,42 @@ pub struct DirectorySection {
     pub file: Option<Spanned<PathBuf>>,
     /// The LDAP settings, for `backend = "ldap"`.
     pub ldap: Option<Spanned<LdapSection>>,
+    /// How often a session's identity is read again (default 5 minutes).
+    #[serde(default, with = "humantime_serde")]
+    pub refresh_interval: Option<Duration>,
+    /// How long a due refresh may fail for an outage before the session is refused (default
+    /// 15 minutes).
+    #[serde(default, with = "humantime_serde")]
+    pub refresh_grace: Option<Duration>,
 }
+
+/// How sessions follow the directory: each session's identity (enabled, groups, name, mail)
+/// is read again `interval` after it was last read, on its next request; while the directory
+/// cannot answer, the last identity serves for `grace` past the due time, then the session is
+/// refused until the directory answers. An outage is neither a lock-out nor a way to keep
+/// access for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectoryRefresh {
+    /// Time between two reads of a session's identity.
+    pub interval: Duration,
+    /// How long past its due time an identity serves while the directory cannot be read.
+    pub grace: Duration,
+}
+
+impl Default for DirectoryRefresh {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(5 * 60),
+            grace: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The shortest refresh interval: more often would put a search per request on the directory.
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The longest refresh interval or grace: a disabled person keeps access at most this long.
+const MAX_REFRESH: Duration = Duration::from_secs(24 * 3600);
 
 /// The directory backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -190,6 +225,35 @@ pub struct AttributesSection {
 }
 
 impl DirectorySection {
+    /// The refresh interval and grace, each within its bounds.
+    pub fn refresh(&self) -> Result<DirectoryRefresh, Vec<Problem>> {
+        let defaults = DirectoryRefresh::default();
+        let refresh = DirectoryRefresh {
+            interval: self.refresh_interval.unwrap_or(defaults.interval),
+            grace: self.refresh_grace.unwrap_or(defaults.grace),
+        };
+        let mut problems = Vec::new();
+        if !(MIN_REFRESH_INTERVAL..=MAX_REFRESH).contains(&refresh.interval) {
+            problems.push(Problem {
+                span: None,
+                key: "directory.refresh_interval".into(),
+                message: "between 10s and 24h (how long a disabled person keeps access)".into(),
+            });
+        }
+        if refresh.grace > MAX_REFRESH {
+            problems.push(Problem {
+                span: None,
+                key: "directory.refresh_grace".into(),
+                message: "at most 24h (how long an outage keeps the last identity)".into(),
+            });
+        }
+        if problems.is_empty() {
+            Ok(refresh)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// The runtime settings; relative paths are resolved against `base`.
     pub fn validate(&self, base: &Path) -> Result<DirectoryConfig, Vec<Problem>> {
         let mut problems = Vec::new();

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 pub use admin::Admin;
 pub use apps::App;
-pub use directory::DirectoryConfig;
+pub use directory::{DirectoryConfig, DirectoryRefresh};
 use error::Report;
 pub use error::{ConfigError, ConfigErrors};
 pub use keys::Keys;
@@ -71,6 +71,8 @@ pub struct Config {
     pub portal: Portal,
     /// Where people come from; `None`: nobody can log in.
     pub directory: Option<DirectoryConfig>,
+    /// How often sessions read their person from the directory again.
+    pub directory_refresh: DirectoryRefresh,
     /// Where sessions live and how long they last.
     pub sessions: pforte_session::StoreSettings,
     /// The signing keys, if configured.
@@ -117,6 +119,16 @@ impl Config {
                 .map_err(|problems| report.section(problems))
                 .ok()
         });
+        let directory_refresh = file
+            .directory
+            .as_ref()
+            .map(|section| {
+                section
+                    .refresh()
+                    .map_err(|problems| report.section(problems))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
         let sessions = file
             .sessions
             .validate(base)
@@ -145,6 +157,7 @@ impl Config {
             portal_host,
             portal,
             directory,
+            directory_refresh,
             sessions,
             keys,
             oidc,

@@ -24,13 +24,14 @@ use pforte_oidc::{
     AuthorizationCode, AuthorizationRequest, AuthorizeError, ErrorCode, OpaqueToken, Params,
 };
 
+use super::access::{self, Refused};
 use super::grants::{Grants, PendingLogin};
 use super::issue::authentication_of;
 use super::provider::Provider;
 use super::reply::{error_page, found};
 use crate::config::lang::Lang;
 use crate::login_host::LoginHost;
-use crate::policy::engine::{AccessRequest, Decision};
+use crate::policy::decide::Refusal;
 use crate::telemetry::audit::{self, AuditEvent, OidcEvent};
 use crate::visitor::Visitor;
 use crate::web::error::GatewayError;
@@ -194,26 +195,13 @@ fn access(
     visitor: &Visitor,
     request: &AuthorizationRequest,
 ) -> Access {
-    let policy = &host.snapshot.policy;
-    let Some((app, runtime)) = provider
-        .clients
-        .get(&request.client_id)
-        .and_then(|c| provider.app_of(c))
-        .and_then(|app| Some((app, host.snapshot.apps.get(app)?)))
-    else {
+    let Some(client) = provider.clients.get(&request.client_id) else {
         return Access::Denied;
     };
-    let prepared = host.shared.prepared.get(&visitor.session, policy);
-    let asked = AccessRequest {
-        app,
-        path: &runtime.app.path_prefix,
-        method: "GET",
-        source: host.ctx.peer.ip(),
-    };
-    match policy.decide(&prepared.subject, &asked) {
-        Decision::Allow { .. } => Access::Allowed,
-        Decision::StepUpRequired { .. } => Access::StepUp,
-        Decision::Deny { .. } | Decision::LoginRequired => Access::Denied,
+    match access::check(host, provider, client, &visitor.session, host.ctx.peer.ip()) {
+        Ok(()) => Access::Allowed,
+        Err(Refused::Rules(Refusal::StepUpRequired(_))) => Access::StepUp,
+        Err(_) => Access::Denied,
     }
 }
 

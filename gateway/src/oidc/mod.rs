@@ -19,8 +19,10 @@
 //! revocation also answer browser apps' scripts from the clients' own origins (cors).
 //!
 //! Codes, refresh families and revocations live in the session store (grants), so any replica
-//! serves any step.
+//! serves any step. Every grant, refresh, userinfo and introspection asks the app's access
+//! rules again for the person as the directory has them now (access).
 
+pub mod access;
 pub mod authorize;
 pub mod backchannel;
 pub mod bearer;
@@ -139,7 +141,7 @@ async fn dispatch<B: FromClient>(
             token::token(host, provider, keys, &headers, &form).await
         }
         (&Method::GET | &Method::POST, paths::USERINFO) => {
-            userinfo::userinfo(host, keys, req.headers()).await
+            userinfo::userinfo(host, provider, keys, req.headers()).await
         }
         (&Method::POST, paths::INTROSPECT) => {
             let headers = req.headers().clone();

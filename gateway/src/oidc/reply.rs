@@ -100,6 +100,10 @@ pub fn api_failure(
                 "the provider cannot reach its session store; try again shortly",
             )
         }
+        GatewayError::DirectoryUnavailable => (
+            ErrorCode::TemporarilyUnavailable,
+            "the provider cannot reach its directory to check the person; try again shortly",
+        ),
         other => {
             tracing::error!(error = %other, endpoint = endpoint.name, "OIDC request failed");
             (ErrorCode::ServerError, "the provider failed to answer")
@@ -119,7 +123,7 @@ pub fn api_failure(
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(endpoint.methods));
         }
-        GatewayError::Sessions(_) => {
+        GatewayError::Sessions(_) | GatewayError::DirectoryUnavailable => {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECS),

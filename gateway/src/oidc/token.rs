@@ -9,10 +9,11 @@
 //! ```
 //!
 //! Tokens for a person come from their SSO session: when it has ended (logout, revocation,
-//! timeout) neither a code nor a refresh token yields anything, so logging out everywhere ends
-//! what clients can renew too.
+//! timeout, the person disabled in the directory) neither a code nor a refresh token yields
+//! anything, so logging out everywhere ends what clients can renew too. Both ask the app's
+//! access rules again for the person as the directory has them now; a refused refresh revokes
+//! its family.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,8 +25,8 @@ use pforte_oidc::{
     Client, ErrorCode, GrantType, OpaqueToken, Params, ProtocolError, RefreshFamily, RefreshToken,
     Rotation, Scopes, TokenRequest,
 };
-use pforte_session::{Session, Sid};
 
+use super::access;
 use super::client_auth;
 use super::grants::{Grants, Redeemed};
 use super::issue::{self, PersonGrant};
@@ -92,12 +93,12 @@ async fn grant(
                 redirect_uri: redirect_uri.as_deref(),
                 code_verifier: code_verifier.as_ref(),
             };
-            code_grant(host, keys, at, client, exchange).await?
+            code_grant(host, provider, keys, at, client, exchange).await?
         }
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh_grant(host, keys, at, client, &refresh_token, scope).await?,
+        } => refresh_grant(host, provider, keys, at, client, &refresh_token, scope).await?,
         TokenRequest::ClientCredentials { scope } => client_credentials(client, scope)
             .and_then(|scopes| issue::for_service(keys, at, client, scopes).map_err(signing)),
     };
@@ -116,6 +117,7 @@ struct CodeExchange<'a> {
 
 async fn code_grant(
     host: &LoginHost<'_>,
+    provider: &Provider,
     keys: &KeySet,
     at: Issue<'_>,
     client: &Client,
@@ -138,9 +140,14 @@ async fn code_grant(
         Ok(code) => code,
         Err(error) => return Ok(Err(error)),
     };
-    let Some((sid, session)) = live_session(host, &code.authentication.sid).await? else {
+    let Some(session) = access::live_session(host, &code.authentication.sid).await? else {
         return Ok(Err(session_ended()));
     };
+    if let Err(refused) = access::check(host, provider, client, &session, session.source) {
+        access::audit_refusal(host, &client.id, &session.subject, "code exchange", refused);
+        return Ok(Err(not_allowed()));
+    }
+    let sid = session.sid;
     let person = issue::person_of(&session);
     let family = client.allows(GrantType::RefreshToken).then(|| {
         RefreshFamily::start(
@@ -220,6 +227,7 @@ async fn revoke_redeemed(
 
 async fn refresh_grant(
     host: &LoginHost<'_>,
+    provider: &Provider,
     keys: &KeySet,
     at: Issue<'_>,
     client: &Client,
@@ -262,10 +270,16 @@ async fn refresh_grant(
             token,
             scopes,
         } => {
-            let Some((_, session)) = live_session(host, &family.authentication.sid).await? else {
+            let Some(session) = access::live_session(host, &family.authentication.sid).await?
+            else {
                 grants.put_family(&family.revoke(), at.now).await?;
                 return Ok(Err(session_ended()));
             };
+            if let Err(refused) = access::check(host, provider, client, &session, session.source) {
+                grants.put_family(&family.revoke(), at.now).await?;
+                access::audit_refusal(host, &client.id, &session.subject, "refresh", refused);
+                return Ok(Err(not_allowed()));
+            }
             if !grants.replace_family(&loaded, &family, at.now).await? {
                 // Another request rotated the family with the same token at the same moment:
                 // one token, two users. Treat it as reuse.
@@ -287,22 +301,19 @@ async fn refresh_grant(
     }
 }
 
-/// The SSO session a grant came from, if it is still alive.
-async fn live_session(
-    host: &LoginHost<'_>,
-    sid: &str,
-) -> Result<Option<(Sid, Arc<Session>)>, GatewayError> {
-    let Ok(sid) = Sid::parse(sid) else {
-        return Ok(None);
-    };
-    let session = host.shared.sessions.get_by_sid(&sid, host.ctx.now).await?;
-    Ok(session.map(|s| (sid, s)))
-}
-
 fn session_ended() -> ProtocolError {
     ProtocolError::new(
         ErrorCode::InvalidGrant,
         "the login session this grant came from has ended",
+    )
+}
+
+/// The app's access rules no longer allow the person: the grant is refused like an expired
+/// one (RFC 6749 §5.2), and the client must send them through authorization again.
+fn not_allowed() -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::InvalidGrant,
+        "the app's access rules no longer allow this person",
     )
 }
 

@@ -1,22 +1,25 @@
 //! `GET|POST /oidc/userinfo` (OIDC Core §5.3): the person's claims for a bearer token, as its
-//! scopes allow.
+//! scopes allow, while the app's access rules allow the person (else 401 `invalid_token`).
 
+use super::access;
+use super::bearer;
+use super::grants::Grants;
+use super::issue::person_of;
+use super::provider::Provider;
+use super::reply::{bearer_error, json_no_store};
+use crate::login_host::LoginHost;
+use crate::web::error::GatewayError;
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use pforte_keys::KeySet;
 use pforte_oidc::claims::userinfo_claims;
 use pforte_oidc::{ErrorCode, ProtocolError, Scope};
-use pforte_session::Sid;
 
-use super::bearer;
-use super::issue::person_of;
-use super::reply::{bearer_error, json_no_store};
-use crate::login_host::LoginHost;
-use crate::web::error::GatewayError;
-
-/// Answers a userinfo request.
+/// Answers a userinfo request: the claims of the person as the directory has them now, while
+/// the token's session lives and the app's access rules allow them.
 pub async fn userinfo(
     host: &LoginHost<'_>,
+    provider: &Provider,
     keys: &KeySet,
     headers: &HeaderMap,
 ) -> Result<Response<Bytes>, GatewayError> {
@@ -36,19 +39,29 @@ pub async fn userinfo(
             "the token is not a valid access token of this provider",
         ));
     };
-    let store = &host.shared.sessions;
-    let revoked = bearer::is_revoked(store, &claims, host.ctx.now).await?;
+    let revoked = Grants::new(&host.shared.sessions)
+        .is_revoked(&claims.jti)
+        .await?;
     let now = host.ctx.now.unix_secs();
     if let Err(error) = claims.check_bearer(issuer, Scope::Openid, revoked, now) {
         return refuse(error);
     }
-    let session = match claims.sid.as_deref().map(Sid::parse) {
-        Some(Ok(sid)) => store.get_by_sid(&sid, host.ctx.now).await?,
-        _ => None,
+    let session = match claims.sid.as_deref() {
+        Some(sid) => access::live_session(host, sid).await?,
+        None => None,
     };
     let Some(session) = session else {
         return refuse(invalid("the login session of this token has ended"));
     };
+    let Some(client) = provider.clients.get(&claims.client_id) else {
+        return refuse(invalid("the token's client is no longer registered"));
+    };
+    if let Err(refused) = access::check(host, provider, client, &session, session.source) {
+        access::audit_refusal(host, &client.id, &session.subject, "userinfo", refused);
+        return refuse(invalid(
+            "the app's access rules no longer allow this person",
+        ));
+    }
     let body = userinfo_claims(&claims.sub, &person_of(&session), claims.scope);
     Ok(json_no_store(StatusCode::OK, &body))
 }

@@ -5,7 +5,7 @@
 use super::body::ResponseBody;
 use crate::handover;
 use crate::policy::decide::{self, Verdict};
-use crate::policy::engine::{RuleId, Subject};
+use crate::policy::engine::Subject;
 use crate::policy::path::PolicyPath;
 use crate::proxy::body::FromClient;
 use crate::proxy::identity::Identity;
@@ -118,8 +118,12 @@ impl AppContext<'_> {
     /// Who is asking: the session the request's cookie names, prepared for the policy.
     async fn identify(&mut self, headers: &http::HeaderMap) -> Result<(), GatewayError> {
         let domain_cookie = self.snapshot.config.portal.cookie_domain.is_some();
-        let found =
-            visitor::identify(&self.shared.sessions, headers, domain_cookie, self.ctx.now).await?;
+        let audit = AuditContext {
+            request_id: &self.ctx.request_id,
+            source: Some(self.ctx.peer.ip()),
+        };
+        let refresher = self.shared.refresher(self.snapshot, audit);
+        let found = visitor::identify(&refresher, headers, domain_cookie, self.ctx.now).await?;
         if let Some(visitor) = found {
             self.ctx.learned_subject(&visitor.session.subject);
             self.person = Some(
@@ -210,26 +214,7 @@ impl AppContext<'_> {
     /// absence of one.
     fn log_refusal(&self, refusal: decide::Refusal) {
         let (snapshot, ctx) = (self.snapshot, self.ctx);
-        let rule = |id: RuleId| {
-            snapshot
-                .policy
-                .rule_origin(id)
-                .map_or_else(|| "unknown rule".to_string(), ToString::to_string)
-        };
-        let (decision, because) = match refusal {
-            decide::Refusal::Denied(Some(id)) => ("deny", rule(id)),
-            decide::Refusal::Denied(None) => {
-                ("deny", "no rule allows it (default deny)".to_string())
-            }
-            decide::Refusal::LoginRequired => (
-                "login_required",
-                "an allow rule needs a logged-in person".to_string(),
-            ),
-            decide::Refusal::StepUpRequired(login) => (
-                "step_up_required",
-                format!("an allow rule needs login = {login}"),
-            ),
-        };
+        let (decision, because) = refusal.explain(&snapshot.policy);
         audit::record(
             AuditContext {
                 request_id: &ctx.request_id,

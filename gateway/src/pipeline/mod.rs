@@ -171,7 +171,8 @@ async fn identify(
     headers: &http::HeaderMap,
 ) -> Result<Option<Visitor>, GatewayError> {
     let domain_cookie = host.config().portal.cookie_domain.is_some();
-    let visitor = visitor::identify(host.sessions(), headers, domain_cookie, host.ctx.now).await?;
+    let refresher = host.shared.refresher(host.snapshot, host.audit_context());
+    let visitor = visitor::identify(&refresher, headers, domain_cookie, host.ctx.now).await?;
     if let Some(visitor) = &visitor {
         host.ctx.learned_subject(&visitor.session.subject);
     }

@@ -45,6 +45,39 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The rule a decision allows by, or its refusal.
+    pub fn check(decision: Decision) -> Result<RuleId, Self> {
+        match decision {
+            Decision::Allow { rule } => Ok(rule),
+            Decision::Deny { rule } => Err(Self::Denied(rule)),
+            Decision::LoginRequired => Err(Self::LoginRequired),
+            Decision::StepUpRequired { login } => Err(Self::StepUpRequired(login)),
+        }
+    }
+
+    /// The audit log's words for it: the decision (`deny`, `login_required`,
+    /// `step_up_required`) and the rule that refused (file:line of `policy`) or why none
+    /// decided, so an operator finds the line to change.
+    pub fn explain(self, policy: &Policy) -> (&'static str, String) {
+        let rule = |id: RuleId| {
+            policy
+                .rule_origin(id)
+                .map_or_else(|| "unknown rule".to_string(), ToString::to_string)
+        };
+        match self {
+            Self::Denied(Some(id)) => ("deny", rule(id)),
+            Self::Denied(None) => ("deny", "no rule allows it (default deny)".to_string()),
+            Self::LoginRequired => (
+                "login_required",
+                "an allow rule needs a logged-in person".to_string(),
+            ),
+            Self::StepUpRequired(login) => (
+                "step_up_required",
+                format!("an allow rule needs login = {login}"),
+            ),
+        }
+    }
+
     /// The metric label of this refusal.
     pub fn result(self) -> DecisionResult {
         match self {
@@ -71,11 +104,9 @@ pub fn decide<B>(
         method: req.method().as_str(),
         source,
     };
-    match policy.decide(subject, &access) {
-        Decision::Allow { rule } => Verdict::Permit(Permitted(req), rule),
-        Decision::Deny { rule } => Verdict::Refuse(Refusal::Denied(rule), req),
-        Decision::LoginRequired => Verdict::Refuse(Refusal::LoginRequired, req),
-        Decision::StepUpRequired { login } => Verdict::Refuse(Refusal::StepUpRequired(login), req),
+    match Refusal::check(policy.decide(subject, &access)) {
+        Ok(rule) => Verdict::Permit(Permitted(req), rule),
+        Err(refusal) => Verdict::Refuse(refusal, req),
     }
 }
 

@@ -12,6 +12,7 @@
 //! the same position in the summaries: one index names one app in routing and in the policy.
 
 pub mod decide;
+pub mod impact;
 pub mod path;
 pub mod tools;
 

@@ -1,5 +1,6 @@
 //! The audit log: who logged in, failed, was locked out or unlocked, logged out, had a session
-//! revoked, used or changed a second factor, or was refused an app. One JSON object per line on its own tracing target,
+//! revoked, used or changed a second factor, or was refused an app, and whom a policy change
+//! affects. One JSON object per line on its own tracing target,
 //! `pforte::audit`, which [`super::init`] sends to its own file (`log.audit_file`), for the
 //! operators' SIEM. Events are typed, so a call site cannot forget the subject or the source,
 //! and none of them has a field that could carry a password, a cookie or a token.
@@ -137,6 +138,9 @@ pub enum OidcEvent {
     TokenRevoked,
     /// A client's back-channel logout call failed.
     BackchannelFailed,
+    /// The app's access rules refuse the person now: a refresh (its family revoked), userinfo
+    /// or introspection of a token issued when they still allowed.
+    TokenRefused,
 }
 
 impl OidcEvent {
@@ -147,6 +151,7 @@ impl OidcEvent {
             Self::RefreshReuse => "oidc_refresh_reuse",
             Self::TokenRevoked => "oidc_token_revoked",
             Self::BackchannelFailed => "oidc_backchannel_failed",
+            Self::TokenRefused => "oidc_token_refused",
         }
     }
 }
@@ -293,6 +298,30 @@ pub enum AuditEvent<'a> {
         /// Why it failed, or what it changed (a count, a session handle).
         detail: &'a str,
     },
+    /// A session's identity was read again from the directory and what the gateway decides on
+    /// changed (groups, name, mail). A person disabled or deleted is a `SessionRevoked` instead.
+    IdentityChanged {
+        /// The person's subject.
+        subject: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+        /// Groups gained, comma-separated.
+        added: &'a str,
+        /// Groups lost, comma-separated.
+        removed: &'a str,
+    },
+    /// A session's identity was due to be read again, the directory did not answer, and the
+    /// grace past the due time is over: its requests are refused until the directory answers.
+    /// Written by the request that asked the directory (at most one per session every 15 s),
+    /// not by every refused request.
+    IdentityStale {
+        /// The person's subject.
+        subject: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+        /// Since when (Unix seconds) the identity has been due.
+        due_since: u64,
+    },
     /// The policy refused a request.
     AccessDenied {
         /// The person's subject, `None` when not logged in.
@@ -307,6 +336,32 @@ pub enum AuditEvent<'a> {
         decision: &'a str,
         /// The rule (file:line), or why no rule decided.
         rule: &'a str,
+    },
+    /// A reload changed the policy, the apps or the OpenID Connect clients, and this is who
+    /// gains and who loses which app, asked of the live directory after the change took effect
+    /// (the reload never waits for it).
+    PolicyImpact {
+        /// What changed, comma-separated: `policy`, `apps`, `clients`.
+        changed: &'a str,
+        /// What triggered the reload: `SIGHUP`, `file change`, `admin endpoint`.
+        trigger: &'a str,
+        /// `read`, `not configured`, or why the directory could not be read in time (then only
+        /// someone not logged in was checked).
+        directory: &'a str,
+        /// How many people of the directory were checked.
+        people_checked: usize,
+        /// How many were not (a directory larger than the bound): the lists are cut short.
+        people_not_checked: usize,
+        /// How many gains, over every app and client line.
+        gains: usize,
+        /// How many losses, over every app and client line.
+        losses: usize,
+        /// The apps someone gained or lost, as a JSON array (`name`, `from`, `gained` and `lost`
+        /// each with `count`, `listed`, `rules`).
+        apps: &'a str,
+        /// The clients added, removed or moved to another app, as a JSON array like `apps`,
+        /// with `app_before` and `app_after`.
+        clients: &'a str,
     },
 }
 
@@ -395,6 +450,23 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
             target: TARGET, event = event.event(), request_id, source, username, kind, detail,
             "second factor"
         ),
+        AuditEvent::IdentityChanged {
+            subject,
+            session,
+            added,
+            removed,
+        } => tracing::info!(
+            target: TARGET, event = "identity_changed", request_id, source, subject, session,
+            added, removed, "identity refreshed from the directory"
+        ),
+        AuditEvent::IdentityStale {
+            subject,
+            session,
+            due_since,
+        } => tracing::info!(
+            target: TARGET, event = "identity_stale", request_id, source, subject, session,
+            due_since, "session refused: the directory did not answer past the refresh grace"
+        ),
         AuditEvent::AccessDenied {
             subject,
             app,
@@ -405,6 +477,21 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = "access_denied", request_id, source,
             subject = subject.unwrap_or(""), app, method, path, decision, rule, "access denied"
+        ),
+        AuditEvent::PolicyImpact {
+            changed,
+            trigger,
+            directory,
+            people_checked,
+            people_not_checked,
+            gains,
+            losses,
+            apps,
+            clients,
+        } => tracing::info!(
+            target: TARGET, event = "policy_impact", request_id, source, changed, trigger,
+            directory, people_checked, people_not_checked, gains, losses, apps, clients,
+            "who gains and loses which app"
         ),
     }
 }

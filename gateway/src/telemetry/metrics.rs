@@ -29,6 +29,7 @@ pub struct Metrics {
     logins: IntCounterVec,
     lockouts: IntCounter,
     second_factors: IntCounterVec,
+    identity_refreshes: IntCounterVec,
     oidc_tokens: IntCounterVec,
     oidc_refusals: IntCounterVec,
     oidc_backchannel: IntCounterVec,
@@ -408,6 +409,57 @@ fn register_second_factors(registry: &Registry) -> Result<IntCounterVec, prometh
     register(registry, attempts)
 }
 
+/// Identity refreshes of sessions by result.
+fn register_identity_refreshes(registry: &Registry) -> Result<IntCounterVec, prometheus::Error> {
+    let refreshes = IntCounterVec::new(
+        Opts::new(
+            "pforte_identity_refreshes_total",
+            "Sessions' identities read again from the directory, by result.",
+        ),
+        &["result"],
+    )?;
+    for result in RefreshResult::ALL {
+        refreshes.with_label_values(&[result.label()]);
+    }
+    register(registry, refreshes)
+}
+
+/// How a session's identity refresh ended, as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshResult {
+    /// Read; nothing the gateway uses changed.
+    Unchanged,
+    /// Read; groups, name or mail changed.
+    Changed,
+    /// The person is disabled or gone: the session was ended.
+    Ended,
+    /// The directory did not answer; the last identity serves within the grace.
+    Unavailable,
+    /// The directory did not answer past the grace: the request was refused.
+    Refused,
+}
+
+impl RefreshResult {
+    const ALL: [Self; 5] = [
+        Self::Unchanged,
+        Self::Changed,
+        Self::Ended,
+        Self::Unavailable,
+        Self::Refused,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unchanged => "unchanged",
+            Self::Changed => "changed",
+            Self::Ended => "ended",
+            Self::Unavailable => "unavailable",
+            Self::Refused => "refused",
+        }
+    }
+}
+
 /// The kind of second factor, as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactorKindLabel {
@@ -534,6 +586,7 @@ impl Metrics {
             register_policy(&registry)?;
         let (logins, lockouts) = register_logins(&registry)?;
         let second_factors = register_second_factors(&registry)?;
+        let identity_refreshes = register_identity_refreshes(&registry)?;
         let (oidc_tokens, oidc_refusals, oidc_backchannel) = register_oidc(&registry)?;
         register_build_info(&registry, version)?;
         Ok(Self {
@@ -553,6 +606,7 @@ impl Metrics {
             logins,
             lockouts,
             second_factors,
+            identity_refreshes,
             oidc_tokens,
             oidc_refusals,
             oidc_backchannel,
@@ -677,6 +731,13 @@ impl Metrics {
     pub fn record_second_factor(&self, kind: FactorKindLabel, result: FactorResult) {
         self.second_factors
             .with_label_values(&[kind.label(), result.label()])
+            .inc();
+    }
+
+    /// Counts a session's identity refresh.
+    pub fn record_identity_refresh(&self, result: RefreshResult) {
+        self.identity_refreshes
+            .with_label_values(&[result.label()])
             .inc();
     }
 

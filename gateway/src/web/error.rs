@@ -60,6 +60,10 @@ pub enum GatewayError {
     /// The session store did not answer.
     #[error(transparent)]
     Sessions(#[from] pforte_session::StoreError),
+    /// A session's identity is due to be read again and the directory has not answered past
+    /// the grace.
+    #[error("the directory did not answer a due identity refresh")]
+    DirectoryUnavailable,
     /// Forwarding to the app failed.
     #[error(transparent)]
     Proxy(#[from] ProxyError),
@@ -110,7 +114,9 @@ pub fn respond(err: &GatewayError, look: &Look<'_>, request_id: &str) -> Respons
         GatewayError::BadForm => (StatusCode::BAD_REQUEST, &t.bad_form),
         GatewayError::NotFound => (StatusCode::NOT_FOUND, &t.not_found),
         GatewayError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, &t.method_not_allowed),
-        GatewayError::Sessions(_) | GatewayError::SecondFactor(_) => {
+        GatewayError::Sessions(_)
+        | GatewayError::SecondFactor(_)
+        | GatewayError::DirectoryUnavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, &t.sessions_unavailable)
         }
         GatewayError::UnknownHost(_) => (StatusCode::NOT_FOUND, &t.unknown_host),

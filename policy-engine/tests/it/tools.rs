@@ -158,6 +158,29 @@ fn diff_shows_who_gains_and_loses_which_app() {
     );
 }
 
+#[test]
+fn a_moved_or_commented_rule_decides_like_before_and_a_changed_one_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new("../policies"), dir.path());
+    let main = dir.path().join("policy.toml");
+    let text = fs::read_to_string(&main).unwrap();
+    fs::write(
+        &main,
+        format!("# a comment moves every rule down\n\n{text}"),
+    )
+    .unwrap();
+    let old = demo_policy();
+    let moved = load(&main, &demo_apps()).unwrap().policy;
+    assert!(moved.decides_like(&old), "only the lines moved");
+    fs::write(
+        &main,
+        text.replace(r#""wiki", "projects"]"#, r#""projects"]"#),
+    )
+    .unwrap();
+    let changed = load(&main, &demo_apps()).unwrap().policy;
+    assert!(!changed.decides_like(&old));
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();

@@ -54,7 +54,7 @@ use crate::cache::{LocalCache, Lookup};
 use crate::error::StoreError;
 use crate::id::{SessionId, SessionKey, Sid};
 use crate::records::LOGOUT_QUEUE_CAP;
-use crate::session::{NewSession, Session};
+use crate::session::{Identity, NewSession, Session};
 use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError};
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket};
@@ -277,16 +277,38 @@ impl RedisStore {
         Ok(found == 1)
     }
 
-    /// See [`crate::SessionStore::step_up`]: reads the session, then rewrites its data by
-    /// compare-and-set in one script that also publishes the sid to every replica's cache.
+    /// See [`crate::SessionStore::step_up`].
     pub async fn step_up(
         &self,
         sid: &Sid,
         method: AuthMethod,
         now: Timestamp,
     ) -> Result<Option<Arc<Session>>, StoreError> {
-        // Each turn that finds `d` changed lost to another step-up that succeeded, so this
-        // ends as soon as concurrent step-ups of the one session do.
+        self.rewrite(sid, now, |s| s.stepped_up(method, now)).await
+    }
+
+    /// See [`crate::SessionStore::refresh_identity`].
+    pub async fn refresh_identity(
+        &self,
+        sid: &Sid,
+        identity: &Identity,
+        now: Timestamp,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        self.rewrite(sid, now, |s| s.refreshed(identity.clone(), now))
+            .await
+    }
+
+    /// Replaces a live session's data by `change` of it: reads the session, then rewrites its
+    /// data by compare-and-set in one script that also publishes the sid to every replica's
+    /// cache. `None` when the session is unknown or has ended.
+    async fn rewrite(
+        &self,
+        sid: &Sid,
+        now: Timestamp,
+        change: impl Fn(&Session) -> Session,
+    ) -> Result<Option<Arc<Session>>, StoreError> {
+        // Each turn that finds `d` changed lost to another rewrite that succeeded, so this
+        // ends as soon as concurrent rewrites of the one session do.
         loop {
             let fields = self.fetch_fields(sid).await?;
             let Some(read) = fields.get(record::DATA).cloned() else {
@@ -298,10 +320,10 @@ impl RedisStore {
             if !session.is_live(now) {
                 return Ok(None);
             }
-            let raised = session.stepped_up(method, now);
-            let data = record::data_field(&raised).map_err(StoreError::Encode)?;
-            let mut step_up = scripts::STEP_UP.prepare_invoke();
-            step_up
+            let changed = change(&session);
+            let data = record::data_field(&changed).map_err(StoreError::Encode)?;
+            let mut rewrite = scripts::REWRITE.prepare_invoke();
+            rewrite
                 .key(self.keys.session(sid))
                 .arg(read)
                 .arg(data)
@@ -309,14 +331,14 @@ impl RedisStore {
                 .arg(sid.to_string());
             let outcome: i64 = self
                 .link
-                .run(async |c| step_up.invoke_async(c).await)
+                .run(async |c| rewrite.invoke_async(c).await)
                 .await?;
             // This replica's subscriber sees the publication too; dropping the copy here makes
-            // the step-up immediate on the replica that made it.
+            // the change immediate on the replica that made it.
             self.cache.invalidate(sid);
             match outcome {
                 0 => return Ok(None),
-                1 => return Ok(Some(Arc::new(raised))),
+                1 => return Ok(Some(Arc::new(changed))),
                 _ => {}
             }
         }

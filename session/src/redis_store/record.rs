@@ -4,7 +4,8 @@
 //! subject (so revocation finds the per-user set without decoding), `l` last seen (Unix
 //! seconds, the only field a touch rewrites), `d` the rest as JSON with one- or two-letter
 //! names, and one `c:{client}` field per OIDC client (added without rewriting `d`). A step-up
-//! rewrites `d` whole, by compare-and-set against the `d` it read (see `scripts::STEP_UP`).
+//! or an identity refresh rewrites `d` whole, by compare-and-set against the `d` it read (see
+//! `scripts::REWRITE`).
 //! Sessions written before second factors existed have no `m` (methods) and no `dv` (device)
 //! in `d`: they read as a password login on an unknown device. The idle
 //! expiry is not stored: every replica derives it from `l` and its idle timeout. A typical
@@ -54,6 +55,10 @@ struct Data {
     source: IpAddr,
     #[serde(rename = "dv", default, skip_serializing_if = "Option::is_none")]
     device: Option<String>,
+    /// Missing in sessions written before identity refreshes: read as the creation time, so
+    /// they are due for one at once.
+    #[serde(rename = "ir", default, skip_serializing_if = "Option::is_none")]
+    identity_refreshed: Option<Timestamp>,
 }
 
 /// What a session without stored methods did: it was written when a password was the only way
@@ -62,7 +67,8 @@ fn password_only() -> Vec<AuthMethod> {
     vec![AuthMethod::Password]
 }
 
-/// The `d` field of a session: written at creation, rewritten whole by a step-up.
+/// The `d` field of a session: written at creation, rewritten whole by a step-up or an
+/// identity refresh.
 pub(super) fn data_field(session: &Session) -> Result<String, serde_json::Error> {
     serde_json::to_string(&Data {
         username: session.username.clone(),
@@ -76,6 +82,7 @@ pub(super) fn data_field(session: &Session) -> Result<String, serde_json::Error>
         absolute_expires: session.absolute_expires,
         source: session.source,
         device: session.device.clone(),
+        identity_refreshed: Some(session.identity_refreshed),
     })
 }
 
@@ -130,6 +137,7 @@ pub(super) fn decode(
         idle_expires: last_seen,
         absolute_expires: data.absolute_expires,
         clients,
+        identity_refreshed: data.identity_refreshed.unwrap_or(data.created),
     };
     session.seen_at(last_seen, timeouts);
     Ok((key, session))

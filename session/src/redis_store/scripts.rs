@@ -49,11 +49,11 @@ return 1
     )
 });
 
-/// KEYS: session. ARGV: expected d, new d, channel, sid. A step-up: rewrites `d` only over the
+/// KEYS: session. ARGV: expected d, new d, channel, sid. A step-up or an identity refresh: rewrites `d` only over the
 /// `d` the caller read (compared byte for byte), and publishes the sid so that every replica's
 /// cache drops its old copy (the session stays: the next lookup reads the new `d`). Returns 0
 /// when the session is gone, 2 when `d` changed meanwhile (the caller reads again), else 1.
-pub(super) static STEP_UP: LazyLock<Script> = LazyLock::new(|| {
+pub(super) static REWRITE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local d = redis.call('HGET', KEYS[1], 'd')

@@ -1,18 +1,18 @@
 //! `users add|set-password|disable|enable|delete`: changes through [`DirectoryAdmin`], LDAP bound
 //! as the configured admin account or the people file, each written to the audit log.
-//! Disabling or deleting someone also ends their sessions in the shared store: a live session is
-//! not checked against the directory again. The groups commands open the directory and audit
+//! Disabling or deleting someone also ends every session of theirs in the same command, wherever
+//! the sessions are ([`SessionsAt`]): every gateway refuses them within 1 s and their OpenID
+//! Connect clients get a back-channel logout. The groups commands open the directory and audit
 //! their changes the same way.
 
 use pforte::config::DirectoryConfig;
 use pforte::telemetry::audit::{AuditEvent, DirectoryChange};
 use pforte_directory::{Account, AdminError, DirectoryAdmin, LdapAdmin, NewUser, PeopleFile};
-use pforte_session::SessionStore;
 
 use super::password;
 use crate::audit;
 use crate::cmd::Ctx;
-use crate::cmd::sessions;
+use crate::cmd::reach::SessionsAt;
 use crate::confirm::confirm;
 use crate::error::CmdError;
 
@@ -90,13 +90,14 @@ pub(super) async fn set_disabled(
     username: &str,
     disabled: bool,
 ) -> Result<(), CmdError> {
-    let store = ctx.shared_sessions().await?;
+    // Opened first: a Redis store that does not answer stops the command before any change.
+    let at = SessionsAt::open(ctx).await?;
     let admin = open_admin(ctx).await?;
     let account = admin.set_disabled(username, disabled).await?;
     if disabled {
         audited(ctx, DirectoryChange::UserDisabled, Some(&account), "");
         println!("disabled {}", account.username);
-        end_sessions(ctx, store.as_ref(), &account).await
+        end_sessions(&at, &account).await
     } else {
         audited(ctx, DirectoryChange::UserEnabled, Some(&account), "");
         println!("enabled {}", account.username);
@@ -105,7 +106,7 @@ pub(super) async fn set_disabled(
 }
 
 pub(super) async fn delete(ctx: &Ctx, username: &str) -> Result<(), CmdError> {
-    let store = ctx.shared_sessions().await?;
+    let at = SessionsAt::open(ctx).await?;
     let admin = open_admin(ctx).await?;
     let account = admin.account(username).await?;
     confirm(
@@ -118,32 +119,25 @@ pub(super) async fn delete(ctx: &Ctx, username: &str) -> Result<(), CmdError> {
     let account = admin.delete_user(username).await?;
     audited(ctx, DirectoryChange::UserDeleted, Some(&account), "");
     println!("deleted {}", account.username);
-    end_sessions(ctx, store.as_ref(), &account).await
+    end_sessions(&at, &account).await
 }
 
-/// Ends the account's sessions on every gateway (within 1 s), or says why it cannot.
-async fn end_sessions(
-    ctx: &Ctx,
-    store: Option<&SessionStore>,
-    account: &Account,
-) -> Result<(), CmdError> {
-    let Some(store) = store else {
-        println!(
-            "sessions: the memory session store is inside the gateway; {}'s sessions end at \
-             their timeout or a gateway restart",
-            account.username
-        );
-        return Ok(());
-    };
-    let sessions = sessions::live(ctx, store, Some(&account.subject)).await?;
-    let ended = store.revoke_user(&account.subject).await?;
-    for session in &sessions {
-        audit::record(AuditEvent::SessionRevoked {
-            subject: &session.subject,
-            session: &session.sid.to_string(),
-            by: &ctx.by,
-        });
+/// Ends the account's sessions on every gateway (within 1 s), each audited; when that fails
+/// after the directory change, says that the change stands and the sessions do not.
+async fn end_sessions(at: &SessionsAt, account: &Account) -> Result<(), CmdError> {
+    match at.revoke_subject(&account.subject).await {
+        Ok(ended) => {
+            println!(
+                "ended {} session(s) of {} in {}",
+                ended.len(),
+                account.username,
+                at.describe()
+            );
+            Ok(())
+        }
+        Err(source) => Err(CmdError::SessionsNotEnded {
+            user: account.username.clone(),
+            source: Box::new(source),
+        }),
     }
-    println!("ended {ended} session(s) of {}", account.username);
-    Ok(())
 }

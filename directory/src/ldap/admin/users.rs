@@ -18,6 +18,9 @@ use super::{GroupEntry, LdapAdmin, undo_failed};
 /// userAccountControl's ACCOUNTDISABLE bit.
 const ACCOUNT_DISABLE: i64 = 0x2;
 
+/// userAccountControl of an enabled user account (NORMAL_ACCOUNT, no other flag).
+const NORMAL_ACCOUNT: &str = "512";
+
 impl LdapAdmin {
     /// Adds a person: checks the name is free and every group exists, creates the entry, sets
     /// the password and the memberships, and checks that the gateway's search finds the new
@@ -61,6 +64,9 @@ impl LdapAdmin {
     ) -> Result<Account, AdminError> {
         if let Some(password) = &user.password {
             self.write_password(dn, password).await?;
+            if self.s.kind == ServerKind::ActiveDirectory {
+                self.enable_new_ad_account(dn).await?;
+            }
         }
         let attribute = member_attribute(&self.s);
         let placeholder = self.admin.empty_group_member.as_deref();
@@ -77,6 +83,18 @@ impl LdapAdmin {
                  [directory.ldap.admin] user_classes against [directory.ldap] user_filter"
             ))),
         }
+    }
+
+    /// Active Directory creates a user entry added over LDAP disabled (userAccountControl 546:
+    /// ACCOUNTDISABLE and PASSWD_NOTREQD) and refuses to enable it before it has a password; once
+    /// the password is set, the account becomes a normal enabled one. (Found against Samba AD:
+    /// without this, a person added with a password could not log in.)
+    async fn enable_new_ad_account(&self, dn: &str) -> Result<(), AdminError> {
+        let mods = vec![Mod::Replace(
+            USER_ACCOUNT_CONTROL.to_owned(),
+            std::collections::HashSet::from([NORMAL_ACCOUNT.to_owned()]),
+        )];
+        self.modify("enable the new account", dn, mods).await
     }
 
     /// Takes back a half-added user: memberships first, then the entry.
