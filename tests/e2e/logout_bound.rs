@@ -278,11 +278,8 @@ impl Replicas {
                 let asked = Instant::now();
                 let reply = plain(self.a.admin, "POST", &path, &[]).await;
                 assert_eq!(reply.status, 200, "{}", reply.text());
-                assert!(
-                    reply.text().contains("revoked 1 session"),
-                    "{}",
-                    reply.text()
-                );
+                let revoked = reply.json()["revoked"].as_array().map(Vec::len);
+                assert_eq!(revoked, Some(1), "{}", reply.text());
                 asked
             }
             Logout::Offboarding => {
@@ -569,13 +566,8 @@ async fn a_client_that_is_down_holds_up_no_other_clients_logouts() {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
-    assert!(
-        reply
-            .text()
-            .contains(&format!("revoked {} session", SESSIONS + 1)),
-        "{}",
-        reply.text()
-    );
+    let revoked = reply.json()["revoked"].as_array().map(Vec::len);
+    assert_eq!(revoked, Some(SESSIONS + 1), "{}", reply.text());
 
     // The next logout reaches the client that is up at once.
     let (mut browser, id_token) = session_with_tokens(&CLIENTS).await;
