@@ -30,7 +30,8 @@
 # slapd on core 1 (SERVER_CPU), with taskset. One session at a time; with LOAD=N, wrk (on core
 # 0, at nice 10 so the measuring test goes first) keeps N connections per replica asking for
 # mail without a session (answered with the redirect to the login) all along. The server
-# core's busy share over the test run is printed (/proc/stat).
+# core's busy share over the test run is printed (/proc/stat: every process on the core, the
+# test's own traffic included).
 # Per kind and measure: p50, p95 (nearest rank), max, and "goal 1 s: met" when the max is
 # within 1 s. Last lines: logout_first_delivery_max_ms=, logout_refused_on_b_max_ms=,
 # logout_goal_1s=met|not met.
