@@ -18,6 +18,7 @@ mod hostile;
 mod keys;
 mod lifecycle;
 mod login;
+mod logout_bound;
 mod manual_clock;
 mod mfa;
 mod moved_cli;

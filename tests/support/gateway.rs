@@ -47,6 +47,7 @@ pub struct GatewayBuilder {
     sessions: Option<String>,
     portal: String,
     keys: bool,
+    shared_keys: Option<PathBuf>,
     oidc: Option<String>,
     mfa: Option<String>,
     extra_files: Vec<(String, String)>,
@@ -80,6 +81,7 @@ impl Default for GatewayBuilder {
             sessions: None,
             portal: String::new(),
             keys: false,
+            shared_keys: None,
             oidc: None,
             mfa: None,
             extra_files: Vec::new(),
@@ -146,6 +148,14 @@ impl GatewayBuilder {
     /// A key directory `keys/` with one ES256 key, made by `pforte-admin keys generate`.
     pub fn keys(mut self) -> Self {
         self.keys = true;
+        self
+    }
+
+    /// The key directory at `dir` (another replica's `keys/`) instead of one of its own, so
+    /// replicas sign and verify with the same keys, as in production.
+    pub fn shared_keys(mut self, dir: &Path) -> Self {
+        self.keys = true;
+        self.shared_keys = Some(dir.to_path_buf());
         self
     }
 
@@ -306,7 +316,9 @@ impl GatewayBuilder {
         if self.audit_log {
             config.push_str("audit_file = \"audit.jsonl\"\n");
         }
-        if self.keys {
+        if let Some(shared) = &self.shared_keys {
+            config.push_str(&format!("\n[keys]\ndir = {shared:?}\n"));
+        } else if self.keys {
             let made = Command::new(pforte_admin_bin())
                 .args(["keys", "generate", "--dir"])
                 .arg(dir.path().join("keys"))

@@ -1,13 +1,14 @@
 //! The relying-party side for OIDC tests: an HTTP client for the `openidconnect` crate that
 //! sends every request to the gateway over TLS (trusting the test CA, with the URL's host as
 //! SNI), and a relying party's back-channel logout endpoint that records the logout tokens it
-//! receives and can answer the next calls with a failure.
+//! receives (with the moment each arrived) and can answer the next calls with a failure.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -60,8 +61,9 @@ pub fn rp_http(
 /// A relying party's back-channel logout endpoint on https://127.0.0.1:port/backchannel.
 pub struct BackchannelRp {
     pub addr: SocketAddr,
-    /// Every logout token posted, in order, including those answered with a failure.
-    pub tokens: Arc<Mutex<Vec<String>>>,
+    /// Every logout token posted, in order, with the moment its call arrived, including those
+    /// answered with a failure.
+    tokens: Arc<Mutex<Vec<(Instant, String)>>>,
     /// How many of the next calls with a logout token are answered 503.
     failing: Arc<AtomicUsize>,
     task: JoinHandle<()>,
@@ -98,13 +100,14 @@ impl BackchannelRp {
                     let service = service_fn(move |req: Request<Incoming>| {
                         let (seen, to_fail) = (seen.clone(), to_fail.clone());
                         async move {
+                            let arrived = Instant::now();
                             let body = req.into_body().collect().await.unwrap().to_bytes();
                             let token = form_urlencoded::parse(&body)
                                 .find(|(k, _)| k == "logout_token")
                                 .map(|(_, v)| v.into_owned());
                             let status = match token {
                                 Some(token) => {
-                                    seen.lock().unwrap().push(token);
+                                    seen.lock().unwrap().push((arrived, token));
                                     let fail = to_fail
                                         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
                                             n.checked_sub(1)
@@ -148,6 +151,12 @@ impl BackchannelRp {
 
     /// Every logout token posted so far, including those answered with a failure.
     pub fn received(&self) -> Vec<String> {
+        self.received_at().into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// Every logout token posted so far with the moment its call arrived (before its body was
+    /// read), for measuring how soon a logout reaches the relying party.
+    pub fn received_at(&self) -> Vec<(Instant, String)> {
         self.tokens.lock().unwrap().clone()
     }
 }

@@ -1,12 +1,15 @@
 //! A throwaway certificate authority and leaf certificates for test host names.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
 use rustls_pki_types::CertificateDer;
 
+/// A cloned CA is the same CA: replicas of one test trust one CA and present its leaves.
+#[derive(Clone)]
 pub struct TestCa {
-    issuer: CertifiedIssuer<'static, KeyPair>,
+    issuer: Arc<CertifiedIssuer<'static, KeyPair>>,
 }
 
 /// A leaf certificate written to disk.
@@ -26,7 +29,9 @@ impl TestCa {
             .distinguished_name
             .push(rcgen::DnType::CommonName, "Pforte test CA");
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-        Self { issuer }
+        Self {
+            issuer: Arc::new(issuer),
+        }
     }
 
     pub fn pem(&self) -> String {
@@ -59,7 +64,7 @@ impl TestCa {
                 })
                 .collect();
         }
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let cert = params.signed_by(&key, &*self.issuer).unwrap();
         let files = LeafFiles {
             cert: dir.join(format!("{stem}.crt")),
             key: dir.join(format!("{stem}.key")),

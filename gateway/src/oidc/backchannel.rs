@@ -9,19 +9,25 @@
 //!
 //! ```text
 //! run: take a permit ─▶ take a notice ─▶ spawn deliver ─▶ (next notice)
-//! deliver: revoke families ─▶ per client, at once: tell
-//! tell: sign a fresh token ─▶ post ─▶ 2xx: done
-//!                                  └▶ transient failure: wait (1 s, 5 s, 30 s, 2 min), sign again
-//!                                  └▶ refused, schedule spent, or shutdown: give up (audited)
+//! deliver: revoke families ─▶ per client, at once: attempt ─▶ release the permit
+//!          ─▶ each failed client: keep_trying, under a retry slot (none free: give up)
+//! attempt: sign a fresh token ─▶ post ─▶ 2xx: done
+//! keep_trying: transient failure: wait (1 s, 5 s, 30 s, 2 min), attempt again
+//!              refused, schedule spent, or shutdown: give up (audited)
 //! ```
 //!
 //! A relying party that restarts for a few seconds would otherwise keep a logged-out person's
 //! local session, so connection errors, timeouts, 5xx and 429 are retried; any other answer is
 //! the client's verdict on the token (a 400 says it could not log out, §2.8), and the same call
 //! would get it again. Each delivery runs as its own task, so a slow or dead client holds up
-//! nobody else, and at most [`MAX_IN_FLIGHT`] notices are in flight: past that the notices wait
-//! in the store's queue, not in memory. Every call is counted; a call given up is audited. The
-//! ended session's tokens are dead either way (refresh, userinfo and introspection refuse them).
+//! nobody else, and at most [`MAX_IN_FLIGHT`] notices are in their first attempts: past that the
+//! notices wait in the store's queue, not in memory. A notice gives its place back once every
+//! client had its first call; the retries wait apart, at most [`MAX_RETRYING`] calls, so an app
+//! that is down for minutes cannot fill the places and hold up every other app's logouts (it
+//! did: each notice kept its place through the whole schedule, so 256 logouts while one app was
+//! down stopped all back-channel logout for about two and a half minutes). Every call is
+//! counted; a call given up is audited. The ended session's tokens are dead either way (refresh,
+//! userinfo and introspection refuse them).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,9 +69,13 @@ const RETRY_AFTER: [Duration; 4] = [
     Duration::from_secs(120),
 ];
 
-/// How many notices may be in delivery (with their retries) at once, so a dead client and a
-/// mass revocation cannot grow memory without limit.
+/// How many notices may be in their first delivery at once, so a mass revocation cannot grow
+/// memory without limit.
 const MAX_IN_FLIGHT: usize = 256;
+
+/// How many calls may wait for a retry at once; a failed call beyond that is given up at once
+/// (audited), so a dead client cannot grow memory without limit either.
+const MAX_RETRYING: usize = 4096;
 
 /// Why the outbound client cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -182,10 +192,11 @@ impl Notifier {
 
     /// Takes logout notices from the store until shutdown and delivers each in its own task
     /// (tracked by `shared.tasks`), taking a notice only while fewer than [`MAX_IN_FLIGHT`]
-    /// are in delivery.
+    /// are in their first delivery.
     pub async fn run(self, shared: Arc<Shared>) {
         let notifier = Arc::new(self);
         let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        let retrying = Arc::new(Semaphore::new(MAX_RETRYING));
         loop {
             let permit = tokio::select! {
                 () = shared.shutdown.cancelled() => return,
@@ -200,9 +211,11 @@ impl Notifier {
             match notice {
                 Ok(Some(notice)) => {
                     let (notifier, task_shared) = (notifier.clone(), shared.clone());
+                    let retrying = retrying.clone();
                     shared.tasks.spawn(async move {
-                        notifier.deliver(&task_shared, &notice).await;
+                        let failed = notifier.deliver(&task_shared, &notice).await;
                         drop(permit);
+                        notifier.retry_later(&task_shared, notice, failed, &retrying);
                     });
                 }
                 Ok(None) => {}
@@ -217,61 +230,104 @@ impl Notifier {
         }
     }
 
-    /// Revokes the session's refresh families, then tells every client of the notice, all
-    /// at once.
-    async fn deliver(&self, shared: &Shared, notice: &LogoutNotice) {
+    /// Revokes the session's refresh families, then makes the first call to every client of
+    /// the notice, all at once; returns the clients whose call failed, with the failure.
+    async fn deliver(&self, shared: &Shared, notice: &LogoutNotice) -> Vec<(String, Failure)> {
         if let Err(error) = revoke_families(shared, notice).await {
             tracing::warn!(%error, sid = %notice.sid, "cannot revoke the refresh tokens of an ended session");
         }
         let calls = notice
             .clients
             .iter()
-            .map(|client| self.tell(shared, notice, client));
-        futures_util::future::join_all(calls).await;
+            .map(|client| async move { (client, self.attempt(shared, notice, client).await) });
+        futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .filter_map(|(client, outcome)| match outcome {
+                Some(Err(failure)) => Some((client.clone(), failure)),
+                None | Some(Ok(())) => None,
+            })
+            .collect()
     }
 
-    /// Posts a logout token to `client` until it accepts one, refuses one, the retry
-    /// schedule runs out or the gateway shuts down; each attempt signs a fresh token, so a
-    /// client that remembers `jti`s does not take a retry for a replay.
-    async fn tell(&self, shared: &Shared, notice: &LogoutNotice, client: &str) {
-        let mut attempts = 0;
-        let reason = loop {
-            let outcome = match signed_call(shared, notice, client) {
-                None => return,
-                Some(Ok((uri, token))) => self.post(&uri, token).await,
-                Some(Err(failure)) => Err(failure),
+    /// Gives each call of `notice` that failed transiently its own task that keeps trying, while
+    /// a retry slot is free; other failures, and any without a free slot, are given up at once.
+    fn retry_later(
+        self: &Arc<Self>,
+        shared: &Arc<Shared>,
+        notice: LogoutNotice,
+        failed: Vec<(String, Failure)>,
+        retrying: &Arc<Semaphore>,
+    ) {
+        let notice = Arc::new(notice);
+        for (client, failure) in failed {
+            if !failure.transient() {
+                give_up(&notice, &client, &error_chain(&failure), 1);
+                continue;
+            }
+            let Ok(slot) = retrying.clone().try_acquire_owned() else {
+                let reason = format!("{}; too many retries pending", error_chain(&failure));
+                give_up(&notice, &client, &reason, 1);
+                continue;
             };
-            attempts += 1;
-            shared.metrics.record_backchannel(outcome.is_ok());
-            let Err(error) = outcome else { return };
+            let (notifier, task_shared, notice) = (self.clone(), shared.clone(), notice.clone());
+            shared.tasks.spawn(async move {
+                notifier
+                    .keep_trying(&task_shared, &notice, &client, failure)
+                    .await;
+                drop(slot);
+            });
+        }
+    }
+
+    /// One call to `client`: a logout token signed now (fresh `jti`, so a client that
+    /// remembers `jti`s does not take a retry for a replay), posted, counted; `None` when there
+    /// is nobody to tell any more.
+    async fn attempt(
+        &self,
+        shared: &Shared,
+        notice: &LogoutNotice,
+        client: &str,
+    ) -> Option<Result<(), Failure>> {
+        let outcome = match signed_call(shared, notice, client)? {
+            Ok((uri, token)) => self.post(&uri, token).await,
+            Err(failure) => Err(failure),
+        };
+        shared.metrics.record_backchannel(outcome.is_ok());
+        Some(outcome)
+    }
+
+    /// After the first call failed with `failure`: tries again on the schedule until the
+    /// client accepts a token, refuses one, the schedule runs out or the gateway shuts down.
+    async fn keep_trying(
+        &self,
+        shared: &Shared,
+        notice: &LogoutNotice,
+        client: &str,
+        mut failure: Failure,
+    ) {
+        let mut attempts = 1;
+        let reason = loop {
             // The whole chain, for the log line and the audit record.
-            let failure = error_chain(&error);
-            let Some(delay) = retry_after(&error, attempts) else {
-                break failure;
+            let chain = error_chain(&failure);
+            let Some(delay) = retry_after(&failure, attempts) else {
+                break chain;
             };
             tracing::debug!(
-                client, %failure, attempts, ?delay,
+                client, failure = %chain, attempts, ?delay,
                 "back-channel logout failed, trying again"
             );
             tokio::select! {
-                () = shared.shutdown.cancelled() => break format!("{failure}; shutting down"),
+                () = shared.shutdown.cancelled() => break format!("{chain}; shutting down"),
                 () = tokio::time::sleep(delay) => {}
             }
+            attempts += 1;
+            match self.attempt(shared, notice, client).await {
+                None | Some(Ok(())) => return,
+                Some(Err(next)) => failure = next,
+            }
         };
-        tracing::warn!(client, %reason, attempts, "back-channel logout failed");
-        let detail = format!("{reason}; attempts: {attempts}");
-        audit::record(
-            AuditContext {
-                request_id: "",
-                source: None,
-            },
-            AuditEvent::Oidc {
-                event: OidcEvent::BackchannelFailed,
-                client,
-                subject: Some(&notice.subject),
-                detail: &detail,
-            },
-        );
+        give_up(notice, client, &reason, attempts);
     }
 
     /// One logout call: `token` posted as a form to `uri`.
@@ -297,6 +353,24 @@ impl Notifier {
             status => Err(Failure::Status(status)),
         }
     }
+}
+
+/// Logs and audits a call given up after `attempts` calls.
+fn give_up(notice: &LogoutNotice, client: &str, reason: &str, attempts: usize) {
+    tracing::warn!(client, %reason, attempts, "back-channel logout failed");
+    let detail = format!("{reason}; attempts: {attempts}");
+    audit::record(
+        AuditContext {
+            request_id: "",
+            source: None,
+        },
+        AuditEvent::Oidc {
+            event: OidcEvent::BackchannelFailed,
+            client,
+            subject: Some(&notice.subject),
+            detail: &detail,
+        },
+    );
 }
 
 /// The logout URI of `client` and a logout token for it signed now (fresh `jti` and `iat`),
