@@ -224,28 +224,9 @@ fn diff_shows_who_gains_and_loses_which_app() {
     assert!(text.contains("/nonexistent/users.toml"), "{text}");
 }
 
-/// Apps for a gateway whose policy the LDAP tests change (nothing is requested of them).
-fn three_apps() -> String {
-    ["mail", "docs", "video"]
-        .iter()
-        .map(|app| {
-            pforte_e2e::gateway::app_toml(
-                app,
-                &format!("{app}.gw.test"),
-                "/",
-                &["http://127.0.0.1:9".to_owned()],
-                "",
-            )
-        })
-        .collect()
-}
-
-/// Staff use mail and docs, partners video.
-const STAFF_AND_PARTNERS: &str = "[[rule]]\napps = [\"mail\", \"docs\"]\nallow = [\"group:staff\"]\n\n\
-                                  [[rule]]\napps = [\"video\"]\nallow = [\"group:partners\"]\n";
-
 #[tokio::test]
 async fn diff_asks_the_live_ldap_directory() {
+    use super::reload::{STAFF_AND_PARTNERS, three_apps};
     let gw = pforte_e2e::gateway::Gateway::builder()
         .ldap(&[pforte_e2e::env("PFORTE_TEST_LDAP_URL")])
         .apps(three_apps())

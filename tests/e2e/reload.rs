@@ -160,7 +160,20 @@ fn impact_events(gw: &Gateway) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn three_apps() -> String {
+/// The one `policy_impact` event the gateway's reload wrote, once it is there.
+async fn the_impact_event(gw: &Gateway) -> serde_json::Value {
+    assert!(
+        eventually(Duration::from_secs(10), async || impact_events(gw).len()
+            == 1)
+        .await,
+        "{}",
+        gw.log()
+    );
+    impact_events(gw).remove(0)
+}
+
+/// Apps for a gateway whose policy the LDAP tests change (nothing is requested of them).
+pub(super) fn three_apps() -> String {
     ["mail", "docs", "video"]
         .iter()
         .map(|app| {
@@ -175,7 +188,8 @@ fn three_apps() -> String {
         .collect()
 }
 
-const STAFF_AND_PARTNERS: &str = "[[rule]]\napps = [\"mail\", \"docs\"]\nallow = [\"group:staff\"]\n\n\
+/// Staff use mail and docs, partners video.
+pub(super) const STAFF_AND_PARTNERS: &str = "[[rule]]\napps = [\"mail\", \"docs\"]\nallow = [\"group:staff\"]\n\n\
                                   [[rule]]\napps = [\"video\"]\nallow = [\"group:partners\"]\n";
 
 #[tokio::test]
@@ -193,14 +207,7 @@ async fn a_policy_reload_audits_who_gains_and_loses_which_app() {
         STAFF_AND_PARTNERS.replace("group:partners", "group:admins"),
     );
     assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
-    assert!(
-        eventually(Duration::from_secs(10), async || impact_events(&gw).len()
-            == 1)
-        .await,
-        "{}",
-        gw.log()
-    );
-    let event = &impact_events(&gw)[0];
+    let event = &the_impact_event(&gw).await;
     assert_eq!(event["changed"], "policy", "{event}");
     assert_eq!(event["directory"], "read", "{event}");
     assert_eq!(event["people_not_checked"], 0, "{event}");
@@ -258,14 +265,7 @@ async fn an_unreachable_directory_neither_holds_up_the_reload_nor_hides_the_chan
         "the reload does not wait for the directory: {:?}",
         asked.elapsed()
     );
-    assert!(
-        eventually(Duration::from_secs(15), async || impact_events(&gw).len()
-            == 1)
-        .await,
-        "{}",
-        gw.log()
-    );
-    let event = &impact_events(&gw)[0];
+    let event = &the_impact_event(&gw).await;
     let said = event["directory"].as_str().unwrap();
     assert!(said.starts_with("unavailable: "), "{event}");
     assert_eq!(event["people_checked"], 0, "{event}");
@@ -291,14 +291,7 @@ async fn a_client_moved_to_another_app_audits_who_gains_and_loses_its_tokens() {
         .await;
     gw.replace_file("clients.toml", meet_client("docs"));
     assert_eq!(plain(gw.admin, "POST", "/reload", &[]).await.status, 200);
-    assert!(
-        eventually(Duration::from_secs(10), async || impact_events(&gw).len()
-            == 1)
-        .await,
-        "{}",
-        gw.log()
-    );
-    let event = &impact_events(&gw)[0];
+    let event = &the_impact_event(&gw).await;
     assert_eq!(event["changed"], "clients", "{event}");
     assert_eq!(event["apps"], "[]", "no app changed for anyone: {event}");
     let clients: serde_json::Value =
