@@ -78,9 +78,6 @@ impl LoginHost<'_> {
 
     /// Where audit events of this request come from.
     pub fn audit_context(&self) -> AuditContext<'_> {
-        AuditContext {
-            request_id: &self.ctx.request_id,
-            source: Some(self.ctx.peer.ip()),
-        }
+        self.ctx.audit()
     }
 }

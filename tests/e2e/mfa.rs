@@ -107,6 +107,21 @@ fn last(hops: &[Hop]) -> &Hop {
     &hops[0]
 }
 
+/// Posts a change of the factor `handle` on the security page (rename or remove, with the
+/// password as confirmation) with the page's anti-forgery token.
+async fn change_factor(
+    browser: &mut Browser,
+    csrf: &str,
+    handle: &str,
+    fields: &[(&str, &str)],
+) -> pforte_e2e::client::Reply {
+    let mut form = vec![("csrf", csrf), ("handle", handle)];
+    form.extend_from_slice(fields);
+    browser
+        .post(&format!("{LOGIN}/security/factor"), &form)
+        .await
+}
+
 /// Posts a form of the page in `hop` to `action` on the login host with its csrf and
 /// return_to, plus `fields`; follows the redirects.
 async fn submit(
@@ -642,50 +657,44 @@ async fn changing_factors_needs_a_stepped_up_session_and_the_password() {
     let page = weak.get(&format!("{LOGIN}/security")).await.text();
     let handle = hidden_value(&page, "handle").expect("the factor's form");
     let csrf = hidden_value(&page, "csrf").unwrap();
-    let removal = weak
-        .post(
-            &format!("{LOGIN}/security/factor"),
-            &[
-                ("csrf", &csrf),
-                ("handle", &handle),
-                ("action", "remove"),
-                ("confirm", pw),
-            ],
-        )
-        .await;
+    let removal = change_factor(
+        &mut weak,
+        &csrf,
+        &handle,
+        &[("action", "remove"), ("confirm", pw)],
+    )
+    .await;
     assert_eq!(removal.status, 303);
     assert!(removal.header("location").unwrap().starts_with("/mfa?"));
 
     // The stepped-up session: a wrong confirmation changes nothing; the password renames.
     let page = strong.get(&format!("{LOGIN}/security")).await.text();
     let csrf = hidden_value(&page, "csrf").unwrap();
-    let wrong = strong
-        .post(
-            &format!("{LOGIN}/security/factor"),
-            &[
-                ("csrf", &csrf),
-                ("handle", &handle),
-                ("action", "rename"),
-                ("name", "Stolen"),
-                ("confirm", "nope"),
-            ],
-        )
-        .await;
+    let wrong = change_factor(
+        &mut strong,
+        &csrf,
+        &handle,
+        &[
+            ("action", "rename"),
+            ("name", "Stolen"),
+            ("confirm", "nope"),
+        ],
+    )
+    .await;
     assert_eq!(wrong.status, 401);
     assert!(!wrong.text().contains("Stolen"));
     let csrf = hidden_value(&wrong.text(), "csrf").unwrap();
-    let renamed = strong
-        .post(
-            &format!("{LOGIN}/security/factor"),
-            &[
-                ("csrf", &csrf),
-                ("handle", &handle),
-                ("action", "rename"),
-                ("name", "Work phone"),
-                ("confirm", pw),
-            ],
-        )
-        .await;
+    let renamed = change_factor(
+        &mut strong,
+        &csrf,
+        &handle,
+        &[
+            ("action", "rename"),
+            ("name", "Work phone"),
+            ("confirm", pw),
+        ],
+    )
+    .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text());
     assert!(renamed.text().contains("Work phone") && renamed.text().contains("Saved."));
 
@@ -718,17 +727,13 @@ async fn changing_factors_needs_a_stepped_up_session_and_the_password() {
     let page = strong.get(&format!("{LOGIN}/security")).await.text();
     let handle = hidden_value(&page, "handle").unwrap();
     let csrf = hidden_value(&page, "csrf").unwrap();
-    let removed = strong
-        .post(
-            &format!("{LOGIN}/security/factor"),
-            &[
-                ("csrf", &csrf),
-                ("handle", &handle),
-                ("action", "remove"),
-                ("confirm", pw),
-            ],
-        )
-        .await;
+    let removed = change_factor(
+        &mut strong,
+        &csrf,
+        &handle,
+        &[("action", "remove"), ("confirm", pw)],
+    )
+    .await;
     assert_eq!(removed.status, 200, "{}", removed.text());
     assert!(removed.text().contains("You have no second factor yet."));
     let mut after = Browser::new(s.gw.https, s.gw.root());

@@ -235,14 +235,18 @@ impl DirectorySection {
         let mut problems = Vec::new();
         if !(MIN_REFRESH_INTERVAL..=MAX_REFRESH).contains(&refresh.interval) {
             problems.push(Problem {
-                span: None,
+                // The durations carry no span of their own: the table's `backend` line is the
+                // nearest place to point at.
+                span: Some(self.backend.span()),
                 key: "directory.refresh_interval".into(),
                 message: "between 10s and 24h (how long a disabled person keeps access)".into(),
             });
         }
         if refresh.grace > MAX_REFRESH {
             problems.push(Problem {
-                span: None,
+                // The durations carry no span of their own: the table's `backend` line is the
+                // nearest place to point at.
+                span: Some(self.backend.span()),
                 key: "directory.refresh_grace".into(),
                 message: "at most 24h (how long an outage keeps the last identity)".into(),
             });

@@ -269,6 +269,48 @@ mod tests {
     }
 
     #[test]
+    fn the_directory_refresh_has_defaults_and_bounds_named_in_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("people.toml"), "").unwrap();
+        let section = "[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n";
+        let cfg = Config::load(&write_minimal(dir.path(), section)).unwrap();
+        assert_eq!(cfg.directory_refresh, DirectoryRefresh::default());
+        assert_eq!(
+            cfg.directory_refresh.interval,
+            std::time::Duration::from_secs(300)
+        );
+        assert_eq!(
+            cfg.directory_refresh.grace,
+            std::time::Duration::from_secs(900)
+        );
+        let set = format!("{section}refresh_interval = \"15m\"\nrefresh_grace = \"0s\"\n");
+        let cfg = Config::load(&write_minimal(dir.path(), &set)).unwrap();
+        assert_eq!(
+            cfg.directory_refresh.interval,
+            std::time::Duration::from_secs(900)
+        );
+        assert_eq!(cfg.directory_refresh.grace, std::time::Duration::ZERO);
+        for (bad, key) in [
+            ("refresh_interval = \"1s\"", "directory.refresh_interval"),
+            ("refresh_interval = \"2d\"", "directory.refresh_interval"),
+            ("refresh_grace = \"25h\"", "directory.refresh_grace"),
+        ] {
+            let path = write_minimal(dir.path(), &format!("{section}{bad}\n"));
+            let err = Config::load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("gateway.toml:13:") && err.contains(key),
+                "{bad}: {err}"
+            );
+        }
+        let path = write_minimal(
+            dir.path(),
+            &format!("{section}refresh_interval = \"soon\"\n"),
+        );
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(err.contains("gateway.toml:"), "{err}");
+    }
+
+    #[test]
     fn minimal_config_fills_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = Config::load(&write_minimal(dir.path(), "")).unwrap();

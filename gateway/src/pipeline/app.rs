@@ -12,7 +12,7 @@ use crate::proxy::identity::Identity;
 use crate::proxy::{self, headers::ClientSide};
 use crate::route::RequestHost;
 use crate::state::{AppRuntime, Shared, Snapshot};
-use crate::telemetry::audit::{self, AuditContext, AuditEvent};
+use crate::telemetry::audit::{self, AuditEvent};
 use crate::telemetry::error_chain;
 use crate::telemetry::metrics::DecisionResult;
 use crate::visitor::{self, Prepared};
@@ -118,11 +118,7 @@ impl AppContext<'_> {
     /// Who is asking: the session the request's cookie names, prepared for the policy.
     async fn identify(&mut self, headers: &http::HeaderMap) -> Result<(), GatewayError> {
         let domain_cookie = self.snapshot.config.portal.cookie_domain.is_some();
-        let audit = AuditContext {
-            request_id: &self.ctx.request_id,
-            source: Some(self.ctx.peer.ip()),
-        };
-        let refresher = self.shared.refresher(self.snapshot, audit);
+        let refresher = self.shared.refresher(self.snapshot, self.ctx.audit());
         let found = visitor::identify(&refresher, headers, domain_cookie, self.ctx.now).await?;
         if let Some(visitor) = found {
             self.ctx.learned_subject(&visitor.session.subject);
@@ -216,10 +212,7 @@ impl AppContext<'_> {
         let (snapshot, ctx) = (self.snapshot, self.ctx);
         let (decision, because) = refusal.explain(&snapshot.policy);
         audit::record(
-            AuditContext {
-                request_id: &ctx.request_id,
-                source: Some(ctx.peer.ip()),
-            },
+            ctx.audit(),
             AuditEvent::AccessDenied {
                 subject: self.session().map(|s| s.subject.as_str()),
                 app: &self.target.app.app.name,

@@ -15,6 +15,7 @@ use tracing::field::Empty;
 use crate::proxy::headers;
 use crate::telemetry::access::AccessRecord;
 use crate::telemetry::activity::InFlight;
+use crate::telemetry::audit::AuditContext;
 use crate::telemetry::metrics::RouteMetrics;
 
 /// One request on its way through the gateway.
@@ -46,6 +47,14 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// Where audit events of this request come from: its id and the client's address.
+    pub fn audit(&self) -> AuditContext<'_> {
+        AuditContext {
+            request_id: &self.request_id,
+            source: Some(self.peer.ip()),
+        }
+    }
+
     /// Gathers the facts from the request head, reading `clock` once.
     pub fn new<B>(req: &Request<B>, peer: SocketAddr, clock: &Clock) -> Self {
         let request_id = headers::request_id(req.headers());
