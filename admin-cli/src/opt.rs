@@ -41,7 +41,8 @@ pub enum Command {
     Policy(PolicyCommand),
     /// List, generate, rotate or retire the signing keys of `[keys] dir` (or `--dir`).
     Keys(KeysArgs),
-    /// List or revoke login sessions (Redis session store only).
+    /// List, show or revoke login sessions (Redis directly; the memory store through the
+    /// running gateway's admin listener).
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// List, show, add, disable, enable and delete people; set passwords; lift a brute-force
@@ -381,7 +382,8 @@ pub enum UsersCommand {
         #[command(flatten)]
         json: JsonArg,
     },
-    /// One person: name, mail, groups (nested included), brute-force lock, active sessions.
+    /// One person: name, mail, groups (nested included), brute-force lock, active sessions,
+    /// and when their identity was last read from the directory.
     Show {
         /// The user name.
         user: String,
@@ -424,8 +426,9 @@ printf '%s\\n' \"$PASSWORD\" | pforte-admin users add frank --name \"Frank Zappa
         #[command(flatten)]
         password: PasswordArg,
     },
-    /// Disable an account: the gateway refuses its logins, and with the Redis session store its
-    /// sessions end at once.
+    /// Disable an account: the gateway refuses its logins, and its sessions end at once on every
+    /// gateway (Redis, or the memory store through the running gateway's admin listener), their
+    /// OpenID Connect clients told by back-channel logout.
     Disable {
         /// The user name.
         user: String,
