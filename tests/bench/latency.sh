@@ -43,55 +43,7 @@ trap cleanup EXIT INT TERM
 pforte_bin
 build_driver
 make_certs "$work" "$HOST"
-UPSTREAM=$(free_port); NGINX=$(free_port); PFORTE=$(free_port); ADMIN=$(free_port)
-mkdir -p "$work/upstream" "$work/nginx"
-nginx_conf "$work/upstream" "server { listen 127.0.0.1:$UPSTREAM; location / { return 200 \"hello from the upstream\\n\"; } }"
-nginx_conf "$work/nginx" "upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
-  server {
-    listen 127.0.0.1:$NGINX ssl;
-    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\";
-      proxy_set_header Host \$host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
-  }"
-cat > "$work/apps.toml" <<CONF
-[[app]]
-name = "bench"
-hosts = ["$HOST"]
-upstreams = ["http://127.0.0.1:$UPSTREAM"]
-CONF
-cat > "$work/policy.toml" <<CONF
-[[rule]]
-apps = ["bench"]
-paths = ["/"]
-allow = ["everyone"]
-CONF
-cat > "$work/gateway.toml" <<CONF
-[server]
-listen = ["127.0.0.1:$PFORTE"]
-[admin]
-listen = "127.0.0.1:$ADMIN"
-[[tls.certificates]]
-cert = "cert.pem"
-key = "key.pem"
-[portal]
-host = "login.$HOST"
-[apps]
-file = "apps.toml"
-[policy]
-file = "policy.toml"
-[log]
-level = "warn"
-CONF
-
-taskset -c "$LOAD_CPU" nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
-taskset -c "$SERVER_CPU" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
-taskset -c "$SERVER_CPU" "$pforte_bin" run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
-wait_port "$UPSTREAM"; wait_port "$NGINX"; wait_port "$PFORTE"
-for port in "$NGINX" "$PFORTE"; do
-  curl -sf --cacert "$work/ca.pem" --resolve "$HOST:$port:127.0.0.1" "https://$HOST:$port/" >/dev/null ||
-    { echo "the server on $port does not answer" >&2; cat "$work/pforte.log" >&2; exit 1; }
-done
+start_proxies "$work" "$HOST" "$LOAD_CPU" "$SERVER_CPU"
 
 if [ -z "${RATE:-}" ]; then
   max=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -H "Host: $HOST" "https://127.0.0.1:$NGINX/" |

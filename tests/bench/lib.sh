@@ -58,3 +58,53 @@ pforte_bin() {
   cargo build --release --bin pforte -q
   pforte_bin=${CARGO_TARGET_DIR:-target}/release/pforte
 }
+
+# start_proxies WORK HOST LOAD_CPU SERVER_CPU: the comparison every proxy benchmark makes. An
+# upstream (nginx answering a small body, on LOAD_CPU), nginx as a TLS reverse proxy to it and
+# Pforte with an `everyone` rule for HOST (both on SERVER_CPU), all checked to answer. Needs
+# make_certs and pforte_bin first. Sets UPSTREAM, NGINX and PFORTE (ports), nginx_pid and
+# pforte_pid, and appends the processes to pids.
+start_proxies() {
+  local work=$1 host=$2 load_cpu=$3 server_cpu=$4 port
+  UPSTREAM=$(free_port); NGINX=$(free_port); PFORTE=$(free_port)
+  mkdir -p "$work/upstream" "$work/nginx"
+  nginx_conf "$work/upstream" "server { listen 127.0.0.1:$UPSTREAM; location / { return 200 \"hello from the upstream\\n\"; } }"
+  nginx_conf "$work/nginx" "upstream app { server 127.0.0.1:$UPSTREAM; keepalive 64; }
+  ssl_session_cache shared:SSL:10m;
+  server {
+    listen 127.0.0.1:$NGINX ssl;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\";
+      proxy_set_header Host \$host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; }
+  }"
+  printf '[[app]]\nname = "bench"\nhosts = ["%s"]\nupstreams = ["http://127.0.0.1:%s"]\n' "$host" "$UPSTREAM" > "$work/apps.toml"
+  printf '[[rule]]\napps = ["bench"]\npaths = ["/"]\nallow = ["everyone"]\n' > "$work/policy.toml"
+  cat > "$work/gateway.toml" <<CONF
+[server]
+listen = ["127.0.0.1:$PFORTE"]
+[admin]
+listen = "127.0.0.1:$(free_port)"
+[[tls.certificates]]
+cert = "cert.pem"
+key = "key.pem"
+[portal]
+host = "login.$host"
+[apps]
+file = "apps.toml"
+[policy]
+file = "policy.toml"
+[log]
+level = "warn"
+CONF
+  taskset -c "$load_cpu" nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)
+  taskset -c "$server_cpu" nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" & pids+=($!)
+  nginx_pid=$!
+  taskset -c "$server_cpu" "$pforte_bin" run --config "$work/gateway.toml" 2> "$work/pforte.log" & pids+=($!)
+  pforte_pid=$!
+  wait_port "$UPSTREAM"; wait_port "$NGINX"; wait_port "$PFORTE"
+  for port in "$NGINX" "$PFORTE"; do
+    curl -sf --cacert "$work/ca.pem" --resolve "$host:$port:127.0.0.1" "https://$host:$port/" >/dev/null ||
+      { echo "the proxy on $port does not answer" >&2; cat "$work/pforte.log" >&2; return 1; }
+  done
+}
