@@ -63,7 +63,8 @@ pub(super) fn acknowledged(kind: RecordKind) -> bool {
     }
 }
 
-/// The master's replicas as last seen, with the link connection they were seen on.
+/// The master's replicas as last seen, with the number of the link's connection they were
+/// seen on.
 #[derive(Debug, Clone, Copy)]
 struct Known {
     connects: u64,
@@ -118,21 +119,32 @@ impl Acknowledged {
         if !self.setting.is_on() {
             return self.link.write(write).await;
         }
-        let wanted = self.setting.replicas.min(self.online().await?);
-        let mut pipe = redis::pipe();
-        match write {
-            Write::Script(script) => pipe.invoke_script(script),
-            Write::Command(command) => pipe.add_command(command.clone()),
-        };
         let millis = u64::try_from(self.setting.timeout.as_millis()).unwrap_or(u64::MAX);
-        // WAIT 0 would wait forever.
-        pipe.cmd("WAIT").arg(wanted).arg(millis.max(1));
-        pipe.cmd("ROLE");
-        let (value, acknowledged, role): (T, u32, Role) = self
+        let (value, acknowledged, role, wanted): (T, u32, Role, u32) = self
             .link
-            .run(async |c| run_loading(c, &pipe, write).await)
+            .run_numbered(async |c, connection| {
+                // Asked on the connection the write goes to: one made since the last write may
+                // reach a new master (after a failover) with fewer replicas to wait for.
+                let online = match self.known(connection) {
+                    Some(online) => online,
+                    None => self.learn(connection, &redis::cmd("ROLE").query_async(c).await?),
+                };
+                let wanted = self.setting.replicas.min(online);
+                let mut pipe = redis::pipe();
+                match write {
+                    Write::Script(script) => pipe.invoke_script(script),
+                    Write::Command(command) => pipe.add_command(command.clone()),
+                };
+                // WAIT 0 would wait forever.
+                pipe.cmd("WAIT").arg(wanted).arg(millis.max(1));
+                pipe.cmd("ROLE");
+                let (value, acknowledged, role): (T, u32, Role) =
+                    run_loading(c, &pipe, write).await?;
+                self.learn(connection, &role);
+                Ok((value, acknowledged, role, wanted))
+            })
             .await?;
-        let online = self.learn(&role);
+        let online = replicas_of(&role);
         // A replica that left during the wait no longer counts; one that joined counts from
         // the next write.
         let needed = wanted.min(online);
@@ -150,35 +162,32 @@ impl Acknowledged {
         Ok(value)
     }
 
-    /// The replicas connected to the master of the link's current connection: as learnt from
-    /// the last write on that connection, else asked.
-    async fn online(&self) -> Result<u32, StoreError> {
-        let connects = self.link.connects();
+    /// The replicas last seen on connection number `connection`, if that is where they were
+    /// seen.
+    fn known(&self, connection: u64) -> Option<u32> {
         let known = *self.known.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = known
-            && known.connects == connects
-        {
-            return Ok(known.online);
-        }
-        let role: Role = self
-            .link
-            .run(async |c| redis::cmd("ROLE").query_async(c).await)
-            .await?;
-        Ok(self.learn(&role))
+        known
+            .filter(|known| known.connects == connection)
+            .map(|known| known.online)
     }
 
-    /// Remembers the replicas a `ROLE` answer names (none when it is not a master's, whose
-    /// writes fail anyway).
-    fn learn(&self, role: &Role) -> u32 {
-        let online = match role {
-            Role::Primary { replicas, .. } => u32::try_from(replicas.len()).unwrap_or(u32::MAX),
-            _ => 0,
-        };
+    /// Remembers the replicas a `ROLE` answer on connection number `connection` names.
+    fn learn(&self, connection: u64, role: &Role) -> u32 {
+        let online = replicas_of(role);
         *self.known.lock().unwrap_or_else(PoisonError::into_inner) = Some(Known {
-            connects: self.link.connects(),
+            connects: connection,
             online,
         });
         online
+    }
+}
+
+/// The replicas a `ROLE` answer names (none when it is not a master's, whose writes fail
+/// anyway).
+fn replicas_of(role: &Role) -> u32 {
+    match role {
+        Role::Primary { replicas, .. } => u32::try_from(replicas.len()).unwrap_or(u32::MAX),
+        _ => 0,
     }
 }
 

@@ -84,9 +84,10 @@ pub(super) struct Link {
     target: Target,
     config: AsyncConnectionConfig,
     timeout: Duration,
-    current: Mutex<Option<MultiplexedConnection>>,
-    /// Counts the connections made, so a user of the link can tell it now reaches a server
-    /// that may not be the one it knew (see `acknowledge`).
+    /// The connection, with its number among those this link made.
+    current: Mutex<Option<(MultiplexedConnection, u64)>>,
+    /// Numbers the connections made, so a user of the link can tell a connection that may
+    /// reach another server than the one it knew (see `acknowledge`).
     connects: AtomicU64,
 }
 
@@ -115,12 +116,7 @@ impl Link {
         Self::new(target, self.timeout, wait_beyond)
     }
 
-    /// How many connections this link has made so far.
-    pub(super) fn connects(&self) -> u64 {
-        self.connects.load(Ordering::Acquire)
-    }
-
-    fn current(&self) -> MutexGuard<'_, Option<MultiplexedConnection>> {
+    fn current(&self) -> MutexGuard<'_, Option<(MultiplexedConnection, u64)>> {
         // Holds an `Option` that is replaced whole, consistent under any panic.
         self.current.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -136,17 +132,17 @@ impl Link {
         }
     }
 
-    async fn connection(&self) -> RedisResult<MultiplexedConnection> {
-        if let Some(connection) = self.current().clone() {
-            return Ok(connection);
+    async fn connection(&self) -> RedisResult<(MultiplexedConnection, u64)> {
+        if let Some(current) = self.current().clone() {
+            return Ok(current);
         }
         let client = self.client().await?;
         let connection = client
             .get_multiplexed_async_connection_with_config(&self.config)
             .await?;
-        *self.current() = Some(connection.clone());
-        self.connects.fetch_add(1, Ordering::AcqRel);
-        Ok(connection)
+        let number = self.connects.fetch_add(1, Ordering::AcqRel);
+        *self.current() = Some((connection.clone(), number));
+        Ok((connection, number))
     }
 
     /// Runs one command (or script, or pipeline) on the shared connection; a failure of the
@@ -155,8 +151,17 @@ impl Link {
         &self,
         command: impl AsyncFnOnce(&mut MultiplexedConnection) -> RedisResult<T>,
     ) -> Result<T, StoreError> {
-        let mut connection = self.connection().await?;
-        let result = command(&mut connection).await;
+        self.run_numbered(async |connection, _| command(connection).await)
+            .await
+    }
+
+    /// [`Link::run`], telling `command` the number of the connection it runs on.
+    pub(super) async fn run_numbered<T>(
+        &self,
+        command: impl AsyncFnOnce(&mut MultiplexedConnection, u64) -> RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let (mut connection, number) = self.connection().await?;
+        let result = command(&mut connection, number).await;
         if let Err(error) = &result
             && breaks_the_link(error)
         {
