@@ -2,11 +2,15 @@
 //! Sentinel-managed Redis (a primary, a replica, three sentinels: `tests/support/sentinel.rs`),
 //! people log in and use mail through all three, and the primary is killed (SIGKILL).
 //!
+//! Each person also gets tokens for an OIDC client (the code through the gateway they logged
+//! in on, the code exchanged on the next, the refresh token rotated on the third).
+//!
 //! Asserted: no session that a browser was told about (the login's 303 with the session
-//! cookie) is lost, logins work again on every gateway within [`RECOVERY`] of the kill, and a
-//! logout after the failover is refused on every gateway within the revocation bound. The
-//! gateways confirm each new session with `WAIT` (`acknowledge_replicas = 1`), which is what
-//! keeps the sessions of the last instant before the kill.
+//! cookie) is lost, nor any refresh rotation a client was told about (its new refresh token
+//! still works); logins and token grants work again on every gateway within [`RECOVERY`] of
+//! the kill; and a logout after the failover is refused on every gateway within the
+//! revocation bound. The gateways confirm these writes with `WAIT` (`acknowledge_replicas =
+//! 1`), which is what keeps those of the last instant before the kill.
 //!
 //! `tests/scenarios/failover.sh` runs this test longer and with more load through the
 //! variables below, against release builds, and prints its figures (`failover-figures` lines).
@@ -18,7 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use openidconnect::PkceCodeChallenge;
 use pforte_e2e::browser::{Browser, absolute, hidden_value};
+use pforte_e2e::client::{H1, Reply};
 use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml};
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::sentinel::SentinelSet;
@@ -39,6 +45,15 @@ const LOGIN: &str = "https://login.gw.test";
 const MAIL: &str = "https://mail.gw.test";
 const SESSION_COOKIE: &str = "__Host-pforte";
 const POLICY: &str = "[[rule]]\napps = [\"mail\"]\nallow = [\"authenticated\"]\n";
+const CALLBACK: &str = "http://127.0.0.1:8765/notes/callback";
+
+/// A public client of mail, with refresh tokens.
+fn clients_toml() -> String {
+    format!(
+        "[[client]]\nid = \"notes\"\napp = \"mail\"\npublic = true\nredirect_uris = [\"{CALLBACK}\"]\n\
+         scopes = [\"openid\", \"profile\"]\ngrant_types = [\"authorization_code\", \"refresh_token\"]\n"
+    )
+}
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -67,9 +82,15 @@ impl Deployment {
                 .ldap(&[env("PFORTE_TEST_LDAP_URL")])
                 .sessions(&sessions)
         };
-        let mut gateways = Vec::new();
-        for _ in 0..3 {
-            gateways.push(replica().start_with_ca(ca.clone()).await);
+        let first = replica()
+            .oidc(&clients_toml())
+            .start_with_ca(ca.clone())
+            .await;
+        let keys = first.path("keys");
+        let mut gateways = vec![first];
+        for _ in 0..2 {
+            let builder = replica().oidc(&clients_toml()).shared_keys(&keys);
+            gateways.push(builder.start_with_ca(ca.clone()).await);
         }
         Self {
             redis,
@@ -88,17 +109,25 @@ struct Attempt {
     acknowledged: Option<Browser>,
     /// How long the form's POST took (the session's creation, with its WAIT, is in it).
     post: Duration,
+    /// When the POST was answered with the session, if it was.
+    answered: Option<Instant>,
     /// Whether the app then answered through the next gateway.
     used_app: bool,
+    /// When the code was exchanged for tokens (on the next gateway), if it was.
+    granted: Option<Instant>,
+    /// The refresh token a rotation (on the third gateway) handed out, if it did.
+    rotated: Option<String>,
 }
 
 /// Logs alice in through `gateways[i]` from the mail app, then asks mail through the next
-/// gateway; never panics on a failed step (the failover makes some fail).
+/// gateway, gets tokens there and refreshes them on the third; never panics on a failed step
+/// (the failover makes some fail).
 async fn attempt(gateways: &[Gateway], i: usize) -> Attempt {
     let gateway = &gateways[i];
     let started = Instant::now();
     let mut browser = Browser::new(gateway.https, gateway.root());
     let mut post = Duration::ZERO;
+    let mut answered = None;
     let mut acknowledged = false;
     let hops = browser.follow(&format!("{MAIL}/inbox")).await;
     let form = &hops[0];
@@ -119,15 +148,21 @@ async fn attempt(gateways: &[Gateway], i: usize) -> Attempt {
         post = sent.elapsed();
         acknowledged =
             reply.status == 303 && browser.cookie("login.gw.test", SESSION_COOKIE).is_some();
+        answered = acknowledged.then(Instant::now);
         if acknowledged {
             browser.follow_from(&action, reply).await;
         }
     }
-    let mut used_app = false;
+    let (mut used_app, mut granted, mut rotated) = (false, None, None);
     if acknowledged {
         let next = &gateways[(i + 1) % gateways.len()];
         let mut elsewhere = browser.at(next.https, next.root());
         used_app = elsewhere.get(&format!("{MAIL}/inbox")).await.status == 200;
+        if let Some(refresh) = tokens(&mut browser, next).await {
+            granted = Some(Instant::now());
+            let third = &gateways[(i + 2) % gateways.len()];
+            rotated = refreshed(third, &refresh).await;
+        }
     }
     Attempt {
         gateway: i,
@@ -135,8 +170,80 @@ async fn attempt(gateways: &[Gateway], i: usize) -> Attempt {
         finished: Instant::now(),
         acknowledged: acknowledged.then_some(browser),
         post,
+        answered,
         used_app,
+        granted,
+        rotated,
     }
+}
+
+/// A code from the browser's session (on its gateway), exchanged on `gateway`: the refresh
+/// token, or `None` when a step failed.
+async fn tokens(browser: &mut Browser, gateway: &Gateway) -> Option<String> {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", "notes")
+        .append_pair("redirect_uri", CALLBACK)
+        .append_pair("scope", "openid profile")
+        .append_pair("state", "st")
+        .append_pair("code_challenge", challenge.as_str())
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let reply = browser
+        .get(&format!("{LOGIN}/oidc/authorize?{query}"))
+        .await;
+    let location = reply.header("location")?.to_owned();
+    let code = form_urlencoded::parse(location.split_once('?')?.1.as_bytes())
+        .find(|(k, _)| k == "code")?
+        .1
+        .into_owned();
+    let reply = token_request(
+        gateway,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", "notes"),
+            ("code_verifier", verifier.secret()),
+        ],
+    )
+    .await;
+    refresh_token_of(&reply)
+}
+
+/// The refresh token a refresh with `token` on `gateway` hands out, if it succeeds.
+async fn refreshed(gateway: &Gateway, token: &str) -> Option<String> {
+    let reply = token_request(
+        gateway,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", token),
+            ("client_id", "notes"),
+        ],
+    )
+    .await;
+    refresh_token_of(&reply)
+}
+
+fn refresh_token_of(reply: &Reply) -> Option<String> {
+    (reply.status == 200)
+        .then(|| reply.json()["refresh_token"].as_str().map(str::to_owned))
+        .flatten()
+}
+
+/// A POST to the token endpoint of `gateway`.
+async fn token_request(gateway: &Gateway, form: &[(&str, &str)]) -> Reply {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut h1 = H1::connect(gateway.https, "login.gw.test", &gateway.root()).await;
+    let request = h1
+        .request("POST", "/oidc/token")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.into())
+        .unwrap();
+    h1.send(request).await
 }
 
 /// Whether the session of `browser` is still there, asked through `gateway`'s login host (its
@@ -188,19 +295,28 @@ async fn sessions_survive_the_primary_dying_under_load() {
 
     let killed = Instant::now();
     deployment.redis.primary.kill();
-    // Recovered: every gateway has acknowledged a login begun after the kill.
-    let recovered = loop {
+    // Recovered: every gateway has acknowledged a login begun after the kill, and a token
+    // grant of such a login has gone through (on the next gateway).
+    let (recovered, granted) = loop {
         let got = attempts.lock().await;
-        let firsts: Vec<Option<Instant>> = (0..gateways.len())
+        let after: Vec<&Attempt> = got.iter().filter(|a| a.started > killed).collect();
+        let logins: Vec<Option<Instant>> = (0..gateways.len())
             .map(|g| {
-                got.iter()
-                    .filter(|a| a.gateway == g && a.started > killed && a.acknowledged.is_some())
-                    .map(|a| a.finished)
-                    .min()
+                let of_g = after.iter().filter(|a| a.gateway == g);
+                of_g.filter_map(|a| a.answered).min()
             })
             .collect();
-        if firsts.iter().all(Option::is_some) {
-            break firsts.into_iter().flatten().collect::<Vec<_>>();
+        let grants: Vec<Option<Instant>> = (0..gateways.len())
+            .map(|g| {
+                let on_g = after
+                    .iter()
+                    .filter(|a| (a.gateway + 1) % gateways.len() == g);
+                on_g.filter_map(|a| a.granted).min()
+            })
+            .collect();
+        if logins.iter().chain(&grants).all(Option::is_some) {
+            let flat = |v: Vec<Option<Instant>>| v.into_iter().flatten().collect::<Vec<_>>();
+            break (flat(logins), flat(grants));
         }
         drop(got);
         assert!(
@@ -235,11 +351,20 @@ async fn sessions_survive_the_primary_dying_under_load() {
             lost += 1;
         }
     }
-    let recovery = recovered
-        .iter()
-        .map(|at| at.saturating_duration_since(killed))
-        .max()
-        .unwrap();
+    // No acknowledged refresh rotation lost: each new refresh token still works (once).
+    let rotations: Vec<&String> = attempts.iter().filter_map(|a| a.rotated.as_ref()).collect();
+    let mut lost_rotations = 0;
+    for (n, token) in rotations.iter().enumerate() {
+        if refreshed(&gateways[n % gateways.len()], token)
+            .await
+            .is_none()
+        {
+            lost_rotations += 1;
+        }
+    }
+    let since_kill = |at: &Instant| at.saturating_duration_since(killed);
+    let recovery = recovered.iter().map(since_kill).max().unwrap();
+    let grant_recovery = granted.iter().map(since_kill).max().unwrap();
     let failed_after = attempts
         .iter()
         .filter(|a| a.started > killed + recovery && a.acknowledged.is_none())
@@ -285,7 +410,9 @@ async fn sessions_survive_the_primary_dying_under_load() {
     println!(
         "failover-figures acknowledge_replicas={acknowledge} gateways={} workers_per_gateway={workers} \
          attempts={} acknowledged={} lost={lost} failed_before_recovery={} failed_after_recovery={failed_after} \
-         used_app={} recovery_ms={:.0} recovery_per_gateway_ms={:?} revocation_refused_ms={:?} \
+         used_app={} token_grants={} rotations={} lost_rotations={lost_rotations} \
+         login_recovery_ms={:.0} login_recovery_per_gateway_ms={:?} grant_recovery_ms={:.0} \
+         revocation_refused_ms={:?} \
          warm_logins={warm_logins} warm_login_rate_per_s={:.1} login_post_p50_ms={:.2}",
         gateways.len(),
         attempts.len(),
@@ -296,11 +423,14 @@ async fn sessions_survive_the_primary_dying_under_load() {
             .count()
             - failed_after,
         attempts.iter().filter(|a| a.used_app).count(),
+        attempts.iter().filter(|a| a.granted.is_some()).count(),
+        rotations.len(),
         ms(recovery),
         recovered
             .iter()
-            .map(|at| ms(at.saturating_duration_since(killed)).round())
+            .map(|at| ms(since_kill(at)).round())
             .collect::<Vec<_>>(),
+        ms(grant_recovery),
         refused_ms.iter().map(|v| v.round()).collect::<Vec<_>>(),
         warm_logins as f64 / warm.as_secs_f64(),
         median_ms(warm_posts),
@@ -310,9 +440,12 @@ async fn sessions_survive_the_primary_dying_under_load() {
         deployment.redis.failover_log()
     );
     assert_eq!(lost, 0, "acknowledged sessions lost in the failover");
+    assert_eq!(lost_rotations, 0, "acknowledged refresh rotations lost");
+    assert!(!rotations.is_empty(), "no refresh rotation went through");
     assert!(
-        recovery <= RECOVERY,
-        "logins worked again only {recovery:?} after the kill (goal {RECOVERY:?}); Sentinel:\n{}",
+        recovery <= RECOVERY && grant_recovery <= RECOVERY,
+        "logins worked again {recovery:?} and token grants {grant_recovery:?} after the kill \
+         (goal {RECOVERY:?}); Sentinel:\n{}",
         deployment.redis.failover_log()
     );
     drop(deployment);
