@@ -262,6 +262,14 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Milliseconds as `12,3,4`: one word for the scenario's parsing.
+fn list(values: impl Iterator<Item = f64>) -> String {
+    values
+        .map(|v| format!("{v:.0}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The median of some durations, in milliseconds.
 fn median_ms(mut values: Vec<Duration>) -> f64 {
     values.sort();
@@ -411,8 +419,8 @@ async fn sessions_survive_the_primary_dying_under_load() {
         "failover-figures acknowledge_replicas={acknowledge} gateways={} workers_per_gateway={workers} \
          attempts={} acknowledged={} lost={lost} failed_before_recovery={} failed_after_recovery={failed_after} \
          used_app={} token_grants={} rotations={} lost_rotations={lost_rotations} \
-         login_recovery_ms={:.0} login_recovery_per_gateway_ms={:?} grant_recovery_ms={:.0} \
-         revocation_refused_ms={:?} \
+         login_recovery_ms={:.0} login_recovery_per_gateway_ms={} grant_recovery_ms={:.0} \
+         revocation_refused_ms={} \
          warm_logins={warm_logins} warm_login_rate_per_s={:.1} login_post_p50_ms={:.2}",
         gateways.len(),
         attempts.len(),
@@ -426,12 +434,9 @@ async fn sessions_survive_the_primary_dying_under_load() {
         attempts.iter().filter(|a| a.granted.is_some()).count(),
         rotations.len(),
         ms(recovery),
-        recovered
-            .iter()
-            .map(|at| ms(since_kill(at)).round())
-            .collect::<Vec<_>>(),
+        list(recovered.iter().map(|at| ms(since_kill(at)))),
         ms(grant_recovery),
-        refused_ms.iter().map(|v| v.round()).collect::<Vec<_>>(),
+        list(refused_ms.iter().copied()),
         warm_logins as f64 / warm.as_secs_f64(),
         median_ms(warm_posts),
     );
@@ -439,8 +444,11 @@ async fn sessions_survive_the_primary_dying_under_load() {
         "failover-sentinel-events\n{}",
         deployment.redis.failover_log()
     );
-    assert_eq!(lost, 0, "acknowledged sessions lost in the failover");
-    assert_eq!(lost_rotations, 0, "acknowledged refresh rotations lost");
+    // Without WAIT (the scenario's comparison run) nothing is promised.
+    if acknowledge > 0 {
+        assert_eq!(lost, 0, "acknowledged sessions lost in the failover");
+        assert_eq!(lost_rotations, 0, "acknowledged refresh rotations lost");
+    }
     assert!(!rotations.is_empty(), "no refresh rotation went through");
     assert!(
         recovery <= RECOVERY && grant_recovery <= RECOVERY,

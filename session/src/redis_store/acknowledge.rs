@@ -23,7 +23,9 @@
 //! write is reported as [`StoreError::NotAcknowledged`]: the gateway answers 503 (the login
 //! page's "try again" page), so a browser is never told of a session a failover could lose.
 //! The write itself may be in effect on the master: a session nobody has the cookie of expires
-//! unused; a revocation or a refresh can be asked again.
+//! unused; a revocation can be asked again. A refresh rotation reported failed this way may
+//! have happened: the client's retry with its old token then counts as reuse and ends the
+//! family, and the person logs in again, as after any answer lost on the way.
 //!
 //! What is left: a replica that lost its link to the master shortly before the master dies may
 //! still be promoted by Sentinel, without the writes made while it was away (the master did not

@@ -209,3 +209,50 @@ async fn revoke_seen_within_bound(
     .expect("B still accepts the revoked session");
     assert!(refused <= BOUND, "B refused it only after {refused:?}");
 }
+
+/// What `WAIT` adds to a login's one acknowledged write (the session's creation), against a
+/// master and a replica of the test's own on loopback: sessions created one after the other,
+/// in alternating rounds with and without acknowledgement, median and 99th percentile of each.
+/// A measurement, not a check: `tests/scenarios/failover.sh` runs it and prints its line.
+#[tokio::test]
+#[ignore = "a measurement, run by tests/scenarios/failover.sh"]
+async fn measure_what_wait_costs_per_login() {
+    let master = PrivateRedis::start();
+    let _standby = PrivateRedis::start_replica_of(master.port());
+    replicated(&master.url(), 1).await;
+    let plain = replica(&redis_settings(&master.url(), &unique_prefix())).await;
+    let mut settings = redis_settings(&master.url(), &unique_prefix());
+    settings.acknowledge = ONE_REPLICA;
+    let acknowledged = replica(&settings).await;
+    let rounds: usize = std::env::var("PFORTE_WAIT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (store, times) in [(&plain, &mut without), (&acknowledged, &mut with)] {
+            for _ in 0..100 {
+                let started = std::time::Instant::now();
+                store
+                    .create(login(&unique_subject()), Timestamp::now())
+                    .await
+                    .unwrap();
+                times.push(started.elapsed());
+            }
+        }
+    }
+    let quantile = |times: &mut Vec<Duration>, q: f64| {
+        times.sort();
+        let index = ((times.len() as f64 * q).ceil() as usize).saturating_sub(1);
+        times[index].as_secs_f64() * 1e6
+    };
+    let (p50_without, p50_with) = (quantile(&mut without, 0.5), quantile(&mut with, 0.5));
+    println!(
+        "wait-cost creates={} p50_without_us={p50_without:.0} p50_with_us={p50_with:.0} \
+         p99_without_us={:.0} p99_with_us={:.0} wait_cost_p50_us={:.0}",
+        with.len(),
+        quantile(&mut without, 0.99),
+        quantile(&mut with, 0.99),
+        p50_with - p50_without,
+    );
+}
