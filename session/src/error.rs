@@ -12,6 +12,21 @@ pub enum StoreError {
     /// 503: treating this as "no session" would log everybody out on a Redis blip.
     #[error("session store unavailable: {0}")]
     Unavailable(#[source] redis::RedisError),
+    /// A write that must survive a failover reached the master, but fewer of its replicas
+    /// confirmed it in time than the settings ask for (see
+    /// [`crate::Acknowledgement`]). The caller reports a failure (the gateway answers
+    /// 503, the login page's "try again"), so the browser is never told of a write a failover
+    /// could lose. The write may still be in effect on the master; every such write is safe to
+    /// repeat or to leave (a session nobody holds the cookie of expires unused).
+    #[error(
+        "session store write not confirmed: {acknowledged} of {wanted} replica(s) acknowledged it in time"
+    )]
+    NotAcknowledged {
+        /// The replicas asked for (the setting, or fewer when fewer were connected).
+        wanted: u32,
+        /// The replicas that confirmed in time.
+        acknowledged: u32,
+    },
     /// The CA file for `rediss://` could not be read.
     #[error("cannot read the Redis CA file {path}: {source}")]
     CaFile {

@@ -72,8 +72,8 @@ pub use records::{
 pub use redis_store::RedisStore;
 pub use session::{Identity, MAX_DEVICE_CHARS, NewSession, Session};
 pub use settings::{
-    Backend, RedisPassword, RedisSettings, RedisTarget, SessionSettings, SettingsError,
-    StoreSettings,
+    Acknowledgement, Backend, RedisPassword, RedisSettings, RedisTarget, SessionSettings,
+    SettingsError, StoreSettings,
 };
 pub use store::SessionStore;
 pub use throttle::{LoginCheck, Throttle, ThrottleKind, ThrottleSettings};

@@ -36,8 +36,8 @@ pub enum Backend {
     /// In this process only: for a single gateway; sessions end when it restarts.
     #[default]
     Memory,
-    /// In Redis, shared by every replica.
-    Redis(RedisSettings),
+    /// In Redis, shared by every replica (boxed: the settings are large beside `Memory`).
+    Redis(Box<RedisSettings>),
 }
 
 /// How long sessions last. Defaults and their reasons are in the module doc.
@@ -61,15 +61,56 @@ impl Default for SessionSettings {
     }
 }
 
+/// How many replicas must hold a write before the store reports it done: the writes a browser
+/// or client is told about (a new session, a step-up or identity rewrite, a revocation, an OIDC
+/// code, refresh family or revoked token) are followed by Redis's `WAIT` when `replicas > 0`, so
+/// a failover that promotes a replica does not lose them. See the `redis_store::acknowledge`
+/// module doc for which writes, and what happens when too few replicas answer in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// Replicas that must confirm each acknowledged write (at most as many as are connected to
+    /// the master at the time); 0 turns `WAIT` off, right for a single server.
+    pub replicas: u32,
+    /// How long a write waits for them before it is reported as a failure.
+    pub timeout: Duration,
+}
+
+impl Acknowledgement {
+    /// The most replicas that can be asked for: far more than any Sentinel deployment has, and
+    /// a bound that keeps a typo (`acknowledge_replicas = 1000`) from failing every write.
+    pub const MAX_REPLICAS: u32 = 16;
+    /// The longest wait allowed: a login waits this long at worst, so it stays below what a
+    /// person waits for a page.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Whether writes wait for replicas at all.
+    pub fn is_on(&self) -> bool {
+        self.replicas > 0
+    }
+}
+
+impl Default for Acknowledgement {
+    /// Off (a single server has no replica to wait for); 500 ms once turned on: ample for a
+    /// replica on the same network, which acknowledges in well under a millisecond.
+    fn default() -> Self {
+        Self {
+            replicas: 0,
+            timeout: Duration::from_millis(500),
+        }
+    }
+}
+
 /// Where Redis is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RedisTarget {
     /// One server, `redis://host:port` or `rediss://host:port` (TLS).
     Url(String),
     /// A Sentinel-managed master: the store asks the sentinels for the master on every
-    /// (re)connect, so it follows a failover.
+    /// (re)connect, so it follows a failover. The sentinels' scheme decides TLS for them and
+    /// for the master alike: `rediss://` sentinels mean a TLS master (checked against
+    /// `ca_file`, else the system's roots, under the address the sentinels announce).
     Sentinel {
-        /// `redis://host:port` of each sentinel.
+        /// `redis://host:port` (or all `rediss://host:port`) of each sentinel.
         sentinels: Vec<String>,
         /// The master's name in the sentinels' configuration.
         master: String,
@@ -84,8 +125,9 @@ pub struct RedisSettings {
     pub username: Option<String>,
     /// The password, read by the config layer from a file.
     pub password: Option<RedisPassword>,
-    /// A PEM file of the CA that signed Redis's certificate, for `rediss://` with a private CA;
-    /// `None` trusts the system's roots. Refused with Sentinel (plain TCP only there).
+    /// A PEM file of the CA that signed Redis's certificate (and the sentinels'), for
+    /// `rediss://` with a private CA; `None` trusts the system's roots. Refused with `redis://`
+    /// sentinels, where it would protect nothing.
     pub ca_file: Option<PathBuf>,
     /// Put before every key and the invalidation channel, so several deployments (or tests)
     /// can share one Redis.
@@ -97,6 +139,8 @@ pub struct RedisSettings {
     pub revocation_bound: Duration,
     /// The most sessions one replica's local cache holds.
     pub cache_capacity: usize,
+    /// Replicas that must confirm the writes a browser or client is told about.
+    pub acknowledge: Acknowledgement,
 }
 
 /// Why Redis settings were refused.
@@ -111,10 +155,16 @@ pub enum SettingsError {
     /// Sentinel settings without a sentinel or a master name.
     #[error("Sentinel needs at least one sentinel URL and the master's name")]
     IncompleteSentinel,
-    /// A CA file was given with Sentinel, which this store only speaks plain TCP to; refused
-    /// rather than ignored, so nobody believes the link is encrypted when it is not.
-    #[error("TLS (ca_file) is not supported with Sentinel yet; use a redis:// or rediss:// URL")]
+    /// A CA file was given with plain `redis://` sentinels; refused rather than ignored, so
+    /// nobody believes the links are encrypted when they are not.
+    #[error(
+        "ca_file with Sentinel needs rediss:// sentinel URLs (their scheme decides TLS for the sentinels and the master)"
+    )]
     SentinelTls,
+    /// Some sentinel URLs are `redis://` and others `rediss://`: the store would not know
+    /// whether to speak TLS to the master they name.
+    #[error("the sentinel URLs mix redis:// and rediss://; use one scheme for all")]
+    SentinelSchemes,
     /// The URL has a password in it; passwords come from a file so they stay out of config
     /// files and logs.
     #[error("the Redis URL contains a password; set the password file setting instead")]
@@ -139,16 +189,21 @@ impl RedisSettings {
         Ok(Self::with_target(RedisTarget::Url(checked_url(url)?)))
     }
 
-    /// A master found through Sentinel (plain TCP to the sentinels and the nodes; the password
-    /// and username settings apply to the nodes), other settings at their defaults.
+    /// A master found through Sentinel (plain TCP to the sentinels and the master with
+    /// `redis://` sentinel URLs, TLS to both with `rediss://`; the password and username
+    /// settings apply to the master), other settings at their defaults.
     pub fn sentinel(sentinels: &[String], master: &str) -> Result<Self, SettingsError> {
         if sentinels.is_empty() || master.is_empty() {
             return Err(SettingsError::IncompleteSentinel);
         }
-        let sentinels = sentinels
+        let sentinels: Vec<String> = sentinels
             .iter()
             .map(|url| checked_url(url))
             .collect::<Result<_, _>>()?;
+        let tls = sentinels.iter().filter(|url| is_tls(url)).count();
+        if tls != 0 && tls != sentinels.len() {
+            return Err(SettingsError::SentinelSchemes);
+        }
         Ok(Self::with_target(RedisTarget::Sentinel {
             sentinels,
             master: master.to_owned(),
@@ -165,6 +220,7 @@ impl RedisSettings {
             command_timeout: Duration::from_secs(1),
             revocation_bound: Duration::from_secs(1),
             cache_capacity: 100_000,
+            acknowledge: Acknowledgement::default(),
         }
     }
 
@@ -172,6 +228,12 @@ impl RedisSettings {
     pub fn target(&self) -> &RedisTarget {
         &self.target
     }
+}
+
+/// Whether a (checked) URL asks for TLS.
+pub(crate) fn is_tls(url: &str) -> bool {
+    url.get(..9)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("rediss://"))
 }
 
 impl fmt::Debug for RedisSettings {
@@ -185,6 +247,7 @@ impl fmt::Debug for RedisSettings {
             .field("command_timeout", &self.command_timeout)
             .field("revocation_bound", &self.revocation_bound)
             .field("cache_capacity", &self.cache_capacity)
+            .field("acknowledge", &self.acknowledge)
             .finish()
     }
 }
@@ -239,5 +302,24 @@ mod tests {
                 .key_prefix,
             "pforte:"
         );
+    }
+
+    #[test]
+    fn sentinel_urls_take_one_scheme() {
+        let mixed = [
+            "redis://127.0.0.1:26379".to_owned(),
+            "rediss://127.0.0.1:26380".to_owned(),
+        ];
+        assert_eq!(
+            RedisSettings::sentinel(&mixed, "pforte").unwrap_err(),
+            SettingsError::SentinelSchemes
+        );
+        let tls = ["rediss://127.0.0.1:26380".to_owned()];
+        assert!(RedisSettings::sentinel(&tls, "pforte").is_ok());
+        assert_eq!(
+            RedisSettings::sentinel(&tls, "pforte").unwrap().acknowledge,
+            Acknowledgement::default()
+        );
+        assert!(!Acknowledgement::default().is_on());
     }
 }

@@ -15,6 +15,7 @@ pub mod oidc;
 pub mod person;
 pub mod pki;
 pub mod raw;
+pub mod sentinel;
 pub mod upstream;
 
 /// Ports handed to servers the tests start. They lie below the kernel's ephemeral range

@@ -11,12 +11,27 @@
 //! url = "rediss://redis.example.org:6380"
 //! password = { file = "/etc/pforte/secrets/redis-password" }
 //! ```
+//!
+//! With Sentinel, `sentinels` and `master` replace `url` (`rediss://` sentinels: TLS to them and
+//! to the master, checked against `ca_file`), and `acknowledge_replicas` makes the writes a
+//! browser or client is told about wait for the master's replicas (`WAIT`), so a failover does
+//! not lose them:
+//!
+//! ```toml
+//! [sessions.redis]
+//! sentinels = ["rediss://10.0.0.5:26379", "rediss://10.0.0.6:26379", "rediss://10.0.0.7:26379"]
+//! master = "pforte"
+//! ca_file = "/etc/pforte/redis-ca.pem"
+//! acknowledge_replicas = 1
+//! acknowledge_timeout = "500ms"
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pforte_session::{
-    Backend, RedisPassword, RedisSettings, SessionSettings, StoreSettings, ThrottleSettings,
+    Acknowledgement, Backend, RedisPassword, RedisSettings, SessionSettings, StoreSettings,
+    ThrottleSettings,
 };
 use serde::Deserialize;
 use toml::Spanned;
@@ -90,7 +105,15 @@ pub struct RedisSection {
     pub ca_file: Option<PathBuf>,
     /// Prefix of every key and channel.
     pub key_prefix: Option<String>,
+    /// Replicas that must confirm a write the browser is told about (0: off).
+    pub acknowledge_replicas: Option<Spanned<i64>>,
+    /// How long such a write waits for them.
+    pub acknowledge_timeout: Option<Spanned<HumanDuration>>,
 }
+
+/// A duration written as `"500ms"`, `"2s"`, kept with its place in the file.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct HumanDuration(#[serde(with = "humantime_serde")] pub Duration);
 
 /// `[sessions.throttle]`
 #[derive(Debug, Default, Deserialize)]
@@ -153,7 +176,7 @@ impl SessionsSection {
             StoreKind::Memory => Backend::Memory,
             StoreKind::Redis => match &self.redis {
                 Some(redis) => match redis_settings(redis, base) {
-                    Ok(settings) => Backend::Redis(settings),
+                    Ok(settings) => Backend::Redis(Box::new(settings)),
                     Err(problem) => {
                         problems.push(problem);
                         Backend::Memory
@@ -213,5 +236,144 @@ fn redis_settings(section: &Spanned<RedisSection>, base: &Path) -> Result<RedisS
     if let Some(prefix) = &r.key_prefix {
         prefix.clone_into(&mut settings.key_prefix);
     }
+    settings.acknowledge =
+        acknowledgement(r).map_err(|(span, key, message)| problem(span, key, message))?;
     Ok(settings)
+}
+
+/// `acknowledge_replicas` and `acknowledge_timeout`, each within its bounds, the timeout no
+/// longer than a command may take altogether.
+fn acknowledgement(
+    r: &RedisSection,
+) -> Result<Acknowledgement, (std::ops::Range<usize>, &'static str, String)> {
+    let mut acknowledge = Acknowledgement::default();
+    if let Some(replicas) = &r.acknowledge_replicas {
+        acknowledge.replicas = u32::try_from(*replicas.get_ref())
+            .ok()
+            .filter(|n| *n <= Acknowledgement::MAX_REPLICAS)
+            .ok_or_else(|| {
+                (
+                    replicas.span(),
+                    "acknowledge_replicas",
+                    format!(
+                        "must be a whole number from 0 (off) to {}",
+                        Acknowledgement::MAX_REPLICAS
+                    ),
+                )
+            })?;
+    }
+    if let Some(timeout) = &r.acknowledge_timeout {
+        let HumanDuration(wait) = *timeout.get_ref();
+        if wait < Duration::from_millis(1) || wait > Acknowledgement::MAX_TIMEOUT {
+            return Err((
+                timeout.span(),
+                "acknowledge_timeout",
+                format!(
+                    "must be from 1ms to {}",
+                    humantime_serde::re::humantime::format_duration(Acknowledgement::MAX_TIMEOUT)
+                ),
+            ));
+        }
+        acknowledge.timeout = wait;
+    }
+    Ok(acknowledge)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// The settings a `[sessions.redis]` table gives, or the errors as the operator reads them.
+    fn load(redis: &str) -> Result<RedisSettings, String> {
+        let dir = tempfile::tempdir().unwrap();
+        for file in ["c.pem", "k.pem", "apps.toml", "policy.toml"] {
+            std::fs::write(dir.path().join(file), "").unwrap();
+        }
+        let path = dir.path().join("gateway.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[server]\nlisten = [\"127.0.0.1:8443\"]\n[[tls.certificates]]\ncert = \"c.pem\"\nkey = \"k.pem\"\n\
+                 [portal]\nhost = \"login.example.org\"\n[apps]\nfile = \"apps.toml\"\n[policy]\nfile = \"policy.toml\"\n\
+                 [sessions]\nstore = \"redis\"\n[sessions.redis]\n{redis}"
+            ),
+        )
+        .unwrap();
+        match Config::load(&path) {
+            Ok(config) => match config.sessions.backend {
+                Backend::Redis(settings) => Ok(*settings),
+                Backend::Memory => Err("memory".into()),
+            },
+            Err(errors) => Err(errors.to_string()),
+        }
+    }
+
+    const SENTINELS: &str = "sentinels = [\"redis://127.0.0.1:26379\"]\nmaster = \"pforte\"\n";
+
+    #[test]
+    fn acknowledgement_is_off_by_default_and_takes_its_settings() {
+        let settings = load(SENTINELS).unwrap();
+        assert_eq!(settings.acknowledge, Acknowledgement::default());
+        assert!(!settings.acknowledge.is_on());
+        let settings = load(&format!(
+            "{SENTINELS}acknowledge_replicas = 2\nacknowledge_timeout = \"250ms\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            settings.acknowledge,
+            Acknowledgement {
+                replicas: 2,
+                timeout: Duration::from_millis(250)
+            }
+        );
+    }
+
+    #[test]
+    fn bad_acknowledgement_values_are_refused_at_their_line() {
+        for (bad, key) in [
+            (
+                "acknowledge_replicas = -1",
+                "sessions.redis.acknowledge_replicas",
+            ),
+            (
+                "acknowledge_replicas = 17",
+                "sessions.redis.acknowledge_replicas",
+            ),
+            (
+                "acknowledge_timeout = \"0s\"",
+                "sessions.redis.acknowledge_timeout",
+            ),
+            (
+                "acknowledge_timeout = \"1m\"",
+                "sessions.redis.acknowledge_timeout",
+            ),
+        ] {
+            let err = load(&format!("{SENTINELS}{bad}\n")).unwrap_err();
+            // The table starts on line 14; its two sentinel lines come first.
+            assert!(
+                err.contains("gateway.toml:17:") && err.contains(key),
+                "{bad}: {err}"
+            );
+        }
+        let err = load(&format!("{SENTINELS}acknowledge_timeout = \"soon\"\n")).unwrap_err();
+        assert!(err.contains("gateway.toml:17:"), "{err}");
+    }
+
+    #[test]
+    fn sentinels_over_tls_take_the_ca_file_and_mixed_schemes_are_refused() {
+        let settings = load(
+            "sentinels = [\"rediss://127.0.0.1:26379\"]\nmaster = \"pforte\"\nca_file = \"ca.pem\"\n",
+        )
+        .unwrap();
+        assert!(settings.ca_file.is_some());
+        let err = load(
+            "sentinels = [\"rediss://127.0.0.1:26379\", \"redis://127.0.0.1:26380\"]\nmaster = \"pforte\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("sessions.redis.sentinels") && err.contains("mix"),
+            "{err}"
+        );
+    }
 }

@@ -21,7 +21,9 @@
 //! cannot re-insert the session (see `cache`).
 //!
 //! Redis is one server or a Sentinel-managed master (see `link` for how a failover is
-//! followed; the subscriber looks the master up again on every reconnect too).
+//! followed; the subscriber looks the master up again on every reconnect too). With
+//! `acknowledge.replicas` set, the writes a browser or client is told about wait for the
+//! master's replicas (see `acknowledge`), so a failover does not lose them.
 //!
 //! A step-up changes a session instead of ending it, and reaches the other replicas the same
 //! way: its script publishes the sid on the same channel, every cache drops its copy, and the
@@ -35,6 +37,7 @@
 //! keys: admin operations, linear in the number of sessions. Every OIDC record operation is
 //! one command or script (see `oidc`); none scans.
 
+mod acknowledge;
 mod keys;
 mod link;
 mod logout;
@@ -46,7 +49,6 @@ mod subscriber;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use redis::sentinel::SentinelNodeConnectionInfo;
 use redis::{Client, IntoConnectionInfo as _, RedisConnectionInfo, TlsCertificates};
 use tokio::task::JoinHandle;
 
@@ -55,19 +57,22 @@ use crate::error::StoreError;
 use crate::id::{SessionId, SessionKey, Sid};
 use crate::records::LOGOUT_QUEUE_CAP;
 use crate::session::{Identity, NewSession, Session};
-use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError};
+use crate::settings::{RedisSettings, RedisTarget, SessionSettings, SettingsError, is_tls};
 use crate::throttle::{Failures, LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
 use crate::ticket::{self, Ticket};
 use crate::time::{Clock, Timestamp};
 use pforte_policy::AuthMethod;
 
+use acknowledge::{Acknowledged, Write};
 use keys::Keys;
-use link::{Link, Target};
+use link::{Link, SentinelTarget, Target};
 use logout::LogoutTaker;
 
 /// Sessions and counters in Redis, shared by every replica that uses the same prefix.
 pub struct RedisStore {
     link: Arc<Link>,
+    /// The writes a browser or client is told about (see `acknowledge`).
+    acknowledged: Acknowledged,
     keys: Keys,
     timeouts: SessionSettings,
     throttle: ThrottleSettings,
@@ -108,7 +113,14 @@ impl RedisStore {
         throttle: ThrottleSettings,
         clock: Clock,
     ) -> Result<Self, StoreError> {
-        let link = Arc::new(Link::new(target(settings).await?, settings.command_timeout));
+        // Boxed: the gateway's start-up future nests this one deep, and the compiler's query
+        // depth runs out computing its layout otherwise.
+        let target = Box::pin(target(settings)).await?;
+        let link = Arc::new(Link::new(
+            target,
+            settings.command_timeout,
+            std::time::Duration::ZERO,
+        ));
         // Fail now, not on the first request, when Redis cannot be reached.
         link.run(async |c| redis::cmd("PING").exec_async(c).await)
             .await?;
@@ -123,8 +135,10 @@ impl RedisStore {
             pace,
         );
         let logouts = LogoutTaker::new(Arc::clone(&link), keys.logout(), settings.command_timeout);
+        let acknowledged = Acknowledged::new(&link, settings.acknowledge);
         Ok(Self {
             link,
+            acknowledged,
             keys,
             timeouts,
             throttle,
@@ -157,10 +171,7 @@ impl RedisStore {
                 .arg(data)
                 .arg(session.last_seen.unix_secs())
                 .arg(session.sid.to_string());
-            let created: i64 = self
-                .link
-                .run(async |c| create.invoke_async(c).await)
-                .await?;
+            let created: i64 = self.acknowledged.run(Write::Script(&create)).await?;
             if created == 1 {
                 return Ok((id, Arc::new(session)));
             }
@@ -272,7 +283,7 @@ impl RedisStore {
             .arg(format!("{}{client}", record::CLIENT_PREFIX))
             .arg(self.keys.channel())
             .arg(sid.to_string());
-        let found: i64 = self.link.run(async |c| add.invoke_async(c).await).await?;
+        let found: i64 = self.acknowledged.run(Write::Script(&add)).await?;
         self.cache.invalidate(sid);
         Ok(found == 1)
     }
@@ -329,10 +340,7 @@ impl RedisStore {
                 .arg(data)
                 .arg(self.keys.channel())
                 .arg(sid.to_string());
-            let outcome: i64 = self
-                .link
-                .run(async |c| rewrite.invoke_async(c).await)
-                .await?;
+            let outcome: i64 = self.acknowledged.run(Write::Script(&rewrite)).await?;
             // This replica's subscriber sees the publication too; dropping the copy here makes
             // the change immediate on the replica that made it.
             self.cache.invalidate(sid);
@@ -355,10 +363,7 @@ impl RedisStore {
             .arg(sid.to_string())
             .arg(self.keys.channel())
             .arg(LOGOUT_QUEUE_CAP);
-        let deleted: i64 = self
-            .link
-            .run(async |c| revoke.invoke_async(c).await)
-            .await?;
+        let deleted: i64 = self.acknowledged.run(Write::Script(&revoke)).await?;
         Ok(deleted == 1)
     }
 
@@ -371,10 +376,7 @@ impl RedisStore {
             .arg(self.keys.session_prefix())
             .arg(self.keys.channel())
             .arg(LOGOUT_QUEUE_CAP);
-        let deleted: Vec<String> = self
-            .link
-            .run(async |c| revoke.invoke_async(c).await)
-            .await?;
+        let deleted: Vec<String> = self.acknowledged.run(Write::Script(&revoke)).await?;
         // This replica's own subscriber will see the publications too; dropping them here
         // makes the revocation immediate on the replica that made it.
         for sid in deleted.iter().filter_map(|s| Sid::parse(s).ok()) {
@@ -608,16 +610,7 @@ async fn target(settings: &RedisSettings) -> Result<Target, StoreError> {
     let url = match settings.target() {
         RedisTarget::Url(url) => url.as_str(),
         RedisTarget::Sentinel { sentinels, master } => {
-            if settings.ca_file.is_some() {
-                return Err(SettingsError::SentinelTls.into());
-            }
-            let node = SentinelNodeConnectionInfo::default()
-                .set_redis_connection_info(credentials(RedisConnectionInfo::default()));
-            return Ok(Target::Sentinel {
-                sentinels: sentinels.clone(),
-                master: master.clone(),
-                node,
-            });
+            return sentinel_target(settings, sentinels, master).await;
         }
     };
     let info = url
@@ -625,22 +618,60 @@ async fn target(settings: &RedisSettings) -> Result<Target, StoreError> {
         .map_err(|e| SettingsError::InvalidUrl(e.to_string()))?;
     let redis = credentials(info.redis_settings().clone());
     let info = info.set_redis_settings(redis);
-    let client = match &settings.ca_file {
-        Some(path) => {
-            let pem = tokio::fs::read(path)
-                .await
-                .map_err(|source| StoreError::CaFile {
-                    path: path.clone(),
-                    source,
-                })?;
-            let certificates = TlsCertificates {
-                client_tls: None,
-                root_cert: Some(pem),
-            };
-            Client::build_with_tls(info, certificates)
-                .map_err(|e| SettingsError::InvalidCa(e.to_string()))?
-        }
+    let client = match ca_certificates(settings).await? {
+        Some(certificates) => Client::build_with_tls(info, certificates)
+            .map_err(|e| SettingsError::InvalidCa(e.to_string()))?,
         None => Client::open(info).map_err(|e| SettingsError::InvalidUrl(e.to_string()))?,
     };
-    Ok(Target::Direct(client))
+    Ok(Target::Direct(Box::new(client)))
+}
+
+/// The sentinels to ask for `master`: TLS to them and to the master when their URLs are
+/// `rediss://` (with the CA file when one is set), plain TCP to both otherwise.
+async fn sentinel_target(
+    settings: &RedisSettings,
+    sentinels: &[String],
+    master: &str,
+) -> Result<Target, StoreError> {
+    let tls = sentinels.iter().all(|url| is_tls(url));
+    if !tls && settings.ca_file.is_some() {
+        return Err(SettingsError::SentinelTls.into());
+    }
+    let addresses = sentinels
+        .iter()
+        .map(|url| {
+            url.as_str()
+                .into_connection_info()
+                .map(|info| info.addr().clone())
+                .map_err(|e| SettingsError::InvalidUrl(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    let tls = match tls {
+        true => Some(ca_certificates(settings).await?),
+        false => None,
+    };
+    Ok(Target::Sentinel(Arc::new(SentinelTarget {
+        sentinels: addresses,
+        master: master.to_owned(),
+        username: settings.username.clone(),
+        password: settings.password.as_ref().map(|p| p.expose().to_owned()),
+        tls,
+    })))
+}
+
+/// The CA file's certificate, read once at connect, when one is set.
+async fn ca_certificates(settings: &RedisSettings) -> Result<Option<TlsCertificates>, StoreError> {
+    let Some(path) = &settings.ca_file else {
+        return Ok(None);
+    };
+    let pem = tokio::fs::read(path)
+        .await
+        .map_err(|source| StoreError::CaFile {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(Some(TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem),
+    }))
 }

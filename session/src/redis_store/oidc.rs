@@ -7,9 +7,24 @@ use crate::error::StoreError;
 use crate::id::Sid;
 use crate::records::{LogoutNotice, RecordKind, check_key, ttl_millis};
 
+use super::acknowledge::{Write, acknowledged};
 use super::{RedisStore, scripts};
 
 impl RedisStore {
+    /// Runs a write to a record of `kind`: acknowledged by the replicas when the kind's loss
+    /// would undo what a client was told (see `acknowledge`).
+    async fn write_record<T: redis::FromRedisValue + Send>(
+        &self,
+        kind: RecordKind,
+        write: Write<'_>,
+    ) -> Result<T, StoreError> {
+        if acknowledged(kind) {
+            self.acknowledged.run(write).await
+        } else {
+            self.link.write(write).await
+        }
+    }
+
     fn record_key(&self, kind: RecordKind, key: &str) -> Result<String, StoreError> {
         check_key(key)?;
         Ok(self.keys.record(kind, key))
@@ -28,7 +43,7 @@ impl RedisStore {
             .arg(value)
             .arg("PX")
             .arg(ttl_millis(ttl));
-        self.link.run(async |c| set.exec_async(c).await).await
+        self.write_record::<()>(kind, Write::Command(&set)).await
     }
 
     /// See [`crate::SessionStore::insert_record`].
@@ -45,7 +60,7 @@ impl RedisStore {
             .arg("NX")
             .arg("PX")
             .arg(ttl_millis(ttl));
-        let written: Option<String> = self.link.run(async |c| set.query_async(c).await).await?;
+        let written: Option<String> = self.write_record(kind, Write::Command(&set)).await?;
         Ok(written.is_some())
     }
 
@@ -68,7 +83,7 @@ impl RedisStore {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let mut getdel = redis::cmd("GETDEL");
         getdel.arg(self.record_key(kind, key)?);
-        self.link.run(async |c| getdel.query_async(c).await).await
+        self.write_record(kind, Write::Command(&getdel)).await
     }
 
     /// See [`crate::SessionStore::replace_record`].
@@ -86,10 +101,7 @@ impl RedisStore {
             .arg(expected)
             .arg(new)
             .arg(ttl_millis(ttl));
-        let written: i64 = self
-            .link
-            .run(async |c| replace.invoke_async(c).await)
-            .await?;
+        let written: i64 = self.write_record(kind, Write::Script(&replace)).await?;
         Ok(written == 1)
     }
 
@@ -105,7 +117,10 @@ impl RedisStore {
         link.key(self.keys.families(sid))
             .arg(family_id)
             .arg(ttl_millis(ttl));
-        let _: i64 = self.link.run(async |c| link.invoke_async(c).await).await?;
+        // The index a logout revokes the session's families by: as lasting as the families.
+        let _: i64 = self
+            .write_record(RecordKind::RefreshFamily, Write::Script(&link))
+            .await?;
         Ok(())
     }
 

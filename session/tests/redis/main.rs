@@ -7,6 +7,7 @@
 // These tests wait for a real Redis and measure real time.
 #![allow(clippy::disallowed_methods)]
 
+mod failover;
 mod identity;
 mod records;
 mod step_up;

@@ -44,7 +44,7 @@ pub fn redis_settings(url: &str, prefix: &str) -> RedisSettings {
 /// its TTLs on its own, real clock).
 pub async fn replica(settings: &RedisSettings) -> SessionStore {
     let settings = StoreSettings {
-        backend: Backend::Redis(settings.clone()),
+        backend: Backend::Redis(Box::new(settings.clone())),
         sessions: SessionSettings::default(),
         throttle: ThrottleSettings::default(),
     };
@@ -106,6 +106,27 @@ fn server_args(mut args: Vec<String>) -> Vec<String> {
     args
 }
 
+/// TLS only on `port`, with the harness's certificate for localhost and 127.0.0.1.
+fn tls_args(port: u16) -> Vec<String> {
+    let tls = tls_dir();
+    vec![
+        "--port".into(),
+        "0".into(),
+        "--tls-port".into(),
+        port.to_string(),
+        "--tls-cert-file".into(),
+        tls.join("server.crt").display().to_string(),
+        "--tls-key-file".into(),
+        tls.join("server.key").display().to_string(),
+        "--tls-ca-cert-file".into(),
+        tls.join("ca.crt").display().to_string(),
+        "--tls-auth-clients".into(),
+        "no".into(),
+        "--tls-replication".into(),
+        "yes".into(),
+    ]
+}
+
 /// A redis-server of this test's own, killed when dropped.
 pub struct PrivateRedis {
     child: Child,
@@ -150,22 +171,36 @@ impl PrivateRedis {
 
     /// TLS only, with the harness's certificate for localhost.
     pub fn start_tls() -> Self {
-        let tls = tls_dir();
+        Self::spawn(|port, _| server_args(tls_args(port)))
+    }
+
+    /// TLS only, a replica (over TLS) of the TLS server on `master`.
+    pub fn start_tls_replica_of(master: u16) -> Self {
         Self::spawn(|port, _| {
-            server_args(vec![
-                "--port".into(),
-                "0".into(),
-                "--tls-port".into(),
-                port.to_string(),
-                "--tls-cert-file".into(),
-                tls.join("server.crt").display().to_string(),
-                "--tls-key-file".into(),
-                tls.join("server.key").display().to_string(),
-                "--tls-ca-cert-file".into(),
-                tls.join("ca.crt").display().to_string(),
-                "--tls-auth-clients".into(),
-                "no".into(),
-            ])
+            let mut args = tls_args(port);
+            args.extend(["--replicaof".into(), "127.0.0.1".into(), master.to_string()]);
+            server_args(args)
+        })
+    }
+
+    /// A sentinel as [`PrivateRedis::start_sentinel`], TLS only, speaking TLS to the master
+    /// and its replicas too.
+    pub fn start_tls_sentinel(master: u16) -> Self {
+        let tls = tls_dir();
+        Self::spawn(|port, dir| {
+            let config = dir.join("sentinel.conf");
+            let text = format!(
+                "port 0\ntls-port {port}\nbind 127.0.0.1\ndir {dir}\n\
+                 tls-cert-file {tls}/server.crt\ntls-key-file {tls}/server.key\n\
+                 tls-ca-cert-file {tls}/ca.crt\ntls-replication yes\ntls-auth-clients no\n\
+                 sentinel monitor pforte 127.0.0.1 {master} 1\n\
+                 sentinel down-after-milliseconds pforte 1000\n\
+                 sentinel failover-timeout pforte 5000\n",
+                dir = dir.display(),
+                tls = tls.display(),
+            );
+            std::fs::write(&config, text).unwrap();
+            vec![config.display().to_string(), "--sentinel".into()]
         })
     }
 
@@ -207,6 +242,23 @@ impl PrivateRedis {
     /// `redis://` URL of this server.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `rediss://` URL of this server (for the TLS ones).
+    pub fn tls_url(&self) -> String {
+        format!("rediss://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops (SIGSTOP) or resumes (SIGCONT) it: a server that keeps its connections but answers
+    /// nothing, as one that hangs.
+    pub fn freeze(&self, frozen: bool) {
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal} failed");
     }
 
     /// Kills it, as a crash or a network cut would.
