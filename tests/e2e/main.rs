@@ -13,6 +13,7 @@ mod browser;
 mod config_check;
 mod demo;
 mod directories;
+mod faults;
 mod follows_directory;
 mod hostile;
 mod keys;
