@@ -12,7 +12,7 @@ use pforte_e2e::client::{H1, plain};
 use pforte_e2e::faults_load::{self, Load, Report};
 use pforte_e2e::faults_scenario;
 use pforte_e2e::faults_servers::{Nginx, Redis};
-use pforte_e2e::gateway::{Gateway, pforte_admin_bin};
+use pforte_e2e::gateway::{Gateway, OPEN_POLICY, pforte_admin_bin};
 use pforte_e2e::upstream::Upstream;
 use pforte_e2e::{env, unique_prefix};
 
@@ -76,6 +76,24 @@ fn assert_sound(report: &Report, gw: &Gateway) {
     assert!(
         report.logins > 0 && report.refreshes > 0,
         "no load: {report:?}"
+    );
+}
+
+/// The judge itself: a gateway that lets everyone into every app is caught at once (bob in mail,
+/// alice in finance), so a 0 in the other tests means something.
+#[tokio::test]
+async fn the_load_generator_catches_a_gateway_that_lets_everyone_in() {
+    let upstream = Upstream::start("faults").await;
+    let gw = faults_scenario::gateway(&upstream.url(), &[env("PFORTE_TEST_LDAP_URL")])
+        .policy(OPEN_POLICY)
+        .start()
+        .await;
+    let report = faults_load::run_for(load(&[&gw]), Duration::from_secs(2)).await;
+    assert!(report.wrong > 0, "{report:?}");
+    assert!(
+        report.notes.iter().any(|n| n.contains(" let into ")),
+        "{:?}",
+        report.notes
     );
 }
 

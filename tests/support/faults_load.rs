@@ -37,7 +37,8 @@ use crate::faults_scenario::{
     APPS, CALLBACK, CLIENTS, LOGIN_HOST, PEOPLE, Person, RelyingParty, host_of,
 };
 
-/// How long after a revocation every replica must refuse the session (docs/sessions.md).
+/// How long after a revocation every replica must refuse the session: the 1 s revocation bound
+/// with a margin for the check's own way.
 const REVOCATION_BOUND: Duration = Duration::from_millis(1500);
 
 /// What to load.
