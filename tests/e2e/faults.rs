@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use pforte_e2e::browser::Browser;
 use pforte_e2e::client::{H1, plain};
-use pforte_e2e::faults_load::{self, Load, Report};
+use pforte_e2e::faults_load::{self, Load};
+use pforte_e2e::faults_report::Report;
 use pforte_e2e::faults_scenario;
 use pforte_e2e::faults_servers::{Nginx, Redis};
 use pforte_e2e::gateway::{Gateway, OPEN_POLICY, pforte_admin_bin};

@@ -11,6 +11,7 @@ pub mod cut;
 pub mod demo;
 pub mod faults_client;
 pub mod faults_load;
+pub mod faults_report;
 pub mod faults_scenario;
 pub mod faults_servers;
 pub mod gateway;
