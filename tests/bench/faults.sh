@@ -219,6 +219,17 @@ fault_config() { printf '[server\nlisten = \n' > "$work/bad"; broken_reload gate
 fault_cert() { printf -- '-----BEGIN CERTIFICATE-----\nbroken\n' > "$work/bad"; broken_reload default.crt "$work/bad"; }
 fault_key() { cp "$R0_DIR/default-next.key" "$work/bad"; broken_reload default.key "$work/bad"; }   # a key of another certificate
 fault_clients() { printf '[[client]]\nid = "docs"\n' > "$work/bad"; broken_reload clients.toml "$work/bad"; }
+fault_signing_key() {   # the replicas share R0's key folder: broken once, refused by both
+  local meta pem r refused=0
+  meta=$(grep -l 'state = "active"' "$R0_DIR"/keys/*.toml | head -1); pem=${meta%.toml}.pem
+  cp "$pem" "$work/good.pem"
+  printf -- '-----BEGIN PRIVATE KEY-----\nbroken\n' > "$pem.tmp"; mv -f "$pem.tmp" "$pem"
+  for r in R0 R1; do [ "$(reload "$r")" = 422 ] && refused=$((refused + 1)); done
+  sleep "$third"
+  cp "$work/good.pem" "$pem.tmp"; mv -f "$pem.tmp" "$pem"
+  for r in R0 R1; do [ "$(reload "$r")" = 200 ] || say "reload of the good signing key on $r failed"; done
+  note="reload refused on $refused of 2 replicas, last good kept"
+}
 fault_cert_rotation() {
   local r dir_var ok=0
   for r in R0 R1; do
@@ -249,6 +260,7 @@ row "broken config reload"              0 fault_config R0 R1
 row "broken certificate reload"         0 fault_cert R0 R1
 row "broken key reload"                 0 fault_key R0 R1
 row "broken clients reload"             0 fault_clients R0 R1
+row "broken signing-key reload"         0 fault_signing_key R0 R1
 row "certificate rotation"              0 fault_cert_rotation R0 R1
 row "signing-key rotation"              0 fault_key_rotation R0 R1
 

@@ -3,6 +3,7 @@
 //! revocations. A wrong decision is never acceptable; what else must hold depends on the fault.
 //! `tests/bench/faults.sh` runs the same faults longer and prints the figures.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -253,6 +254,35 @@ async fn sessions_survive_a_replica_killed_and_its_peer_takes_over() {
     );
 }
 
+/// Replaces `file` atomically (a file beside it renamed over it), as deploy tools do.
+fn replace(file: &Path, content: &[u8]) {
+    let tmp = file.with_extension("faults-tmp");
+    std::fs::write(&tmp, content).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
+/// The private key file of the signing key in use (its metadata says `state = "active"`), as
+/// a name in the gateway's folder.
+fn active_signing_key(keys: &Path) -> String {
+    let meta = std::fs::read_dir(keys)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.extension().is_some_and(|e| e == "toml")
+                && std::fs::read_to_string(path)
+                    .unwrap()
+                    .contains("state = \"active\"")
+        })
+        .expect("an active signing key");
+    format!(
+        "keys/{}",
+        meta.with_extension("pem")
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+    )
+}
+
 /// Reloads through the admin listener; the answer's status.
 async fn reload(gw: &Gateway) -> u16 {
     plain(gw.admin, "POST", "/reload", &[]).await.status
@@ -266,7 +296,8 @@ async fn broken_reloads_keep_the_last_good_state_under_load() {
         .await;
     let next = gw.ca.leaf(gw.dir.path(), "default-next", &["*.gw.test"]);
     let wrong_key = std::fs::read(&next.key).unwrap();
-    let broken: [(&str, Vec<u8>); 5] = [
+    let signing_key = active_signing_key(&gw.path("keys"));
+    let broken: [(&str, Vec<u8>); 6] = [
         (
             "policy.toml",
             b"[[rule]]\napps = [\"nowhere\"]\nallow = [\"everyone\"]\n".to_vec(),
@@ -278,16 +309,20 @@ async fn broken_reloads_keep_the_last_good_state_under_load() {
         ),
         ("default.key", wrong_key),
         ("clients.toml", b"[[client]]\nid = \"docs\"\n".to_vec()),
+        (
+            &signing_key,
+            b"-----BEGIN PRIVATE KEY-----\nbroken\n".to_vec(),
+        ),
     ];
 
     let running = start_load(load(&[&gw]));
     pause(1.0).await;
     for (file, bad) in &broken {
         let good = std::fs::read(gw.path(file)).unwrap();
-        gw.replace_file(file, bad);
+        replace(&gw.path(file), bad);
         assert_eq!(reload(&gw).await, 422, "{file}: a broken file is refused");
         pause(0.8).await;
-        gw.replace_file(file, &good);
+        replace(&gw.path(file), &good);
         assert_eq!(reload(&gw).await, 200, "{file}: {}", gw.log());
     }
     pause(0.5).await;
