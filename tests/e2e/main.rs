@@ -14,6 +14,7 @@ mod config_check;
 mod demo;
 mod directories;
 mod failover;
+mod faults;
 mod follows_directory;
 mod hostile;
 mod keys;
