@@ -122,7 +122,11 @@ fn credentials_hold(authorization: &str, form: &Params) {
         }
     }
     // decode(encode(id, secret)) == (id, secret), ':' and all, as RFC 6749 §2.3.1 encodes them.
-    let (id, secret) = authorization.split_at(authorization.len() / 2);
+    let middle = authorization
+        .char_indices()
+        .nth(authorization.chars().count() / 2)
+        .map_or(authorization.len(), |(at, _)| at);
+    let (id, secret) = authorization.split_at(middle);
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let header = format!(
         "Basic {}",
