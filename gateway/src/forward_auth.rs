@@ -126,8 +126,8 @@ pub fn answer(
 }
 
 /// The client address a front proxy reports: `X-Real-IP`, else the last `X-Forwarded-For` entry
-/// (the one the proxy itself added).
-fn reported_client(headers: &HeaderMap) -> Option<IpAddr> {
+/// (the one the proxy itself added). Public for the fuzz targets in `fuzz/`.
+pub fn reported_client(headers: &HeaderMap) -> Option<IpAddr> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     get("x-real-ip")
         .and_then(|v| v.trim().parse().ok())
@@ -141,8 +141,9 @@ fn reported_client(headers: &HeaderMap) -> Option<IpAddr> {
         })
 }
 
-/// The host and a request (method and target) the front proxy says it is asking about.
-fn original_request(headers: &HeaderMap) -> Option<(String, http::Request<()>)> {
+/// The host and a request (method and target) the front proxy says it is asking about. Public
+/// for the fuzz targets in `fuzz/`.
+pub fn original_request(headers: &HeaderMap) -> Option<(String, http::Request<()>)> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let url = match get("x-original-url") {
         Some(url) => url.to_string(),

@@ -69,7 +69,7 @@ pub fn normalise_path(raw: &str) -> Result<Cow<'_, str>, PathError> {
 /// True when nothing in `raw` would change: no escape, no empty, `.` or `..` segment (with or
 /// without parameters).
 fn is_normal(raw: &str) -> bool {
-    if raw.contains('%') {
+    if !escapes_are_normal(raw) {
         return false;
     }
     let mut segments = raw[1..].split('/').peekable();
@@ -81,6 +81,31 @@ fn is_normal(raw: &str) -> bool {
         }
     }
     true
+}
+
+/// True when decoding would keep every escape as it is: each `%` starts two upper-case hex
+/// digits of a byte that is neither unreserved nor a separator. (A path with such escapes, like
+/// `/%C3%A4`, is already normal and is borrowed, not copied, as [`normalise_path`] promises.)
+fn escapes_are_normal(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let upper_hex = |b: Option<&u8>| b.filter(|b| !b.is_ascii_lowercase()).and_then(|b| hex(*b));
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'%')
+        .all(
+            |(i, _)| match (upper_hex(bytes.get(i + 1)), upper_hex(bytes.get(i + 2))) {
+                (Some(hi), Some(lo)) => {
+                    let value = hi * 16 + lo;
+                    !(is_unreserved(value) || value == b'/' || value == b'\\')
+                }
+                _ => false,
+            },
+        )
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 /// A segment's name: the part before its first `;` (the rest are its parameters).
@@ -127,7 +152,7 @@ fn decode_unreserved(raw: &str) -> Result<String, PathError> {
         if value == b'/' || value == b'\\' {
             return Err(PathError::EncodedSeparator);
         }
-        if value.is_ascii_alphanumeric() || matches!(value, b'-' | b'.' | b'_' | b'~') {
+        if is_unreserved(value) {
             out.push(char::from(value));
         } else {
             out.push('%');
@@ -161,7 +186,8 @@ fn remove_dot_segments(path: &str) -> String {
             ".." => {
                 kept.pop();
             }
-            s => kept.push(s),
+            // The whole segment: its parameters go upstream, as on a path that was normal.
+            _ => kept.push(segment),
         }
     }
     let mut out = String::with_capacity(path.len());
@@ -250,6 +276,41 @@ mod tests {
             normalise_path("/finance;x/budget"),
             Ok(Cow::Borrowed(_))
         ));
+    }
+
+    /// Found by the `path` fuzz target (fuzz/regressions/path/): a path that needed any
+    /// normalising lost the parameters of every segment it kept, so `;jsessionid=` reached the
+    /// app or not depending on an unrelated `.` segment or escape elsewhere in the path.
+    #[test]
+    fn parameters_of_kept_segments_stay_when_other_segments_are_normalised() {
+        for raw in [
+            "/./finance;jsessionid=0123/budget",
+            "/finance;jsessionid=0123/x/../budget",
+            "/finance;jsessionid=0123//budget",
+            "/finance;jsessionid=0123/%62udget",
+        ] {
+            assert_eq!(n(raw).unwrap(), "/finance;jsessionid=0123/budget", "{raw}");
+        }
+    }
+
+    /// Found by the `path` fuzz target: a normal path with escapes (`/%C3%A4`) was copied on
+    /// every request, although already normal.
+    #[test]
+    fn normal_escapes_are_borrowed_and_others_are_not() {
+        for normal in ["/%C3%A4/~", "/a%20b", "/%2541", "/%3B;x=%3D"] {
+            assert!(
+                matches!(normalise_path(normal), Ok(Cow::Borrowed(_))),
+                "{normal}"
+            );
+        }
+        for raw in [
+            "/%c3%a4", "/%41", "/%7e", "/%2F", "/%5c", "/%4", "/%%41", "/%G1",
+        ] {
+            assert!(
+                !matches!(normalise_path(raw), Ok(Cow::Borrowed(_))),
+                "{raw}"
+            );
+        }
     }
 
     #[test]

@@ -77,4 +77,5 @@ pub use settings::{
 };
 pub use store::SessionStore;
 pub use throttle::{LoginCheck, Throttle, ThrottleKind, ThrottleSettings};
+pub use ticket::Ticket;
 pub use time::{Clock, ClockError, Timestamp};

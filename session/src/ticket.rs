@@ -49,7 +49,11 @@ const EXPIRY_BYTES: usize = 8;
 pub(crate) const SEALED_BYTES: usize = NONCE_LEN + EXPIRY_BYTES + ID_BYTES + TAG_BYTES;
 
 /// The secret a redirect carries; its `Debug` prints `***`.
-pub(crate) struct Ticket([u8; ID_BYTES]);
+///
+/// Public (with [`Ticket::parse`], [`Ticket::seal`] and [`Ticket::open`]) for the fuzz targets in
+/// `fuzz/`, which check that a value opens only for its ticket, host and time; the stores are
+/// the only callers in the product.
+pub struct Ticket([u8; ID_BYTES]);
 
 impl Ticket {
     fn generate() -> Result<Self, IdError> {
@@ -62,7 +66,7 @@ impl Ticket {
 
     /// Reads a ticket from a redirect as strictly as a cookie (see [`SessionId::parse`]);
     /// `None` for anything that cannot be one, whatever its size or bytes.
-    pub(crate) fn parse(text: &str) -> Option<Self> {
+    pub fn parse(text: &str) -> Option<Self> {
         decode_secret(text).ok().map(Self)
     }
 
@@ -83,7 +87,13 @@ impl Ticket {
         RandomizedNonceKey::new(AEAD, &key)
     }
 
-    fn seal(&self, id: &SessionId, host: &str, expires: Timestamp) -> Result<Vec<u8>, Unspecified> {
+    /// The value a store files for this ticket: `id` sealed for `host` until `expires`.
+    pub fn seal(
+        &self,
+        id: &SessionId,
+        host: &str,
+        expires: Timestamp,
+    ) -> Result<Vec<u8>, Unspecified> {
         let mut in_out = Vec::with_capacity(SEALED_BYTES);
         in_out.extend_from_slice(&expires.unix_secs().to_be_bytes());
         in_out.extend_from_slice(id.as_bytes());
@@ -98,7 +108,7 @@ impl Ticket {
 
     /// The session id sealed in `sealed`, when it was sealed by this ticket for `host` and has
     /// not expired at `now`.
-    pub(crate) fn open(&self, sealed: &[u8], host: &str, now: Timestamp) -> Option<SessionId> {
+    pub fn open(&self, sealed: &[u8], host: &str, now: Timestamp) -> Option<SessionId> {
         if sealed.len() != SEALED_BYTES {
             return None;
         }

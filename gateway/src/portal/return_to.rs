@@ -45,7 +45,13 @@ pub fn check(raw: &str, known_host: impl Fn(&str) -> bool, public_port: u16) -> 
     if host.is_empty() || host != host.to_ascii_lowercase() || !known_host(host) {
         return None;
     }
-    let port = authority.port_u16().unwrap_or(443);
+    // `port_u16` reads a port that is no number (`:443fr`, `:+443`) as no port at all; a
+    // browser refuses such a URL. Only digits, or nothing (the default), pass.
+    let port = match authority.as_str().strip_prefix(host)?.strip_prefix(':') {
+        None | Some("") => 443,
+        Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) => digits.parse().ok()?,
+        Some(_) => return None,
+    };
     if port != public_port {
         return None;
     }
@@ -73,6 +79,7 @@ mod tests {
         assert!(ok("https://mail.example.org/inbox?folder=1"));
         assert!(ok("https://mail.example.org"));
         assert!(ok("https://mail.example.org:443/x"));
+        assert!(ok("https://mail.example.org:/x"));
         assert!(ok("https://login.example.org/"));
         assert!(check("https://mail.example.org:8443/", known, 8443).is_some());
     }
@@ -86,6 +93,12 @@ mod tests {
             "https://evil.example.com/",
             "http://mail.example.org/",
             "https://mail.example.org:8443/",
+            // Found by the return_to fuzz target (fuzz/regressions/return_to/): a port that is
+            // no number was read as the default port and the URL accepted.
+            "https://mail.example.org:443fr/a",
+            "https://mail.example.org:evil.example.com/",
+            "https://mail.example.org:+443/",
+            "https://mail.example.org:0443x/",
             "https://mail.example.org.evil.example.com/",
             "https://evil.example.com\\@mail.example.org/",
             "https://mail.example.org@evil.example.com/",
