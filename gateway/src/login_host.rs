@@ -90,7 +90,7 @@ impl LoginHost<'_> {
         let client = client::address(peer, self.snapshot.trusts(peer), headers);
         self.shared
             .rate_limits
-            .check(endpoint, client)
+            .check(endpoint, client::network(client))
             .map_err(|limited| GatewayError::RateLimited {
                 retry_after: limited.retry_after,
             })

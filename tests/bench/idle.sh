@@ -7,6 +7,8 @@
 #   PFORTE_BIN=/path/to/pforte tests/bench/idle.sh   # measure that binary (e.g. main's build)
 #   MAX_CONNECTIONS=20000 tests/bench/idle.sh    # room for all of them: no shedding, the memory
 #                                                # of IDLE held connections
+#   REQUESTS=2 MAX_TIME=30 PFORTE_BIN=main-build tests/bench/idle.sh   # a build without shedding:
+#                                                # its visitors wait (30 s each at most)
 #
 # The idle connections come from tests/bench/idle_client.py (Python asyncio), PER_ADDRESS (100)
 # from each of many loopback source addresses 127.0.A.B, so the per-address connection limit
@@ -21,6 +23,7 @@ cd "$(dirname "$0")/../.."
 IDLE=${IDLE:-10000}
 PER_ADDRESS=${PER_ADDRESS:-100}
 REQUESTS=${REQUESTS:-200}
+MAX_TIME=${MAX_TIME:-30}   # seconds a timed request may take before it counts as failed
 MAX_CONNECTIONS=${MAX_CONNECTIONS:-10000}
 HOST=bench.localhost
 
@@ -113,7 +116,7 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pforte_pid/status"; }
 # REQUESTS new visitors, one after the other: prints the median and the slowest total time (ms).
 visitors() {
   for _ in $(seq 1 "$REQUESTS"); do
-    curl -sk -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 120 \
+    curl -sk -o /dev/null -w '%{http_code} %{time_total}\n' --max-time "$MAX_TIME" \
       --connect-to "$HOST:$PFORTE:127.0.0.1:$PFORTE" "https://$HOST:$PFORTE/"
   done > "$work/times"
   local bad; bad=$(awk '$1 != 200' "$work/times" | wc -l)

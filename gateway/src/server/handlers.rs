@@ -61,13 +61,16 @@ pub async fn https(
 ) {
     let shared = context.shared.clone();
     let started = shared.clock.instant();
-    let handshake = tokio::time::timeout(
+    // Boxed, as the TLS stream after it and hyper's state below: a tokio task is allocated at
+    // the size of its future's largest state for as long as it lives, so a silent connection's
+    // task holds pointers and each part takes its own size only while it is needed.
+    let handshake = Box::pin(tokio::time::timeout(
         context.limits.header_read_timeout,
         context.acceptor.accept(stream),
-    );
+    ));
     let mut tls = tokio::select! {
         done = handshake => match done {
-            Ok(Ok(tls)) => tls,
+            Ok(Ok(tls)) => Box::new(tls),
             Ok(Err(e)) => {
                 shared.metrics.record_tls_handshake(false, 0.0);
                 tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -108,7 +111,7 @@ pub async fn https(
     });
     // Boxed: the connection's hyper state is allocated only once it has something to read.
     Box::pin(conn::serve(
-        tls,
+        *tls,
         activity,
         service,
         &context.builder,

@@ -80,7 +80,8 @@ pub async fn accept_loop<F>(
                 let ticket = match &gate {
                     Some(gate) => {
                         let ip = peer.ip();
-                        match gate.admission.admit(ip, (gate.trusted)(ip)) {
+                        let network = crate::web::client::network(ip);
+                        match gate.admission.admit(network, (gate.trusted)(ip)) {
                             Some(ticket) => Some(ticket),
                             // Over its address's limit: closed at once (counted by admit).
                             None => continue,

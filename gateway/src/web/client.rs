@@ -3,7 +3,7 @@
 //! entry, the one that proxy added) is taken instead. Forward auth's `from` rules and the rate
 //! limits per address both read it here, so they cannot disagree about who is asking.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use http::HeaderMap;
 
@@ -13,6 +13,19 @@ pub fn address(peer: IpAddr, trusted: bool, headers: &HeaderMap) -> IpAddr {
         reported(headers).unwrap_or(peer)
     } else {
         peer
+    }
+}
+
+/// The network an address is limited as (connections and rates per address): an IPv4 address
+/// alone, an IPv6 address by its /64, the smallest network a site is given (one host can use
+/// any address in it, so counting each apart would count nothing).
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+        },
     }
 }
 
@@ -57,5 +70,21 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(address(peer, true, &garbage), peer);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network(a), network(b));
+        assert_ne!(network(a), network(c));
+        assert_eq!(network(a), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(network(mapped), IpAddr::from([192, 0, 2, 7]));
+        assert_eq!(
+            network(IpAddr::from([192, 0, 2, 7])),
+            IpAddr::from([192, 0, 2, 7])
+        );
     }
 }
