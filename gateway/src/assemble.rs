@@ -47,7 +47,13 @@ pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, A
     metrics.record_policy_load(ReloadResult::Success, unix, snapshot.policy.rule_count());
     let directory = backends::open_directory(&snapshot.config)?;
     let sessions = backends::open_sessions(&snapshot.config, clock.clone()).await?;
+    let rate_limits = crate::rate_limit::RateLimits::new(
+        &snapshot.config.limits.rates,
+        clock.clone(),
+        metrics.limits.clone(),
+    );
     Ok(Arc::new(Shared {
+        rate_limits,
         snapshot: ArcSwap::from_pointee(snapshot),
         metrics,
         certs: Arc::new(CertResolver::new(certs)),

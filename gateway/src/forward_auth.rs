@@ -15,8 +15,6 @@
 //! app in `apps.toml` (its hosts and policy rules) and must pass `/.pforte/` through to Pforte,
 //! so the login hand-over can set its session cookie.
 
-use std::net::IpAddr;
-
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
@@ -46,11 +44,7 @@ pub fn answer(
         *response.status_mut() = code;
         response
     };
-    let source = if snapshot.trusts(peer) {
-        reported_client(headers).unwrap_or(peer)
-    } else {
-        peer
-    };
+    let source = crate::web::client::address(peer, snapshot.trusts(peer), headers);
     let Some((host, mut request)) = original_request(headers) else {
         return page(
             GatewayError::BadHost(HostError::Missing),
@@ -125,22 +119,6 @@ pub fn answer(
     }
 }
 
-/// The client address a front proxy reports: `X-Real-IP`, else the last `X-Forwarded-For` entry
-/// (the one the proxy itself added). Public for the fuzz targets in `fuzz/`.
-pub fn reported_client(headers: &HeaderMap) -> Option<IpAddr> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    get("x-real-ip")
-        .and_then(|v| v.trim().parse().ok())
-        .or_else(|| {
-            get("x-forwarded-for")?
-                .rsplit(',')
-                .next()?
-                .trim()
-                .parse()
-                .ok()
-        })
-}
-
 /// The host and a request (method and target) the front proxy says it is asking about. Public
 /// for the fuzz targets in `fuzz/`.
 pub fn original_request(headers: &HeaderMap) -> Option<(String, http::Request<()>)> {
@@ -211,18 +189,5 @@ mod tests {
         let mut bad = HeaderMap::new();
         bad.insert("x-original-url", HeaderValue::from_static("not a url"));
         assert!(original_request(&bad).is_none());
-    }
-
-    #[test]
-    fn the_client_address_is_the_one_the_proxy_added() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("6.6.6.6, 10.1.2.3"),
-        );
-        assert_eq!(reported_client(&headers), Some("10.1.2.3".parse().unwrap()));
-        headers.insert("x-real-ip", HeaderValue::from_static("10.9.9.9"));
-        assert_eq!(reported_client(&headers), Some("10.9.9.9".parse().unwrap()));
-        assert_eq!(reported_client(&HeaderMap::new()), None);
     }
 }

@@ -3,7 +3,7 @@
 //! A request's way through the gateway, and the module that owns each step:
 //!
 //! ```text
-//! client ──TLS (tls)──▶ server (listener, conn) ──▶ pipeline::handle
+//! client ──TLS (tls)──▶ server (listener + admission, conn) ──▶ pipeline::handle
 //!   ├─ policy::path      the one normal form of the path (and the path the rules judge)
 //!   ├─ route             host + path → Target, once
 //!   └─ dispatch by Target
@@ -14,6 +14,7 @@
 //! shared below them: web (context, errors, pages, cookies, CSRF) · visitor (its session, re-read
 //! from the directory when due: directory_refresh) · state (snapshot)
 //! every step: telemetry (metrics, access and audit logs) · config + reload · admin listener
+//! the login form, second factors, token and introspection: rate_limit (per client address)
 //! ```
 //!
 //! No module imports one above it on that way; docs/architecture.md has the rules and the
@@ -44,6 +45,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod portal;
 pub mod proxy;
+pub mod rate_limit;
 pub mod reload;
 pub mod route;
 pub mod server;

@@ -11,7 +11,10 @@ use crate::config::Config;
 use crate::config::lang::Lang;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::audit::AuditContext;
+use crate::telemetry::limit_metrics::LimitedEndpoint;
+use crate::web::client;
 use crate::web::context::RequestContext;
+use crate::web::error::GatewayError;
 use crate::web::look::{self, Look};
 use crate::web::url::port_suffix;
 
@@ -74,6 +77,23 @@ impl LoginHost<'_> {
     /// How long a session cookie lives: the session's absolute timeout.
     pub fn cookie_lifetime(&self) -> Duration {
         self.config().sessions.sessions.absolute_timeout
+    }
+
+    /// Takes this request from its client's bucket at `endpoint` (`[limits.rate]`): the client
+    /// as `web::client` believes it (a trusted proxy's report, else the peer).
+    pub fn rate_limit(
+        &self,
+        endpoint: LimitedEndpoint,
+        headers: &HeaderMap,
+    ) -> Result<(), GatewayError> {
+        let peer = self.ctx.peer.ip();
+        let client = client::address(peer, self.snapshot.trusts(peer), headers);
+        self.shared
+            .rate_limits
+            .check(endpoint, client::network(client))
+            .map_err(|limited| GatewayError::RateLimited {
+                retry_after: limited.retry_after,
+            })
     }
 
     /// Where audit events of this request come from.

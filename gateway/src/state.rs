@@ -191,6 +191,8 @@ pub struct Shared {
     pub assertions: crate::proxy::assertion::AssertionCache,
     /// Sessions prepared for the policy and the proxy, reused across requests.
     pub prepared: crate::visitor::PreparedCache,
+    /// The rate limits per client address (`[limits.rate]`, read at start).
+    pub rate_limits: Arc<crate::rate_limit::RateLimits>,
 }
 
 impl Shared {

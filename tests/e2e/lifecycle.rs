@@ -97,20 +97,24 @@ async fn oversized_request_head_gets_431() {
     assert_eq!(h1.send(req).await.status, 200);
 }
 
+/// Idle connections make room for new ones (tests/e2e/limits.rs); only when every connection
+/// has a request in flight does a new one wait, until one is free.
 #[tokio::test]
-async fn connections_over_the_limit_wait_until_one_closes() {
+async fn connections_over_the_limit_wait_while_every_one_is_busy() {
     let app = Upstream::start("app").await;
     let gw = Gateway::builder()
         .limits("max_connections = 3\nheader_read_timeout = \"30s\"")
         .app("app", "app.gw.test", &[app.url()])
         .start()
         .await;
-    let mut open = Vec::new();
+    let mut busy = Vec::new();
     for _ in 0..3 {
         let mut h1 = gw.h1("app.gw.test").await;
-        assert_eq!(h1.get("/").await.status, 200);
-        open.push(h1);
+        busy.push(tokio::spawn(
+            async move { h1.get("/slow/2500").await.status },
+        ));
     }
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let (https, root) = (gw.https, gw.root());
     let mut fourth = tokio::spawn(async move {
         H1::connect(https, "app.gw.test", &root)
@@ -123,13 +127,15 @@ async fn connections_over_the_limit_wait_until_one_closes() {
         tokio::time::timeout(Duration::from_secs(1), &mut fourth)
             .await
             .is_err(),
-        "a fourth connection must wait while three are open"
+        "a fourth connection must wait while three requests are in flight"
     );
-    drop(open.pop());
+    for request in busy {
+        assert_eq!(request.await.unwrap(), 200);
+    }
     let status = tokio::time::timeout(Duration::from_secs(10), fourth).await;
     assert!(
         matches!(status, Ok(Ok(200))),
-        "the waiting connection is served once one closes: {status:?}"
+        "the waiting connection is served once one is free: {status:?}"
     );
 }
 

@@ -19,6 +19,7 @@ mod follows_directory;
 mod hostile;
 mod keys;
 mod lifecycle;
+mod limits;
 mod login;
 mod logout_bound;
 mod manual_clock;

@@ -1,5 +1,5 @@
 //! Host and forwarding headers: the host a request is for (`pforte::route::request_host`), what
-//! a front proxy reports to forward auth (`forward_auth::original_request`, `reported_client`),
+//! a front proxy reports to forward auth (`forward_auth::original_request`, `web::client::address`),
 //! and the headers the proxy strips and sets upstream (`proxy::headers`).
 //!
 //! The input is read as a small request: the first line is the request target, the second byte
@@ -10,7 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Version};
-use pforte::forward_auth::{original_request, reported_client};
+use pforte::forward_auth::original_request;
+use pforte::web::client::{address, network};
 use pforte::proxy::headers::{ClientSide, set_forwarding, strip_hop_by_hop};
 use pforte::route::{HostError, request_host};
 
@@ -129,7 +130,14 @@ fn forward_auth_holds(headers: &HeaderMap) {
             request.uri()
         );
     }
-    let _ = reported_client(headers);
+    let peer = IpAddr::from([192, 0, 2, 1]);
+    assert_eq!(
+        address(peer, false, headers),
+        peer,
+        "an untrusted peer's headers changed who it is"
+    );
+    let reported = network(address(peer, true, headers));
+    assert_eq!(network(reported), reported, "a network is its own network");
 }
 
 /// Upstream, no hop-by-hop header survives, no `Connection` option removes a header the app

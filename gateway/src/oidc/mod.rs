@@ -46,6 +46,7 @@ use pforte_oidc::discovery::paths;
 
 use crate::login_host::LoginHost;
 use crate::proxy::body::FromClient;
+use crate::telemetry::limit_metrics::LimitedEndpoint;
 use crate::visitor::Visitor;
 use crate::web::error::GatewayError;
 use crate::web::reply::{json_public, read_form};
@@ -136,6 +137,7 @@ async fn dispatch<B: FromClient>(
             authorize::authorize(host, provider, visitor.as_ref(), &params).await
         }
         (&Method::POST, paths::TOKEN) => {
+            host.rate_limit(LimitedEndpoint::Token, req.headers())?;
             let headers = req.headers().clone();
             let form = form_params(req).await?;
             token::token(host, provider, keys, &headers, &form).await
@@ -144,6 +146,7 @@ async fn dispatch<B: FromClient>(
             userinfo::userinfo(host, provider, keys, req.headers()).await
         }
         (&Method::POST, paths::INTROSPECT) => {
+            host.rate_limit(LimitedEndpoint::Introspect, req.headers())?;
             let headers = req.headers().clone();
             let form = form_params(req).await?;
             introspect::introspect(host, provider, keys, &headers, &form).await

@@ -104,6 +104,10 @@ pub fn api_failure(
             ErrorCode::TemporarilyUnavailable,
             "the provider cannot reach its directory to check the person; try again shortly",
         ),
+        GatewayError::RateLimited { .. } => (
+            ErrorCode::TemporarilyUnavailable,
+            "too many requests from this address; retry after the time Retry-After gives",
+        ),
         other => {
             tracing::error!(error = %other, endpoint = endpoint.name, "OIDC request failed");
             (ErrorCode::ServerError, "the provider failed to answer")
@@ -128,6 +132,12 @@ pub fn api_failure(
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
+        }
+        GatewayError::RateLimited { retry_after } => {
+            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         _ => {}
     }

@@ -32,6 +32,7 @@ use crate::policy::engine::Subject;
 use crate::proxy::body::FromClient;
 use crate::signout;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
+use crate::telemetry::limit_metrics::LimitedEndpoint;
 use crate::telemetry::metrics::LoginResult;
 use crate::visitor::Visitor;
 use crate::web::csrf;
@@ -139,6 +140,7 @@ pub async fn handle<B: FromClient>(
             }
         }
         (&Method::POST, "/login") => {
+            host.rate_limit(LimitedEndpoint::Login, req.headers())?;
             let headers = req.headers().clone();
             let Some(body) = read_form(req).await else {
                 return Err(GatewayError::BadForm);
@@ -167,6 +169,9 @@ pub async fn handle<B: FromClient>(
             | "/security/sessions/end"),
         ) => {
             let path = path.to_owned();
+            if path == "/mfa" {
+                host.rate_limit(LimitedEndpoint::SecondFactor, req.headers())?;
+            }
             let headers = req.headers().clone();
             let Some(body) = read_form(req).await else {
                 return Err(GatewayError::BadForm);
@@ -186,6 +191,9 @@ pub async fn handle<B: FromClient>(
             }
         }
         (&Method::POST, path) if passkey::is_endpoint(path) => {
+            if matches!(path, passkey::STEP_UP | passkey::LOGIN) {
+                host.rate_limit(LimitedEndpoint::SecondFactor, req.headers())?;
+            }
             let path = path.to_owned();
             passkey::answer(host, visitor.as_ref(), &path, req).await
         }

@@ -13,17 +13,18 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::combinators::BoxBody;
-use hyper::body::Incoming;
+
+use super::slow_body::SlowBody;
 
 /// Errors of a request body on its way upstream.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A client's request body in the form the proxy streams upstream: the one hyper served (every
-/// request in production, no box), or any other body boxed (requests handed to the pipeline
-/// in-process, in tests).
+/// request in production, no box, judged by its rate), or any other body boxed (requests handed
+/// to the pipeline in-process, in tests).
 pub enum ClientStream {
     /// Served by hyper.
-    Served(Incoming),
+    Served(SlowBody),
     /// Any other body.
     Boxed(BoxBody<Bytes, BoxError>),
 }
@@ -35,7 +36,7 @@ pub trait FromClient: Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin +
     fn into_stream(self) -> ClientStream;
 }
 
-impl FromClient for Incoming {
+impl FromClient for SlowBody {
     fn into_stream(self) -> ClientStream {
         ClientStream::Served(self)
     }
@@ -174,7 +175,7 @@ impl ClientStream {
         match self {
             Self::Served(body) => Pin::new(body)
                 .poll_frame(cx)
-                .map(|f| f.map(|r| r.map_err(|e| shared(Arc::new(e))))),
+                .map(|f| f.map(|r| r.map_err(|e| shared(Arc::from(e))))),
             Self::Boxed(body) => Pin::new(body)
                 .poll_frame(cx)
                 .map(|f| f.map(|r| r.map_err(|e| shared(Arc::from(e))))),

@@ -11,6 +11,7 @@ pub mod headers;
 pub mod identity;
 pub mod pool;
 pub mod protected;
+pub mod slow_body;
 pub mod upgrade;
 pub mod upstream;
 

@@ -1,6 +1,13 @@
 //! Serving one accepted connection with hyper: HTTP/1.1 (with upgrades) and HTTP/2 on the same
 //! socket, head-size and head-time limits, an idle timeout, and a graceful close when the process
-//! shuts down (in-flight requests finish; HTTP/2 clients get GOAWAY).
+//! shuts down or the connection is shed to make room (in-flight requests finish; HTTP/2 clients
+//! get GOAWAY).
+//!
+//! The head-time limit: hyper's HTTP/1 `header_read_timeout` runs from the moment hyper waits
+//! for a head (the connection's first bytes, or the end of the previous response) until the
+//! head is complete; bytes trickling in do not restart it. HTTP/2 has no such timer in hyper: a
+//! connection whose requests never complete their heads has no request in flight, so it is idle
+//! and closes after `idle_timeout` (or sooner, when shed to make room).
 
 use std::time::Duration;
 
@@ -44,6 +51,7 @@ pub async fn serve<IO, S, B>(
     builder: &auto::Builder<TokioExecutor>,
     idle_timeout: Duration,
     shutdown: CancellationToken,
+    close: CancellationToken,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
@@ -68,6 +76,10 @@ pub async fn serve<IO, S, B>(
                 break;
             }
             () = shutdown.cancelled(), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = close.cancelled(), if !closing => {
                 connection.as_mut().graceful_shutdown();
                 closing = true;
             }

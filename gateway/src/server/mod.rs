@@ -2,10 +2,13 @@
 //! requests to the pipeline, and on SIGTERM stops accepting and drains what is in flight.
 //!
 //! ```text
-//! run ─▶ load files ─▶ bind (https, http redirect, admin) ─▶ accept ─▶ TLS ─▶ conn::serve ─▶ pipeline::handle
-//!                        └─ reload on SIGHUP / file change / POST /reload (atomic swap)
+//! run ─▶ load files ─▶ bind (https, http redirect, admin)
+//!   ─▶ listener::accept_loop ─▶ admission (per address; shed idle when nearly full)
+//!   ─▶ handlers: TLS ─▶ first bytes ─▶ conn::serve ─▶ pipeline::handle
+//!        └─ reload on SIGHUP / file change / POST /reload (atomic swap)
 //! ```
 
+pub mod admission;
 pub mod conn;
 pub mod handlers;
 pub mod listener;
@@ -26,7 +29,9 @@ use crate::assemble::{AssembleError, assemble};
 use crate::reload::Reloader;
 use crate::telemetry::metrics::ListenerKind;
 use crate::tls::{self, TlsError};
-use handlers::ListenerContext;
+use admission::Admission;
+use handlers::{Admitted, ListenerContext};
+use listener::Gate;
 
 /// Connections the admin listener serves at once.
 const ADMIN_CONNECTIONS: usize = 64;
@@ -86,6 +91,17 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     });
     let mut accepting = tokio::task::JoinSet::new();
     let permits = Arc::new(Semaphore::new(config.limits.max_connections));
+    let trusting = shared.clone();
+    let gate = Some(Arc::new(Gate {
+        admission: Admission::new(
+            permits.clone(),
+            limits.max_connections,
+            limits.max_connections_per_address,
+            limits.first_request_grace,
+            shared.metrics.limits.clone(),
+        ),
+        trusted: Box::new(move |peer| trusting.snapshot.load().trusts(peer)),
+    }));
     let https_gauge = Some(shared.metrics.open_connections(ListenerKind::Https));
     let redirect_gauge = Some(shared.metrics.open_connections(ListenerKind::HttpRedirect));
     let admin_permits = Arc::new(Semaphore::new(ADMIN_CONNECTIONS));
@@ -93,7 +109,7 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         spawn_accept(
             &mut accepting,
             listener,
-            &permits,
+            (&permits, &gate),
             &https_gauge,
             &context,
             handlers::https,
@@ -103,7 +119,7 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         spawn_accept(
             &mut accepting,
             listener,
-            &permits,
+            (&permits, &gate),
             &redirect_gauge,
             &context,
             handlers::redirect,
@@ -113,13 +129,14 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
         spawn_accept(
             &mut accepting,
             listener,
-            &admin_permits,
+            (&admin_permits, &None),
             &None,
             &context,
             handlers::admin,
         );
     }
     tokio::spawn(reloader.clone().on_sighup());
+    tokio::spawn(shared.rate_limits.clone().forget_quiet_addresses());
     tokio::spawn(reloader.watch_files(WATCH_INTERVAL));
 
     shared.ready.store(true, Ordering::Release);
@@ -154,12 +171,12 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
 fn spawn_accept<F, Fut>(
     accepting: &mut tokio::task::JoinSet<()>,
     listener: TcpListener,
-    permits: &Arc<Semaphore>,
+    (permits, gate): (&Arc<Semaphore>, &Option<Arc<Gate>>),
     gauge: &Option<prometheus::IntGauge>,
     context: &Arc<ListenerContext>,
     handler: F,
 ) where
-    F: Fn(Arc<ListenerContext>, TcpStream, SocketAddr) -> Fut + Send + 'static,
+    F: Fn(Arc<ListenerContext>, TcpStream, SocketAddr, Admitted) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let shutdown = context.shared.shutdown.clone();
@@ -167,10 +184,12 @@ fn spawn_accept<F, Fut>(
     accepting.spawn(listener::accept_loop(
         listener,
         permits.clone(),
+        gate.clone(),
         gauge.clone(),
         shutdown,
         move |stream, peer, guard| {
-            let work = handler(context.clone(), stream, peer);
+            let (activity, close) = guard.admitted();
+            let work = handler(context.clone(), stream, peer, Admitted { activity, close });
             context.shared.tasks.spawn(async move {
                 let _guard = guard;
                 work.await;

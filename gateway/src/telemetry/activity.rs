@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Activity {
     anchor: Instant,
+    /// When the last request ended, in milliseconds after `anchor` plus one; 0: none has.
     last_millis: AtomicU64,
     in_flight: AtomicUsize,
 }
@@ -29,7 +30,8 @@ impl Activity {
 
     fn touch(&self) {
         let millis = u64::try_from(self.anchor.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.last_millis.store(millis, Ordering::Relaxed);
+        self.last_millis
+            .store(millis.saturating_add(1), Ordering::Relaxed);
     }
 
     /// True when no request is in flight and none ended within `limit`.
@@ -37,6 +39,25 @@ impl Activity {
         let now = self.anchor.elapsed();
         let last = Duration::from_millis(self.last_millis.load(Ordering::Relaxed));
         self.in_flight.load(Ordering::Acquire) == 0 && now.saturating_sub(last) >= limit
+    }
+
+    /// Whether the connection may be closed to make room for others, and how urgently: `None`
+    /// while a request is in flight, or when it has sent none yet and opened less than `grace`
+    /// ago (its first request may be on its way). Else the rank: a connection that never sent a
+    /// request before one that did, then the longest idle first (smaller ranks go first).
+    pub fn shed_rank(&self, grace: Duration) -> Option<(bool, Duration)> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let now = self.anchor.elapsed();
+        match self.last_millis.load(Ordering::Relaxed) {
+            0 if now < grace => None,
+            0 => Some((false, Duration::MAX - now)),
+            last => Some((
+                true,
+                Duration::MAX - now.saturating_sub(Duration::from_millis(last)),
+            )),
+        }
     }
 
     /// Marks a request in flight until the guard is dropped (with the end of its response body).
@@ -69,5 +90,21 @@ mod tests {
         drop(guard);
         assert!(activity.idle_for(Duration::ZERO));
         assert!(!activity.idle_for(Duration::from_secs(3600)));
+    }
+
+    #[test]
+    fn silent_connections_are_shed_first_and_only_after_the_grace() {
+        let silent = Activity::new();
+        assert_eq!(silent.shed_rank(Duration::from_secs(3600)), None);
+        let used = Activity::new();
+        let guard = used.begin_request();
+        assert_eq!(used.shed_rank(Duration::ZERO), None);
+        drop(guard);
+        let (silent_rank, used_rank) = (
+            silent.shed_rank(Duration::ZERO),
+            used.shed_rank(Duration::ZERO),
+        );
+        assert!(silent_rank.is_some() && used_rank.is_some());
+        assert!(silent_rank < used_rank);
     }
 }

@@ -33,6 +33,8 @@ pub struct Metrics {
     oidc_tokens: IntCounterVec,
     oidc_refusals: IntCounterVec,
     oidc_backchannel: IntCounterVec,
+    /// The limits against floods and slow clients.
+    pub limits: super::limit_metrics::LimitMetrics,
 }
 
 /// How a login attempt ended, as a metric label.
@@ -588,6 +590,7 @@ impl Metrics {
         let second_factors = register_second_factors(&registry)?;
         let identity_refreshes = register_identity_refreshes(&registry)?;
         let (oidc_tokens, oidc_refusals, oidc_backchannel) = register_oidc(&registry)?;
+        let limits = super::limit_metrics::LimitMetrics::register(&registry)?;
         register_build_info(&registry, version)?;
         Ok(Self {
             registry,
@@ -610,6 +613,7 @@ impl Metrics {
             oidc_tokens,
             oidc_refusals,
             oidc_backchannel,
+            limits,
         })
     }
 

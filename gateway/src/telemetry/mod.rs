@@ -5,6 +5,7 @@
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod limit_metrics;
 pub mod metrics;
 
 use std::path::Path;

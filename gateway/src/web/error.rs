@@ -51,6 +51,12 @@ pub enum GatewayError {
     /// A form of the login host was too large, malformed or failed the anti-forgery check.
     #[error("bad form")]
     BadForm,
+    /// The client's address used up its rate at this endpoint (`[limits.rate]`).
+    #[error("rate limited; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds until it may try again.
+        retry_after: u64,
+    },
     /// No such page on the login host.
     #[error("not found")]
     NotFound,
@@ -109,6 +115,23 @@ pub fn respond(err: &GatewayError, look: &Look<'_>, request_id: &str) -> Respons
         }
         GatewayError::LoginRedirect { location, cookie } => {
             return login_redirect(look, location, cookie.as_ref(), request_id);
+        }
+        GatewayError::RateLimited { retry_after } => {
+            let seconds = retry_after.to_string();
+            let message = &t.rate_limited;
+            let sentence = fill(message.sentence, &[("seconds", &seconds)]);
+            let mut response = page(
+                look,
+                StatusCode::TOO_MANY_REQUESTS,
+                message.heading,
+                &sentence,
+                request_id,
+            );
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(*retry_after),
+            );
+            return response;
         }
         GatewayError::Unauthenticated => (StatusCode::UNAUTHORIZED, &t.unauthenticated),
         GatewayError::BadForm => (StatusCode::BAD_REQUEST, &t.bad_form),
@@ -276,6 +299,7 @@ mod tests {
             (GatewayError::BadForm, 400),
             (GatewayError::NotFound, 404),
             (GatewayError::MethodNotAllowed, 405),
+            (GatewayError::RateLimited { retry_after: 7 }, 429),
         ];
         let theme = Theme::default();
         let look = Look::login_host(Lang::En, &theme);

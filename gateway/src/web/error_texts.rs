@@ -62,6 +62,8 @@ pub struct ErrorTexts {
     pub method_not_allowed: Message,
     /// 413: the body is larger than the app accepts.
     pub too_large: Message,
+    /// 429: this address sent too many attempts; `{seconds}`.
+    pub rate_limited: Message,
     /// 502: the app did not answer properly.
     pub bad_gateway: Message,
     /// 503: the session store cannot be reached.
@@ -169,6 +171,10 @@ const EN: ErrorTexts = ErrorTexts {
         heading: "Upload too large",
         sentence: "The data sent is larger than this app accepts.",
     },
+    rate_limited: Message {
+        heading: "Too many attempts",
+        sentence: "Too many attempts came from your network. Please wait {seconds} seconds and try again.",
+    },
     bad_gateway: Message {
         heading: "The app is not reachable",
         sentence: "The app behind this address did not answer properly. Please try again in a moment.",
@@ -255,6 +261,10 @@ const DE: ErrorTexts = ErrorTexts {
     too_large: Message {
         heading: "Daten zu groß",
         sentence: "Die gesendeten Daten sind größer, als diese Anwendung annimmt.",
+    },
+    rate_limited: Message {
+        heading: "Zu viele Versuche",
+        sentence: "Aus Ihrem Netz kamen zu viele Versuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es erneut.",
     },
     bad_gateway: Message {
         heading: "Die Anwendung ist nicht erreichbar",

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod blocks;
+pub mod client;
 pub mod context;
 pub mod cookies;
 pub mod csrf;
