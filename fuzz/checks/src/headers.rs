@@ -11,9 +11,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Request, Version};
 use pforte::forward_auth::original_request;
-use pforte::web::client::{address, network};
 use pforte::proxy::headers::{ClientSide, set_forwarding, strip_hop_by_hop};
 use pforte::route::{HostError, request_host};
+use pforte::web::client::{address, network};
 
 /// Headers that must never reach an upstream from a client.
 const HOP_BY_HOP: [&str; 9] = [
