@@ -18,6 +18,7 @@
 # from the first sample after WARMUP seconds to the median of the last three samples.
 # Goals (issue 16): RSS grows at most 5 % after warm-up, descriptors not at all (beyond the
 # connections the load holds open at the moment of a sample).
+# The login loop runs from one address, so the login form's rate limit per address is off.
 # Cores (2): Pforte on core 1; the load, the login loop, the upstream, slapd and Redis on core 0.
 # Last lines: soak_rss_kib_{warm,end}=, soak_rss_growth_percent=, soak_fds_{warm,end}=,
 # soak_requests=, soak_errors=, soak_logins=, soak_goal=met|not met.
@@ -103,6 +104,8 @@ key_prefix = "soak:"
 [sessions.throttle]
 free_failures = 1000000
 lock_after = 2000000
+[limits.rate.login]
+per_minute = 0
 [log]
 level = "warn"
 CONF

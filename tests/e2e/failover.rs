@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use openidconnect::PkceCodeChallenge;
 use pforte_e2e::browser::{Browser, absolute, hidden_value};
 use pforte_e2e::client::{H1, Reply};
-use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml};
+use pforte_e2e::gateway::{Gateway, GatewayBuilder, UNLIMITED_RATES, app_toml};
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::sentinel::SentinelSet;
 use pforte_e2e::upstream::Upstream;
@@ -81,6 +81,7 @@ impl Deployment {
                 .policy(POLICY)
                 .ldap(&[env("PFORTE_TEST_LDAP_URL")])
                 .sessions(&sessions)
+                .limits(UNLIMITED_RATES)
         };
         let first = replica()
             .oidc(&clients_toml())

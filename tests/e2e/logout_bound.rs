@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use openidconnect::PkceCodeChallenge;
 use pforte_e2e::browser::{Browser, hidden_value};
 use pforte_e2e::client::{H1, plain};
-use pforte_e2e::gateway::{Gateway, GatewayBuilder, app_toml};
+use pforte_e2e::gateway::{Gateway, GatewayBuilder, UNLIMITED_RATES, app_toml};
 use pforte_e2e::oidc::BackchannelRp;
 use pforte_e2e::person::LdapPerson;
 use pforte_e2e::pki::TestCa;
@@ -532,10 +532,9 @@ async fn a_client_that_is_down_holds_up_no_other_clients_logouts() {
     // 300 logins and token grants from this one address within seconds: the rate limits per
     // address (issue 16) are off for it.
     let gw = replica(&mail, &unique_prefix("logout-down"), &clients)
-        .limits(
-            "header_read_timeout = \"3s\"\nshutdown_grace = \"10s\"\n\
-             [limits.rate.login]\nper_minute = 0\n[limits.rate.token]\nper_minute = 0\n",
-        )
+        .limits(format!(
+            "header_read_timeout = \"3s\"\nshutdown_grace = \"10s\"\n{UNLIMITED_RATES}"
+        ))
         .start_with_ca(ca)
         .await;
     let person = LdapPerson::add("down-client");

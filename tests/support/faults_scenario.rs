@@ -3,7 +3,7 @@
 //! groups), in one place, so the files a gateway loads and the answers the load generator
 //! expects cannot drift apart (`tests/bench/faults.sh` writes its files from here too).
 
-use crate::gateway::{GatewayBuilder, app_toml};
+use crate::gateway::{GatewayBuilder, UNLIMITED_RATES, app_toml};
 
 /// The login host.
 pub const LOGIN_HOST: &str = "login.gw.test";
@@ -133,4 +133,5 @@ pub fn gateway(upstream: &str, ldap_urls: &[String]) -> GatewayBuilder {
         .policy(POLICY)
         .ldap(ldap_urls)
         .oidc(&clients_toml())
+        .limits(UNLIMITED_RATES)
 }

@@ -34,6 +34,13 @@ fn binary(variable: &str, name: &str) -> PathBuf {
     bin
 }
 
+/// `[limits]` content for a load from one address (the scenarios' virtual users, all on
+/// 127.0.0.1): the per-address rate limits off, so that only what a test exercises refuses.
+pub const UNLIMITED_RATES: &str = "[limits.rate.login]\nper_minute = 0\n\
+    [limits.rate.second_factor]\nper_minute = 0\n\
+    [limits.rate.token]\nper_minute = 0\n\
+    [limits.rate.introspect]\nper_minute = 0\n";
+
 pub struct GatewayBuilder {
     apps: String,
     policy: String,

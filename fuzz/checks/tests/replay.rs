@@ -1,12 +1,11 @@
 //! Every committed corpus input and every crash the fuzzer ever found (`fuzz/corpus/<target>/`,
 //! `fuzz/regressions/<target>/`) run through its target's checks on the ordinary test build, so
 //! a bug that comes back fails `cargo test` without libFuzzer. A bounded mutation run of every
-//! target (seconds, from the committed corpus, the same inputs on every run) is the suite's short
+//! target (thousands of inputs each, from the committed corpus, the same inputs on every run) is the suite's short
 //! fuzzing; the coverage-guided runs are `fuzz/run.sh`'s (fuzz/README.md).
 #![allow(clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use pforte_fuzz_checks::TARGETS;
 
@@ -65,9 +64,8 @@ fn every_crash_found_so_far_stays_fixed() {
     replay("regressions");
 }
 
-/// How long each target's mutation run may take, and how many inputs it tries at most.
-const MUTATION_TIME: Duration = Duration::from_secs(1);
-const MUTATIONS: usize = 20_000;
+/// Mutated inputs each target gets in the suite (about a second for the slowest, `policy`).
+const MUTATIONS: usize = 4_000;
 
 /// A small deterministic generator (xorshift64*): the same mutations on every run, so a failure
 /// is reproduced by running the test again.
@@ -129,10 +127,9 @@ fn mutations_of_the_corpus_hold() {
             .iter()
             .map(|file| std::fs::read(file).expect("a corpus file is readable"))
             .collect();
-        let mut mutator = Mutator(0x5EED_0F_F0A7E ^ target.len() as u64);
-        let started = Instant::now();
+        let mut mutator = Mutator(0x05EE_D0FF_0A7E ^ target.len() as u64);
         let mut tried = 0;
-        while tried < MUTATIONS && started.elapsed() < MUTATION_TIME && !seeds.is_empty() {
+        while tried < MUTATIONS && !seeds.is_empty() {
             let input = &seeds[mutator.below(seeds.len())];
             let other = &seeds[mutator.below(seeds.len())];
             let data = mutator.mutate(input, other);
