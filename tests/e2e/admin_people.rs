@@ -15,7 +15,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use pforte_e2e::browser::Browser;
-use pforte_e2e::gateway::{DEMO_PEOPLE, Gateway, pforte_admin_bin};
+use pforte_e2e::gateway::{DEMO_PEOPLE, Gateway, UNLIMITED_RATES, pforte_admin_bin};
 use pforte_e2e::upstream::Upstream;
 use serde_json::Value;
 
@@ -496,8 +496,10 @@ async fn the_people_file_is_edited_in_place_and_the_gateway_follows() {
         .policy(policy("video"))
         .demo_people()
         // The test polls logins until the gateway has reloaded the file; before that they
-        // fail, and the brute-force throttle must not lock the account meanwhile.
+        // fail, and neither the brute-force throttle nor the login form's rate limit per
+        // address may refuse them meanwhile.
         .sessions("[sessions.throttle]\nfree_failures = 1000\nlock_after = 1001\n")
+        .limits(UNLIMITED_RATES)
         .audit_log()
         .start()
         .await;
