@@ -17,7 +17,6 @@ use hyper::body::Incoming;
 use prometheus::IntCounter;
 use tokio::time::{Instant, Sleep};
 
-use super::body::BoxError;
 use crate::config::Limits;
 use crate::telemetry::limit_metrics::LimitMetrics;
 
@@ -73,12 +72,13 @@ impl SlowBody {
 
 impl Body for SlowBody {
     type Data = Bytes;
-    type Error = BoxError;
+    /// The body's own errors and [`TooSlow`], as the proxy's body type carries them.
+    type Error = Box<dyn std::error::Error + Send + Sync>;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_frame(cx);
         if this.rate.per_window == 0 {

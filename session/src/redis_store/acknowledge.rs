@@ -36,13 +36,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
-use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, RedisResult, Role, ScriptInvocation};
+use redis::{ErrorKind, FromRedisValue, Pipeline, RedisResult, Role};
 
 use crate::error::StoreError;
 use crate::records::RecordKind;
 use crate::settings::Acknowledgement;
 
-use super::link::Link;
+use super::link::{Link, Write};
 
 /// Whether writes of a record kind wait for the replicas. Every kind is named, so a new one
 /// must be decided here.
@@ -79,16 +79,6 @@ pub(super) struct Acknowledged {
     link: Arc<Link>,
     setting: Acknowledgement,
     known: Mutex<Option<Known>>,
-}
-
-/// One acknowledged write: what a pipeline runs.
-#[derive(Clone, Copy)]
-pub(super) enum Write<'a> {
-    /// A Lua script (loaded first when the master does not know it: a fresh master after a
-    /// failover).
-    Script(&'a ScriptInvocation<'a>),
-    /// One command.
-    Command(&'a Cmd),
 }
 
 impl Acknowledged {

@@ -20,13 +20,11 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use redis::sentinel::{SentinelClientBuilder, SentinelServerType};
 use redis::{
-    AsyncConnectionConfig, Client, ConnectionAddr, ErrorKind, RedisError, RedisResult,
-    ServerErrorKind, TlsCertificates, TlsMode,
+    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, ErrorKind, RedisError, RedisResult,
+    ScriptInvocation, ServerErrorKind, TlsCertificates, TlsMode,
 };
 
 use crate::error::StoreError;
-
-use super::acknowledge::Write;
 
 /// How to find the server to talk to.
 pub(super) enum Target {
@@ -185,6 +183,17 @@ impl Link {
             }
         })
     }
+}
+
+/// One write a browser or client may be told about: what [`Link::write`] runs alone, and
+/// `acknowledge` runs with the replicas' `WAIT`.
+#[derive(Clone, Copy)]
+pub(super) enum Write<'a> {
+    /// A Lua script (loaded first when the master does not know it: a fresh master after a
+    /// failover).
+    Script(&'a ScriptInvocation<'a>),
+    /// One command.
+    Command(&'a Cmd),
 }
 
 /// Errors after which the connection (or the server it reaches) cannot be trusted again.

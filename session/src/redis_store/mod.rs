@@ -63,8 +63,9 @@ use crate::ticket::{self, Ticket};
 use crate::time::{Clock, Timestamp};
 use pforte_policy::AuthMethod;
 
-use acknowledge::{Acknowledged, Write};
+use acknowledge::Acknowledged;
 use keys::Keys;
+use link::Write;
 use link::{Link, SentinelTarget, Target};
 use logout::LogoutTaker;
 

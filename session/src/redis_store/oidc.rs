@@ -7,7 +7,8 @@ use crate::error::StoreError;
 use crate::id::Sid;
 use crate::records::{LogoutNotice, RecordKind, check_key, ttl_millis};
 
-use super::acknowledge::{Write, acknowledged};
+use super::acknowledge::acknowledged;
+use super::link::Write;
 use super::{RedisStore, scripts};
 
 impl RedisStore {
