@@ -81,6 +81,19 @@ fn assert_sound(report: &Report, gw: &Gateway) {
     );
 }
 
+/// After a fault that takes something down for a while: sound, no session lost, and every kind
+/// of operation working again by the end.
+fn assert_recovered_without_loss(report: &Report, gw: &Gateway) {
+    assert_sound(report, gw);
+    assert_eq!(report.lost, 0, "sessions lost: {:?}", report.notes);
+    assert_ne!(
+        report.recover,
+        Some(None),
+        "never recovered: {:?}",
+        report.notes
+    );
+}
+
 /// The judge itself: a gateway that lets everyone into every app is caught at once (bob in mail,
 /// alice in finance), so a 0 in the other tests means something.
 #[tokio::test]
@@ -138,14 +151,7 @@ async fn logins_keep_working_while_the_first_ldap_server_is_down() {
     drop(restart);
     pause(1.5).await;
     let report = running.stop().await;
-    assert_sound(&report, &gw);
-    assert_eq!(report.lost, 0, "{:?}", report.notes);
-    assert_ne!(
-        report.recover,
-        Some(None),
-        "never recovered: {:?}",
-        report.notes
-    );
+    assert_recovered_without_loss(&report, &gw);
 }
 
 #[tokio::test]
@@ -165,14 +171,7 @@ async fn a_redis_restart_with_an_append_only_file_loses_no_session() {
     redis.restart().await;
     pause(3.0).await;
     let report = running.stop().await;
-    assert_sound(&report, &gw);
-    assert_eq!(report.lost, 0, "sessions lost: {:?}", report.notes);
-    assert_ne!(
-        report.recover,
-        Some(None),
-        "never recovered: {:?}",
-        report.notes
-    );
+    assert_recovered_without_loss(&report, &gw);
 }
 
 #[tokio::test]
@@ -240,18 +239,7 @@ async fn sessions_survive_a_replica_killed_and_its_peer_takes_over() {
     a.signal("KILL");
     pause(3.0).await;
     let report = running.stop().await;
-    assert_sound(&report, &b);
-    assert_eq!(
-        report.lost, 0,
-        "sessions lost with the replica: {:?}",
-        report.notes
-    );
-    assert_ne!(
-        report.recover,
-        Some(None),
-        "never recovered: {:?}",
-        report.notes
-    );
+    assert_recovered_without_loss(&report, &b);
 }
 
 /// Replaces `file` atomically (a file beside it renamed over it), as deploy tools do.
