@@ -49,7 +49,14 @@ struct State {
     /// The send time of the latest ping answered on a subscription that has seen every
     /// invalidation since the cache was last reset.
     confirmed: Option<Instant>,
+    /// When a full cache last looked for expired sessions to drop.
+    swept: Option<Instant>,
 }
+
+/// How often a full cache may look through every entry for expired ones. A replica that sees
+/// more live sessions than it may hold would otherwise walk the whole map, under the lock, on
+/// every miss; in between, sessions that find no room are simply not cached.
+const SWEEP_SPACING: Duration = Duration::from_secs(1);
 
 /// The cache of one replica.
 #[derive(Debug)]
@@ -129,7 +136,13 @@ impl LocalCache {
             return;
         }
         if state.entries.len() >= self.capacity {
-            state.entries.retain(|_, entry| entry.session.is_live(now));
+            let due = state
+                .swept
+                .is_none_or(|last| mono.saturating_duration_since(last) >= SWEEP_SPACING);
+            if due {
+                state.swept = Some(mono);
+                state.entries.retain(|_, entry| entry.session.is_live(now));
+            }
             if state.entries.len() >= self.capacity {
                 return;
             }
@@ -359,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_makes_room_from_expired_sessions_only() {
+    fn a_full_cache_makes_room_from_expired_sessions_only_once_a_second() {
         let cache = LocalCache::new(WINDOW, 1);
         let clock = Clock::manual(NOW);
         cache.confirm(clock.instant());
@@ -369,6 +382,14 @@ mod tests {
         cache.insert(Epoch(0), k2.clone(), s2.clone(), NOW, clock.instant());
         assert_eq!(cache.len(), 1);
         let later = NOW.plus(SessionSettings::default().idle_timeout);
+        // The full cache was just looked through: no second walk within the spacing.
+        cache.insert(Epoch(0), k2.clone(), s2.clone(), later, clock.instant());
+        assert!(matches!(
+            cache.lookup(&k2, NOW, clock.instant()),
+            Lookup::Miss(_)
+        ));
+        clock.advance(SWEEP_SPACING).unwrap();
+        cache.confirm(clock.instant());
         cache.insert(Epoch(0), k2.clone(), s2, later, clock.instant());
         assert!(matches!(
             cache.lookup(&k2, NOW, clock.instant()),

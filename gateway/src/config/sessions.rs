@@ -109,6 +109,8 @@ pub struct RedisSection {
     pub acknowledge_replicas: Option<Spanned<i64>>,
     /// How long such a write waits for them.
     pub acknowledge_timeout: Option<Spanned<HumanDuration>>,
+    /// The most sessions one replica keeps in its local cache.
+    pub cache_sessions: Option<Spanned<i64>>,
 }
 
 /// A duration written as `"500ms"`, `"2s"`, kept with its place in the file.
@@ -238,8 +240,28 @@ fn redis_settings(section: &Spanned<RedisSection>, base: &Path) -> Result<RedisS
     }
     settings.acknowledge =
         acknowledgement(r).map_err(|(span, key, message)| problem(span, key, message))?;
+    if let Some(capacity) = &r.cache_sessions {
+        settings.cache_capacity = usize::try_from(*capacity.get_ref())
+            .ok()
+            .filter(|n| CACHE_SESSIONS.contains(n))
+            .ok_or_else(|| {
+                problem(
+                    capacity.span(),
+                    "cache_sessions",
+                    format!(
+                        "must be a whole number from {} to {}",
+                        CACHE_SESSIONS.start(),
+                        CACHE_SESSIONS.end()
+                    ),
+                )
+            })?;
+    }
     Ok(settings)
 }
+
+/// What `cache_sessions` may be: below a thousand the cache misses for every busy replica, and
+/// ten million cached sessions already take gigabytes of one replica's memory.
+const CACHE_SESSIONS: std::ops::RangeInclusive<usize> = 1_000..=10_000_000;
 
 /// `acknowledge_replicas` and `acknowledge_timeout`, each within its bounds, the timeout no
 /// longer than a command may take altogether.
@@ -310,6 +332,21 @@ mod tests {
     }
 
     const SENTINELS: &str = "sentinels = [\"redis://127.0.0.1:26379\"]\nmaster = \"pforte\"\n";
+
+    #[test]
+    fn the_local_cache_holds_as_many_sessions_as_configured_within_bounds() {
+        assert_eq!(load(SENTINELS).unwrap().cache_capacity, 100_000);
+        let settings = load(&format!("{SENTINELS}cache_sessions = 250000\n")).unwrap();
+        assert_eq!(settings.cache_capacity, 250_000);
+        for wrong in ["10", "-1", "20000000"] {
+            let error = load(&format!("{SENTINELS}cache_sessions = {wrong}\n")).unwrap_err();
+            assert!(
+                error.contains("sessions.redis.cache_sessions")
+                    && error.contains("from 1000 to 10000000"),
+                "{error}"
+            );
+        }
+    }
 
     #[test]
     fn acknowledgement_is_off_by_default_and_takes_its_settings() {
