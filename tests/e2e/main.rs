@@ -22,6 +22,7 @@ mod lifecycle;
 mod limits;
 mod login;
 mod logout_bound;
+mod logs;
 mod manual_clock;
 mod mfa;
 mod moved_cli;
