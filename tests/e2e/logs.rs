@@ -144,3 +144,69 @@ async fn json_lines_carry_request_id_app_and_subject() {
     all_tickets.extend(tickets(&down));
     assert_nothing_secret(&log, &b, "alicepw", &all_tickets);
 }
+
+/// The gateway's first log line as a terminal shows it: `pforte run` with text logs under
+/// `script`, which gives it a pseudo-terminal and copies what it shows; `no_color` is the
+/// `NO_COLOR` variable's value, if set.
+async fn on_a_terminal(no_color: Option<&str>) -> String {
+    let gw = Gateway::builder();
+    let ca = pforte_e2e::pki::TestCa::new();
+    let folder = gw.write_folder(&ca);
+    let config = std::fs::read_to_string(&folder.config_path)
+        .unwrap()
+        .replace("format = \"json\"", "format = \"text\"");
+    std::fs::write(&folder.config_path, config).unwrap();
+    let shown = folder.dir.path().join("terminal.out");
+    let command = format!(
+        "exec {} run --config {}",
+        pforte_e2e::gateway::pforte_bin().display(),
+        folder.config_path.display()
+    );
+    let mut script = std::process::Command::new("script");
+    script
+        .args([
+            "--quiet",
+            "--flush",
+            "--return",
+            "--command",
+            &command,
+            "/dev/null",
+        ])
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&shown).unwrap())
+        .stderr(std::process::Stdio::null());
+    if let Some(value) = no_color {
+        script.env("NO_COLOR", value);
+    }
+    let mut script = script.spawn().unwrap();
+    let read = || std::fs::read_to_string(&shown).unwrap_or_default();
+    let serving = pforte_e2e::eventually(std::time::Duration::from_secs(20), async || {
+        read().contains("pforte is serving")
+    })
+    .await;
+    // The gateway is `script`'s one child: stop it, and `script` ends with it.
+    let children = format!("/proc/{0}/task/{0}/children", script.id());
+    let gateway = std::fs::read_to_string(children).unwrap_or_default();
+    for pid in gateway.split_whitespace() {
+        let _ = std::process::Command::new("kill").arg(pid).status();
+    }
+    let _ = script.wait();
+    assert!(serving, "the gateway did not start:\n{}", read());
+    read()
+}
+
+#[tokio::test]
+async fn colour_on_a_terminal_unless_no_color() {
+    let coloured = on_a_terminal(None).await;
+    assert!(
+        coloured.contains('\x1b'),
+        "no colour on a terminal:\n{coloured}"
+    );
+    let plain = on_a_terminal(Some("1")).await;
+    assert!(
+        !plain.contains('\x1b'),
+        "colour on a terminal with NO_COLOR=1:\n{plain}"
+    );
+}
