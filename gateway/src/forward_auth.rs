@@ -175,6 +175,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_identity_header_is_answered_empty_without_a_value() {
+        let names = identity::IdentityHeaders::default();
+        let mut headers = HeaderMap::new();
+        every_identity_header(&mut headers, &names);
+        for name in names.all() {
+            assert_eq!(headers.get(name).map(HeaderValue::as_bytes), Some(&b""[..]));
+        }
+        let values = identity::IdentityValues::new("alice", "Alice", None, &["staff".into()]);
+        identity::set(
+            &mut headers,
+            &names,
+            Identity {
+                values: &values,
+                assertion: None,
+            },
+        );
+        assert_eq!(headers["x-forwarded-user"], "alice");
+        assert_eq!(
+            headers["x-forwarded-email"], "",
+            "no mail address: still replaced"
+        );
+        assert_eq!(headers.len(), 4);
+    }
+
+    #[test]
     fn the_original_request_comes_from_either_header_style() {
         let mut nginx = HeaderMap::new();
         nginx.insert(
