@@ -79,22 +79,28 @@ async fn caddy_in_front(gw: &Gateway, site: &Upstream, site_block: &str) -> (Cad
     gw.ca.write_pem(&d.join("ca.pem"));
     let port = pforte_e2e::free_port();
     let http_port = pforte_e2e::free_port();
-    let site_block = site_block
-        .replace(
-            "wiki.example.org {",
-            &format!(
-                "https://wiki.gw.test:{port} {{\n\ttls {} {}",
-                leaf.cert.display(),
-                leaf.key.display()
+    let site_block = substitute(
+        site_block,
+        &[
+            (
+                "wiki.example.org {",
+                &format!(
+                    "https://wiki.gw.test:{port} {{\n\tbind 127.0.0.1\n\ttls {} {}",
+                    leaf.cert.display(),
+                    leaf.key.display()
+                ),
             ),
-        )
-        .replace("pforte.internal", &gw.https.to_string())
-        .replace("login.example.org", "login.gw.test")
-        .replace("http://wiki-backend:8080", &site.url());
-    // No admin API, no certificate automation, no port 80, nothing saved outside the folder.
+            ("pforte.internal", &gw.https.to_string()),
+            ("login.example.org", "login.gw.test"),
+            ("http://wiki-backend:8080", &site.url()),
+        ],
+    );
+    // No admin API, no certificate automation, no port 80, no HTTP/3 (UDP on every address),
+    // nothing saved outside the folder.
     let global = format!(
         "{{\n\tadmin off\n\tauto_https disable_redirects\n\
          \tskip_install_trust\n\thttp_port {http_port}\n\thttps_port {port}\n\
+         \tservers {{\n\t\tprotocols h1 h2\n\t}}\n\
          \tstorage file_system {}\n}}\n\n",
         d.join("data").display()
     );
@@ -129,6 +135,19 @@ async fn caddy_in_front(gw: &Gateway, site: &Upstream, site_block: &str) -> (Cad
     (caddy, addr)
 }
 
+/// `text` with each `(from, to)` replaced; every `from` must be there, so that a changed guide
+/// cannot quietly leave a production name in the test's Caddyfile.
+fn substitute(text: &str, pairs: &[(&str, &str)]) -> String {
+    pairs.iter().fold(text.to_string(), |text, (from, to)| {
+        assert!(
+            text.contains(from),
+            "{from:?} not in the documented Caddyfile"
+        );
+        text.replace(from, to)
+    })
+}
+
+/// Sends the client's own identity headers on every request of `browser`.
 fn forged(browser: &mut Browser) {
     browser.extra_headers.extend(
         FORGED
@@ -137,6 +156,8 @@ fn forged(browser: &mut Browser) {
     );
 }
 
+/// A gateway with the wiki (upstream `site`, which it never proxies to here) and Caddy's
+/// loopback address as a trusted proxy.
 async fn gateway(site: &Upstream) -> Gateway {
     Gateway::builder()
         .apps(app_toml("wiki", "wiki.gw.test", "/", &[site.url()], ""))
