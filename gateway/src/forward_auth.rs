@@ -2,7 +2,8 @@
 //! reverse proxy (nginx `auth_request`, Caddy `forward_auth`, Traefik `forwardAuth`), whether
 //! the person behind the request's cookie may open the URL the proxy names:
 //!
-//! - `200` with the app's identity headers: let it through;
+//! - `200` with the app's identity headers, every one of them (empty when there is no value, so
+//!   a proxy that copies them always replaces the client's own): let it through;
 //! - `401` with `Location` set to the site's `/.pforte/login`, which sends the browser on to the
 //!   login page with its hand-over binding: not logged in (nginx: `error_page 401`);
 //! - `403`: logged in, and the policy says no.
@@ -74,10 +75,12 @@ pub fn answer(
     match decide::decide(&snapshot.policy, subject, index, source, &judged, request) {
         Verdict::Permit(..) => {
             let mut response = status(StatusCode::OK);
+            let names = &app.app.identity_headers;
+            every_identity_header(response.headers_mut(), names);
             if let Some(prepared) = prepared {
                 identity::set(
                     response.headers_mut(),
-                    &app.app.identity_headers,
+                    names,
                     Identity {
                         values: &prepared.values,
                         assertion: None,
@@ -146,6 +149,18 @@ pub fn original_request(headers: &HeaderMap) -> Option<(String, http::Request<()
     Some((host, request))
 }
 
+/// Every identity header of the app, empty: the values [`identity::set`] then writes replace
+/// them, and a name without a value (someone not logged in on a public path, a person without a
+/// mail address) stays present and empty. A front proxy that copies the names it is told to
+/// from this answer onto the request thus always replaces the client's own copy, with nothing
+/// if need be: Caddy 2.6's `copy_headers` writes its unexpanded placeholder
+/// (`{http.reverse_proxy.header.X-Forwarded-User}`) as the value of a name the answer lacks.
+fn every_identity_header(headers: &mut HeaderMap, names: &identity::IdentityHeaders) {
+    for name in names.all() {
+        headers.insert(name.clone(), HeaderValue::from_static(""));
+    }
+}
+
 fn status(code: StatusCode) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = code;
@@ -158,6 +173,31 @@ fn status(code: StatusCode) -> Response<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_identity_header_is_answered_empty_without_a_value() {
+        let names = identity::IdentityHeaders::default();
+        let mut headers = HeaderMap::new();
+        every_identity_header(&mut headers, &names);
+        for name in names.all() {
+            assert_eq!(headers.get(name).map(HeaderValue::as_bytes), Some(&b""[..]));
+        }
+        let values = identity::IdentityValues::new("alice", "Alice", None, &["staff".into()]);
+        identity::set(
+            &mut headers,
+            &names,
+            Identity {
+                values: &values,
+                assertion: None,
+            },
+        );
+        assert_eq!(headers["x-forwarded-user"], "alice");
+        assert_eq!(
+            headers["x-forwarded-email"], "",
+            "no mail address: still replaced"
+        );
+        assert_eq!(headers.len(), 4);
+    }
 
     #[test]
     fn the_original_request_comes_from_either_header_style() {

@@ -138,6 +138,7 @@ async fn route_and_dispatch<B: FromClient>(
         // their requests few: boxed, they keep every request's future as small as an app's,
         // which the server moves into place for each request.
         Some(Target::LoginPage) => {
+            ctx.learned_app(&snapshot.portal_metrics.label);
             let outcome = match identify(&login_host, req.headers()).await {
                 Ok(visitor) => Box::pin(crate::portal::handle(&login_host, visitor, req)).await,
                 Err(err) => Err(err),
@@ -145,6 +146,7 @@ async fn route_and_dispatch<B: FromClient>(
             (snapshot.portal_metrics.clone(), local(outcome))
         }
         Some(Target::Oidc) => {
+            ctx.learned_app(&snapshot.portal_metrics.label);
             let outcome = match (&snapshot.oidc, identify(&login_host, req.headers()).await) {
                 (Some(provider), Ok(visitor)) => {
                     Box::pin(crate::oidc::handle(&login_host, provider, visitor, req)).await
@@ -159,6 +161,7 @@ async fn route_and_dispatch<B: FromClient>(
                 Some(app) => app.metrics.clone(),
                 None => snapshot.portal_metrics.clone(),
             };
+            ctx.learned_app(&metrics.label);
             let outcome = Box::pin(builtin::answer(&login_host, which, &host.name, req)).await;
             (metrics, local(outcome))
         }

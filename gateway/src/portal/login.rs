@@ -392,6 +392,7 @@ async fn open_session(
     };
     let (id, session) = host.sessions().create(new, now).await?;
     let sid = session.sid.to_string();
+    host.ctx.learned_subject(&session.subject);
     audit::record(
         host.audit_context(),
         AuditEvent::LoginSuccess {

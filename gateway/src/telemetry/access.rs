@@ -1,6 +1,7 @@
 //! The access log and request metrics, written when a response body ends (or the client goes
 //! away), so each line has the real duration and byte count. Lines go to the `pforte::access`
-//! target with low-cardinality fields and never a header value, cookie or query string.
+//! target with low-cardinality fields (and `request_id`, `subject`: who, for an operator's
+//! search) and never a header value, cookie or query string.
 
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -21,6 +22,8 @@ pub struct AccessRecord {
     pub started: Instant,
     /// The request id.
     pub request_id: String,
+    /// Who asked (their session's subject), when the request named a live session or logged in.
+    pub subject: Option<String>,
     /// The route target's series and label (an app, `portal`, or `-` for no route).
     pub route: Arc<RouteMetrics>,
     /// Request method.
@@ -46,6 +49,7 @@ impl AccessRecord {
             target: "pforte::access",
             request_id = %self.request_id,
             app = %self.route.label,
+            subject = self.subject.as_deref().map(tracing::field::display),
             method = %self.method,
             path = %self.path,
             version = ?self.version,

@@ -1,10 +1,14 @@
 //! What operators see: Prometheus metrics and log lines. The access log (`pforte::access`) and
 //! the audit log (`pforte::audit`) are their own targets, so they can be routed or silenced apart
-//! from diagnostics; the audit log goes to its own file when `log.audit_file` is set.
+//! from diagnostics; the audit log goes to its own file when `log.audit_file` is set. Lines are
+//! coloured only on a terminal ([`colour`]); JSON lines carry the request's fields by name
+//! ([`json_line`]).
 
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod colour;
+pub mod json_line;
 pub mod limit_metrics;
 pub mod metrics;
 
@@ -13,6 +17,7 @@ use std::sync::Arc;
 
 pub use metrics::Metrics;
 use tracing_subscriber::filter::{EnvFilter, FilterFn, Targets};
+use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
@@ -34,7 +39,9 @@ type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 /// Installs the global tracing subscriber: diagnostics and the access log on standard error
 /// (`RUST_LOG`, when set, wins over the configured level so an operator can turn up detail
 /// without editing the file), and the audit log in `audit_file` (appended, one JSON object per
-/// line) or, without one, on standard error with the rest.
+/// line) or, without one, on standard error with the rest. Text lines are coloured only when
+/// standard error is a terminal and `NO_COLOR` is unset; JSON lines carry the fields of the
+/// request they were logged for (`request_id`, `app`, `subject`, `decision`) at the top level.
 pub fn init(
     format: LogFormat,
     level: &str,
@@ -45,14 +52,14 @@ pub fn init(
     let stderr: BoxedLayer = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            .with_ansi(colour::for_stderr())
             .with_target(true)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+            .with_ansi(false)
+            .fmt_fields(JsonFields::new())
+            .event_format(json_line::FlatJson)
             .boxed(),
     };
     match audit_file {
@@ -70,6 +77,7 @@ pub fn init(
             layers.push(
                 tracing_subscriber::fmt::layer()
                     .with_writer(Arc::new(file))
+                    .with_ansi(false)
                     .json()
                     .flatten_event(true)
                     .with_current_span(false)

@@ -5,7 +5,7 @@
 //! the request carries them without anyone passing them on by hand.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use http::{Method, Request, StatusCode, Version};
@@ -44,6 +44,9 @@ pub struct RequestContext {
     pub now: Timestamp,
     /// The request's span; enter it (or instrument with it) for everything done for the request.
     pub span: tracing::Span,
+    /// Who is asking, once known: the access log line names them even when the span is off
+    /// (a filter such as `warn,pforte::access=info`).
+    subject: Mutex<Option<String>>,
 }
 
 impl RequestContext {
@@ -78,6 +81,7 @@ impl RequestContext {
             accept_language: req.headers().get(http::header::ACCEPT_LANGUAGE).cloned(),
             now: clock.now(),
             span,
+            subject: Mutex::new(None),
         }
     }
 
@@ -91,9 +95,11 @@ impl RequestContext {
         self.span.record("app", app);
     }
 
-    /// Who is asking (the subject of their session), for every later log line.
+    /// Who is asking (the subject of their session: the directory's stable id, never a
+    /// credential), for every later log line and the access log line.
     pub fn learned_subject(&self, subject: &str) {
         self.span.record("subject", subject);
+        *self.subject.lock().unwrap_or_else(PoisonError::into_inner) = Some(subject.to_owned());
     }
 
     /// What the policy decided (`allow`, `deny`, `login_required`, `step_up_required`).
@@ -113,9 +119,14 @@ impl RequestContext {
         status: StatusCode,
         in_flight: InFlight,
     ) -> AccessRecord {
+        let subject = self
+            .subject
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
         AccessRecord {
             started: self.started,
             request_id: self.request_id,
+            subject,
             route,
             method: self.method,
             path: self.path,
