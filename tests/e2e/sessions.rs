@@ -409,6 +409,9 @@ async fn nginx_auth_request_guards_a_site_with_pforte_logins() {
     );
     let mut b = Browser::new(gw.https, gw.root());
     b.elsewhere.insert("wiki.gw.test".into(), nginx);
+    // The client's own identity header never reaches the site: nginx replaces it with Pforte's.
+    b.extra_headers
+        .push(("X-Forwarded-User".into(), "mallory".into()));
 
     // Not logged in: nginx sends the browser through the site's /.pforte/login (which binds the
     // hand-over to this browser) to Pforte's login page, and back after it.
