@@ -12,6 +12,7 @@ mod admin_sessions;
 mod browser;
 mod config_check;
 mod demo;
+mod deploy_files;
 mod deploy_image;
 mod directories;
 mod failover;
