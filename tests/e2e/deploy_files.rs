@@ -216,6 +216,127 @@ fn the_systemd_unit_is_hardened_to_at_most_2_and_verifies() {
     );
 }
 
+#[tokio::test]
+async fn the_redis_sentinel_config_runs_on_real_redis_over_tls() {
+    // The ConfigMap's redis.conf and sentinel.conf as they are, their paths moved into a
+    // temporary folder and ports freed; the lines init.sh adds (the password, the primary to
+    // watch, by host name) appended as it writes them.
+    let manifest = deploy_dir().join("kubernetes/redis-sentinel.yaml");
+    let yaml = std::fs::read_to_string(&manifest)
+        .unwrap_or_else(|e| panic!("{}: {e}", manifest.display()));
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary folder: {e}"));
+    let dir = work.path();
+    let tls = dir.join("tls");
+    std::fs::create_dir(&tls).unwrap_or_else(|e| panic!("{}: {e}", tls.display()));
+    let ca = pforte_e2e::pki::TestCa::new();
+    let leaf = ca.leaf(&tls, "tls", &["localhost"]);
+    assert!(leaf.cert.ends_with("tls.crt") && leaf.key.ends_with("tls.key"));
+    ca.write_pem(&tls.join("ca.crt"));
+    let moved = |text: String, data: &str| {
+        text.replace("/tls/", &format!("{}/", tls.display()))
+            .replace("dir /data", &format!("dir {}", dir.join(data).display()))
+    };
+    let init = configmap_file(&yaml, "init.sh");
+    let syntax = run(Command::new("sh").arg("-n").arg("-c").arg(&init));
+    assert!(syntax.status.success(), "init.sh: {syntax:?}");
+    assert!(
+        init.contains("sentinel monitor pforte ${primary} 6379 2"),
+        "init.sh no longer watches the master `pforte` that gateway.toml names"
+    );
+
+    let (redis_port, sentinel_port) = (pforte_e2e::free_port(), pforte_e2e::free_port());
+    std::fs::create_dir(dir.join("data")).unwrap_or_else(|e| panic!("data folder: {e}"));
+    let redis_conf = format!(
+        "{}\ntls-port {redis_port}\nrequirepass \"pw\"\nmasterauth \"pw\"\n",
+        moved(configmap_file(&yaml, "redis.conf"), "data")
+    );
+    let sentinel_conf = format!(
+        "{}\ntls-port {sentinel_port}\nsentinel monitor pforte localhost {redis_port} 1\n\
+         sentinel auth-pass pforte \"pw\"\n",
+        moved(configmap_file(&yaml, "sentinel.conf"), "data")
+    );
+    let _redis = RedisProcess::start(dir, "redis.conf", &redis_conf, &[]);
+    let _sentinel = RedisProcess::start(dir, "sentinel.conf", &sentinel_conf, &["--sentinel"]);
+    let cli = |port: u16, args: &[&str]| {
+        let out = run(Command::new("redis-cli")
+            .args(["--tls", "--cacert"])
+            .arg(tls.join("ca.crt"))
+            .args(["-p", &port.to_string(), "--no-auth-warning"])
+            .args(args));
+        text(&out.stdout)
+    };
+    // Over TLS, with the password, without a client certificate (tls-auth-clients no); the
+    // sentinel reaches the primary by its name, over TLS, with the password.
+    let answered = pforte_e2e::eventually(std::time::Duration::from_secs(10), async || {
+        cli(redis_port, &["-a", "pw", "ping"]).trim() == "PONG"
+            && cli(sentinel_port, &["sentinel", "master", "pforte"])
+                .lines()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .any(|w| w[0] == "flags" && w[1] == "master")
+    })
+    .await;
+    assert!(
+        answered,
+        "Redis or its sentinel with the ConfigMap's settings did not come up:\nredis: {}\nsentinel: {}\n{}",
+        cli(redis_port, &["-a", "pw", "ping"]),
+        cli(sentinel_port, &["sentinel", "master", "pforte"]),
+        std::fs::read_to_string(dir.join("redis.conf.log")).unwrap_or_default()
+            + &std::fs::read_to_string(dir.join("sentinel.conf.log")).unwrap_or_default()
+    );
+    let master = cli(
+        sentinel_port,
+        &["sentinel", "get-master-addr-by-name", "pforte"],
+    );
+    assert_eq!(
+        master.split_whitespace().collect::<Vec<_>>(),
+        ["localhost", &redis_port.to_string()],
+        "the sentinel must name the primary by its host name (announce-hostnames)"
+    );
+}
+
+/// A `redis-server` on a config file of its own, stopped when dropped.
+struct RedisProcess(std::process::Child);
+
+impl RedisProcess {
+    fn start(dir: &Path, name: &str, config: &str, args: &[&str]) -> Self {
+        let file = dir.join(name);
+        std::fs::write(&file, config).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let log = dir.join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let child = Command::new("redis-server")
+            .arg(&file)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start redis-server (tests/run installs it): {e}"));
+        Self(child)
+    }
+}
+
+impl Drop for RedisProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A file of a ConfigMap in `yaml` (`  NAME: |` and its lines, four spaces in).
+fn configmap_file(yaml: &str, name: &str) -> String {
+    let start = format!("  {name}: |\n");
+    let rest = yaml
+        .split_once(&start)
+        .unwrap_or_else(|| panic!("no {name} in the ConfigMap"))
+        .1;
+    rest.lines()
+        .take_while(|l| l.is_empty() || l.starts_with("    "))
+        .map(|l| l.strip_prefix("    ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `kubectl kustomize deploy/kubernetes` (`$PFORTE_KUBECTL` names another kubectl, e.g. Debian's
 /// 1.20 with its old kustomize, which the kustomization must also suit).
 fn render_kustomization() -> String {
