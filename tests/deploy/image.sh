@@ -21,6 +21,10 @@ tag=localhost/pforte-e2e:$$
 podman=()
 cleanup() {
   local rc=$?
+  # Also when build.sh failed half-way: it writes the flags as soon as it has chosen them.
+  if [ ${#podman[@]} -eq 0 ] && [ -f "$storage/podman-args" ]; then
+    mapfile -t podman < "$storage/podman-args"
+  fi
   if [ ${#podman[@]} -gt 0 ]; then
     podman "${podman[@]}" rm --force --ignore pforte-e2e-$$ >/dev/null 2>&1 || true
     podman "${podman[@]}" rmi --force "$tag" >/dev/null 2>&1 || true
