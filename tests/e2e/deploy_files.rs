@@ -18,9 +18,15 @@ const MAX_EXPOSURE: f64 = 2.0;
 fn the_kustomization_renders_and_every_object_is_valid_kubernetes() {
     let work = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary folder: {e}"));
     let rendered = render_kustomization();
+    // The Secrets to create by hand are validated with the rest.
+    let secrets_file = deploy_dir().join("kubernetes/secrets.example.yaml");
+    let secrets = std::fs::read_to_string(&secrets_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", secrets_file.display()));
     let file = work.path().join("rendered.yaml");
-    std::fs::write(&file, &rendered).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    std::fs::write(&file, format!("{rendered}---\n{secrets}"))
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let documents: Vec<&str> = rendered.split("\n---\n").collect();
+    let objects = documents.len() + secrets.split("\n---\n").count();
     let kinds: Vec<&str> = documents
         .iter()
         .filter_map(|d| top_level(d, "kind"))
@@ -56,29 +62,32 @@ fn the_kustomization_renders_and_every_object_is_valid_kubernetes() {
             .count();
         assert!(
             out.status.success()
-                && passed == documents.len()
+                && passed == objects
                 && !report.contains("WARN")
                 && !report.contains("ERROR"),
-            "kubernetes-validate --strict for Kubernetes {version} ({passed} of {} objects passed):\n{report}",
-            documents.len()
+            "kubernetes-validate --strict for Kubernetes {version} ({passed} of {objects} objects passed):\n{report}"
         );
     }
 
-    // The Deployment runs deploy/container/'s image under the name kustomization.yaml's
-    // `images:` sets (registry and tag are the operator's), at this workspace's version.
+    // The Deployment runs deploy/container/'s image, untagged in deployment.yaml, at the version
+    // kustomization.yaml's `images:` sets (this workspace's), and an overlay can move it.
     let deployment = deploy_dir().join("kubernetes/deployment.yaml");
     let raw = std::fs::read_to_string(&deployment)
         .unwrap_or_else(|e| panic!("{}: {e}", deployment.display()));
+    let image = raw
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("image: "))
+        .unwrap_or_else(|| panic!("{} names no image", deployment.display()));
     assert!(
-        raw.lines().any(|l| l.trim() == "image: pforte"),
-        "{} must name the image `pforte`, for kustomization.yaml's images: to set",
+        !image.contains(':'),
+        "{}: set the tag in kustomization.yaml, not on {image}",
         deployment.display()
     );
-    let (name, tag) = kustomize_image("pforte");
+    let (name, tag) = kustomize_image(image);
     assert_eq!(
         tag,
         env!("CARGO_PKG_VERSION"),
-        "kustomization.yaml's tag of the pforte image"
+        "kustomization.yaml's tag of {image}"
     );
     let rendered_deployment = documents
         .iter()
@@ -87,6 +96,16 @@ fn the_kustomization_renders_and_every_object_is_valid_kubernetes() {
     assert!(
         rendered_deployment.contains(&format!("image: {name}:{tag}\n")),
         "the rendered Deployment does not run {name}:{tag}:\n{rendered_deployment}"
+    );
+    let moved = render_overlay(
+        work.path(),
+        &format!(
+            "images:\n  - name: {image}\n    newName: registry.test/ops/pforte\n    newTag: \"9.9.9\"\n"
+        ),
+    );
+    assert!(
+        moved.contains("image: registry.test/ops/pforte:9.9.9\n"),
+        "an overlay's images: did not set the gateway's image:\n{moved}"
     );
     // The autoscaler scales that Deployment, which leaves the replica count to it.
     let hpa = documents
@@ -340,14 +359,38 @@ fn configmap_file(yaml: &str, name: &str) -> String {
 /// `kubectl kustomize deploy/kubernetes` (`$PFORTE_KUBECTL` names another kubectl, e.g. Debian's
 /// 1.20 with its old kustomize, which the kustomization must also suit).
 fn render_kustomization() -> String {
+    render(&deploy_dir().join("kubernetes"))
+}
+
+/// An overlay of a copy of deploy/kubernetes with `extra` in its kustomization, rendered.
+/// (`bases:`, not `resources:`, for a folder: kustomize 2.0.3 knows only that one.)
+fn render_overlay(work: &Path, extra: &str) -> String {
+    let base = work.join("base");
+    let copied = run(Command::new("cp")
+        .arg("-r")
+        .arg(deploy_dir().join("kubernetes"))
+        .arg(&base));
+    assert!(
+        copied.status.success(),
+        "copying deploy/kubernetes: {copied:?}"
+    );
+    let overlay = work.join("overlay");
+    std::fs::create_dir(&overlay).unwrap_or_else(|e| panic!("{}: {e}", overlay.display()));
+    let file = overlay.join("kustomization.yaml");
+    std::fs::write(&file, format!("bases:\n  - ../base\n{extra}"))
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    render(&overlay)
+}
+
+/// `kubectl kustomize DIR`: the rendered objects, or the test fails with kubectl's errors.
+fn render(dir: &Path) -> String {
     let kubectl = std::env::var_os("PFORTE_KUBECTL").unwrap_or_else(|| "kubectl".into());
-    let out = run(Command::new(&kubectl)
-        .arg("kustomize")
-        .arg(deploy_dir().join("kubernetes")));
+    let out = run(Command::new(&kubectl).arg("kustomize").arg(dir));
     assert!(
         out.status.success(),
-        "{} kustomize deploy/kubernetes failed:\n{}",
+        "{} kustomize {} failed:\n{}",
         kubectl.to_string_lossy(),
+        dir.display(),
         text(&out.stderr)
     );
     text(&out.stdout)
