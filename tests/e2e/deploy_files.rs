@@ -122,6 +122,50 @@ fn the_kustomization_renders_and_every_object_is_valid_kubernetes() {
         !rendered_deployment.contains("\n  replicas:"),
         "the Deployment sets replicas: a re-apply would undo the autoscaler"
     );
+    // gateway.toml of the ConfigMap passes `pforte check` but for the files the pod mounts, and
+    // every file it names lies in one of the Deployment's mounts.
+    let mounts: Vec<&str> = raw
+        .lines()
+        .filter_map(|l| l.split("mountPath: ").nth(1)?.split([',', ' ', '}']).next())
+        .collect();
+    let in_a_mount = |path: &str| {
+        mounts
+            .iter()
+            .any(|m| path == *m || path.starts_with(&format!("{m}/")))
+    };
+    let gateway_toml = configmap_file(&rendered, "gateway.toml");
+    let config = work.path().join("gateway.toml");
+    std::fs::write(&config, &gateway_toml).unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+    let check = run(Command::new(pforte_e2e::gateway::pforte_bin())
+        .arg("check")
+        .arg("--config")
+        .arg(&config));
+    let problems = text(&check.stderr);
+    assert!(
+        !problems.trim().is_empty(),
+        "pforte check found the pod's files on this machine?\n{check:?}"
+    );
+    for problem in problems.lines() {
+        let missing = problem
+            .split_once(" not found")
+            .and_then(|(before, _)| before.rsplit(' ').next())
+            .unwrap_or_else(|| panic!("configmap.yaml's gateway.toml: {problem}"));
+        assert!(
+            in_a_mount(missing),
+            "{missing} is in none of the Deployment's mounts {mounts:?}: {problem}"
+        );
+    }
+    for path in gateway_toml.split('"').filter(|p| p.starts_with('/')) {
+        assert!(
+            in_a_mount(path),
+            "gateway.toml names {path}, in none of the Deployment's mounts {mounts:?}"
+        );
+    }
+    let arg_config = "\"/etc/pforte/config/gateway.toml\"";
+    assert!(
+        raw.contains(arg_config) && in_a_mount(arg_config.trim_matches('"')),
+        "the Deployment must start pforte with --config {arg_config}, in its config mount"
+    );
     // The gateway asks the StatefulSet's sentinels, by the names the headless Service gives.
     for pod in 0..3 {
         let sentinel = format!("rediss://redis-{pod}.redis.pforte.svc.cluster.local:26379");
