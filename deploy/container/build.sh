@@ -18,7 +18,7 @@ set -euo pipefail
 
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 say() { printf 'build.sh: %s\n' "$*" >&2; }
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 release=0
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --release) release=1 ;;
     --tag) [ $# -ge 2 ] || usage; tag=$2; shift ;;
     --storage) [ $# -ge 2 ] || usage; storage=$2; shift ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) say "unknown argument: $1"; usage ;;
   esac
   shift
@@ -55,7 +55,7 @@ done
 target_dir=$(realpath -m "${CARGO_TARGET_DIR:-$repo/target}")
 if [ "$release" = 1 ]; then
   say "cargo build --release (a few minutes the first time)"
-  (cd "$repo" && cargo build --release --bin pforte --bin pforte-admin)
+  (cd "$repo" && CARGO_TARGET_DIR=$target_dir cargo build --release --bin pforte --bin pforte-admin)
   pforte=$target_dir/release/pforte
   admin=$target_dir/release/pforte-admin
 else

@@ -41,6 +41,8 @@ uid=65532
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 epoch=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 0)}
 
+# Modes are set here, not inherited: a strict umask would leave folders the user cannot enter.
+umask 022
 mkdir -p "$out"
 root=$out/rootfs
 rm -rf "$root"
