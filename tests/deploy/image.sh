@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The container image as the suite checks it (tests/e2e/deploy_image.rs): built from the suite's
+# The container image as the suite checks it (tests/e2e/deploy/image.rs): built from the suite's
 # debug binaries (deploy/container/build.sh, stripped copies; no release build, which would add
 # minutes), in a podman storage of its own under WORKDIR, then taken apart for a chroot, since
 # no container can be started on the test machines:

@@ -20,6 +20,8 @@ use pforte_e2e::gateway::{pforte_admin_bin, pforte_bin};
 use pforte_e2e::{eventually, free_port};
 use serde_json::Value;
 
+use super::repo;
+
 /// The user and group the image runs as (deploy/container/Containerfile).
 const USER: u32 = 65_532;
 
@@ -383,8 +385,4 @@ impl Drop for ChrootDemo {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
