@@ -13,6 +13,7 @@ mod browser;
 mod caddy;
 mod config_check;
 mod demo;
+mod deploy;
 mod directories;
 mod failover;
 mod faults;
