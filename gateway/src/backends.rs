@@ -6,7 +6,10 @@
 use pforte_directory::{Directory, FileDirectory, FileError, LdapDirectory, SetupError};
 use pforte_session::{Clock, SessionStore, StoreError};
 
+use std::sync::Arc;
+
 use crate::config::{Config, DirectoryConfig};
+use crate::telemetry::backend_metrics::DirectoryMetrics;
 
 /// Why a backend could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -23,15 +26,26 @@ pub enum BackendError {
 }
 
 /// The directory the config names, checked but not contacted (an LDAP server that is down at
-/// start is tried again at the first login), or `None` when there is none.
-pub fn open_directory(config: &Config) -> Result<Option<Directory>, BackendError> {
+/// start is tried again at the first login), or `None` when there is none. With `metrics`
+/// (the gateway; not the admin CLI), every exchange with an LDAP server is timed into them.
+pub fn open_directory(
+    config: &Config,
+    metrics: Option<&DirectoryMetrics>,
+) -> Result<Option<Directory>, BackendError> {
     Ok(match &config.directory {
         None => None,
         Some(DirectoryConfig::File(settings)) => {
             Some(Directory::File(FileDirectory::load(settings)?))
         }
         Some(DirectoryConfig::Ldap(settings)) => {
-            Some(Directory::Ldap(LdapDirectory::new((**settings).clone())?))
+            let settings = (**settings).clone();
+            Some(Directory::Ldap(match metrics {
+                Some(metrics) => {
+                    metrics.servers(settings.urls.iter().map(String::as_str));
+                    LdapDirectory::observed(settings, Arc::new(metrics.clone()))?
+                }
+                None => LdapDirectory::new(settings)?,
+            }))
         }
     })
 }

@@ -5,8 +5,11 @@
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod backend_metrics;
+pub mod deadlines;
 pub mod limit_metrics;
 pub mod metrics;
+pub mod probe;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -45,9 +45,10 @@ mod oidc;
 mod record;
 mod scripts;
 mod subscriber;
+mod watch;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use redis::{Client, IntoConnectionInfo as _, RedisConnectionInfo, TlsCertificates};
 use tokio::task::JoinHandle;
@@ -83,6 +84,8 @@ pub struct RedisStore {
     clock: Clock,
     subscriber: JoinHandle<()>,
     logouts: LogoutTaker,
+    /// Told of every operation (see `watch`), once the gateway sets it.
+    observer: OnceLock<Arc<dyn crate::observe::Observer>>,
 }
 
 impl Drop for RedisStore {
@@ -147,6 +150,7 @@ impl RedisStore {
             clock,
             subscriber,
             logouts,
+            observer: OnceLock::new(),
         })
     }
 
