@@ -116,3 +116,42 @@ async fn readyz_follows_the_session_store_and_metrics_show_the_backends() {
     );
     assert_eq!(gw.metric("pforte_session_store_up").await, Some(1.0));
 }
+
+#[tokio::test]
+async fn refused_reloads_are_counted_by_the_part_at_fault() {
+    let gw = Gateway::builder().start().await;
+    let part = |part: &str| format!("pforte_reload_errors_total{{part=\"{part}\"}}");
+    for name in [
+        "config",
+        "certificates",
+        "upstreams",
+        "policy",
+        "keys",
+        "clients",
+    ] {
+        assert_eq!(
+            gw.metric(&part(name)).await,
+            Some(0.0),
+            "{name} from the start"
+        );
+    }
+    let reload = async || plain(gw.admin, "POST", "/reload", &[]).await.status;
+    // The file watch may reload a changed file once more by itself: at least one each.
+    let counted = async |name: &str| gw.metric(&part(name)).await.unwrap_or(0.0);
+
+    let policy = std::fs::read_to_string(gw.path("policy.toml")).unwrap();
+    gw.replace_file("policy.toml", "[[rule]\nbroken");
+    assert_eq!(reload().await, 422);
+    assert!(counted("policy").await >= 1.0);
+    gw.replace_file("policy.toml", policy);
+    assert_eq!(reload().await, 200);
+
+    std::fs::write(&gw.certs[0].cert, "not a certificate").unwrap();
+    assert_eq!(reload().await, 422);
+    assert!(counted("certificates").await >= 1.0);
+    for name in ["config", "upstreams", "keys", "clients"] {
+        assert_eq!(counted(name).await, 0.0, "{name} was not at fault");
+    }
+    let refused = "pforte_config_reloads_total{result=\"error\"}";
+    assert!(gw.metric(refused).await.unwrap() >= 2.0);
+}

@@ -171,3 +171,90 @@ fn active_since(keys: &Keys) -> Option<i64> {
         .find(|info| info.state == pforte_keys::KeyState::Active)?;
     i64::try_from(active.activated.unwrap_or(active.created)).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pforte_session::Timestamp;
+
+    use super::*;
+
+    /// A certificate for `names` valid until `not_after` (unix seconds), written to `dir`.
+    fn certificate(dir: &std::path::Path, names: &[&str], not_after: i64) -> CertificatePaths {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.not_after = rcgen::date_time_ymd(1970, 1, 1) + Duration::from_secs(not_after as u64);
+        let cert = params.self_signed(&key).unwrap();
+        let stem = format!("{not_after}");
+        let paths = CertificatePaths {
+            cert: dir.join(format!("{stem}.crt")),
+            key: dir.join(format!("{stem}.key")),
+        };
+        std::fs::write(&paths.cert, cert.pem()).unwrap();
+        std::fs::write(&paths.key, key.serialize_pem()).unwrap();
+        paths
+    }
+
+    fn value(deadlines: &Deadlines, name: &str) -> Option<i64> {
+        deadlines.collect().iter().find_map(|family| {
+            family.get_metric().iter().find_map(|metric| {
+                let labelled = metric.get_label().iter().any(|l| l.value() == name);
+                (family.name() == "pforte_signing_key_age_seconds" && name.is_empty() || labelled)
+                    .then(|| metric.get_gauge().get_value() as i64)
+            })
+        })
+    }
+
+    #[test]
+    fn expiry_falls_as_the_clock_moves_and_the_first_certificate_of_a_name_wins() {
+        const NOW: i64 = 1_800_000_000;
+        let dir = tempfile::tempdir().unwrap();
+        let soon = certificate(
+            dir.path(),
+            &["login.example.org", "*.apps.example.org"],
+            NOW + 86_400,
+        );
+        let later = certificate(
+            dir.path(),
+            &["login.example.org", "other.example.org"],
+            NOW + 30 * 86_400,
+        );
+        let clock = Clock::manual(Timestamp::from_unix_secs(NOW as u64));
+        let deadlines = Deadlines::new(clock.clone()).unwrap();
+        deadlines.load(&[soon, later], None);
+        assert_eq!(value(&deadlines, "login.example.org"), Some(86_400));
+        assert_eq!(value(&deadlines, "*.apps.example.org"), Some(86_400));
+        assert_eq!(value(&deadlines, "other.example.org"), Some(30 * 86_400));
+        clock.advance(Duration::from_secs(2 * 86_400)).unwrap();
+        assert_eq!(
+            value(&deadlines, "login.example.org"),
+            Some(-86_400),
+            "expired"
+        );
+        assert_eq!(value(&deadlines, ""), None, "no key configured, no age");
+    }
+
+    #[test]
+    fn key_age_counts_from_the_active_keys_activation() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = pforte_keys::KeyDir::new(dir.path());
+        for made in [1_000, 2_000] {
+            keys.generate(pforte_keys::KeySpec::default(), made)
+                .unwrap();
+        }
+        keys.rotate(5_000).unwrap();
+        let clock = Clock::manual(Timestamp::from_unix_secs(9_000));
+        let deadlines = Deadlines::new(clock.clone()).unwrap();
+        let config = Keys {
+            dir: dir.path().to_path_buf(),
+            retire_after: Duration::from_secs(86_400),
+        };
+        deadlines.load(&[], Some(&config));
+        assert_eq!(value(&deadlines, ""), Some(4_000));
+        clock.advance(Duration::from_secs(60)).unwrap();
+        assert_eq!(value(&deadlines, ""), Some(4_060));
+    }
+}
