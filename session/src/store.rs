@@ -455,6 +455,21 @@ impl SessionStore {
         }
     }
 
+    /// The live sessions for a gauge, cheaply: the memory store counts them in the process;
+    /// Redis keeps one count for `fresh`, made by whichever replica finds it run out (see
+    /// [`crate::RedisStore::live_count`]), so the fleet walks the session keys once per `fresh`,
+    /// not once per replica. `None` while another replica is making the count.
+    pub async fn live_count(
+        &self,
+        now: Timestamp,
+        fresh: Duration,
+    ) -> Result<Option<usize>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(Some(m.count(now))),
+            Self::Redis(r) => r.timed(Operation::Count, r.live_count(fresh)).await,
+        }
+    }
+
     /// Whether the store answers now: always for the memory store; for Redis one PING,
     /// bounded by the command timeout. What `/readyz` asks (through a cached background probe).
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -2,8 +2,10 @@
 //! the test's own: `/readyz` follows the session store (503 with the reason while it is down),
 //! and the backends' metrics carry real values (certificate expiry as the served certificate
 //! says, directory exchanges per server with a failover, store operations counted, sessions,
-//! key age).
+//! key age), refused reloads are counted by the part at fault, and the readiness answer is
+//! reused for two seconds of the gateway's (manual) clock.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use pforte_e2e::browser::Browser;
@@ -11,7 +13,9 @@ use pforte_e2e::client::plain;
 use pforte_e2e::faults_servers::Redis;
 use pforte_e2e::gateway::Gateway;
 use pforte_e2e::monitored::gateway_with_traffic;
+use pforte_e2e::pki::TestCa;
 use pforte_e2e::{env, eventually, free_port};
+use pforte_session::Timestamp;
 
 async fn readyz(gw: &Gateway) -> (u16, String) {
     let reply = plain(gw.admin, "GET", "/readyz", &[]).await;
@@ -154,4 +158,39 @@ async fn refused_reloads_are_counted_by_the_part_at_fault() {
     }
     let refused = "pforte_config_reloads_total{result=\"error\"}";
     assert!(gw.metric(refused).await.unwrap() >= 2.0);
+}
+
+#[tokio::test]
+async fn a_readiness_answer_is_reused_for_two_seconds_of_the_gateways_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = Redis::start(dir.path()).await;
+    let gw = Gateway::builder()
+        .sessions(&format!(
+            "store = \"redis\"\n[sessions.redis]\nurl = {:?}\nkey_prefix = \"ready:\"\n",
+            redis.url()
+        ))
+        .assemble(TestCa::new(), Timestamp::now())
+        .await;
+    gw.shared.ready.store(true, Ordering::Release);
+    assert_eq!(gw.admin("GET", "/readyz").await.0, 200);
+
+    redis.kill();
+    assert_eq!(
+        gw.admin("GET", "/readyz").await.0,
+        200,
+        "the answer of a moment ago is reused: probes do not hammer the store"
+    );
+    gw.advance(Duration::from_secs(2));
+    let (status, body) = gw.admin("GET", "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("session store unreachable: "), "{body}");
+
+    redis.restart().await;
+    assert_eq!(
+        gw.admin("GET", "/readyz").await.0,
+        503,
+        "still the cached answer"
+    );
+    gw.advance(Duration::from_secs(2));
+    assert_eq!(gw.admin("GET", "/readyz").await.0, 200);
 }

@@ -145,7 +145,7 @@ impl StoreMetrics {
         )?;
         let active = IntGauge::new(
             "pforte_sessions_active",
-            "Live sessions in the store (memory: counted in the process; Redis: the session keys counted, refreshed at most once a minute).",
+            "Live sessions in the store (memory: counted in the process; Redis: counted by one replica a minute and shared through Redis).",
         )?;
         registry.register(Box::new(operations.clone()))?;
         registry.register(Box::new(errors.clone()))?;

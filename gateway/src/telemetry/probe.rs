@@ -18,7 +18,8 @@ const STORE_FRESH: Duration = Duration::from_secs(2);
 /// How long a ping may take before the store counts as unreachable (the store's own command
 /// timeout bounds it too; this bounds a Sentinel lookup and a reconnect together).
 const STORE_BOUND: Duration = Duration::from_secs(2);
-/// How long the Redis store's session count is reused: counting walks the session keys.
+/// How long the Redis store keeps its session count for every replica: counting walks the
+/// session keys, so the fleet does it once a minute.
 const REDIS_COUNT_FRESH: Duration = Duration::from_secs(60);
 /// How long the directory's server states are reused.
 const DIRECTORY_FRESH: Duration = Duration::from_secs(10);
@@ -29,7 +30,6 @@ const DIRECTORY_BOUND: Duration = Duration::from_secs(2);
 #[derive(Debug, Default)]
 pub struct Probe {
     store: Mutex<Option<(Instant, Result<(), String>)>>,
-    sessions: Mutex<Option<Instant>>,
     directory: Mutex<Option<Instant>>,
 }
 
@@ -80,20 +80,19 @@ impl Probe {
     }
 
     /// Sets `pforte_sessions_active`: the memory store counts in the process at every scrape;
-    /// Redis counts the session keys (a SCAN, linear in the sessions) at most once a minute.
+    /// Redis reads the count one replica made in the last minute (or makes it: a SCAN, linear
+    /// in the sessions). While another replica is counting, the last value stays.
     async fn count_sessions(&self, backends: &Backends<'_>) {
-        let mut last = self.sessions.lock().await;
-        let now = backends.clock.instant();
-        let redis = matches!(backends.store, SessionStore::Redis(_));
-        if redis && last.is_some_and(|at| now.saturating_duration_since(at) < REDIS_COUNT_FRESH) {
-            return;
-        }
-        match backends.store.count(backends.clock.now()).await {
-            Ok(count) => {
+        let counted = backends
+            .store
+            .live_count(backends.clock.now(), REDIS_COUNT_FRESH)
+            .await;
+        match counted {
+            Ok(Some(count)) => {
                 let count = i64::try_from(count).unwrap_or(i64::MAX);
                 backends.metrics.store.active.set(count);
-                *last = Some(backends.clock.instant());
             }
+            Ok(None) => {}
             Err(error) => tracing::warn!(error = %error_chain(&error), "sessions not counted"),
         }
     }

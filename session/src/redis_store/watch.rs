@@ -2,6 +2,7 @@
 //! [`Observer`] (see `crate::observe`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::StoreError;
 use crate::observe::{Observer, Operation};
@@ -15,6 +16,32 @@ impl RedisStore {
         self.link
             .run(async |c| redis::cmd("PING").exec_async(c).await)
             .await
+    }
+
+    /// The live sessions, counted at most once per `fresh` across every replica of the store:
+    /// the count is kept in Redis for `fresh`, and only the replica that claims the count when
+    /// it has run out walks the session keys (a SCAN, linear in the sessions); the others read
+    /// the kept number. `None` while another replica is counting and nothing is kept.
+    pub async fn live_count(&self, fresh: Duration) -> Result<Option<usize>, StoreError> {
+        let (count_key, claim_key) = self.keys.count();
+        let mut get = redis::cmd("GET");
+        get.arg(&count_key);
+        let kept: Option<usize> = self.link.run(async |c| get.query_async(c).await).await?;
+        if kept.is_some() {
+            return Ok(kept);
+        }
+        let millis = u64::try_from(fresh.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut claim = redis::cmd("SET");
+        claim.arg(&claim_key).arg(1).arg("NX").arg("PX").arg(millis);
+        let claimed: Option<String> = self.link.run(async |c| claim.query_async(c).await).await?;
+        if claimed.is_none() {
+            return Ok(None);
+        }
+        let count = self.count().await?;
+        let mut keep = redis::cmd("SET");
+        keep.arg(&count_key).arg(count).arg("PX").arg(millis);
+        self.link.run(async |c| keep.exec_async(c).await).await?;
+        Ok(Some(count))
     }
 
     /// Tells `observer` of every operation from now on. Only the first observer counts: the
