@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::backends::{self, BackendError};
+use crate::config::DirectoryConfig;
 use crate::crypto;
 use crate::reload::{self, LoadError};
 use crate::state::Shared;
@@ -48,7 +49,12 @@ pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, A
     metrics
         .deadlines
         .load(&snapshot.config.certificates, snapshot.config.keys.as_ref());
-    let directory = backends::open_directory(&snapshot.config, Some(&metrics.backends.directory))?;
+    if let Some(DirectoryConfig::Ldap(ldap)) = &snapshot.config.directory {
+        let urls = ldap.urls.iter().map(String::as_str);
+        metrics.backends.directory.servers(urls);
+    }
+    let observer = Arc::new(metrics.backends.directory.clone());
+    let directory = backends::open_directory(&snapshot.config, Some(observer))?;
     let sessions = backends::open_sessions(&snapshot.config, clock.clone()).await?;
     sessions.observe(Arc::new(metrics.backends.store.clone()));
     let rate_limits = crate::rate_limit::RateLimits::new(

@@ -3,13 +3,12 @@
 //! connections live as long as the process. A change to `[directory]` or `[sessions]` needs a
 //! restart (a reload says so); the file directory's people file is re-read on every reload.
 
-use pforte_directory::{Directory, FileDirectory, FileError, LdapDirectory, SetupError};
+use pforte_directory::{Directory, FileDirectory, FileError, LdapDirectory, Observer, SetupError};
 use pforte_session::{Clock, SessionStore, StoreError};
 
 use std::sync::Arc;
 
 use crate::config::{Config, DirectoryConfig};
-use crate::telemetry::backend_metrics::DirectoryMetrics;
 
 /// Why a backend could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -26,11 +25,11 @@ pub enum BackendError {
 }
 
 /// The directory the config names, checked but not contacted (an LDAP server that is down at
-/// start is tried again at the first login), or `None` when there is none. With `metrics`
-/// (the gateway; not the admin CLI), every exchange with an LDAP server is timed into them.
+/// start is tried again at the first login), or `None` when there is none. With an `observer`
+/// (the gateway's metrics; not the admin CLI), it is told of every exchange with an LDAP server.
 pub fn open_directory(
     config: &Config,
-    metrics: Option<&DirectoryMetrics>,
+    observer: Option<Arc<dyn Observer>>,
 ) -> Result<Option<Directory>, BackendError> {
     Ok(match &config.directory {
         None => None,
@@ -39,11 +38,8 @@ pub fn open_directory(
         }
         Some(DirectoryConfig::Ldap(settings)) => {
             let settings = (**settings).clone();
-            Some(Directory::Ldap(match metrics {
-                Some(metrics) => {
-                    metrics.servers(settings.urls.iter().map(String::as_str));
-                    LdapDirectory::observed(settings, Arc::new(metrics.clone()))?
-                }
+            Some(Directory::Ldap(match observer {
+                Some(observer) => LdapDirectory::observed(settings, observer)?,
                 None => LdapDirectory::new(settings)?,
             }))
         }
