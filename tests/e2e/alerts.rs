@@ -1,7 +1,7 @@
 //! The alert rules (`deploy/prometheus/pforte.rules.yml`): valid for Prometheus
 //! (`promtool check rules`), right by their unit tests (`promtool test rules`: every alert has
 //! series that fire and series that must not), and reading only metrics a running gateway
-//! exports.
+//! exports, which pass `promtool check metrics` with every backend's families present.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -91,5 +91,32 @@ async fn alert_rules_pass_promtool_and_read_only_exported_metrics() {
     assert!(
         missing.is_empty(),
         "not exported by the gateway: {missing:#?}"
+    );
+    lint(&scrape);
+}
+
+/// `promtool check metrics` on a scrape with every backend's families in it (names, units,
+/// help texts by Prometheus' conventions).
+fn lint(scrape: &str) {
+    use std::io::Write;
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scrape.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }
