@@ -456,9 +456,10 @@ impl SessionStore {
     }
 
     /// The live sessions for a gauge, cheaply: the memory store counts them in the process;
-    /// Redis keeps one count for `fresh`, made by whichever replica finds it run out (see
-    /// [`crate::RedisStore::live_count`]), so the fleet walks the session keys once per `fresh`,
-    /// not once per replica. `None` while another replica is making the count.
+    /// Redis keeps one count for `fresh`, made in the background by whichever replica finds it
+    /// run out (see [`crate::RedisStore::live_count`]), so the fleet walks the session keys once
+    /// per `fresh`, not once per replica, and no caller waits for the walk. `None` while the
+    /// count is being made.
     pub async fn live_count(
         &self,
         now: Timestamp,

@@ -80,8 +80,9 @@ impl Probe {
     }
 
     /// Sets `pforte_sessions_active`: the memory store counts in the process at every scrape;
-    /// Redis reads the count one replica made in the last minute (or makes it: a SCAN, linear
-    /// in the sessions). While another replica is counting, the last value stays.
+    /// Redis reads the count one replica made in the last minute (or starts making it in the
+    /// background: a SCAN, linear in the sessions). While it is being made, the last value
+    /// stays.
     async fn count_sessions(&self, backends: &Backends<'_>) {
         let counted = backends
             .store

@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::error::StoreError;
 use crate::observe::{Observer, Operation};
 
-use super::RedisStore;
+use super::keys::Keys;
+use super::link::Link;
+use super::{RedisStore, scan_sids};
 
 impl RedisStore {
     /// One PING on the shared connection, bounded by the command timeout (a connect to a
@@ -19,9 +21,10 @@ impl RedisStore {
     }
 
     /// The live sessions, counted at most once per `fresh` across every replica of the store:
-    /// the count is kept in Redis for `fresh`, and only the replica that claims the count when
-    /// it has run out walks the session keys (a SCAN, linear in the sessions); the others read
-    /// the kept number. `None` while another replica is counting and nothing is kept.
+    /// the count is kept in Redis for `fresh`; the replica that finds it run out claims the
+    /// next count and makes it in the background (a SCAN, linear in the sessions: seconds at
+    /// millions), so no caller waits for the walk. `None` while nothing is kept (the count is
+    /// being made).
     pub async fn live_count(&self, fresh: Duration) -> Result<Option<usize>, StoreError> {
         let (count_key, claim_key) = self.keys.count();
         let mut get = redis::cmd("GET");
@@ -34,14 +37,15 @@ impl RedisStore {
         let mut claim = redis::cmd("SET");
         claim.arg(&claim_key).arg(1).arg("NX").arg("PX").arg(millis);
         let claimed: Option<String> = self.link.run(async |c| claim.query_async(c).await).await?;
-        if claimed.is_none() {
-            return Ok(None);
+        if claimed.is_some() {
+            let (link, keys) = (Arc::clone(&self.link), self.keys.clone());
+            tokio::spawn(async move {
+                if let Err(error) = keep_count(&link, &keys, &count_key, millis).await {
+                    tracing::warn!(%error, "sessions not counted");
+                }
+            });
         }
-        let count = self.count().await?;
-        let mut keep = redis::cmd("SET");
-        keep.arg(&count_key).arg(count).arg("PX").arg(millis);
-        self.link.run(async |c| keep.exec_async(c).await).await?;
-        Ok(Some(count))
+        Ok(None)
     }
 
     /// Tells `observer` of every operation from now on. Only the first observer counts: the
@@ -65,4 +69,17 @@ impl RedisStore {
         observer.operation(operation, elapsed, result.is_ok());
         result
     }
+}
+
+/// Counts the sessions and keeps the number under `count_key` for `millis`.
+async fn keep_count(
+    link: &Link,
+    keys: &Keys,
+    count_key: &str,
+    millis: u64,
+) -> Result<(), StoreError> {
+    let count = scan_sids(link, keys).await?.len();
+    let mut keep = redis::cmd("SET");
+    keep.arg(count_key).arg(count).arg("PX").arg(millis);
+    link.run(async |c| keep.exec_async(c).await).await
 }
