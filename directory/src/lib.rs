@@ -39,6 +39,7 @@ mod health;
 mod input;
 mod ldap;
 mod nesting;
+mod observe;
 mod record;
 mod settings;
 pub mod slow_hash;
@@ -56,6 +57,7 @@ pub use ldap::{
     AttributeMap, DisableMark, GroupLookup, GroupSettings, LdapAdmin, LdapAdminSettings,
     LdapDirectory, LdapSettings, ServerKind, SetupError, TlsError,
 };
+pub use observe::{Observer, Outcome};
 pub use record::UserRecord;
 pub use settings::{Secret, SettingsErrors, SettingsProblem};
 

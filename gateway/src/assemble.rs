@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::backends::{self, BackendError};
+use crate::config::DirectoryConfig;
 use crate::crypto;
 use crate::reload::{self, LoadError};
 use crate::state::Shared;
@@ -37,7 +38,7 @@ pub enum AssembleError {
 /// Nothing is bound and no task is started: the caller serves the result (or tests it).
 pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, AssembleError> {
     let provider = crypto::provider();
-    let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"))?);
+    let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"), clock.clone())?);
     let now = clock.now();
     let set = reload::load(config_path, &provider, &metrics, None, now)?;
     set.log_warnings();
@@ -45,8 +46,17 @@ pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, A
     let unix = i64::try_from(now.unix_secs()).unwrap_or(i64::MAX);
     metrics.record_reload(ReloadResult::Success, unix);
     metrics.record_policy_load(ReloadResult::Success, unix, snapshot.policy.rule_count());
-    let directory = backends::open_directory(&snapshot.config)?;
+    metrics
+        .deadlines
+        .load(&snapshot.config.certificates, snapshot.config.keys.as_ref());
+    if let Some(DirectoryConfig::Ldap(ldap)) = &snapshot.config.directory {
+        let urls = ldap.urls.iter().map(String::as_str);
+        metrics.backends.directory.servers(urls);
+    }
+    let observer = Arc::new(metrics.backends.directory.clone());
+    let directory = backends::open_directory(&snapshot.config, Some(observer))?;
     let sessions = backends::open_sessions(&snapshot.config, clock.clone()).await?;
+    sessions.observe(Arc::new(metrics.backends.store.clone()));
     let rate_limits = crate::rate_limit::RateLimits::new(
         &snapshot.config.limits.rates,
         clock.clone(),
@@ -67,5 +77,6 @@ pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, A
         sessions,
         assertions: Default::default(),
         prepared: Default::default(),
+        probe: Default::default(),
     }))
 }

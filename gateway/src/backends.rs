@@ -3,8 +3,10 @@
 //! connections live as long as the process. A change to `[directory]` or `[sessions]` needs a
 //! restart (a reload says so); the file directory's people file is re-read on every reload.
 
-use pforte_directory::{Directory, FileDirectory, FileError, LdapDirectory, SetupError};
+use pforte_directory::{Directory, FileDirectory, FileError, LdapDirectory, Observer, SetupError};
 use pforte_session::{Clock, SessionStore, StoreError};
+
+use std::sync::Arc;
 
 use crate::config::{Config, DirectoryConfig};
 
@@ -23,15 +25,23 @@ pub enum BackendError {
 }
 
 /// The directory the config names, checked but not contacted (an LDAP server that is down at
-/// start is tried again at the first login), or `None` when there is none.
-pub fn open_directory(config: &Config) -> Result<Option<Directory>, BackendError> {
+/// start is tried again at the first login), or `None` when there is none. With an `observer`
+/// (the gateway's metrics; not the admin CLI), it is told of every exchange with an LDAP server.
+pub fn open_directory(
+    config: &Config,
+    observer: Option<Arc<dyn Observer>>,
+) -> Result<Option<Directory>, BackendError> {
     Ok(match &config.directory {
         None => None,
         Some(DirectoryConfig::File(settings)) => {
             Some(Directory::File(FileDirectory::load(settings)?))
         }
         Some(DirectoryConfig::Ldap(settings)) => {
-            Some(Directory::Ldap(LdapDirectory::new((**settings).clone())?))
+            let settings = (**settings).clone();
+            Some(Directory::Ldap(match observer {
+                Some(observer) => LdapDirectory::observed(settings, observer)?,
+                None => LdapDirectory::new(settings)?,
+            }))
         }
     })
 }

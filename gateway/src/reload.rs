@@ -21,7 +21,7 @@ use crate::policy::{self, engine};
 use crate::proxy::upstream::UpstreamError;
 use crate::state::{Shared, Snapshot};
 use crate::telemetry::Metrics;
-use crate::telemetry::metrics::ReloadResult;
+use crate::telemetry::metrics::{ReloadPart, ReloadResult};
 use crate::tls::{CertStore, TlsError};
 use impact::ImpactSettings;
 
@@ -46,6 +46,20 @@ pub enum LoadError {
     /// The OpenID Connect clients do not load.
     #[error(transparent)]
     Oidc(#[from] crate::oidc::provider::ProviderError),
+}
+
+impl LoadError {
+    /// The part of the files at fault, for `pforte_reload_errors_total{part}`.
+    pub fn part(&self) -> ReloadPart {
+        match self {
+            Self::Config(_) => ReloadPart::Config,
+            Self::Tls(_) => ReloadPart::Certificates,
+            Self::Upstream(_) => ReloadPart::Upstreams,
+            Self::Policy(_) => ReloadPart::Policy,
+            Self::Keys(_) => ReloadPart::Keys,
+            Self::Oidc(_) => ReloadPart::Clients,
+        }
+    }
 }
 
 /// A complete, valid set of files, ready to be swapped in.
@@ -175,6 +189,9 @@ impl Reloader {
                 let next = Arc::new(set.snapshot);
                 self.shared.certs.replace(set.certs);
                 self.shared.snapshot.store(next.clone());
+                metrics
+                    .deadlines
+                    .load(&next.config.certificates, next.config.keys.as_ref());
                 metrics.record_reload(ReloadResult::Success, now);
                 metrics.record_policy_load(ReloadResult::Success, now, rules);
                 tracing::info!(trigger, rules, "configuration and policy reloaded");
@@ -185,6 +202,7 @@ impl Reloader {
             }
             Err(err) => {
                 metrics.record_reload(ReloadResult::Error, now);
+                metrics.record_reload_error(err.part());
                 if matches!(err, LoadError::Policy(_)) {
                     let rules = self.shared.snapshot.load().policy.rule_count();
                     metrics.record_policy_load(ReloadResult::Error, now, rules);

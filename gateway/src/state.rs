@@ -193,9 +193,21 @@ pub struct Shared {
     pub prepared: crate::visitor::PreparedCache,
     /// The rate limits per client address (`[limits.rate]`, read at start).
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
+    /// The backends' answers to `/readyz` and scrapes, bounded and cached.
+    pub probe: crate::telemetry::probe::Probe,
 }
 
 impl Shared {
+    /// The backends as the probe asks them, with the metrics it writes to.
+    pub fn probed(&self) -> crate::telemetry::probe::Backends<'_> {
+        crate::telemetry::probe::Backends {
+            store: &self.sessions,
+            directory: self.directory.as_ref(),
+            clock: &self.clock,
+            metrics: &self.metrics.backends,
+        }
+    }
+
     /// What reads sessions' identities again from the directory, with the interval and grace
     /// of `snapshot`, auditing as `audit` says.
     pub fn refresher<'a>(

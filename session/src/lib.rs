@@ -50,6 +50,7 @@ mod cache;
 mod error;
 mod id;
 mod memory;
+mod observe;
 mod records;
 mod redis_store;
 mod session;
@@ -62,6 +63,7 @@ mod time;
 pub use error::StoreError;
 pub use id::{IdError, SessionId, SessionKey, Sid};
 pub use memory::MemoryStore;
+pub use observe::{Observer, Operation};
 /// Re-exported: the factors a session records (defined beside `LoginStrength`, which the
 /// OIDC rules share).
 pub use pforte_policy::AuthMethod;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::error::StoreError;
 use crate::id::{SessionId, Sid};
 use crate::memory::MemoryStore;
+use crate::observe::{Observer, Operation};
 use crate::records::{LogoutNotice, RecordKind};
 use crate::redis_store::RedisStore;
 use crate::session::{Identity, NewSession, Session};
@@ -57,7 +58,7 @@ impl SessionStore {
     ) -> Result<(SessionId, Arc<Session>), StoreError> {
         match self {
             Self::Memory(m) => m.create(new, now),
-            Self::Redis(r) => r.create(new, now).await,
+            Self::Redis(r) => r.timed(Operation::Create, r.create(new, now)).await,
         }
     }
 
@@ -70,7 +71,7 @@ impl SessionStore {
     ) -> Result<Option<Arc<Session>>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.get(id, now)),
-            Self::Redis(r) => r.get(id, now).await,
+            Self::Redis(r) => r.timed(Operation::Get, r.get(id, now)).await,
         }
     }
 
@@ -84,7 +85,7 @@ impl SessionStore {
     ) -> Result<Option<Arc<Session>>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.get_by_sid(sid, now)),
-            Self::Redis(r) => r.get_by_sid(sid, now).await,
+            Self::Redis(r) => r.timed(Operation::GetBySid, r.get_by_sid(sid, now)).await,
         }
     }
 
@@ -97,7 +98,7 @@ impl SessionStore {
                 m.touch(session, now);
                 Ok(())
             }
-            Self::Redis(r) => r.touch(session, now).await,
+            Self::Redis(r) => r.timed(Operation::Touch, r.touch(session, now)).await,
         }
     }
 
@@ -106,7 +107,10 @@ impl SessionStore {
     pub async fn add_client(&self, sid: &Sid, client: &str) -> Result<bool, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.add_client(sid, client)),
-            Self::Redis(r) => r.add_client(sid, client).await,
+            Self::Redis(r) => {
+                r.timed(Operation::AddClient, r.add_client(sid, client))
+                    .await
+            }
         }
     }
 
@@ -125,7 +129,10 @@ impl SessionStore {
     ) -> Result<Option<Arc<Session>>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.step_up(sid, method, now)),
-            Self::Redis(r) => r.step_up(sid, method, now).await,
+            Self::Redis(r) => {
+                r.timed(Operation::StepUp, r.step_up(sid, method, now))
+                    .await
+            }
         }
     }
 
@@ -143,7 +150,13 @@ impl SessionStore {
     ) -> Result<Option<Arc<Session>>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.refresh_identity(sid, identity, now)),
-            Self::Redis(r) => r.refresh_identity(sid, &identity, now).await,
+            Self::Redis(r) => {
+                r.timed(
+                    Operation::RefreshIdentity,
+                    r.refresh_identity(sid, &identity, now),
+                )
+                .await
+            }
         }
     }
 
@@ -154,7 +167,7 @@ impl SessionStore {
     pub async fn revoke(&self, sid: &Sid) -> Result<bool, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.revoke(sid)),
-            Self::Redis(r) => r.revoke(sid).await,
+            Self::Redis(r) => r.timed(Operation::Revoke, r.revoke(sid)).await,
         }
     }
 
@@ -164,7 +177,7 @@ impl SessionStore {
     pub async fn revoke_user(&self, subject: &str) -> Result<usize, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.revoke_user(subject)),
-            Self::Redis(r) => r.revoke_user(subject).await,
+            Self::Redis(r) => r.timed(Operation::RevokeUser, r.revoke_user(subject)).await,
         }
     }
 
@@ -176,7 +189,7 @@ impl SessionStore {
     ) -> Result<Vec<Session>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.list(subject, now)),
-            Self::Redis(r) => r.list(subject, now).await,
+            Self::Redis(r) => r.timed(Operation::List, r.list(subject, now)).await,
         }
     }
 
@@ -185,7 +198,7 @@ impl SessionStore {
     pub async fn count(&self, now: Timestamp) -> Result<usize, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.count(now)),
-            Self::Redis(r) => r.count().await,
+            Self::Redis(r) => r.timed(Operation::Count, r.count()).await,
         }
     }
 
@@ -202,7 +215,10 @@ impl SessionStore {
     ) -> Result<String, StoreError> {
         match self {
             Self::Memory(m) => m.issue_ticket(id, host, now),
-            Self::Redis(r) => r.issue_ticket(id, host, now).await,
+            Self::Redis(r) => {
+                r.timed(Operation::IssueTicket, r.issue_ticket(id, host, now))
+                    .await
+            }
         }
     }
 
@@ -218,7 +234,10 @@ impl SessionStore {
     ) -> Result<Option<SessionId>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.redeem_ticket(ticket, host, now)),
-            Self::Redis(r) => r.redeem_ticket(ticket, host, now).await,
+            Self::Redis(r) => {
+                r.timed(Operation::RedeemTicket, r.redeem_ticket(ticket, host, now))
+                    .await
+            }
         }
     }
 
@@ -233,7 +252,10 @@ impl SessionStore {
         let name = counter_name(name);
         match self {
             Self::Memory(m) => Ok(m.record_failure(kind, &name, now)),
-            Self::Redis(r) => r.record_failure(kind, &name, now).await,
+            Self::Redis(r) => {
+                r.timed(Operation::RecordFailure, r.record_failure(kind, &name, now))
+                    .await
+            }
         }
     }
 
@@ -248,7 +270,7 @@ impl SessionStore {
         let name = counter_name(name);
         match self {
             Self::Memory(m) => Ok(m.check(kind, &name, now)),
-            Self::Redis(r) => r.check(kind, &name, now).await,
+            Self::Redis(r) => r.timed(Operation::Check, r.check(kind, &name, now)).await,
         }
     }
 
@@ -263,7 +285,10 @@ impl SessionStore {
         let (account, source) = (counter_name(account), counter_name(source));
         match self {
             Self::Memory(m) => Ok(m.login_check(&account, &source, now)),
-            Self::Redis(r) => r.login_check(&account, &source, now).await,
+            Self::Redis(r) => {
+                r.timed(Operation::Check, r.login_check(&account, &source, now))
+                    .await
+            }
         }
     }
 
@@ -276,7 +301,7 @@ impl SessionStore {
                 m.clear(kind, &name);
                 Ok(())
             }
-            Self::Redis(r) => r.clear(kind, &name).await,
+            Self::Redis(r) => r.timed(Operation::Clear, r.clear(kind, &name)).await,
         }
     }
 
@@ -289,7 +314,7 @@ impl SessionStore {
     ) -> Result<Vec<(String, Timestamp)>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.locked(kind, now)),
-            Self::Redis(r) => r.locked(kind, now).await,
+            Self::Redis(r) => r.timed(Operation::Locked, r.locked(kind, now)).await,
         }
     }
 
@@ -308,7 +333,10 @@ impl SessionStore {
     ) -> Result<(), StoreError> {
         match self {
             Self::Memory(m) => m.put_record(kind, key, value, ttl),
-            Self::Redis(r) => r.put_record(kind, key, value, ttl).await,
+            Self::Redis(r) => {
+                r.timed(Operation::PutRecord, r.put_record(kind, key, value, ttl))
+                    .await
+            }
         }
     }
 
@@ -320,7 +348,7 @@ impl SessionStore {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Self::Memory(m) => m.get_record(kind, key),
-            Self::Redis(r) => r.get_record(kind, key).await,
+            Self::Redis(r) => r.timed(Operation::GetRecord, r.get_record(kind, key)).await,
         }
     }
 
@@ -333,7 +361,10 @@ impl SessionStore {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Self::Memory(m) => m.take_record(kind, key),
-            Self::Redis(r) => r.take_record(kind, key).await,
+            Self::Redis(r) => {
+                r.timed(Operation::TakeRecord, r.take_record(kind, key))
+                    .await
+            }
         }
     }
 
@@ -350,7 +381,10 @@ impl SessionStore {
     ) -> Result<bool, StoreError> {
         match self {
             Self::Memory(m) => m.insert_record(kind, key, value, ttl),
-            Self::Redis(r) => r.insert_record(kind, key, value, ttl).await,
+            Self::Redis(r) => {
+                r.timed(Operation::PutRecord, r.insert_record(kind, key, value, ttl))
+                    .await
+            }
         }
     }
 
@@ -368,7 +402,13 @@ impl SessionStore {
     ) -> Result<bool, StoreError> {
         match self {
             Self::Memory(m) => m.replace_record(kind, key, expected, new, ttl),
-            Self::Redis(r) => r.replace_record(kind, key, expected, new, ttl).await,
+            Self::Redis(r) => {
+                r.timed(
+                    Operation::ReplaceRecord,
+                    r.replace_record(kind, key, expected, new, ttl),
+                )
+                .await
+            }
         }
     }
 
@@ -385,7 +425,10 @@ impl SessionStore {
     ) -> Result<(), StoreError> {
         match self {
             Self::Memory(m) => m.link_family(sid, family_id, ttl),
-            Self::Redis(r) => r.link_family(sid, family_id, ttl).await,
+            Self::Redis(r) => {
+                r.timed(Operation::Families, r.link_family(sid, family_id, ttl))
+                    .await
+            }
         }
     }
 
@@ -394,7 +437,7 @@ impl SessionStore {
     pub async fn families_of(&self, sid: &Sid) -> Result<Vec<String>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.families_of(sid)),
-            Self::Redis(r) => r.families_of(sid).await,
+            Self::Redis(r) => r.timed(Operation::Families, r.families_of(sid)).await,
         }
     }
 
@@ -409,6 +452,41 @@ impl SessionStore {
         match self {
             Self::Memory(m) => Ok(m.next_logout(wait).await),
             Self::Redis(r) => r.next_logout(wait).await,
+        }
+    }
+
+    /// The live sessions for a gauge, cheaply: the memory store counts them in the process;
+    /// Redis keeps one count for `fresh`, made in the background by whichever replica finds it
+    /// run out (see [`crate::RedisStore::live_count`]), so the fleet walks the session keys once
+    /// per `fresh`, not once per replica, and no caller waits for the walk. `None` while the
+    /// count is being made.
+    pub async fn live_count(
+        &self,
+        now: Timestamp,
+        fresh: Duration,
+    ) -> Result<Option<usize>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(Some(m.count(now))),
+            Self::Redis(r) => r.timed(Operation::Count, r.live_count(fresh)).await,
+        }
+    }
+
+    /// Whether the store answers now: always for the memory store; for Redis one PING,
+    /// bounded by the command timeout. What `/readyz` asks (through a cached background probe).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Redis(r) => r.timed(Operation::Ping, r.ping()).await,
+        }
+    }
+
+    /// Tells `observer` of every operation that reaches Redis, from now on (the memory store
+    /// has nothing to tell: see [`Observer`]). `false` when it was not taken: a memory store,
+    /// or an observer set already.
+    pub fn observe(&self, observer: std::sync::Arc<dyn Observer>) -> bool {
+        match self {
+            Self::Memory(_) => false,
+            Self::Redis(r) => r.observe(observer),
         }
     }
 }

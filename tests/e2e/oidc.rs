@@ -1305,6 +1305,39 @@ async fn a_client_added_by_pforte_admin_completes_a_code_flow() {
 }
 
 #[tokio::test]
+async fn a_back_channel_logout_the_client_refuses_is_given_up_audited_and_counted() {
+    let setup = setup("oidc-backchannel-refused").await;
+    // The relying party refuses the token (400): no retry can help.
+    setup.rp.refuse_next(1, 400);
+    let mut browser = setup.browser();
+    let tokens = tokens_for_alice(&setup, &mut browser).await;
+    let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+    let url = format!(
+        "{ISSUER}/oidc/end_session?id_token_hint={id_token}&post_logout_redirect_uri={}",
+        form_urlencoded::byte_serialize(b"https://rp.gw.test/bye").collect::<String>()
+    );
+    assert_eq!(browser.get(&url).await.status, 302);
+    let given_up = "pforte_oidc_backchannel_logout_given_up_total";
+    assert!(
+        eventually(Duration::from_secs(10), async || {
+            setup.gw.metric(given_up).await == Some(1.0)
+        })
+        .await,
+        "given up and counted: {:?}",
+        setup.gw.metric(given_up).await
+    );
+    assert_eq!(setup.rp.received().len(), 1, "no retry after a refusal");
+    assert!(
+        setup
+            .gw
+            .audit()
+            .iter()
+            .any(|e| e["event"] == "oidc_backchannel_failed"),
+        "audited"
+    );
+}
+
+#[tokio::test]
 async fn a_back_channel_logout_the_client_could_not_take_is_retried_with_a_fresh_token() {
     let setup = setup("oidc-backchannel-retry").await;
     // The relying party is restarting: it answers its first call 503.

@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -64,8 +64,10 @@ pub struct BackchannelRp {
     /// Every logout token posted, in order, with the moment its call arrived, including those
     /// answered with a failure.
     tokens: Arc<Mutex<Vec<(Instant, String)>>>,
-    /// How many of the next calls with a logout token are answered 503.
+    /// How many of the next calls with a logout token are answered with `fail_status`.
     failing: Arc<AtomicUsize>,
+    /// The status of a failed call: 503 unless [`Self::refuse_next`] said otherwise.
+    fail_status: Arc<AtomicU16>,
     task: JoinHandle<()>,
 }
 
@@ -85,20 +87,28 @@ impl BackchannelRp {
         let addr = listener.local_addr().unwrap();
         let tokens = Arc::new(Mutex::new(Vec::new()));
         let failing = Arc::new(AtomicUsize::new(0));
+        let fail_status = Arc::new(AtomicU16::new(503));
         let seen = tokens.clone();
         let to_fail = failing.clone();
+        let failure = fail_status.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let (acceptor, seen, to_fail) = (acceptor.clone(), seen.clone(), to_fail.clone());
+                let (acceptor, seen, to_fail, failure) = (
+                    acceptor.clone(),
+                    seen.clone(),
+                    to_fail.clone(),
+                    failure.clone(),
+                );
                 tokio::spawn(async move {
                     let Ok(stream) = acceptor.accept(stream).await else {
                         return;
                     };
                     let service = service_fn(move |req: Request<Incoming>| {
-                        let (seen, to_fail) = (seen.clone(), to_fail.clone());
+                        let (seen, to_fail, failure) =
+                            (seen.clone(), to_fail.clone(), failure.clone());
                         async move {
                             let arrived = Instant::now();
                             let body = req.into_body().collect().await.unwrap().to_bytes();
@@ -113,7 +123,11 @@ impl BackchannelRp {
                                             n.checked_sub(1)
                                         })
                                         .is_ok();
-                                    if fail { 503 } else { 200 }
+                                    if fail {
+                                        failure.load(Ordering::SeqCst)
+                                    } else {
+                                        200
+                                    }
                                 }
                                 None => 400,
                             };
@@ -135,6 +149,7 @@ impl BackchannelRp {
             addr,
             tokens,
             failing,
+            fail_status,
             task,
         }
     }
@@ -142,6 +157,13 @@ impl BackchannelRp {
     /// Answers the next `calls` logout calls with 503 Service Unavailable, as a relying party
     /// that is restarting would (their tokens are still recorded).
     pub fn fail_next(&self, calls: usize) {
+        self.failing.store(calls, Ordering::SeqCst);
+    }
+
+    /// Answers the next `calls` logout calls with `status` (a 4xx: the gateway gives the call
+    /// up at once instead of retrying).
+    pub fn refuse_next(&self, calls: usize, status: u16) {
+        self.fail_status.store(status, Ordering::SeqCst);
         self.failing.store(calls, Ordering::SeqCst);
     }
 

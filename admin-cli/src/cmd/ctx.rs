@@ -84,7 +84,7 @@ impl Ctx {
     /// The directory the gateway uses.
     pub fn directory(&self) -> Result<Directory, CmdError> {
         let config = self.config()?;
-        backends::open_directory(config)?
+        backends::open_directory(config, None)?
             .ok_or_else(|| CmdError::NoDirectory(config.source.display().to_string()))
     }
 

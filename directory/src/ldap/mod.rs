@@ -44,6 +44,7 @@ use crate::factors::{FactorKind, StoredFactors, check_value};
 use crate::group::GroupRecord;
 use crate::health::Health;
 use crate::input::{check_password, check_username};
+use crate::observe::{Observer, Outcome};
 use crate::record::UserRecord;
 use crate::settings::SettingsErrors;
 
@@ -101,6 +102,22 @@ impl LdapDirectory {
     /// Validates `settings` and builds the pools; servers are contacted on first use, so the
     /// gateway starts while the directory is down and reports it through [`Self::health`].
     pub fn new(settings: LdapSettings) -> Result<Self, SetupError> {
+        Self::build(settings, None)
+    }
+
+    /// [`Self::new`], telling `observer` of every exchange with a server: how the gateway
+    /// measures each server's latency and failures.
+    pub fn observed(
+        settings: LdapSettings,
+        observer: Arc<dyn Observer>,
+    ) -> Result<Self, SetupError> {
+        Self::build(settings, Some(observer))
+    }
+
+    fn build(
+        settings: LdapSettings,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Result<Self, SetupError> {
         settings.validate()?;
         let needs_tls =
             settings.starttls || settings.urls.iter().any(|u| u.starts_with("ldaps://"));
@@ -109,7 +126,11 @@ impl LdapDirectory {
         } else {
             None
         };
-        let servers = Arc::new(Servers::new(settings.urls.clone(), settings.retry_interval));
+        let servers = Arc::new(Servers::new(
+            settings.urls.clone(),
+            settings.retry_interval,
+            observer,
+        ));
         let connector = |role| Connector {
             servers: Arc::clone(&servers),
             tls: tls.clone(),
@@ -298,7 +319,14 @@ impl LdapDirectory {
             let conn = pool.get().await.map_err(pool_error)?;
             let server = conn.server;
             let url = self.servers.url(server).to_owned();
-            match op(conn.ldap.clone()).await {
+            let start = Instant::now();
+            let result = op(conn.ldap.clone()).await;
+            let outcome = match &result {
+                Err(OpError::Ldap(error)) if is_transport(error) => Outcome::Failed,
+                _ => Outcome::Answered,
+            };
+            self.servers.observe(server, outcome, start.elapsed());
+            match result {
                 Ok(value) => return Ok(value),
                 Err(OpError::Ldap(error)) if is_transport(&error) => {
                     drop(Object::take(conn));

@@ -14,6 +14,7 @@ use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError};
 use rustls::ClientConfig;
 
 use crate::error::DirectoryError;
+use crate::observe::Outcome;
 use crate::settings::Secret;
 
 use super::servers::Servers;
@@ -140,12 +141,15 @@ impl managed::Manager for Connector {
     async fn create(&self) -> Result<Conn, DirectoryError> {
         let mut last_error = "every server failed within its retry interval".to_owned();
         for server in self.servers.candidates(Instant::now()) {
+            let start = Instant::now();
             match self.open(server).await {
                 Ok(conn) => {
                     self.servers.mark_up(server);
                     return Ok(conn);
                 }
                 Err(Failure::Server(error)) => {
+                    self.servers
+                        .observe(server, Outcome::Failed, start.elapsed());
                     last_error = format!("{}: {error}", self.servers.url(server));
                     self.servers.mark_down(server, error, Instant::now());
                 }

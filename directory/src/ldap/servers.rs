@@ -4,10 +4,11 @@
 //!
 //! The current time is passed in, so the failover rules are tested without waiting.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::health::{ServerHealth, ServerStatus};
+use crate::observe::{Observer, Outcome};
 
 /// The configured servers and what is known about each.
 #[derive(Debug)]
@@ -15,6 +16,8 @@ pub(crate) struct Servers {
     urls: Vec<String>,
     retry_interval: Duration,
     state: Mutex<Vec<State>>,
+    /// Told of every exchange, when the gateway watches.
+    observer: Option<Arc<dyn Observer>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -34,13 +37,25 @@ impl State {
 }
 
 impl Servers {
-    /// The servers in order of preference.
-    pub(crate) fn new(urls: Vec<String>, retry_interval: Duration) -> Self {
+    /// The servers in order of preference; `observer` is told of every exchange.
+    pub(crate) fn new(
+        urls: Vec<String>,
+        retry_interval: Duration,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Self {
         let state = Mutex::new(vec![State::default(); urls.len()]);
         Self {
             urls,
             retry_interval,
             state,
+            observer,
+        }
+    }
+
+    /// Tells the observer, if any, that an exchange with server `i` ended after `elapsed`.
+    pub(crate) fn observe(&self, i: usize, outcome: Outcome, elapsed: Duration) {
+        if let Some(observer) = &self.observer {
+            observer.exchange(self.url(i), outcome, elapsed);
         }
     }
 
@@ -120,6 +135,7 @@ mod tests {
         Servers::new(
             vec!["ldap://a".into(), "ldap://b".into()],
             Duration::from_secs(30),
+            None,
         )
     }
 

@@ -3,7 +3,8 @@
 //! ```text
 //! request ─▶ handle: (method, path)
 //!   ├─ probes, open to anyone   GET /metrics · /healthz (the process answers)
-//!   │                           · /readyz (listeners bound and not draining: send traffic)
+//!   │                           · /readyz (listeners bound, not draining, session store
+//!   │                             answers: send traffic; else 503 and why)
 //!   └─ auth::authorized (bearer token in constant time, or loopback without one)
 //!        ├─ POST /reload                      reload (text)
 //!        ├─ GET  /status                      status::report        (503 when unhealthy)
@@ -65,6 +66,7 @@ pub async fn handle<B>(
     let method = req.method();
     match (method, path) {
         (&Method::GET, "/metrics") => {
+            shared.probe.before_scrape(&shared.probed()).await;
             let mut response = text(StatusCode::OK, shared.metrics.render());
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -73,13 +75,7 @@ pub async fn handle<B>(
             return response;
         }
         (&Method::GET, "/healthz") => return text(StatusCode::OK, "ok\n"),
-        (&Method::GET, "/readyz") => {
-            return if shared.ready.load(Ordering::Acquire) {
-                text(StatusCode::OK, "ready\n")
-            } else {
-                text(StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
-            };
-        }
+        (&Method::GET, "/readyz") => return readiness(shared).await,
         _ => {}
     }
     let known = PATHS.contains(&path) || sid_in(path).is_some();
@@ -124,6 +120,26 @@ pub async fn handle<B>(
             Some(sid) => respond(sessions::one(shared, sid).await),
             None => text(StatusCode::NOT_FOUND, "not found\n"),
         },
+    }
+}
+
+/// `/readyz`: ready while the listeners are bound, the process is not draining and the session
+/// store answers (a bounded ping, cached for two seconds); the body says why not. Deliberately
+/// not asked: the directory, the upstream apps, the OIDC clients (docs/deployment.md,
+/// "Monitoring", says why).
+async fn readiness(shared: &Shared) -> Response<Full<Bytes>> {
+    if !shared.ready.load(Ordering::Acquire) {
+        return text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: starting or draining\n",
+        );
+    }
+    match shared.probe.store(&shared.probed()).await {
+        Ok(()) => text(StatusCode::OK, "ready\n"),
+        Err(reason) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: session store unreachable: {reason}\n"),
+        ),
     }
 }
 

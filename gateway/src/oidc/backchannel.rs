@@ -262,12 +262,12 @@ impl Notifier {
         let notice = Arc::new(notice);
         for (client, failure) in failed {
             if !failure.transient() {
-                give_up(&notice, &client, &error_chain(&failure), 1);
+                give_up(shared, &notice, &client, &error_chain(&failure), 1);
                 continue;
             }
             let Ok(slot) = retrying.clone().try_acquire_owned() else {
                 let reason = format!("{}; too many retries pending", error_chain(&failure));
-                give_up(&notice, &client, &reason, 1);
+                give_up(shared, &notice, &client, &reason, 1);
                 continue;
             };
             let (notifier, task_shared, notice) = (self.clone(), shared.clone(), notice.clone());
@@ -327,7 +327,7 @@ impl Notifier {
                 Some(Err(next)) => failure = next,
             }
         };
-        give_up(notice, client, &reason, attempts);
+        give_up(shared, notice, client, &reason, attempts);
     }
 
     /// One logout call: `token` posted as a form to `uri`.
@@ -355,9 +355,10 @@ impl Notifier {
     }
 }
 
-/// Logs and audits a call given up after `attempts` calls.
-fn give_up(notice: &LogoutNotice, client: &str, reason: &str, attempts: usize) {
+/// Logs, audits and counts a call given up after `attempts` calls.
+fn give_up(shared: &Shared, notice: &LogoutNotice, client: &str, reason: &str, attempts: usize) {
     tracing::warn!(client, %reason, attempts, "back-channel logout failed");
+    shared.metrics.record_backchannel_given_up();
     let detail = format!("{reason}; attempts: {attempts}");
     audit::record(
         AuditContext {

@@ -33,8 +33,53 @@ pub struct Metrics {
     oidc_tokens: IntCounterVec,
     oidc_refusals: IntCounterVec,
     oidc_backchannel: IntCounterVec,
+    oidc_backchannel_given_up: IntCounter,
+    reload_errors: IntCounterVec,
     /// The limits against floods and slow clients.
     pub limits: super::limit_metrics::LimitMetrics,
+    /// The directory's servers and the session store: latency, errors, up, sessions.
+    pub backends: super::backend_metrics::BackendMetrics,
+    /// Certificate expiry and signing-key age, computed at scrape time.
+    pub deadlines: super::deadlines::Deadlines,
+}
+
+/// Which part of a load refused a reload, as a metric label: what the operator must fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadPart {
+    /// `gateway.toml` or the apps file.
+    Config,
+    /// A certificate or its key.
+    Certificates,
+    /// An app's upstream TLS settings.
+    Upstreams,
+    /// The policy files.
+    Policy,
+    /// The signing-key directory.
+    Keys,
+    /// The OpenID Connect clients file.
+    Clients,
+}
+
+impl ReloadPart {
+    const ALL: [Self; 6] = [
+        Self::Config,
+        Self::Certificates,
+        Self::Upstreams,
+        Self::Policy,
+        Self::Keys,
+        Self::Clients,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Config => "config",
+            Self::Certificates => "certificates",
+            Self::Upstreams => "upstreams",
+            Self::Policy => "policy",
+            Self::Keys => "keys",
+            Self::Clients => "clients",
+        }
+    }
 }
 
 /// How a login attempt ended, as a metric label.
@@ -561,6 +606,31 @@ fn register_oidc(
     ))
 }
 
+/// Back-channel logouts given up (refused, retries spent, no retry slot, shutdown): the
+/// client's own session with the person may live on, which an operator must hear of.
+fn register_backchannel_given_up(registry: &Registry) -> Result<IntCounter, prometheus::Error> {
+    let given_up = IntCounter::new(
+        "pforte_oidc_backchannel_logout_given_up_total",
+        "Back-channel logout notices given up for a client after their last attempt (audited as backchannel_failed).",
+    )?;
+    register(registry, given_up)
+}
+
+/// Refused reloads by the part that refused them, every part exported from the start.
+fn register_reload_errors(registry: &Registry) -> Result<IntCounterVec, prometheus::Error> {
+    let errors = IntCounterVec::new(
+        Opts::new(
+            "pforte_reload_errors_total",
+            "Loads refused (at reload; the last good state stays), by the part at fault: config, certificates, upstreams, policy, keys, clients.",
+        ),
+        &["part"],
+    )?;
+    for part in ReloadPart::ALL {
+        errors.with_label_values(&[part.label()]);
+    }
+    register(registry, errors)
+}
+
 /// `pforte_build_info`, always 1, with the running `version` as its label; nothing records it
 /// later, so no handle is kept.
 fn register_build_info(registry: &Registry, version: &str) -> Result<(), prometheus::Error> {
@@ -576,8 +646,9 @@ fn register_build_info(registry: &Registry, version: &str) -> Result<(), prometh
 }
 
 impl Metrics {
-    /// Registers every metric; `version` goes into `pforte_build_info`.
-    pub fn new(version: &str) -> Result<Self, MetricsError> {
+    /// Registers every metric; `version` goes into `pforte_build_info`; `clock` is what the
+    /// readings computed at scrape time (certificate expiry, key age) read.
+    pub fn new(version: &str, clock: pforte_session::Clock) -> Result<Self, MetricsError> {
         let registry = Registry::new();
         let (requests, request_duration) = register_http(&registry)?;
         let upstream_errors = register_upstream(&registry)?;
@@ -590,7 +661,11 @@ impl Metrics {
         let second_factors = register_second_factors(&registry)?;
         let identity_refreshes = register_identity_refreshes(&registry)?;
         let (oidc_tokens, oidc_refusals, oidc_backchannel) = register_oidc(&registry)?;
+        let oidc_backchannel_given_up = register_backchannel_given_up(&registry)?;
+        let reload_errors = register_reload_errors(&registry)?;
         let limits = super::limit_metrics::LimitMetrics::register(&registry)?;
+        let backends = super::backend_metrics::BackendMetrics::register(&registry)?;
+        let deadlines = register(&registry, super::deadlines::Deadlines::new(clock)?)?;
         register_build_info(&registry, version)?;
         Ok(Self {
             registry,
@@ -613,7 +688,11 @@ impl Metrics {
             oidc_tokens,
             oidc_refusals,
             oidc_backchannel,
+            oidc_backchannel_given_up,
+            reload_errors,
             limits,
+            backends,
+            deadlines,
         })
     }
 
@@ -721,6 +800,17 @@ impl Metrics {
         self.oidc_backchannel.with_label_values(&[result]).inc();
     }
 
+    /// Counts one back-channel logout given up.
+    pub fn record_backchannel_given_up(&self) {
+        self.oidc_backchannel_given_up.inc();
+    }
+
+    /// Counts one refused reload by the part that refused it (besides
+    /// `pforte_config_reloads_total{result="error"}`, which counts every refused reload).
+    pub fn record_reload_error(&self, part: ReloadPart) {
+        self.reload_errors.with_label_values(&[part.label()]).inc();
+    }
+
     /// One login attempt.
     pub fn record_login(&self, result: LoginResult) {
         self.logins.with_label_values(&[result.label()]).inc();
@@ -760,7 +850,7 @@ mod tests {
 
     #[test]
     fn renders_prefixed_metrics_with_classes() {
-        let m = Metrics::new("1.2.3").unwrap();
+        let m = Metrics::new("1.2.3", pforte_session::Clock::system()).unwrap();
         m.route("mail")
             .record(&http::Method::POST, http::StatusCode::BAD_GATEWAY, 0.01);
         let errors = m.upstream_errors("mail");

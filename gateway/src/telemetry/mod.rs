@@ -7,10 +7,13 @@
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod backend_metrics;
 pub mod colour;
+pub mod deadlines;
 pub mod json_line;
 pub mod limit_metrics;
 pub mod metrics;
+pub mod probe;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -10,6 +10,8 @@
 //! | `{p}revoked` | channel | sids to drop from every replica's cache | - |
 //! | `{p}o:{kind}:{key}` | string | one short-lived record (see `crate::records`); `{kind}` is `code`, `redeemed`, `family`, `revoked` or `pending` (OIDC), `totp-step` (last accepted TOTP step, key = subject), `ceremony` (WebAuthn ceremony state, key = random id), `enrolment` (TOTP secret awaiting its code, key = sid) or `identity-refresh` (a replica's claim to re-read a session's identity, key = sid); `{key}` the caller's (at most 256 bytes) | with the TTL the caller gave |
 //! | `{p}o:families:{sid}` | set | the refresh-family ids started from one session, for logout | with its longest-lived family |
+//! | `{p}count` | string | the number of live sessions, as the last replica to count them found (see `watch`) | after the freshness its counter gave |
+//! | `{p}counting` | string | a replica's claim to count the sessions now | as `{p}count` |
 //! | `{p}logout` | list | logout notices (JSON `{"s":sid,"u":subject,"c":[clients]}`), oldest first | never: trimmed to the newest 10 000 |
 //!
 //! The logout list has no TTL because a notice must wait for a gateway, however long; it is
@@ -36,6 +38,14 @@ impl Keys {
 
     pub(super) fn session_prefix(&self) -> String {
         format!("{}s:", self.prefix)
+    }
+
+    /// The shared session count, and the claim to make it.
+    pub(super) fn count(&self) -> (String, String) {
+        (
+            format!("{}count", self.prefix),
+            format!("{}counting", self.prefix),
+        )
     }
 
     pub(super) fn session(&self, sid: &Sid) -> String {

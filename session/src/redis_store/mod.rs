@@ -45,9 +45,10 @@ mod oidc;
 mod record;
 mod scripts;
 mod subscriber;
+mod watch;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use redis::{Client, IntoConnectionInfo as _, RedisConnectionInfo, TlsCertificates};
 use tokio::task::JoinHandle;
@@ -83,6 +84,8 @@ pub struct RedisStore {
     clock: Clock,
     subscriber: JoinHandle<()>,
     logouts: LogoutTaker,
+    /// Told of every operation (see `watch`), once the gateway sets it.
+    observer: OnceLock<Arc<dyn crate::observe::Observer>>,
 }
 
 impl Drop for RedisStore {
@@ -147,6 +150,7 @@ impl RedisStore {
             clock,
             subscriber,
             logouts,
+            observer: OnceLock::new(),
         })
     }
 
@@ -425,38 +429,46 @@ impl RedisStore {
     }
 
     async fn scan_sids(&self) -> Result<Vec<Sid>, StoreError> {
-        let pattern = self.keys.session_pattern();
-        let prefix = self.keys.session_prefix();
-        let mut cursor = 0u64;
-        let mut sids = Vec::new();
-        loop {
-            let mut scan = redis::cmd("SCAN");
-            scan.arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<String>) =
-                self.link.run(async |c| scan.query_async(c).await).await?;
-            sids.extend(
-                batch
-                    .iter()
-                    .filter_map(|k| k.strip_prefix(&prefix).and_then(|s| Sid::parse(s).ok())),
-            );
-            if next == 0 {
-                sids.sort();
-                sids.dedup();
-                return Ok(sids);
-            }
-            cursor = next;
-        }
+        scan_sids(&self.link, &self.keys).await
     }
 
     /// See [`crate::SessionStore::count`].
     pub async fn count(&self) -> Result<usize, StoreError> {
         Ok(self.scan_sids().await?.len())
     }
+}
 
+/// Every session's sid, walking the session keys (SCAN, linear in the keys); on its own so a
+/// background count can run it without the store.
+async fn scan_sids(link: &Link, keys: &Keys) -> Result<Vec<Sid>, StoreError> {
+    let pattern = keys.session_pattern();
+    let prefix = keys.session_prefix();
+    let mut cursor = 0u64;
+    let mut sids = Vec::new();
+    loop {
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000);
+        let (next, batch): (u64, Vec<String>) =
+            link.run(async |c| scan.query_async(c).await).await?;
+        sids.extend(
+            batch
+                .iter()
+                .filter_map(|k| k.strip_prefix(&prefix).and_then(|s| Sid::parse(s).ok())),
+        );
+        if next == 0 {
+            sids.sort();
+            sids.dedup();
+            return Ok(sids);
+        }
+        cursor = next;
+    }
+}
+
+impl RedisStore {
     /// See [`crate::SessionStore::issue_ticket`]. Redis drops the ticket after its lifetime.
     pub async fn issue_ticket(
         &self,

@@ -124,6 +124,35 @@ async fn sessions_are_listed_and_counted_for_the_admin() {
 }
 
 #[tokio::test]
+async fn the_live_count_is_made_by_one_replica_and_read_by_the_others() {
+    let (a, b) = two_replicas().await;
+    let now = Timestamp::now();
+    let fresh = Duration::from_secs(60);
+    a.create(login(&unique_subject()), now).await.unwrap();
+    assert_eq!(
+        a.live_count(now, fresh).await.unwrap(),
+        None,
+        "A claims the count and makes it in the background"
+    );
+    let counted = within(Duration::from_secs(2), || async {
+        b.live_count(now, fresh).await.unwrap() == Some(1)
+    })
+    .await;
+    assert!(counted.is_some(), "B reads what A counted");
+    b.create(login(&unique_subject()), now).await.unwrap();
+    assert_eq!(
+        b.live_count(now, fresh).await.unwrap(),
+        Some(1),
+        "kept for a minute, not counted again"
+    );
+    assert_eq!(
+        b.count(now).await.unwrap(),
+        2,
+        "the exact count walks the keys"
+    );
+}
+
+#[tokio::test]
 async fn the_idle_timeout_holds_across_replicas_and_a_touch_anywhere_extends_it() {
     let (a, b) = two_replicas().await;
     let idle = SessionSettings::default().idle_timeout;

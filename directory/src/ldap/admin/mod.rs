@@ -88,7 +88,11 @@ impl LdapAdmin {
             None
         };
         let connector = Connector {
-            servers: Arc::new(Servers::new(settings.urls.clone(), settings.retry_interval)),
+            servers: Arc::new(Servers::new(
+                settings.urls.clone(),
+                settings.retry_interval,
+                None,
+            )),
             tls,
             starttls: settings.starttls,
             connect_timeout: settings.connect_timeout,

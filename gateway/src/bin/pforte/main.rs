@@ -105,11 +105,12 @@ fn main() -> ExitCode {
 
 fn check(config: &std::path::Path) -> ExitCode {
     let provider = crypto::provider();
-    let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION")) {
+    let clock = pforte_session::Clock::system();
+    let now = clock.now();
+    let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION"), clock) {
         Ok(metrics) => metrics,
         Err(e) => return report(&e),
     };
-    let now = pforte_session::Clock::system().now();
     match reload::load(config, &provider, &metrics, None, now) {
         Ok(set) => {
             for warning in &set.policy_warnings {
