@@ -104,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 fn check(config: &std::path::Path) -> ExitCode {
-    let provider = crypto::provider();
+    let provider = crypto::client_provider();
     let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION")) {
         Ok(metrics) => metrics,
         Err(e) => return report(&e),
