@@ -14,9 +14,9 @@
 //!   without AES hardware), X25519 and the hybrid post-quantum group X25519MLKEM768, preferred
 //!   first.
 //!
-//! The order of each list is the server's order of preference (the server config ignores the
-//! client's order, `tls::server_config`): AES-256 before AES-128, AES-GCM before ChaCha20, and
-//! secp256r1 (the cheaper handshake, as strong as the TR asks) before secp384r1.
+//! The suites' order is the server's order of preference (the server config ignores the
+//! client's order, `tls::server_config`): AES-256 before AES-128, AES-GCM before ChaCha20.
+//! rustls takes the key-exchange group by the client's order among those both sides have.
 
 use std::sync::Arc;
 
