@@ -6,6 +6,7 @@
 //!                                                   ALPN h2/http1.1, resumption)
 //! [[tls.certificates]] ─▶ store::CertStore::load ─▶ key_strength (BSI TR-02102-2 minimum)
 //!                                                 ─▶ ocsp (response to staple)
+//!                                                 ─▶ signing (RSA-PSS, never PKCS#1 v1.5)
 //!                        ─▶ CertResolver (SNI; a reload swaps the store atomically)
 //! ```
 //!
@@ -19,6 +20,7 @@
 mod key_strength;
 mod ocsp;
 mod resumption;
+mod signing;
 mod store;
 
 use std::path::PathBuf;

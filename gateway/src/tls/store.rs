@@ -10,7 +10,7 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::{TlsError, key_strength, ocsp};
+use super::{TlsError, key_strength, ocsp, signing};
 use crate::config::CertificatePaths;
 
 /// Certificates by the names they are valid for.
@@ -123,6 +123,7 @@ fn load_pair(
             source,
         })?;
     certified.ocsp = staple;
+    certified.key = Arc::new(signing::PssOnly(certified.key.clone()));
     Ok((certified, names))
 }
 
