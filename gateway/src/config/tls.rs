@@ -202,3 +202,67 @@ impl HstsSection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `[tls]` validated from `text` in a folder holding `c.pem` and `k.pem`, or the problems
+    /// placed in the text.
+    fn tls(text: &str) -> Result<TlsSettings, String> {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["c.pem", "k.pem"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        #[derive(Deserialize)]
+        struct File {
+            tls: TlsSection,
+        }
+        let file: File = toml::from_str(text).unwrap();
+        let mut report = Report::default();
+        let settings = file.tls.validate(dir.path(), &mut report);
+        report
+            .finish(Path::new("gateway.toml"), text)
+            .map(|()| settings)
+            .map_err(|e| e.to_string())
+    }
+
+    const CERT: &str = "[[tls.certificates]]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+
+    #[test]
+    fn defaults_are_bsi_and_a_year_of_hsts() {
+        let settings = tls(CERT).unwrap();
+        assert_eq!(settings.profile, TlsProfile::Bsi);
+        assert_eq!(settings.hsts.value(), "max-age=31536000");
+        assert_eq!(settings.certificates[0].ocsp, None);
+    }
+
+    #[test]
+    fn profile_hsts_and_ocsp_are_read_and_checked_with_their_place() {
+        let text = format!(
+            "[tls]\nprofile = \"modern\"\nhsts.max_age = 600\nhsts.preload = true\n{CERT}ocsp = \"gone.der\"\n"
+        );
+        let err = tls(&text).unwrap_err();
+        assert!(
+            err.contains("gateway.toml:4:") && err.contains("tls.hsts.preload"),
+            "{err}"
+        );
+        assert!(
+            err.contains("gateway.toml:3:") && err.contains("tls.hsts.max_age"),
+            "{err}"
+        );
+        assert!(
+            err.contains("tls.certificates[0].ocsp") && err.contains("gone.der"),
+            "{err}"
+        );
+        let settings = tls(&format!(
+            "[tls]\nprofile = \"modern\"\nhsts.max_age = 31536000\nhsts.include_subdomains = true\nhsts.preload = true\n{CERT}"
+        ))
+        .unwrap();
+        assert_eq!(settings.profile, TlsProfile::Modern);
+        assert_eq!(
+            settings.hsts.value(),
+            "max-age=31536000; includeSubDomains; preload"
+        );
+    }
+}
