@@ -92,14 +92,15 @@ async fn testssl(host: &str, port: u16, path: &str, out: &Path) -> Vec<Finding> 
         .collect()
 }
 
-/// Findings of severity LOW or above, and warnings, that no test certificate explains.
+/// Findings of severity LOW or above, warnings and fatal scan problems, that no test
+/// certificate explains.
 fn unexplained(findings: &[Finding]) -> Vec<&Finding> {
     findings
         .iter()
         .filter(|f| {
             matches!(
                 f.severity.as_str(),
-                "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" | "WARN"
+                "LOW" | "MEDIUM" | "HIGH" | "CRITICAL" | "WARN" | "FATAL"
             )
         })
         .filter(|f| !CERTIFICATE_ONLY.contains(&f.id.as_str()))

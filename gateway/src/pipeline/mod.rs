@@ -10,7 +10,8 @@
 //!
 //! One [`RequestContext`] carries the request's facts through the stages. Errors from any stage
 //! come back here and become a response in [`crate::web::error::respond`], in the person's
-//! language and the configured theme ([`crate::web::look`]); the access log line
+//! language and the configured theme ([`crate::web::look`]); every answer gets the HSTS header
+//! ([`crate::web::hsts`]) unless it is an app's that turned it off; the access log line
 //! and request metrics are written when the response body ends.
 
 pub mod app;

@@ -124,7 +124,7 @@ impl ResolvesServerCert for CertResolver {
 }
 
 /// The provider the HTTPS listeners use under `profile`.
-pub fn server_provider(profile: TlsProfile) -> Arc<CryptoProvider> {
+fn server_provider(profile: TlsProfile) -> Arc<CryptoProvider> {
     match profile {
         TlsProfile::Bsi => crypto::bsi_provider(),
         TlsProfile::Modern => crypto::modern_provider(),
