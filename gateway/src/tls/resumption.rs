@@ -4,10 +4,10 @@
 //!
 //! - Stateless tickets (RFC 5077 in TLS 1.2, RFC 8446 tickets in TLS 1.3) from the provider's
 //!   [`Ticketer`]: AES-256-CBC + HMAC-SHA256 keys made at random in this process and rotated
-//!   every 6 hours, the previous key still accepted, so a ticket lives 12 hours at most and a
-//!   stolen ticket key exposes a bounded window (TR-02102-2 asks for ticket keys to be changed
-//!   regularly and kept in memory only). Any number of clients resume; replicas do not share
-//!   keys, so a client resumes on the replica that issued its ticket.
+//!   every 6 hours, the previous key still accepted, so a ticket lives 12 hours at most; the
+//!   keys never leave the process's memory, so a stolen key exposes a bounded window of
+//!   sessions. Any number of clients resume; replicas do not share keys, so a client resumes on
+//!   the replica that issued its ticket.
 //! - A session cache for TLS 1.2 clients that resume by session id instead of by ticket, sized
 //!   [`CACHE_SESSIONS`].
 
