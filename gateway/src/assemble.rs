@@ -37,7 +37,7 @@ pub enum AssembleError {
 /// Loads everything `config_path` names and opens the backends, keeping time by `clock`.
 /// Nothing is bound and no task is started: the caller serves the result (or tests it).
 pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, AssembleError> {
-    let provider = crypto::provider();
+    let provider = crypto::client_provider();
     let metrics = Arc::new(Metrics::new(env!("CARGO_PKG_VERSION"), clock.clone())?);
     let now = clock.now();
     let set = reload::load(config_path, &provider, &metrics, None, now)?;

@@ -20,7 +20,7 @@
 //! No module imports one above it on that way; docs/architecture.md has the rules and the
 //! login's way. `config` is plain data with file:line errors; `policy` compiles the access rules
 //! for the apps (the pure engine is the `pforte-policy` crate) and holds the `pforte-admin
-//! policy` tools; `state` holds the snapshot a reload swaps; `crypto` is the TLS crypto provider
+//! policy` tools; `state` holds the snapshot a reload swaps; `crypto` makes the TLS crypto providers
 //! and `cli` the `--config` option of both binaries (`pforte`, `pforte-admin`); `demo` runs the
 //! whole thing on embedded defaults.
 #![cfg_attr(

@@ -258,6 +258,9 @@ impl Reloader {
         for pair in &config.certificates {
             files.push(&pair.cert);
             files.push(&pair.key);
+            if let Some(ocsp) = &pair.ocsp {
+                files.push(ocsp);
+            }
         }
         if let Some(oidc) = &config.oidc {
             files.push(&oidc.clients_file);

@@ -58,6 +58,7 @@ pub struct GatewayBuilder {
     oidc: Option<String>,
     mfa: Option<String>,
     extra_files: Vec<(String, String)>,
+    tls: String,
 }
 
 pub struct Gateway {
@@ -92,6 +93,7 @@ impl Default for GatewayBuilder {
             oidc: None,
             mfa: None,
             extra_files: Vec::new(),
+            tls: String::new(),
         }
     }
 }
@@ -133,6 +135,12 @@ impl GatewayBuilder {
             .iter()
             .map(|(s, n)| (s.to_string(), n.iter().map(|x| x.to_string()).collect()))
             .collect();
+        self
+    }
+
+    /// Keys of `[tls]` besides the certificates (`profile = "modern"`, `hsts.max_age = 60`).
+    pub fn tls(mut self, toml: &str) -> Self {
+        self.tls = toml.into();
         self
     }
 
@@ -310,6 +318,7 @@ impl GatewayBuilder {
             config.push_str("token = { file = \"admin-token\" }\n");
         }
         config.push_str(&format!("\n[limits]\n{}\n", self.limits));
+        config.push_str(&format!("[tls]\n{}\n", self.tls));
         for (stem, _) in &self.certificates {
             config.push_str(&format!(
                 "[[tls.certificates]]\ncert = \"{stem}.crt\"\nkey = \"{stem}.key\"\n\n"

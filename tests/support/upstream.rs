@@ -4,6 +4,7 @@
 //! - `/download/<bytes>`: that many bytes, streamed in 64 KiB chunks;
 //! - `/upload`: reads the whole body and answers `{"received": n, "trailers": [names]}`;
 //! - `/status/<code>`: an empty answer with that status;
+//! - `/hsts`: the echo with the app's own `Strict-Transport-Security: max-age=60`;
 //! - `/ws`: a WebSocket echo.
 //!
 //! Plain upstreams speak HTTP/1.1 and h2c (prior knowledge); TLS ones offer h2 and http/1.1.
@@ -155,6 +156,11 @@ async fn answer(name: String, mut req: Request<Incoming>) -> Result<Response<Bod
             StatusCode::from_u16(code.parse().unwrap_or(500)).unwrap(),
             Bytes::new(),
         )
+    } else if path == "/hsts" {
+        let mut r = echo(&name, &req);
+        r.headers_mut()
+            .insert("strict-transport-security", "max-age=60".parse().unwrap());
+        r
     } else if path == "/ws" {
         websocket(&mut req)
     } else {

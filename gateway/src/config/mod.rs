@@ -50,7 +50,7 @@ pub use oidc::Oidc;
 pub use portal::Portal;
 pub use secret::{Secret, SecretSource};
 pub use server::Server;
-pub use tls::CertificatePaths;
+pub use tls::{CertificatePaths, Hsts, TlsProfile};
 
 /// The validated gateway configuration.
 #[derive(Debug, Clone)]
@@ -65,6 +65,10 @@ pub struct Config {
     pub limits: Limits,
     /// Certificate files, in the order written.
     pub certificates: Vec<CertificatePaths>,
+    /// What the HTTPS listeners offer (`[tls] profile`).
+    pub tls_profile: TlsProfile,
+    /// The Strict-Transport-Security header of every HTTPS answer (`[tls.hsts]`).
+    pub hsts: Hsts,
     /// The login host.
     pub portal_host: String,
     /// The login host's language default and look.
@@ -108,7 +112,7 @@ impl Config {
         let server = file.server.validate(&mut report);
         let admin = file.admin.validate(base, &mut report);
         let limits = file.limits.validate(&mut report);
-        let certificates = file.tls.validate(base, &mut report);
+        let tls = file.tls.validate(base, &mut report);
         let portal_host = file.portal.host(&mut report);
         let apps_file = file.apps.validate(base, &mut report);
         let policy_file = file.policy.validate(base, &mut report);
@@ -153,7 +157,9 @@ impl Config {
             server,
             admin,
             limits,
-            certificates,
+            certificates: tls.certificates,
+            tls_profile: tls.profile,
+            hsts: tls.hsts,
             portal_host,
             portal,
             directory,
@@ -220,6 +226,9 @@ impl Config {
         }
         if self.limits != newer.limits {
             keys.push("limits");
+        }
+        if self.tls_profile != newer.tls_profile {
+            keys.push("tls.profile");
         }
         if self.log != newer.log {
             keys.push("log");

@@ -10,7 +10,8 @@
 //!
 //! One [`RequestContext`] carries the request's facts through the stages. Errors from any stage
 //! come back here and become a response in [`crate::web::error::respond`], in the person's
-//! language and the configured theme ([`crate::web::look`]); the access log line
+//! language and the configured theme ([`crate::web::look`]); every answer gets the HSTS header
+//! ([`crate::web::hsts`]) unless it is an app's that turned it off; the access log line
 //! and request metrics are written when the response body ends.
 
 pub mod app;
@@ -37,6 +38,7 @@ use crate::telemetry::metrics::RouteMetrics;
 use crate::visitor::{self, Visitor};
 use crate::web::context::RequestContext;
 use crate::web::error::{self, GatewayError};
+use crate::web::hsts;
 use crate::web::look::Look;
 use crate::web::url::query_value;
 use app::AppRequest;
@@ -66,6 +68,8 @@ pub async fn handle<B: FromClient>(
     } else {
         work.instrument(ctx.span.clone()).await
     };
+    let hsts_on = route.hsts;
+    let route = route.metrics;
     let mut response = match outcome {
         Ok(response) => response,
         Err(err) => {
@@ -78,6 +82,7 @@ pub async fn handle<B: FromClient>(
             error::respond(&err, &look, &ctx.request_id).map(ResponseBody::local)
         }
     };
+    hsts::apply(response.headers_mut(), &snapshot.config.hsts, hsts_on);
     ctx.answered(response.status());
     if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
         response
@@ -88,16 +93,29 @@ pub async fn handle<B: FromClient>(
     response.map(|body| Logged::new(body, record))
 }
 
+/// Where a request went: the metrics it counts in, and whether its answer carries the
+/// gateway's HSTS header (everything but the answers of an app with `hsts = false`).
+struct Routed {
+    metrics: Arc<RouteMetrics>,
+    hsts: bool,
+}
+
+impl Routed {
+    fn gateway(metrics: &Arc<RouteMetrics>) -> Self {
+        Self {
+            metrics: metrics.clone(),
+            hsts: true,
+        }
+    }
+}
+
 async fn route_and_dispatch<B: FromClient>(
     shared: &Shared,
     snapshot: &Snapshot,
     ctx: &RequestContext,
     mut req: Request<B>,
-) -> (
-    Arc<RouteMetrics>,
-    Result<Response<ResponseBody>, GatewayError>,
-) {
-    let unrouted = |err: GatewayError| (snapshot.unrouted_metrics.clone(), Err(err));
+) -> (Routed, Result<Response<ResponseBody>, GatewayError>) {
+    let unrouted = |err: GatewayError| (Routed::gateway(&snapshot.unrouted_metrics), Err(err));
     let judged = match path::normalise(&mut req) {
         Ok(judged) => judged,
         Err(err) => return unrouted(GatewayError::BadPath(err)),
@@ -132,7 +150,11 @@ async fn route_and_dispatch<B: FromClient>(
                 judged,
             };
             let outcome = app::app_host(shared, snapshot, ctx, &target, req).await;
-            (app.metrics.clone(), outcome)
+            let routed = Routed {
+                metrics: app.metrics.clone(),
+                hsts: app.app.hsts,
+            };
+            (routed, outcome)
         }
         // The login host's and the built-ins' futures are large (forms, the OIDC grants) and
         // their requests few: boxed, they keep every request's future as small as an app's,
@@ -143,7 +165,7 @@ async fn route_and_dispatch<B: FromClient>(
                 Ok(visitor) => Box::pin(crate::portal::handle(&login_host, visitor, req)).await,
                 Err(err) => Err(err),
             };
-            (snapshot.portal_metrics.clone(), local(outcome))
+            (Routed::gateway(&snapshot.portal_metrics), local(outcome))
         }
         Some(Target::Oidc) => {
             ctx.learned_app(&snapshot.portal_metrics.label);
@@ -154,16 +176,19 @@ async fn route_and_dispatch<B: FromClient>(
                 (None, _) => Err(GatewayError::NotFound),
                 (_, Err(err)) => Err(err),
             };
-            (snapshot.portal_metrics.clone(), local(outcome))
+            (Routed::gateway(&snapshot.portal_metrics), local(outcome))
         }
         Some(Target::Builtin(which)) => {
-            let metrics = match which.app().and_then(|index| snapshot.apps.get(index)) {
-                Some(app) => app.metrics.clone(),
-                None => snapshot.portal_metrics.clone(),
+            let routed = match which.app().and_then(|index| snapshot.apps.get(index)) {
+                Some(app) => Routed {
+                    metrics: app.metrics.clone(),
+                    hsts: app.app.hsts,
+                },
+                None => Routed::gateway(&snapshot.portal_metrics),
             };
             ctx.learned_app(&metrics.label);
             let outcome = Box::pin(builtin::answer(&login_host, which, &host.name, req)).await;
-            (metrics, local(outcome))
+            (routed, local(outcome))
         }
     }
 }

@@ -215,7 +215,7 @@ mod tests {
             urls.join(",")
         );
         let app = parse(Path::new("apps.toml"), &src).unwrap().remove(0);
-        UpstreamSet::new(&app, &crate::crypto::provider()).unwrap()
+        UpstreamSet::new(&app, &crate::crypto::client_provider()).unwrap()
     }
 
     fn ports(set: &UpstreamSet) -> Vec<u16> {

@@ -78,7 +78,10 @@ pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     let https = bind_all(&config.server.listen).await?;
     let redirects = bind_all(&config.server.http_redirect).await?;
     let admin = bind_all(&[config.admin.listen]).await?;
-    let acceptor = TlsAcceptor::from(tls::server_config(shared.certs.clone(), provider)?);
+    let acceptor = TlsAcceptor::from(tls::server_config(
+        shared.certs.clone(),
+        config.tls_profile,
+    )?);
     let reloader = Arc::new(Reloader::new(shared.clone(), config_path.to_path_buf()));
     let limits = config.limits;
 

@@ -4,7 +4,7 @@
 //! request came from, the pages' language and look, their texts in each language (the login
 //! host's in `texts`, the error pages' in `error_texts`, the second-factor pages' in
 //! `factor_texts`, the passkey ceremonies' in `passkey_texts`), posted forms, redirects and URL
-//! pieces.
+//! pieces, and the HSTS header of every HTTPS answer (`hsts`).
 //! `login_host` bundles it with the state for one request on the login host.
 //!
 //! ```text
@@ -26,6 +26,7 @@ pub mod error_texts;
 pub mod factor_pages;
 pub mod factor_texts;
 pub mod form;
+pub mod hsts;
 pub mod html;
 pub mod look;
 pub mod pages;

@@ -104,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 fn check(config: &std::path::Path) -> ExitCode {
-    let provider = crypto::provider();
+    let provider = crypto::client_provider();
     let clock = pforte_session::Clock::system();
     let now = clock.now();
     let metrics = match telemetry::Metrics::new(env!("CARGO_PKG_VERSION"), clock) {

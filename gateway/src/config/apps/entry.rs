@@ -50,6 +50,8 @@ pub struct AppEntry {
     identity_headers: IdentityHeadersEntry,
     #[serde(default)]
     request_headers: RequestHeadersEntry,
+    #[serde(default = "default_hsts")]
+    hsts: bool,
 }
 
 fn default_prefix() -> Spanned<String> {
@@ -60,6 +62,9 @@ fn default_connect_timeout() -> Duration {
 }
 fn default_response_timeout() -> Duration {
     Duration::from_secs(60)
+}
+fn default_hsts() -> bool {
+    true
 }
 fn default_max_body() -> ByteSize {
     ByteSize::gib(1)
@@ -96,6 +101,10 @@ pub struct App {
     pub identity_headers: IdentityHeaders,
     /// What the app accepts of the client's own headers.
     pub request_headers: RequestHeaders,
+    /// Whether the gateway's Strict-Transport-Security header goes on the app's answers
+    /// (replacing the app's own); `false` for an app whose host must stay reachable over plain
+    /// HTTP elsewhere, its own header (if any) then passing unchanged.
+    pub hsts: bool,
 }
 
 impl AppEntry {
@@ -129,6 +138,7 @@ impl AppEntry {
             passive_health: self.passive_health,
             identity_headers,
             request_headers,
+            hsts: self.hsts,
         }
     }
 }

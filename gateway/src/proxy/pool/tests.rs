@@ -49,15 +49,16 @@ impl TestUpstream {
             .unwrap()
             .self_signed(&key)
             .unwrap();
-        let mut config = rustls::ServerConfig::builder_with_provider(crate::crypto::provider())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )
-            .unwrap();
+        let mut config =
+            rustls::ServerConfig::builder_with_provider(crate::crypto::client_provider())
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![cert.der().clone()],
+                    PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+                )
+                .unwrap();
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         let mut upstream = Self::serve(PLAIN, Some(TlsAcceptor::from(Arc::new(config)))).await;
         let port = upstream.url.authority.port_u16().unwrap();
@@ -139,7 +140,7 @@ fn trusting(
     max_idle: usize,
     idle_timeout: Duration,
 ) -> Http1Pool {
-    let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto::provider())
+    let mut tls = rustls::ClientConfig::builder_with_provider(crate::crypto::client_provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)

@@ -1,63 +1,17 @@
-//! TLS termination: the rustls server config (TLS 1.2 and 1.3 only, the AEAD suites of
-//! [`crate::crypto`], ALPN `h2` and `http/1.1`) and an SNI resolver over a certificate store that
-//! a reload swaps atomically. Handshakes in progress keep the store they started with; established
-//! connections are never touched by a reload.
+//! The certificates by the names they serve: each chain with its key, checked against BSI
+//! TR-02102-2's key sizes, and its OCSP response when the operator provides one. A store is
+//! loaded whole or not at all, so a reload with a broken file keeps the last good one.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use rustls::crypto::CryptoProvider;
-use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
-use rustls_pki_types::pem::{self, PemObject};
+use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use super::{TlsError, key_strength, ocsp, signing};
 use crate::config::CertificatePaths;
-
-/// Why certificates could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    /// The PEM file could not be read or holds no certificate.
-    #[error("{path}: cannot read certificate chain: {reason}")]
-    Chain {
-        /// The chain file.
-        path: PathBuf,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The key file could not be read or is not a supported private key.
-    #[error("{path}: cannot read private key: {source}")]
-    Key {
-        /// The key file.
-        path: PathBuf,
-        /// What the PEM reader said.
-        source: pem::Error,
-    },
-    /// The key does not belong to the certificate, or is of an unsupported type.
-    #[error("{cert} with {key}: {source}")]
-    Pair {
-        /// The chain file.
-        cert: PathBuf,
-        /// The key file.
-        key: PathBuf,
-        /// What rustls said.
-        source: rustls::Error,
-    },
-    /// The certificate names no DNS host, so SNI could never select it.
-    #[error("{path}: the certificate has no DNS names in subjectAltName")]
-    NoNames {
-        /// The chain file.
-        path: PathBuf,
-    },
-    /// No certificate configured.
-    #[error("no certificates configured")]
-    Empty,
-    /// The TLS configuration could not be built.
-    #[error("TLS configuration: {0}")]
-    Config(#[from] rustls::Error),
-}
 
 /// Certificates by the names they are valid for.
 #[derive(Debug)]
@@ -77,7 +31,7 @@ impl CertStore {
         let mut wildcard = HashMap::new();
         let mut default = None;
         for pair in paths {
-            let (key, names) = load_pair(&pair.cert, &pair.key, provider)?;
+            let (key, names) = load_pair(pair, provider)?;
             let key = Arc::new(key);
             for name in names {
                 let name = name.to_ascii_lowercase();
@@ -116,13 +70,14 @@ impl CertStore {
     }
 }
 
+/// One chain, its key and its OCSP response, checked; with the DNS names of the leaf.
 fn load_pair(
-    cert_path: &Path,
-    key_path: &Path,
+    paths: &CertificatePaths,
     provider: &CryptoProvider,
 ) -> Result<(CertifiedKey, Vec<String>), TlsError> {
+    let cert_path = &paths.cert;
     let chain_err = |reason: String| TlsError::Chain {
-        path: cert_path.to_path_buf(),
+        path: cert_path.clone(),
         reason,
     };
     let chain = CertificateDer::pem_file_iter(cert_path)
@@ -132,28 +87,48 @@ fn load_pair(
     let leaf = chain
         .first()
         .ok_or_else(|| chain_err("no CERTIFICATE block found".into()))?;
-    let names = dns_names(leaf).map_err(chain_err)?;
+    let (_, parsed) =
+        x509_parser::parse_x509_certificate(leaf.as_ref()).map_err(|e| chain_err(e.to_string()))?;
+    let names = dns_names(&parsed).map_err(chain_err)?;
     if names.is_empty() {
         return Err(TlsError::NoNames {
-            path: cert_path.to_path_buf(),
+            path: cert_path.clone(),
         });
     }
-    let key = PrivateKeyDer::from_pem_file(key_path).map_err(|source| TlsError::Key {
-        path: key_path.to_path_buf(),
+    key_strength::check(parsed.public_key()).map_err(|source| TlsError::Weak {
+        path: cert_path.clone(),
         source,
     })?;
-    let certified =
+    let staple = match &paths.ocsp {
+        Some(path) => {
+            let ocsp_err = |source| TlsError::Ocsp {
+                path: path.clone(),
+                source,
+            };
+            let der =
+                std::fs::read(path).map_err(|e| ocsp_err(ocsp::OcspError::Read(e.to_string())))?;
+            ocsp::check(&der, parsed.raw_serial()).map_err(ocsp_err)?;
+            Some(der)
+        }
+        None => None,
+    };
+    let key = PrivateKeyDer::from_pem_file(&paths.key).map_err(|source| TlsError::Key {
+        path: paths.key.clone(),
+        source,
+    })?;
+    let mut certified =
         CertifiedKey::from_der(chain, key, provider).map_err(|source| TlsError::Pair {
-            cert: cert_path.to_path_buf(),
-            key: key_path.to_path_buf(),
+            cert: cert_path.clone(),
+            key: paths.key.clone(),
             source,
         })?;
+    certified.ocsp = staple;
+    certified.key = Arc::new(signing::PssOnly(certified.key.clone()));
     Ok((certified, names))
 }
 
 /// The DNS names of a certificate's subjectAltName extension.
-fn dns_names(der: &CertificateDer<'_>) -> Result<Vec<String>, String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| e.to_string())?;
+fn dns_names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Result<Vec<String>, String> {
     let san = cert.subject_alternative_name().map_err(|e| e.to_string())?;
     Ok(san
         .map(|ext| {
@@ -169,49 +144,11 @@ fn dns_names(der: &CertificateDer<'_>) -> Result<Vec<String>, String> {
         .unwrap_or_default())
 }
 
-/// Picks a certificate by SNI from the current store.
-#[derive(Debug)]
-pub struct CertResolver {
-    store: ArcSwap<CertStore>,
-}
-
-impl CertResolver {
-    /// A resolver serving `store`.
-    pub fn new(store: CertStore) -> Self {
-        Self {
-            store: ArcSwap::from_pointee(store),
-        }
-    }
-
-    /// Serves `store` to every handshake from now on.
-    pub fn replace(&self, store: CertStore) {
-        self.store.store(Arc::new(store));
-    }
-}
-
-impl ResolvesServerCert for CertResolver {
-    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.store.load().select(client_hello.server_name()))
-    }
-}
-
-/// The server configuration every HTTPS listener uses.
-pub fn server_config(
-    resolver: Arc<CertResolver>,
-    provider: Arc<CryptoProvider>,
-) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_no_client_auth()
-        .with_cert_resolver(resolver);
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::provider;
+    use crate::crypto::client_provider as provider;
+    use std::path::Path;
 
     fn write_cert(dir: &Path, stem: &str, names: &[&str]) -> CertificatePaths {
         let key = rcgen::KeyPair::generate().unwrap();
@@ -222,6 +159,7 @@ mod tests {
         let paths = CertificatePaths {
             cert: dir.join(format!("{stem}.crt")),
             key: dir.join(format!("{stem}.key")),
+            ocsp: None,
         };
         std::fs::write(&paths.cert, cert.pem()).unwrap();
         std::fs::write(&paths.key, key.serialize_pem()).unwrap();
@@ -252,6 +190,7 @@ mod tests {
         let crossed = CertificatePaths {
             cert: a.cert.clone(),
             key: b.key.clone(),
+            ocsp: None,
         };
         let err = CertStore::load(&[crossed], &provider()).unwrap_err();
         assert!(matches!(err, TlsError::Pair { .. }), "{err}");
