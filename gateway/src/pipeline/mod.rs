@@ -186,7 +186,7 @@ async fn route_and_dispatch<B: FromClient>(
                 },
                 None => Routed::gateway(&snapshot.portal_metrics),
             };
-            ctx.learned_app(&metrics.label);
+            ctx.learned_app(&routed.metrics.label);
             let outcome = Box::pin(builtin::answer(&login_host, which, &host.name, req)).await;
             (routed, local(outcome))
         }

@@ -192,6 +192,7 @@ mod tests {
         let paths = CertificatePaths {
             cert: dir.join(format!("{stem}.crt")),
             key: dir.join(format!("{stem}.key")),
+            ocsp: None,
         };
         std::fs::write(&paths.cert, cert.pem()).unwrap();
         std::fs::write(&paths.key, key.serialize_pem()).unwrap();
