@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pforte_e2e::monitored::{both_ldap_servers, gateway_with_traffic, unexported_in};
+use pforte_e2e::monitored::{
+    both_ldap_servers, gateway_with_traffic, promtool_check_metrics, unexported_in,
+};
 use pforte_e2e::{env, promql};
 
 fn rules_dir() -> PathBuf {
@@ -92,31 +94,5 @@ async fn alert_rules_pass_promtool_and_read_only_exported_metrics() {
         missing.is_empty(),
         "not exported by the gateway: {missing:#?}"
     );
-    lint(&scrape);
-}
-
-/// `promtool check metrics` on a scrape with every backend's families in it (names, units,
-/// help texts by Prometheus' conventions).
-fn lint(scrape: &str) {
-    use std::io::Write;
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(scrape.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    promtool_check_metrics(&scrape);
 }

@@ -67,3 +67,29 @@ pub fn unexported_in(scrape: &str, exprs: &[String]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// `promtool check metrics` on a scrape (names, units and help texts by Prometheus'
+/// conventions); panics with promtool's findings when it objects.
+pub fn promtool_check_metrics(scrape: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus; ./tests/run installs it)");
+    child
+        .stdin
+        .take()
+        .expect("promtool's stdin")
+        .write_all(scrape.as_bytes())
+        .expect("the scrape written to promtool");
+    let out = child.wait_with_output().expect("promtool's answer");
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
