@@ -9,8 +9,8 @@
 # Each connection (the load driver, tests/bench/load, `handshakes` mode, rustls): TCP connect,
 # TLS handshake, one small GET with `Connection: close` proxied to the upstream, the answer
 # read to its end, close. CONCURRENCY clients at once. Full: the driver never resumes. Resumed:
-# the driver keeps the tickets it receives and offers one on every connection (the row reports
-# how many handshakes really were resumptions).
+# each client keeps the tickets it receives, in a store of its own as a browser does, and offers
+# one on every connection (the row reports how many handshakes really were resumptions).
 #
 # Cores (2): the server under test alone on core 1 (nginx: one worker, no master; Pforte: tokio
 # sees the one core it may use); the driver and the upstream (nginx answering a small body) on

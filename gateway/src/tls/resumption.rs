@@ -1,6 +1,6 @@
 //! Session resumption that keeps working under many clients. rustls' default server keeps 256
-//! sessions in memory and issues no stateless tickets, so under load most clients' sessions are
-//! evicted before they come back (measured: 76 % of offered sessions resumed, BENCHMARKS.md).
+//! sessions in memory and issues no stateless tickets, so a client that comes back after 256
+//! others have connected finds its session gone and pays a full handshake.
 //!
 //! - Stateless tickets (RFC 5077 in TLS 1.2, RFC 8446 tickets in TLS 1.3) from the provider's
 //!   [`Ticketer`]: AES-256-CBC + HMAC-SHA256 keys made at random in this process and rotated

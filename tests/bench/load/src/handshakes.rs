@@ -1,7 +1,9 @@
 //! New connections, as fast as the server takes them: each one a TCP connect, a TLS handshake
 //! (full, or resumed from a ticket an earlier connection received), one small request with
 //! `Connection: close`, and the answer read to its end (which is also when a TLS 1.3 client
-//! receives the tickets it resumes with next time).
+//! receives the tickets it resumes with next time). Each client keeps its own tickets, as each
+//! browser does: rustls' client store keeps at most 8 tickets per server, and one store shared by
+//! more clients than that runs dry whenever more than 8 of them start at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,19 +25,18 @@ pub struct Outcome {
     pub errors: u64,
 }
 
-/// Keeps `concurrency` clients connecting for `warmup` and then `duration`, and counts the
-/// window's connections.
+/// Keeps one client per target (each with its own TLS session store) connecting for `warmup`
+/// and then `duration`, and counts the window's connections.
 pub async fn run(
-    target: Arc<Target>,
-    concurrency: usize,
+    targets: Vec<Target>,
     warmup: Duration,
     duration: Duration,
 ) -> anyhow::Result<Outcome> {
     let measured_from = Instant::now() + warmup;
     let end = measured_from + duration;
-    let mut clients = Vec::with_capacity(concurrency);
-    for _ in 0..concurrency {
-        clients.push(tokio::spawn(client(target.clone(), measured_from, end)));
+    let mut clients = Vec::with_capacity(targets.len());
+    for target in targets {
+        clients.push(tokio::spawn(client(Arc::new(target), measured_from, end)));
     }
     let mut total = Outcome::default();
     for client in clients {

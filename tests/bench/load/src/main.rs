@@ -141,13 +141,10 @@ async fn drive(args: Args) -> anyhow::Result<()> {
             } else {
                 Resume::Never
             };
-            let target = Arc::new(Target::new(
-                &args.url,
-                args.connect,
-                args.ca.as_deref(),
-                resume,
-            )?);
-            let outcome = handshakes::run(target, concurrency, warmup, duration).await?;
+            let targets = (0..concurrency)
+                .map(|_| Target::new(&args.url, args.connect, args.ca.as_deref(), resume))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let outcome = handshakes::run(targets, warmup, duration).await?;
             println!("connections={}", outcome.completed);
             println!(
                 "per_second={:.0}",
