@@ -31,9 +31,22 @@ impl Demo {
         let https: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
         let admin: SocketAddr = format!("127.0.0.1:{}", crate::free_port()).parse().unwrap();
         let out = std::fs::File::create(state.path().join("demo.out")).unwrap();
+        // The state folder is named relative to the demo's working folder, as someone typing
+        // `pforte demo --state-dir state` names it.
+        let (parent, name) = (
+            state
+                .path()
+                .parent()
+                .expect("a temporary folder has a parent"),
+            state
+                .path()
+                .file_name()
+                .expect("a temporary folder has a name"),
+        );
         let child = Command::new(pforte_bin())
+            .current_dir(parent)
             .args(["demo", "--state-dir"])
-            .arg(state.path())
+            .arg(name)
             .args([
                 "--listen",
                 &https.to_string(),

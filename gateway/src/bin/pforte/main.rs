@@ -91,12 +91,26 @@ fn main() -> ExitCode {
             if let Err(e) = telemetry::init(LogFormat::Text, "info", None) {
                 return report(&e);
             }
+            // The demo writes these paths into its gateway.toml, where a relative path would be
+            // read against the state folder: made absolute against the working folder here.
+            let absolute = |path: std::path::PathBuf| {
+                std::path::absolute(&path).map_err(|e| format!("{}: {e}", path.display()))
+            };
+            let paths = (
+                absolute(state_dir.unwrap_or_else(demo::default_state_dir)),
+                apps.map(absolute).transpose(),
+                policy.map(absolute).transpose(),
+            );
+            let (state_dir, apps_file, policy_file) = match paths {
+                (Ok(state), Ok(apps), Ok(policy)) => (state, apps, policy),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return report(&e),
+            };
             let options = demo::DemoOptions {
-                state_dir: state_dir.unwrap_or_else(demo::default_state_dir),
+                state_dir,
                 listen,
                 admin,
-                apps_file: apps,
-                policy_file: policy,
+                apps_file,
+                policy_file,
             };
             block_on(async move { demo::run(options).await.map_err(anyhow::Error::from) })
         }
