@@ -30,15 +30,8 @@ LOAD_CPU=${LOAD_CPU:-0}
 SERVER_CPU=${SERVER_CPU:-1}
 HOST=bench.localhost
 
-for tool in nginx wrk openssl taskset curl python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run ./tests/run once (it installs everything)" >&2; exit 1; }
-done
-export PATH=$PATH:/usr/sbin
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT INT TERM
+require_tools nginx wrk openssl taskset curl python3
+scratch_folder
 
 pforte_bin
 build_driver

@@ -1,5 +1,24 @@
-# Shared by tests/bench/latency.sh, handshakes.sh and soak.sh (sourced, not run): ports, an
-# nginx config, a CA with a P-256 server certificate, CPU time of a process, the load driver.
+# Shared by tests/bench/latency.sh, handshakes.sh and soak.sh (sourced, not run): the tools
+# check, the scratch folder, ports, an nginx config, a CA with a P-256 server certificate, CPU
+# time of a process, the load driver.
+
+# require_tools TOOL...: stops with a hint when one is missing (./tests/run installs them all).
+# /usr/sbin (nginx, slapd) is put on the PATH first.
+require_tools() {
+  export PATH=$PATH:/usr/sbin
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: run ./tests/run once (it installs everything)" >&2; exit 1; }
+  done
+}
+
+# scratch_folder: $work, a temporary folder, and $pids, the processes the script starts; on any
+# exit the processes are stopped and the folder removed.
+scratch_folder() {
+  work=$(mktemp -d)
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {   # port [tenths of a second]

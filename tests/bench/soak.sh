@@ -34,10 +34,7 @@ LOAD_CPU=${LOAD_CPU:-0}
 SERVER_CPU=${SERVER_CPU:-1}
 HOST=bench.localhost
 
-for tool in nginx wrk openssl taskset curl python3 slapd redis-server; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run ./tests/run once (it installs everything)" >&2; exit 1; }
-done
-export PATH=$PATH:/usr/sbin
+require_tools nginx wrk openssl taskset curl python3 slapd redis-server
 (( MINUTES * 60 > WARMUP + 3 * SAMPLE )) || { echo "MINUTES must leave room for three samples after WARMUP" >&2; exit 1; }
 
 work=$(mktemp -d)

@@ -11,6 +11,33 @@ use std::time::Duration;
 use pforte_e2e::eventually;
 use pforte_e2e::gateway::{Gateway, pforte_bin};
 
+/// The test CA's OCSP answer about `cert` (by `index.txt`), written to `default.ocsp` in `dir`,
+/// as an operator's renewal job writes the file Pforte staples.
+fn ocsp_response(dir: &Path, cert: &str) {
+    openssl(
+        dir,
+        &[
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-rsigner",
+            "ca.crt",
+            "-rkey",
+            "ca.key",
+            "-CA",
+            "ca.crt",
+            "-issuer",
+            "ca.crt",
+            "-cert",
+            cert,
+            "-respout",
+            "default.ocsp",
+            "-ndays",
+            "1",
+        ],
+    );
+}
+
 /// Runs `openssl` in `dir`; panics with its output when it fails.
 fn openssl(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("openssl")
@@ -179,28 +206,7 @@ async fn an_ocsp_response_is_stapled_reloaded_and_refused_when_broken() {
         "V\t301231235959Z\t\t1234\tunknown\t/CN=x.gw.test\n",
     )
     .unwrap();
-    openssl(
-        dir,
-        &[
-            "ocsp",
-            "-index",
-            "index.txt",
-            "-rsigner",
-            "ca.crt",
-            "-rkey",
-            "ca.key",
-            "-CA",
-            "ca.crt",
-            "-issuer",
-            "ca.crt",
-            "-cert",
-            "leaf.crt",
-            "-respout",
-            "default.ocsp",
-            "-ndays",
-            "1",
-        ],
-    );
+    ocsp_response(dir, "leaf.crt");
     let chain = std::fs::read_to_string(dir.join("leaf.crt")).unwrap()
         + &std::fs::read_to_string(dir.join("ca.crt")).unwrap();
     std::fs::write(dir.join("default.crt"), chain).unwrap();
@@ -270,28 +276,7 @@ async fn an_ocsp_response_is_stapled_reloaded_and_refused_when_broken() {
             "other.crt",
         ],
     );
-    openssl(
-        dir,
-        &[
-            "ocsp",
-            "-index",
-            "index.txt",
-            "-rsigner",
-            "ca.crt",
-            "-rkey",
-            "ca.key",
-            "-CA",
-            "ca.crt",
-            "-issuer",
-            "ca.crt",
-            "-cert",
-            "other.crt",
-            "-respout",
-            "default.ocsp",
-            "-ndays",
-            "1",
-        ],
-    );
+    ocsp_response(dir, "other.crt");
     let (ok, said) = check(&gw);
     assert!(!ok && said.contains("not about this certificate"), "{said}");
 }

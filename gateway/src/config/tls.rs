@@ -18,6 +18,8 @@
 
 use std::path::{Path, PathBuf};
 
+use http::HeaderValue;
+use http::header::InvalidHeaderValue;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -78,28 +80,32 @@ impl Default for HstsSection {
 }
 
 /// The Strict-Transport-Security header the gateway sets on every HTTPS answer (apps may turn it
-/// off for themselves: `hsts = false` in their `[[app]]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hsts {
-    /// `max-age`, in seconds.
-    pub max_age_secs: u64,
-    /// `includeSubDomains`.
-    pub include_subdomains: bool,
-    /// `preload`.
-    pub preload: bool,
-}
+/// off for themselves: `hsts = false` in their `[[app]]`), made once when the config is read so
+/// that an answer only copies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hsts(HeaderValue);
 
 impl Hsts {
-    /// The header's value, as RFC 6797 spells it.
-    pub fn value(&self) -> String {
-        let mut value = format!("max-age={}", self.max_age_secs);
-        if self.include_subdomains {
+    /// The header for `max-age` seconds, with `includeSubDomains` and `preload` as asked, as
+    /// RFC 6797 spells it.
+    pub fn new(
+        max_age_secs: u64,
+        include_subdomains: bool,
+        preload: bool,
+    ) -> Result<Self, InvalidHeaderValue> {
+        let mut value = format!("max-age={max_age_secs}");
+        if include_subdomains {
             value.push_str("; includeSubDomains");
         }
-        if self.preload {
+        if preload {
             value.push_str("; preload");
         }
-        value
+        HeaderValue::from_str(&value).map(Self)
+    }
+
+    /// The header's value, to be copied onto an answer.
+    pub fn header(&self) -> &HeaderValue {
+        &self.0
     }
 }
 
@@ -195,11 +201,10 @@ impl HstsSection {
                 "preload needs a max_age of at least 31536000 (one year)",
             );
         }
-        Hsts {
-            max_age_secs,
-            include_subdomains: self.include_subdomains,
-            preload,
-        }
+        Hsts::new(max_age_secs, self.include_subdomains, preload).unwrap_or_else(|e| {
+            report.at(self.max_age.span(), "tls.hsts", e.to_string());
+            Hsts(HeaderValue::from_static("max-age=31536000"))
+        })
     }
 }
 
@@ -233,7 +238,7 @@ mod tests {
     fn defaults_are_bsi_and_a_year_of_hsts() {
         let settings = tls(CERT).unwrap();
         assert_eq!(settings.profile, TlsProfile::Bsi);
-        assert_eq!(settings.hsts.value(), "max-age=31536000");
+        assert_eq!(settings.hsts.header(), "max-age=31536000");
         assert_eq!(settings.certificates[0].ocsp, None);
     }
 
@@ -261,7 +266,7 @@ mod tests {
         .unwrap();
         assert_eq!(settings.profile, TlsProfile::Modern);
         assert_eq!(
-            settings.hsts.value(),
+            settings.hsts.header(),
             "max-age=31536000; includeSubDomains; preload"
         );
     }

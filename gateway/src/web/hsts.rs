@@ -7,30 +7,22 @@
 //! decides how long browsers must insist on it. An app with `hsts = false` keeps its own header,
 //! or none.
 
-use http::{HeaderMap, HeaderValue, header::STRICT_TRANSPORT_SECURITY};
+use http::{HeaderMap, header::STRICT_TRANSPORT_SECURITY};
 
 use crate::config::Hsts;
 
 /// Sets the gateway's header in `headers` unless the answer is an app's that turned HSTS off
 /// (`enabled = false`).
 pub fn apply(headers: &mut HeaderMap, hsts: &Hsts, enabled: bool) {
-    if !enabled {
-        return;
-    }
-    if let Ok(value) = HeaderValue::from_str(&hsts.value()) {
-        headers.insert(STRICT_TRANSPORT_SECURITY, value);
+    if enabled {
+        headers.insert(STRICT_TRANSPORT_SECURITY, hsts.header().clone());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const YEAR: Hsts = Hsts {
-        max_age_secs: 31_536_000,
-        include_subdomains: false,
-        preload: false,
-    };
+    use http::HeaderValue;
 
     #[test]
     fn replaces_an_apps_header_and_keeps_it_when_off() {
@@ -39,15 +31,12 @@ mod tests {
             STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=60"),
         );
-        apply(&mut headers, &YEAR, false);
+        let year = Hsts::new(31_536_000, false, false).unwrap();
+        apply(&mut headers, &year, false);
         assert_eq!(headers[STRICT_TRANSPORT_SECURITY], "max-age=60");
-        apply(&mut headers, &YEAR, true);
+        apply(&mut headers, &year, true);
         assert_eq!(headers[STRICT_TRANSPORT_SECURITY], "max-age=31536000");
-        let all = Hsts {
-            include_subdomains: true,
-            preload: true,
-            ..YEAR
-        };
+        let all = Hsts::new(31_536_000, true, true).unwrap();
         apply(&mut headers, &all, true);
         assert_eq!(
             headers[STRICT_TRANSPORT_SECURITY],
