@@ -40,6 +40,16 @@ const CERTIFICATE_ONLY: [&str; 4] = [
 /// testssl's own notices about the machine it runs on, not about the server.
 const ABOUT_TESTSSL: [&str; 1] = ["engine_problem"];
 
+/// testssl 3.0.8's session-ticket check races itself: its `openssl s_client -sess_out`, with
+/// nothing to send, closes right after its Finished, often before the TLS 1.3 ticket the server
+/// sends after reading that Finished arrives, and testssl then reports a "connect problem"
+/// (by hand against the demo: 17 of 30 such `s_client` runs saved no session). Resumption is
+/// asserted by tests/e2e/tls_resumption.rs instead, with a client that waits for its ticket.
+const TICKET_CHECK_RACE: (&str, &str) = (
+    "sessionresumption_ticket",
+    "check failed because of connect problem",
+);
+
 /// One finding of a scan.
 #[derive(Debug, Clone)]
 struct Finding {
@@ -105,6 +115,7 @@ fn unexplained(findings: &[Finding]) -> Vec<&Finding> {
         })
         .filter(|f| !CERTIFICATE_ONLY.contains(&f.id.as_str()))
         .filter(|f| !ABOUT_TESTSSL.contains(&f.id.as_str()))
+        .filter(|f| (f.id.as_str(), f.finding.as_str()) != TICKET_CHECK_RACE)
         .collect()
 }
 
@@ -115,51 +126,14 @@ fn one<'f>(findings: &'f [Finding], id: &str) -> &'f Finding {
         .unwrap_or_else(|| panic!("no {id} in {findings:#?}"))
 }
 
-/// Whether a scan's only unexplained findings are testssl's own connection trouble
-/// ("check failed because of connect problem"): seen once in a full suite run on a loaded
-/// 2-core machine, a warning about the scanner rather than a finding about the server.
-fn only_connect_problems(findings: &[Finding]) -> bool {
-    let left = unexplained(findings);
-    !left.is_empty()
-        && left
-            .iter()
-            .all(|f| f.severity == "WARN" && f.finding.contains("connect problem"))
-}
-
-/// Scans once, and once more when the first scan's only complaint was a connection problem of
-/// testssl's own; the second scan's findings are judged, so a problem that recurs still fails.
-async fn testssl_again_on_connect_problems(
-    host: &str,
-    port: u16,
-    path: &str,
-    out: &Path,
-) -> Vec<Finding> {
-    let findings = testssl(host, port, path, out).await;
-    if only_connect_problems(&findings) {
-        eprintln!("testssl against {host}: a connect problem, scanning once more");
-        return testssl(host, port, path, out).await;
-    }
-    findings
-}
-
 #[tokio::test]
 async fn testssl_finds_nothing_but_the_test_certificate_under_either_profile() {
     let out = tempfile::tempdir().unwrap();
     let demo = Demo::start(&[]).await;
     let modern = Gateway::builder().tls("profile = \"modern\"").start().await;
     let (bsi, modern) = tokio::join!(
-        testssl_again_on_connect_problems(
-            "login.localhost",
-            demo.https.port(),
-            "/login",
-            out.path()
-        ),
-        testssl_again_on_connect_problems(
-            "login.gw.test",
-            modern.https.port(),
-            "/login",
-            out.path()
-        ),
+        testssl("login.localhost", demo.https.port(), "/login", out.path()),
+        testssl("login.gw.test", modern.https.port(), "/login", out.path()),
     );
 
     for (profile, findings) in [("bsi", &bsi), ("modern", &modern)] {
