@@ -40,11 +40,13 @@ const CERTIFICATE_ONLY: [&str; 4] = [
 /// testssl's own notices about the machine it runs on, not about the server.
 const ABOUT_TESTSSL: [&str; 1] = ["engine_problem"];
 
-/// testssl 3.0.8's session-ticket check races itself: its `openssl s_client -sess_out`, with
-/// nothing to send, closes right after its Finished, often before the TLS 1.3 ticket the server
-/// sends after reading that Finished arrives, and testssl then reports a "connect problem"
-/// (by hand against the demo: 17 of 30 such `s_client` runs saved no session). Resumption is
-/// asserted by tests/e2e/tls_resumption.rs instead, with a client that waits for its ticket.
+/// testssl 3.0.8's session-ticket check: its `openssl s_client -sess_out`, with nothing to send,
+/// closes right after its Finished, and Pforte's TLS 1.3 ticket, sent after that Finished is
+/// read, often arrives too late for it (by hand against the demo: 13 of 30 such runs saved a
+/// session; against nginx 30 of 30), so testssl reports a "connect problem". Why rustls' ticket
+/// leaves later than OpenSSL's is not found yet; a client that sends a request gets its tickets
+/// (99.95 % resumed in tests/bench/handshakes.sh), and tests/e2e/tls_resumption.rs asserts
+/// resumption. Let pass so the suite does not fail at random on a known, documented finding.
 const TICKET_CHECK_RACE: (&str, &str) = (
     "sessionresumption_ticket",
     "check failed because of connect problem",
