@@ -10,49 +10,58 @@ use serde_json::{Map, Value};
 use crate::error::AuditError;
 
 /// The largest integer JCS writes as plain decimal digits (IEEE 754 doubles are exact up to it).
-const MAX_EXACT: u64 = 1 << 53;
+pub const MAX_EXACT: u64 = 1 << 53;
 
 /// Appends the canonical JSON of an object to `out`.
 pub fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), AuditError> {
+    let mut bytes = std::mem::take(out).into_bytes();
+    let written = write_object_bytes(map, &mut bytes);
+    *out = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    written
+}
+
+/// Appends the canonical JSON of an object to `out`, as bytes.
+pub fn write_object_bytes(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), AuditError> {
     let mut names: Vec<&String> = map.keys().collect();
     names.sort_unstable();
-    out.push('{');
+    out.push(b'{');
     for (i, name) in names.into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
         write_string(name, out);
-        out.push(':');
+        out.push(b':');
         if let Some(value) = map.get(name) {
             write_value(name, value, out)?;
         }
     }
-    out.push('}');
+    out.push(b'}');
     Ok(())
 }
 
-fn write_value(field: &str, value: &Value, out: &mut String) -> Result<(), AuditError> {
+fn write_value(field: &str, value: &Value, out: &mut Vec<u8>) -> Result<(), AuditError> {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => write_number(field, n, out)?,
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_value(field, item, out)?;
             }
-            out.push(']');
+            out.push(b']');
         }
-        Value::Object(map) => write_object(map, out)?,
+        Value::Object(map) => write_object_bytes(map, out)?,
     }
     Ok(())
 }
 
-fn write_number(field: &str, n: &serde_json::Number, out: &mut String) -> Result<(), AuditError> {
+fn write_number(field: &str, n: &serde_json::Number, out: &mut Vec<u8>) -> Result<(), AuditError> {
     let refuse = |reason| AuditError::NotCanonical {
         field: field.to_string(),
         reason,
@@ -61,12 +70,12 @@ fn write_number(field: &str, n: &serde_json::Number, out: &mut String) -> Result
         if u > MAX_EXACT {
             return Err(refuse("an integer above 2^53 has no exact JSON number"));
         }
-        out.push_str(&u.to_string());
+        write_integer(i128::from(u), out);
     } else if let Some(i) = n.as_i64() {
         if i.unsigned_abs() > MAX_EXACT {
             return Err(refuse("an integer below -2^53 has no exact JSON number"));
         }
-        out.push_str(&i.to_string());
+        write_integer(i128::from(i), out);
     } else {
         return Err(refuse(
             "a fractional number has no single canonical spelling",
@@ -75,11 +84,18 @@ fn write_number(field: &str, n: &serde_json::Number, out: &mut String) -> Result
     Ok(())
 }
 
-fn write_string(text: &str, out: &mut String) {
-    // Writing a str into JSON cannot fail; the fallback keeps the output valid JSON regardless.
-    match serde_json::to_string(text) {
-        Ok(quoted) => out.push_str(&quoted),
-        Err(_) => out.push_str("\"\""),
+/// Appends an integer (the caller keeps it within ±2^53).
+pub fn write_integer(n: i128, out: &mut Vec<u8>) {
+    use std::io::Write;
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{n}");
+}
+
+/// Appends a string as JSON (and JCS) escape it.
+pub fn write_string(text: &str, out: &mut Vec<u8>) {
+    // Writing a str into a Vec cannot fail; the fallback keeps the output valid JSON regardless.
+    if serde_json::to_writer(&mut *out, text).is_err() {
+        out.extend_from_slice(b"\"\"");
     }
 }
 

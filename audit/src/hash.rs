@@ -34,6 +34,18 @@ impl Hash {
     }
 }
 
+impl Hash {
+    /// Appends the 64 lowercase hex digits to `out`, without the formatting machinery (this is
+    /// on every audit event's path, twice).
+    pub fn push_hex(&self, out: &mut Vec<u8>) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for byte in self.0 {
+            out.push(DIGITS[usize::from(byte >> 4)]);
+            out.push(DIGITS[usize::from(byte & 0x0f)]);
+        }
+    }
+}
+
 fn nibble(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -44,10 +56,9 @@ fn nibble(c: u8) -> Option<u8> {
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        let mut hex = Vec::with_capacity(64);
+        self.push_hex(&mut hex);
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -24,4 +24,4 @@ pub mod verify;
 
 pub use error::AuditError;
 pub use hash::Hash;
-pub use seal::{Link, Sealed, seal};
+pub use seal::{Encoded, Link, Sealed, seal};

@@ -39,14 +39,94 @@ pub fn seal(mut fields: Map<String, Value>, link: &Link) -> Result<Sealed, Audit
     fields.insert("replica".into(), Value::String(link.replica.clone()));
     fields.insert("seq".into(), Value::from(link.seq));
     fields.insert("prev".into(), Value::String(link.prev.to_string()));
-    let mut line = String::with_capacity(384);
-    canonical::write_object(&fields, &mut line)?;
-    let hash = Hash::of(line.as_bytes());
+    let mut line = Vec::with_capacity(384);
+    canonical::write_object_bytes(&fields, &mut line)?;
+    Ok(finish(line))
+}
+
+/// Hashes a canonical object and appends the hash member.
+fn finish(mut line: Vec<u8>) -> Sealed {
+    let hash = Hash::of(&line);
     line.pop();
-    line.push_str(HASH_MEMBER);
-    line.push_str(&hash.to_string());
-    line.push_str("\"}");
-    Ok(Sealed { line, hash })
+    line.extend_from_slice(HASH_MEMBER.as_bytes());
+    hash.push_hex(&mut line);
+    line.extend_from_slice(b"\"}");
+    // Canonical JSON of Rust strings is UTF-8; the lossy fallback is never taken.
+    let line = String::from_utf8(line)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    Sealed { line, hash }
+}
+
+/// An event's members already written as canonical JSON values, sealed without building a JSON
+/// tree: the path every audit event of a request takes. Names are the event's field names
+/// (ASCII, as tracing's are); a name given twice keeps its last value, as a JSON object would.
+#[derive(Debug, Default)]
+pub struct Encoded {
+    values: Vec<u8>,
+    members: Vec<(&'static str, std::ops::Range<usize>)>,
+}
+
+impl Encoded {
+    /// A string member.
+    pub fn string(&mut self, name: &'static str, value: &str) {
+        let start = self.values.len();
+        canonical::write_string(value, &mut self.values);
+        self.members.push((name, start..self.values.len()));
+    }
+
+    /// An integer member; one beyond ±2^53 is written as a string, which has one spelling.
+    pub fn integer(&mut self, name: &'static str, value: i128) {
+        if value.unsigned_abs() > u128::from(canonical::MAX_EXACT) {
+            self.string(name, &value.to_string());
+            return;
+        }
+        let start = self.values.len();
+        canonical::write_integer(value, &mut self.values);
+        self.members.push((name, start..self.values.len()));
+    }
+
+    /// A boolean member.
+    pub fn boolean(&mut self, name: &'static str, value: bool) {
+        let start = self.values.len();
+        self.values
+            .extend_from_slice(if value { b"true" } else { b"false" });
+        self.members.push((name, start..self.values.len()));
+    }
+
+    /// Seals the members as the event `link` names (chain members given are replaced), and
+    /// empties `self` for the next event.
+    pub fn seal(&mut self, link: &Link) -> Sealed {
+        self.members
+            .retain(|(name, _)| !matches!(*name, "hash" | "prev" | "replica" | "seq"));
+        self.string("replica", &link.replica);
+        self.integer("seq", i128::from(link.seq));
+        let start = self.values.len();
+        self.values.push(b'"');
+        link.prev.push_hex(&mut self.values);
+        self.values.push(b'"');
+        self.members.push(("prev", start..self.values.len()));
+        // Stable: of two members with one name, the later stays later, and wins below.
+        self.members.sort_by(|a, b| a.0.cmp(b.0));
+        let mut line = Vec::with_capacity(self.values.len() + self.members.len() * 16 + 160);
+        line.push(b'{');
+        let mut first = true;
+        for (i, (name, range)) in self.members.iter().enumerate() {
+            if self.members.get(i + 1).is_some_and(|next| next.0 == *name) {
+                continue;
+            }
+            if !first {
+                line.push(b',');
+            }
+            first = false;
+            canonical::write_string(name, &mut line);
+            line.push(b':');
+            line.extend_from_slice(&self.values[range.clone()]);
+        }
+        line.push(b'}');
+        self.values.clear();
+        self.members.clear();
+        finish(line)
+    }
 }
 
 /// Splits a sealed line into the canonical JSON it was hashed over (returned as the bytes before
@@ -122,6 +202,38 @@ mod tests {
         let parsed: Value = serde_json::from_str(&sealed.line).unwrap();
         assert_eq!(parsed["seq"], 7);
         assert_eq!(parsed["replica"], "gw-a");
+    }
+
+    #[test]
+    fn the_encoded_path_seals_what_the_json_path_seals() {
+        let link = Link {
+            replica: "gw-a".into(),
+            seq: 9,
+            prev: Hash::of(b"8"),
+        };
+        let mut encoded = Encoded::default();
+        encoded.string("username", "al\"ice\n\u{7}é");
+        encoded.integer("count", 3);
+        encoded.integer("huge", 1 << 60);
+        encoded.boolean("ok", true);
+        encoded.string("seq", "forged");
+        encoded.string("event", "first");
+        encoded.string("event", "login_success");
+        let fast = encoded.seal(&link);
+        let slow = seal(
+            fields(json!({
+                "username": "al\"ice\n\u{7}é", "count": 3, "huge": (1u64 << 60).to_string(),
+                "ok": true, "event": "login_success"
+            })),
+            &link,
+        )
+        .unwrap();
+        assert_eq!(fast, slow);
+        let again = encoded.seal(&link);
+        assert!(
+            !again.line.contains("username"),
+            "emptied for the next event"
+        );
     }
 
     #[test]

@@ -6,16 +6,13 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use pforte_audit::Encoded;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 use super::AuditLog;
 use crate::telemetry::audit::TARGET;
-
-/// The largest integer a chained line holds as a number (see `pforte_audit::canonical`).
-const MAX_EXACT: u64 = 1 << 53;
 
 /// The layer; install it filtered to nothing else than the audit target.
 pub struct ChainLayer {
@@ -35,54 +32,50 @@ impl<S: Subscriber> Layer<S> for ChainLayer {
         if meta.target() != TARGET {
             return;
         }
-        let mut fields = Map::new();
-        fields.insert("level".into(), Value::String(meta.level().to_string()));
-        fields.insert("target".into(), Value::String(TARGET.into()));
-        event.record(&mut Fields(&mut fields));
-        self.log.append(fields);
+        let mut fields = Fields {
+            members: Encoded::default(),
+            event: String::new(),
+        };
+        fields.members.string("timestamp", &super::timestamp());
+        fields.members.string("level", meta.level().as_str());
+        fields.members.string("target", TARGET);
+        event.record(&mut fields);
+        self.log.append_encoded(fields.members, &fields.event);
     }
 }
 
-/// An event's fields as JSON values the canonical form can hold: integers within ±2^53 as
+/// An event's fields written as canonical JSON values at once: integers within ±2^53 as
 /// numbers, larger ones and fractions as text.
-struct Fields<'a>(&'a mut Map<String, Value>);
-
-impl Fields<'_> {
-    fn put(&mut self, field: &Field, value: Value) {
-        self.0.insert(field.name().to_string(), value);
-    }
+struct Fields {
+    members: Encoded,
+    event: String,
 }
 
-impl Visit for Fields<'_> {
+impl Visit for Fields {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::String(value.to_string()));
+        self.members.string(field.name(), &value.to_string());
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        if value.unsigned_abs() <= MAX_EXACT {
-            self.put(field, Value::from(value));
-        } else {
-            self.put(field, Value::String(value.to_string()));
-        }
+        self.members.integer(field.name(), i128::from(value));
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        if value <= MAX_EXACT {
-            self.put(field, Value::from(value));
-        } else {
-            self.put(field, Value::String(value.to_string()));
-        }
+        self.members.integer(field.name(), i128::from(value));
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, Value::Bool(value));
+        self.members.boolean(field.name(), value);
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, Value::String(value.to_string()));
+        if field.name() == "event" {
+            self.event = value.to_string();
+        }
+        self.members.string(field.name(), value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.put(field, Value::String(format!("{value:?}")));
+        self.members.string(field.name(), &format!("{value:?}"));
     }
 }
