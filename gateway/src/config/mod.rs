@@ -17,6 +17,7 @@
 
 pub mod admin;
 pub mod apps;
+pub mod audit_delivery;
 pub mod directory;
 pub mod error;
 pub mod file;

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod audit_log;
 pub mod backend_metrics;
 pub mod colour;
 pub mod deadlines;
