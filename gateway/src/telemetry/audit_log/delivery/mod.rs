@@ -206,9 +206,10 @@ impl Delivery {
         offered
     }
 
-    /// The sinks configured, in the order they were started.
-    pub fn sinks(&self) -> Vec<Sink> {
-        self.sinks.iter().map(|s| s.sink).collect()
+    /// The lines waiting in each sink's queue now (not counting a batch being sent), for a
+    /// status page and for tests that must know a receiver has stopped taking lines.
+    pub fn queued(&self) -> Vec<(Sink, usize)> {
+        self.sinks.iter().map(|s| (s.sink, s.queue.len())).collect()
     }
 
     /// At shutdown: waits up to `within` for the queues to drain (both sinks at once), then

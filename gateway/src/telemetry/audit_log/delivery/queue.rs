@@ -122,6 +122,11 @@ impl Queue {
         Pushed::Queued
     }
 
+    /// The lines waiting (not those the thread has taken).
+    pub fn len(&self) -> usize {
+        self.lock().lines.len()
+    }
+
     /// Up to `max` lines in order, waiting for the first; `None` once the queue is stopped.
     pub fn take(&self, max: usize) -> Option<Vec<Item>> {
         let mut state = self.lock();

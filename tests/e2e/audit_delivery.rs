@@ -1,0 +1,405 @@
+//! Audit lines delivered to a SIEM: `Delivery` (the part of the audit log that sends each
+//! chained line to syslog and journald) against a real TLS syslog receiver
+//! (`pforte_e2e::syslog`) and a real systemd-journald.
+//!
+//! - lines reach a TLS receiver as RFC 5425 frames of RFC 5424 messages whose MSG is the line
+//!   unchanged, including lines offered while the receiver was not there yet;
+//! - a receiver that stops reading fills the bounded queue: offering never blocks, the drops
+//!   are counted, exactly one drop opens the episode, and once the receiver reads again the
+//!   sink reports the episode's count and sequence range once;
+//! - journald's native protocol, read back with journalctl from a journald started in a mount
+//!   namespace of its own (its sockets and journal on tmpfs, the machine's journal untouched).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pforte::config::audit_delivery::{
+    Facility, JournaldTarget, SyslogTarget, SyslogTransport, TlsSyslog,
+};
+use pforte::telemetry::audit_log::counters::{Sink, counters};
+use pforte::telemetry::audit_log::delivery::{Delivery, Dropped, Offered, OnRecovered};
+use pforte_e2e::pki::TestCa;
+use pforte_e2e::syslog::{SERVER_NAME, SyslogReceiver};
+use serde_json::{Value, json};
+
+/// A chained line as the writer makes it (the fields the sinks read, and padding to make it
+/// `pad` bytes longer).
+fn line(seq: u64, event: &str, level: &str, pad: usize) -> Arc<str> {
+    let value = json!({
+        "timestamp": "2026-12-07T22:01:02.123456Z",
+        "level": level,
+        "target": "pforte::audit",
+        "event": event,
+        "replica": "gw-test",
+        "seq": seq,
+        "pad": "x".repeat(pad),
+        "hash": "0".repeat(64),
+    });
+    Arc::from(value.to_string())
+}
+
+fn tls_target(address: String, ca_file: PathBuf, queue: usize) -> SyslogTarget {
+    SyslogTarget {
+        transport: SyslogTransport::Tls(TlsSyslog {
+            address,
+            server_name: SERVER_NAME.into(),
+            ca: Some(ca_file),
+            client_auth: None,
+        }),
+        facility: Facility::Authpriv,
+        queue,
+    }
+}
+
+fn ignore_recovery() -> OnRecovered {
+    Arc::new(|_| {})
+}
+
+/// Closes `delivery` off the runtime's threads (close waits).
+async fn close(delivery: Arc<Delivery>) {
+    tokio::task::spawn_blocking(move || delivery.close(Duration::from_secs(2)))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_reach_a_tls_syslog_receiver_as_rfc5424_even_one_that_starts_late() {
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    ca.write_pem(&ca_file);
+    let port = pforte_e2e::free_port();
+    let delivered_before = counters().values().delivered(Sink::Syslog);
+    let delivery = Arc::new(
+        Delivery::start(
+            Some(tls_target(format!("127.0.0.1:{port}"), ca_file, 100)),
+            None,
+            ignore_recovery(),
+        )
+        .unwrap(),
+    );
+    let lines = [
+        (line(1, "login_success", "INFO", 0), "login_success"),
+        (line(2, "audit_checkpoint", "INFO", 0), "audit_checkpoint"),
+        (
+            line(3, "audit_delivery_dropped", "WARN", 0),
+            "audit_delivery_dropped",
+        ),
+    ];
+    // Nobody listens yet: the sink's first connections fail and the lines wait in its queue.
+    for (seq, (text, event)) in (1..).zip(&lines[..2]) {
+        assert_eq!(delivery.offer(text, seq, event), Offered::Queued);
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let receiver = SyslogReceiver::start_on(port, &ca).await;
+    assert_eq!(delivery.offer(&lines[2].0, 3, lines[2].1), Offered::Queued);
+    let messages = receiver
+        .wait_until(Duration::from_secs(10), "3 messages", |m| m.len() >= 3)
+        .await;
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    for (message, (text, event)) in messages.iter().zip(&lines) {
+        let warn = message.msgid == "audit_delivery_dropped";
+        // authpriv (10) × 8 + info (6), or warning (4).
+        assert_eq!(message.pri, if warn { 84 } else { 86 }, "{message:?}");
+        assert_eq!(message.version, "1");
+        assert_eq!(message.timestamp, "2026-12-07T22:01:02.123456Z");
+        assert_eq!(message.hostname, hostname.trim());
+        assert_eq!(message.app_name, "pforte");
+        assert_eq!(message.procid, std::process::id().to_string());
+        assert_eq!(message.msgid, *event);
+        assert_eq!(message.structured_data, "-");
+        assert_eq!(message.msg, **text, "MSG is the line, byte for byte");
+    }
+    assert_eq!(messages.len(), 3, "each line once");
+    assert!(counters().values().delivered(Sink::Syslog) >= delivered_before + 3);
+    close(delivery).await;
+}
+
+/// Waits (on this thread) up to `within` for `check`, trying every millisecond.
+fn within(within: Duration, check: impl Fn() -> bool) -> bool {
+    poll(within, Duration::from_millis(1), check)
+}
+
+/// Waits (on this thread) up to `within` for `check`, trying every `every`.
+fn poll(within: Duration, every: Duration, check: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(every);
+    }
+    check()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_stops_reading_costs_counted_drops_never_a_blocked_offer() {
+    const QUEUE: usize = 8;
+    const PAD: usize = 32 * 1024;
+    let receiver = SyslogReceiver::start().await;
+    let recovered: Arc<Mutex<Vec<Dropped>>> = Arc::default();
+    let on_recovered: OnRecovered = {
+        let recovered = recovered.clone();
+        Arc::new(move |dropped| recovered.lock().unwrap().push(dropped))
+    };
+    let delivery = Arc::new(
+        Delivery::start(
+            Some(tls_target(receiver.address(), receiver.ca_file(), QUEUE)),
+            None,
+            on_recovered,
+        )
+        .unwrap(),
+    );
+    let dropped_before = counters().values().dropped(Sink::Syslog);
+    receiver.pause();
+    // On a thread of its own, bounded: an offer that blocked would hang here, not pass.
+    let offering = tokio::task::spawn_blocking({
+        let delivery = delivery.clone();
+        move || {
+            let queued = || delivery.queued()[0].1;
+            // 1. Lines the connection still takes (the sink empties its queue at once), until
+            //    the kernel's buffers are full and the sink's write blocks.
+            let mut seq = 0;
+            loop {
+                seq += 1;
+                let offered = delivery.offer(
+                    &line(seq, "login_success", "INFO", PAD),
+                    seq,
+                    "login_success",
+                );
+                assert_eq!(offered, Offered::Queued);
+                if !within(Duration::from_secs(1), || queued() == 0) {
+                    break;
+                }
+                assert!(seq < 2_000, "the paused receiver never stopped the sender");
+            }
+            // 2. The queue fills, then every line is dropped: each offer returns at once.
+            let mut results = Vec::new();
+            let mut slowest = Duration::ZERO;
+            for _ in 0..QUEUE + 30 {
+                seq += 1;
+                let text = line(seq, "login_success", "INFO", PAD);
+                let started = Instant::now();
+                let offered = delivery.offer(&text, seq, "login_success");
+                slowest = slowest.max(started.elapsed());
+                results.push((seq, offered));
+            }
+            (results, slowest)
+        }
+    });
+    let (results, slowest) = tokio::time::timeout(Duration::from_secs(60), offering)
+        .await
+        .expect("offering lines to a stalled receiver blocked")
+        .unwrap();
+    assert!(
+        slowest < Duration::from_millis(250),
+        "an offer took {slowest:?}"
+    );
+    let first_drop = results
+        .iter()
+        .position(|(_, o)| *o != Offered::Queued)
+        .expect("the queue never filled");
+    assert!(first_drop < QUEUE, "{results:?}");
+    let drops = &results[first_drop..];
+    assert_eq!(
+        drops[0].1,
+        Offered::Dropped {
+            episode_started: true
+        }
+    );
+    assert!(
+        drops[1..].iter().all(|(_, o)| *o
+            == Offered::Dropped {
+                episode_started: false
+            }),
+        "one episode, opened once: {results:?}"
+    );
+    let (first_seq, last_seq) = (drops[0].0, drops[drops.len() - 1].0);
+    assert!(counters().values().dropped(Sink::Syslog) >= dropped_before + drops.len() as u64);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        recovered.lock().unwrap().is_empty(),
+        "no recovery while the receiver is stalled"
+    );
+
+    // The receiver reads again: the backlog arrives, and the episode is reported once.
+    receiver.resume();
+    let before_drop = first_seq - 1;
+    let messages = receiver
+        .wait_until(Duration::from_secs(20), "the backlog", |m| {
+            m.len() as u64 >= before_drop
+        })
+        .await;
+    let seqs: Vec<u64> = messages
+        .iter()
+        .map(|m| m.json()["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=before_drop).collect::<Vec<_>>(),
+        "in order, the dropped ones missing"
+    );
+    assert!(
+        within(Duration::from_secs(5), || !recovered
+            .lock()
+            .unwrap()
+            .is_empty()),
+        "on_recovered was not called"
+    );
+    let next = last_seq + 1;
+    assert_eq!(
+        delivery.offer(
+            &line(next, "audit_delivery_dropped", "WARN", 0),
+            next,
+            "audit_delivery_dropped"
+        ),
+        Offered::Queued
+    );
+    receiver
+        .wait_until(Duration::from_secs(10), "the line after the episode", |m| {
+            m.last()
+                .is_some_and(|m| m.msgid == "audit_delivery_dropped")
+        })
+        .await;
+    assert_eq!(
+        *recovered.lock().unwrap(),
+        [Dropped {
+            sink: Sink::Syslog,
+            count: drops.len() as u64,
+            first_seq,
+            last_seq,
+        }]
+    );
+    close(delivery).await;
+}
+
+/// A systemd-journald of the test's own: in a private mount namespace with tmpfs on
+/// /run/systemd and /run/log, so its sockets and its journal are its own; reached through
+/// /proc/<pid>/root. Stopped when dropped.
+struct Journald {
+    child: Child,
+}
+
+impl Journald {
+    /// `None` when the test does not run as root (a mount namespace needs it).
+    fn start() -> Option<Self> {
+        let uid = Command::new("id").arg("-u").output().unwrap();
+        if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+            return None;
+        }
+        let binary = Path::new("/lib/systemd/systemd-journald");
+        assert!(
+            binary.exists(),
+            "{} missing: install systemd (tests/run does)",
+            binary.display()
+        );
+        let script = "mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/journal /run/log \
+                      && mount -t tmpfs tmpfs /run/log && exec /lib/systemd/systemd-journald";
+        // unshare and sh exec: the child's pid is journald's.
+        let child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let journald = Self { child };
+        let socket = journald.socket();
+        assert!(
+            within(Duration::from_secs(10), || socket.exists()),
+            "journald did not make {}",
+            socket.display()
+        );
+        Some(journald)
+    }
+
+    fn root(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/root", self.child.id()))
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.root().join("run/systemd/journal/socket")
+    }
+
+    /// The entries Pforte sent, as journalctl shows them.
+    fn entries(&self) -> Vec<Value> {
+        let out = Command::new("journalctl")
+            .arg("--directory")
+            .arg(self.root().join("run/log/journal"))
+            .args(["-o", "json", "--no-pager", "SYSLOG_IDENTIFIER=pforte"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for Journald {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_reach_a_real_journald_with_their_fields() {
+    let Some(journald) = Journald::start() else {
+        eprintln!("skipped: not root, so no journald in a mount namespace of its own");
+        return;
+    };
+    let delivered_before = counters().values().delivered(Sink::Journald);
+    let delivery = Arc::new(
+        Delivery::start(
+            None,
+            Some(JournaldTarget {
+                socket: journald.socket(),
+                queue: 100,
+            }),
+            ignore_recovery(),
+        )
+        .unwrap(),
+    );
+    let lines = [
+        line(41, "login_success", "INFO", 0),
+        line(42, "audit_checkpoint", "INFO", 0),
+        line(43, "audit_delivery_overflow", "WARN", 0),
+    ];
+    let events = [
+        "login_success",
+        "audit_checkpoint",
+        "audit_delivery_overflow",
+    ];
+    for ((text, event), seq) in lines.iter().zip(events).zip(41..) {
+        assert_eq!(delivery.offer(text, seq, event), Offered::Queued);
+    }
+    let journald_ref = &journald;
+    assert!(
+        poll(Duration::from_secs(10), Duration::from_millis(100), || {
+            journald_ref.entries().len() >= 3
+        }),
+        "journald has {:?}",
+        journald.entries()
+    );
+    let entries = journald.entries();
+    assert_eq!(entries.len(), 3, "{entries:?}");
+    for ((entry, text), (event, seq)) in entries.iter().zip(&lines).zip(events.iter().zip(41..)) {
+        assert_eq!(entry["MESSAGE"], **text, "MESSAGE is the line unchanged");
+        assert_eq!(entry["SYSLOG_IDENTIFIER"], "pforte");
+        assert_eq!(entry["PFORTE_AUDIT_EVENT"], *event);
+        assert_eq!(entry["PFORTE_AUDIT_SEQ"], seq.to_string());
+        assert_eq!(entry["PFORTE_AUDIT_REPLICA"], "gw-test");
+        let priority = if *event == "audit_delivery_overflow" {
+            "4"
+        } else {
+            "6"
+        };
+        assert_eq!(entry["PRIORITY"], priority);
+        assert_eq!(entry["_TRANSPORT"], "journal");
+    }
+    assert!(counters().values().delivered(Sink::Journald) >= delivered_before + 3);
+    close(delivery).await;
+}
