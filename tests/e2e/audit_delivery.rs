@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pforte::config::audit_delivery::{
-    Facility, JournaldTarget, SyslogTarget, SyslogTransport, TlsSyslog,
+    ClientAuth, Facility, JournaldTarget, SyslogTarget, SyslogTransport, TlsSyslog,
 };
 use pforte::telemetry::audit_log::counters::{Sink, counters};
 use pforte::telemetry::audit_log::delivery::{Delivery, Dropped, Offered, OnRecovered};
@@ -115,6 +115,42 @@ async fn lines_reach_a_tls_syslog_receiver_as_rfc5424_even_one_that_starts_late(
     assert_eq!(messages.len(), 3, "each line once");
     assert!(counters().values().delivered(Sink::Syslog) >= delivered_before + 3);
     close(delivery).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_requires_a_client_certificate_gets_lines_from_one_configured() {
+    let client_ca = TestCa::new();
+    let receiver = SyslogReceiver::start_requiring_client_cert(&client_ca).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = client_ca.leaf(dir.path(), "pforte-syslog", &["pforte.test"]);
+    let mut target = tls_target(receiver.address(), receiver.ca_file(), 10);
+    let without = Arc::new(Delivery::start(Some(target.clone()), None, ignore_recovery()).unwrap());
+    if let SyslogTransport::Tls(tls) = &mut target.transport {
+        tls.client_auth = Some(ClientAuth {
+            cert: client.cert.clone(),
+            key: client.key.clone(),
+        });
+    }
+    let with = Arc::new(Delivery::start(Some(target), None, ignore_recovery()).unwrap());
+    without.offer(&line(1, "login_success", "INFO", 0), 1, "login_success");
+    with.offer(&line(2, "login_success", "INFO", 0), 2, "login_success");
+    let messages = receiver
+        .wait_until(
+            Duration::from_secs(10),
+            "the line of the sender with a certificate",
+            |m| !m.is_empty(),
+        )
+        .await;
+    // The sender without a certificate keeps failing its handshake (and keeps its line).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seqs: Vec<u64> = receiver
+        .messages()
+        .iter()
+        .map(|m| m.json()["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [2], "{messages:?}");
+    close(with).await;
+    close(without).await;
 }
 
 /// Waits (on this thread) up to `within` for `check`, trying every millisecond.
@@ -272,6 +308,71 @@ async fn a_receiver_that_stops_reading_costs_counted_drops_never_a_blocked_offer
             last_seq,
         }]
     );
+    close(delivery).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_too_large_for_a_datagram_is_dropped_counted_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The kernel refuses a datagram larger than the sender's buffer: at most twice
+    // net.core.wmem_max, which the sink asks for (up to 8 MiB).
+    let wmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/wmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let too_large = 2 * wmem_max.min(8 << 20) + (1 << 20);
+    let recovered: Arc<Mutex<Vec<Dropped>>> = Arc::default();
+    let on_recovered: OnRecovered = {
+        let recovered = recovered.clone();
+        Arc::new(move |dropped| recovered.lock().unwrap().push(dropped))
+    };
+    let dropped_before = counters().values().dropped(Sink::Journald);
+    let delivery = Arc::new(
+        Delivery::start(
+            None,
+            Some(JournaldTarget {
+                socket: path.clone(),
+                queue: 10,
+            }),
+            on_recovered,
+        )
+        .unwrap(),
+    );
+    let big = line(7, "login_success", "INFO", too_large);
+    assert_eq!(delivery.offer(&big, 7, "login_success"), Offered::Queued);
+    let small = line(8, "login_success", "INFO", 0);
+    assert_eq!(delivery.offer(&small, 8, "login_success"), Offered::Queued);
+    let received = tokio::task::spawn_blocking(move || {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let n = socket.recv(&mut buffer).unwrap();
+        String::from_utf8(buffer[..n].to_vec()).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(received.contains("PFORTE_AUDIT_SEQ=8\n"), "{received}");
+    assert!(
+        within(Duration::from_secs(5), || !recovered
+            .lock()
+            .unwrap()
+            .is_empty()),
+        "the refused line was not reported"
+    );
+    assert_eq!(
+        *recovered.lock().unwrap(),
+        [Dropped {
+            sink: Sink::Journald,
+            count: 1,
+            first_seq: 7,
+            last_seq: 7
+        }]
+    );
+    assert!(counters().values().dropped(Sink::Journald) > dropped_before);
     close(delivery).await;
 }
 

@@ -78,12 +78,37 @@ impl SyslogReceiver {
     /// A receiver on `port` with a certificate from `ca` (for a sender started, trusting `ca`,
     /// before its receiver).
     pub async fn start_on(port: u16, ca: &TestCa) -> Self {
+        Self::start_with(port, ca, None).await
+    }
+
+    /// A receiver that accepts only senders presenting a certificate from `client_ca` (mutual
+    /// TLS); a sender without one fails its handshake and delivers nothing.
+    pub async fn start_requiring_client_cert(client_ca: &TestCa) -> Self {
+        Self::start_with(crate::free_port(), &TestCa::new(), Some(client_ca)).await
+    }
+
+    async fn start_with(port: u16, ca: &TestCa, client_ca: Option<&TestCa>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ca_file = dir.path().join("syslog-ca.pem");
         ca.write_pem(&ca_file);
-        let acceptor = ca
-            .leaf(dir.path(), "syslog", &[SERVER_NAME, "127.0.0.1"])
-            .acceptor(&[]);
+        let leaf = ca.leaf(dir.path(), "syslog", &[SERVER_NAME, "127.0.0.1"]);
+        let acceptor = match client_ca {
+            None => leaf.acceptor(&[]),
+            Some(client_ca) => {
+                crate::init_crypto();
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(client_ca.der()).unwrap();
+                let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                    .build()
+                    .unwrap();
+                let key = <rustls_pki_types::PrivateKeyDer as rustls_pki_types::pem::PemObject>::from_pem_file(&leaf.key).unwrap();
+                let config = rustls::ServerConfig::builder()
+                    .with_client_cert_verifier(verifier)
+                    .with_single_cert(vec![leaf.der.clone()], key)
+                    .unwrap();
+                tokio_rustls::TlsAcceptor::from(Arc::new(config))
+            }
+        };
         let socket = TcpSocket::new_v4().unwrap();
         // A small window: a paused receiver stops the sender after little data.
         socket.set_recv_buffer_size(4096).unwrap();

@@ -27,6 +27,10 @@ use crate::config::audit_delivery::{SyslogTarget, SyslogTransport};
 /// How long a TCP connection and then the TLS handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a new TLS 1.3 connection waits for the receiver's verdict on the client (see
+/// [`settle`]) before lines are written.
+const SETTLE: Duration = Duration::from_millis(200);
+
 /// The transport for `target`; TLS files are read now, so a bad one fails the start.
 pub(super) fn transport(target: &SyslogTarget) -> Result<Box<dyn Transport>, DeliveryError> {
     let header = Header::of_this_process(target.facility);
@@ -89,10 +93,13 @@ impl Transport for TlsSyslog {
         while conn.is_handshaking() {
             conn.complete_io(&mut tcp)?;
         }
+        let mut stream = StreamOwned::new(conn, tcp);
+        settle(&mut stream)?;
+        let tcp = &stream.sock;
         // A receiver that stops reading is waited for (the queue holds the lines meanwhile);
         // `close` interrupts the wait through the breaker.
         tcp.set_write_timeout(None)?;
-        self.stream = Some(StreamOwned::new(conn, tcp));
+        self.stream = Some(stream);
         Ok(())
     }
 
@@ -122,6 +129,47 @@ impl Transport for TlsSyslog {
     fn disconnect(&mut self) {
         self.stream = None;
     }
+}
+
+/// In TLS 1.3 the client's handshake ends before the server has judged the client's
+/// certificate (or its lack of one): a receiver that refuses it says so one round trip later,
+/// with an alert. Lines written before that would count as delivered and be lost, so a new
+/// connection waits up to [`SETTLE`] for that alert (or the session tickets a server sends
+/// once it accepted the client) before it is used.
+fn settle(stream: &mut StreamOwned<ClientConnection, TcpStream>) -> io::Result<()> {
+    if stream.conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return Ok(());
+    }
+    stream.sock.set_read_timeout(Some(SETTLE))?;
+    match stream.conn.read_tls(&mut stream.sock) {
+        Ok(0) => Err(closed()),
+        Ok(_) => {
+            let state = stream
+                .conn
+                .process_new_packets()
+                .map_err(io::Error::other)?;
+            if state.peer_has_closed() {
+                return Err(closed());
+            }
+            Ok(())
+        }
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ConnectionReset,
+        "the receiver closed the connection",
+    )
 }
 
 /// Reads, without waiting, what the receiver sent since the last batch; an error when it
