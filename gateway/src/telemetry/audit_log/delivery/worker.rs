@@ -73,9 +73,13 @@ impl Worker {
             }
             let Err(Failure { sent, error }) = self.transport.send(rest) else {
                 counters().delivered_many(self.sink, rest.len() as u64);
+                *backoff = Backoff::default();
                 return rest.last().or(last);
             };
             counters().delivered_many(self.sink, sent as u64);
+            if sent > 0 {
+                *backoff = Backoff::default();
+            }
             if let Some(delivered) = sent.checked_sub(1).and_then(|i| rest.get(i)) {
                 last = Some(delivered);
             }
@@ -97,16 +101,22 @@ impl Worker {
                     }
                 }
                 SendError::Broken(error) => {
-                    tracing::warn!(
-                        target: TARGET,
-                        sink = self.sink.label(),
-                        receiver = %self.transport.describe(),
-                        %error,
-                        "audit delivery connection lost; reconnecting"
-                    );
                     self.transport.disconnect();
                     self.breaker.disarm();
-                    if self.queue.stopped() {
+                    // Paused like a failed connection: a receiver that accepts connections
+                    // and then breaks each one must not make this a busy loop.
+                    let pause = backoff.next();
+                    if backoff.worth_a_warning(pause) {
+                        tracing::warn!(
+                            target: TARGET,
+                            sink = self.sink.label(),
+                            receiver = %self.transport.describe(),
+                            %error,
+                            retry_in_ms = pause.as_millis() as u64,
+                            "audit delivery connection lost; lines wait in the queue"
+                        );
+                    }
+                    if !self.queue.pause(pause) {
                         self.abandon(rest);
                         return last;
                     }
@@ -133,16 +143,14 @@ impl Worker {
                             "audit delivery connected again"
                         );
                     }
-                    *backoff = Backoff::default();
+                    // The pauses start over once a line gets through (`deliver`).
                     return true;
                 }
                 Err(error) => {
                     self.transport.disconnect();
                     self.breaker.disarm();
                     let pause = backoff.next();
-                    // The first failure and every one at the longest pause: a receiver that
-                    // stays away shows every 10 s, without a line per quick retry.
-                    if backoff.failures == 1 || pause == BACKOFF_MAX {
+                    if backoff.worth_a_warning(pause) {
                         tracing::warn!(
                             target: TARGET,
                             sink = self.sink.label(),
@@ -183,13 +191,20 @@ struct Backoff {
 }
 
 impl Backoff {
-    /// Counts a failure; the pause before the next try.
+    /// Counts a failure (a connection that failed or broke); the pause before the next try.
     fn next(&mut self) -> Duration {
         self.failures = self.failures.saturating_add(1);
         let doublings = self.failures.saturating_sub(1).min(16);
         BACKOFF_FIRST
             .saturating_mul(1 << doublings)
             .min(BACKOFF_MAX)
+    }
+
+    /// Whether the failure before `pause` is logged as a warning: the first, and every one
+    /// at the longest pause, so a receiver that stays away shows every 10 s without a line
+    /// per quick retry.
+    fn worth_a_warning(&self, pause: Duration) -> bool {
+        self.failures == 1 || pause == BACKOFF_MAX
     }
 }
 
