@@ -81,6 +81,9 @@ pub enum OpenError {
         /// The lock file.
         lock: PathBuf,
     },
+    /// A delivery (syslog, journald) could not start.
+    #[error(transparent)]
+    Delivery(#[from] delivery::DeliveryError),
     /// The lock file could not be opened.
     #[error("{path}: {source}")]
     Lock {
@@ -202,6 +205,7 @@ impl AuditLog {
             if !ok {
                 return false;
             }
+            counters::counters().checkpoint();
             overflowed
         };
         self.record_overflows(overflowed);
@@ -262,6 +266,7 @@ impl AuditLog {
     ) -> Vec<&'static str> {
         match result {
             Ok(sealed) => {
+                counters::counters().written();
                 if inner.failing {
                     inner.failing = false;
                     eprintln!("pforte: audit log: writing again");
@@ -273,6 +278,7 @@ impl AuditLog {
                 }
             }
             Err(e) => {
+                counters::counters().write_error();
                 if !inner.failing {
                     inner.failing = true;
                     eprintln!("pforte: audit log: an event could not be written: {e}");
