@@ -8,7 +8,9 @@
 //!   are counted, exactly one drop opens the episode, and once the receiver reads again the
 //!   sink reports the episode's count and sequence range once;
 //! - journald's native protocol, read back with journalctl from a journald started in a mount
-//!   namespace of its own (its sockets and journal on tmpfs, the machine's journal untouched).
+//!   namespace of its own (its sockets and journal on tmpfs, the machine's journal untouched);
+//! - a real gateway with `[audit.syslog]`: a login's event and the shutdown's signed checkpoint
+//!   reach the receiver, each message's MSG a line of the gateway's audit file, byte for byte.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,6 +22,8 @@ use pforte::config::audit_delivery::{
 };
 use pforte::telemetry::audit_log::counters::{Sink, counters};
 use pforte::telemetry::audit_log::delivery::{Delivery, Dropped, Offered, OnRecovered};
+use pforte_e2e::browser::Browser;
+use pforte_e2e::gateway::Gateway;
 use pforte_e2e::pki::TestCa;
 use pforte_e2e::syslog::{SERVER_NAME, SyslogReceiver};
 use serde_json::{Value, json};
@@ -503,4 +507,61 @@ async fn lines_reach_a_real_journald_with_their_fields() {
     }
     assert!(counters().values().delivered(Sink::Journald) >= delivered_before + 3);
     close(delivery).await;
+}
+
+#[tokio::test]
+async fn a_gateway_sends_its_chained_lines_and_checkpoints_to_syslog() {
+    let receiver = SyslogReceiver::start().await;
+    // The builder has no [audit] of its own: the section follows the file directory's.
+    let sections = format!(
+        "[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n\
+         [audit]\nreplica = \"gw-syslog\"\n[audit.syslog]\naddress = {address:?}\n\
+         ca = {ca:?}\nserver_name = {SERVER_NAME:?}\nfacility = \"local4\"\n",
+        address = receiver.address(),
+        ca = receiver.ca_file(),
+    );
+    let mut gw = Gateway::builder()
+        .app("mail", "mail.gw.test", &["http://127.0.0.1:9".to_owned()])
+        .policy("[[rule]]\napps = [\"mail\"]\nallow = [\"group:staff\"]\n")
+        .demo_people()
+        .directory(sections)
+        .audit_log()
+        .start()
+        .await;
+    let mut browser = Browser::new(gw.https, gw.root());
+    browser
+        .login("https://login.gw.test/login", "bob", "bobpw")
+        .await;
+    receiver
+        .wait_until(Duration::from_secs(10), "bob's login", |m| {
+            m.iter().any(|m| m.msgid == "login_success")
+        })
+        .await;
+    gw.signal("TERM");
+    assert!(gw.wait_exit(Duration::from_secs(20)).await.is_some());
+    let file = std::fs::read_to_string(gw.path("audit.jsonl")).unwrap();
+    let last_line = file.lines().last().unwrap().to_owned();
+    let messages = receiver
+        .wait_until(Duration::from_secs(10), "the shutdown's checkpoint", |m| {
+            m.last().is_some_and(|m| m.msg == last_line)
+        })
+        .await;
+    assert_eq!(messages.last().unwrap().msgid, "audit_checkpoint");
+    let lines: Vec<&str> = file.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| *l == messages[0].msg)
+        .expect("the first message is a line of the file");
+    let received: Vec<&str> = messages.iter().map(|m| m.msg.as_str()).collect();
+    assert_eq!(
+        received,
+        lines[first..],
+        "every line since, in order, unchanged"
+    );
+    for message in &messages {
+        assert_eq!(message.json()["replica"], "gw-syslog");
+        // local4 (20) × 8 + info (6), or warning (4).
+        assert!([164, 166].contains(&message.pri), "{message:?}");
+        assert_eq!(message.msgid, message.json()["event"].as_str().unwrap());
+    }
 }
