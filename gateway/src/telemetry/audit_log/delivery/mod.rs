@@ -7,7 +7,9 @@
 //!                          episode over ◀──────────┘ on_recovered(Dropped) ─▶ writer
 //! ```
 //!
-//! The writer hands each chained line to [`Delivery::offer`] after writing it to the file.
+//! The writer hands each chained line to [`Delivery::offer`] after writing it to the file (the
+//! audit log holds it as its [`Forward`], made by [`for_audit_log`] from `[audit.syslog]` and
+//! `[audit.journald]`).
 //! `offer` never waits for a receiver: each configured sink has a bounded `queue` and a
 //! thread of its own (plain std threads, so `pforte-admin` can use it outside any runtime).
 //! A full queue drops the line, counts it (`pforte_audit_events_dropped_total{sink}`) and, for
