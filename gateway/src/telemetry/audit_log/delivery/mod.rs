@@ -52,8 +52,10 @@ use transport::{Breaker, Transport};
 use worker::Worker;
 
 /// The tracing target of delivery's own messages. Not the audit log's (`pforte::audit`): an
-/// error logged there would be an audit line, offered here again.
-pub const TARGET: &str = "pforte::audit_delivery";
+/// error logged there would be an audit line, offered here again. Nor anything that starts
+/// with it (`pforte::audit_delivery`): tracing-subscriber's target filters match by prefix, so
+/// the audit layer would take that too.
+pub const TARGET: &str = "pforte::siem_delivery";
 
 /// How long `close` waits for a sink's thread to end once told to, after the drain: a thread
 /// stuck connecting (at most the connect timeout) is left to end by itself.
@@ -378,4 +380,25 @@ pub fn for_audit_log(settings: &Audit) -> Result<Option<ForAuditLog>, DeliveryEr
 /// journald's transport: native-protocol datagrams to `socket`.
 fn journald_transport(socket: PathBuf) -> Box<dyn Transport> {
     Box::new(Datagram::new(socket, Box::new(journald::datagram)))
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+    use tracing_subscriber::filter::Targets;
+
+    use super::TARGET;
+    use crate::telemetry::audit;
+
+    #[test]
+    fn delivery_messages_stay_out_of_the_audit_log() {
+        // The filter the audit log's layer is installed with (telemetry::init).
+        let audit_layer = Targets::new().with_target(audit::TARGET, Level::INFO);
+        assert!(audit_layer.would_enable(audit::TARGET, &Level::INFO));
+        assert!(!audit_layer.would_enable(TARGET, &Level::ERROR));
+        assert!(
+            audit_layer.would_enable("pforte::audit_delivery", &Level::ERROR),
+            "prefix match: why the target is not named so"
+        );
+    }
 }

@@ -10,7 +10,7 @@
 //! A line is counted delivered once the socket took it. Lines wait in the queue while the sink
 //! reconnects; nothing is dropped here except a line the socket can never take (too large),
 //! and, at shutdown, what could not be sent in time. Errors are logged on the
-//! `pforte::audit_delivery` target: never on the audit log's own, whose lines would come back
+//! `pforte::siem_delivery` target: never on the audit log's own, whose lines would come back
 //! here.
 
 use std::sync::Arc;
