@@ -26,6 +26,10 @@
 //!
 //! Files are relative to the config file's folder and must exist when the config is read; the
 //! sockets need not (a receiver that starts later is reached by the sink's retries).
+//!
+//! `socket` sends RFC 5424 messages, which rsyslog and syslog-ng read; on a host where
+//! `/dev/log` is journald's (systemd's `dev-log`, which reads only the older RFC 3164 form),
+//! use `[audit.journald]` instead, which also keeps the event and sequence as fields.
 
 use std::path::{Path, PathBuf};
 

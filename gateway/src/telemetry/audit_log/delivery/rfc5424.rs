@@ -9,7 +9,9 @@
 //! there is no STRUCTURED-DATA (`-`), because MSG is the chained line byte for byte: a file of
 //! received messages verifies like the audit log itself, its JSON starting at the first `{`.
 //! Fields that must be printable ASCII (HOSTNAME, MSGID) lose other characters and are cut to
-//! the RFC's lengths; an empty one is the NILVALUE `-`.
+//! the RFC's lengths; an empty one is the NILVALUE `-`. MSG carries no byte order mark (it is
+//! then the RFC's MSG-ANY, octets the receiver takes as they come): a BOM would sit in front of
+//! the JSON in every tool that reads the message as text.
 
 use super::line::LineFields;
 use super::queue::Item;
