@@ -10,7 +10,9 @@
 //! - journald's native protocol, read back with journalctl from a journald started in a mount
 //!   namespace of its own (its sockets and journal on tmpfs, the machine's journal untouched);
 //! - a real gateway with `[audit.syslog]`: a login's event and the shutdown's signed checkpoint
-//!   reach the receiver, each message's MSG a line of the gateway's audit file, byte for byte.
+//!   reach the receiver, each message's MSG a line of the gateway's audit file, byte for byte;
+//!   and while its receiver is away, the overflow and then exactly what the receiver lacks are
+//!   recorded in the chain itself.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -519,13 +521,10 @@ async fn lines_reach_a_real_journald_with_their_fields() {
 #[tokio::test]
 async fn a_gateway_sends_its_chained_lines_and_checkpoints_to_syslog() {
     let receiver = SyslogReceiver::start().await;
-    // The builder has no [audit] of its own: the section follows the file directory's.
-    let sections = format!(
-        "[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n\
-         [audit]\nreplica = \"gw-syslog\"\n[audit.syslog]\naddress = {address:?}\n\
-         ca = {ca:?}\nserver_name = {SERVER_NAME:?}\nfacility = \"local4\"\n",
-        address = receiver.address(),
-        ca = receiver.ca_file(),
+    let sections = people_and_syslog(
+        &receiver.address(),
+        &receiver.ca_file(),
+        "facility = \"local4\"",
     );
     let mut gw = Gateway::builder()
         .app("mail", "mail.gw.test", &["http://127.0.0.1:9".to_owned()])
@@ -571,4 +570,93 @@ async fn a_gateway_sends_its_chained_lines_and_checkpoints_to_syslog() {
         assert!([164, 166].contains(&message.pri), "{message:?}");
         assert_eq!(message.msgid, message.json()["event"].as_str().unwrap());
     }
+}
+
+/// `[directory]` with the demo people and `[audit]` with `[audit.syslog]` (the builder has no
+/// `[audit]` of its own: the section follows the file directory's).
+fn people_and_syslog(address: &str, ca: &Path, extra: &str) -> String {
+    format!(
+        "[directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n\
+         [audit]\nreplica = \"gw-syslog\"\n[audit.syslog]\naddress = {address:?}\n\
+         ca = {ca:?}\nserver_name = {SERVER_NAME:?}\n{extra}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_gateway_records_in_its_chain_what_an_absent_receiver_missed() {
+    let ca = TestCa::new();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    ca.write_pem(&ca_file);
+    let port = pforte_e2e::free_port();
+    let mut gw = Gateway::builder()
+        .app("mail", "mail.gw.test", &["http://127.0.0.1:9".to_owned()])
+        .policy("[[rule]]\napps = [\"mail\"]\nallow = [\"group:staff\"]\n")
+        .demo_people()
+        .directory(people_and_syslog(
+            &format!("127.0.0.1:{port}"),
+            &ca_file,
+            "queue = 2",
+        ))
+        .audit_log()
+        .start()
+        .await;
+    // Nobody listens: one line waits in the sink's hands, two in its queue, the rest is
+    // dropped.
+    for (user, password) in [
+        ("alice", "wrong"),
+        ("bob", "wrong"),
+        ("carol", "wrong"),
+        ("bob", "bobpw"),
+        ("alice", "alicepw"),
+    ] {
+        let mut browser = Browser::new(gw.https, gw.root());
+        browser
+            .login("https://login.gw.test/login", user, password)
+            .await;
+    }
+    let event = |events: &[Value], name: &str| events.iter().find(|e| e["event"] == name).cloned();
+    let events = gw.audit();
+    let overflow = event(&events, "audit_delivery_overflow")
+        .unwrap_or_else(|| panic!("no overflow recorded: {events:#?}"));
+    assert_eq!(overflow["sink"], "syslog");
+
+    let receiver = SyslogReceiver::start_on(port, &ca).await;
+    let messages = receiver
+        .wait_until(Duration::from_secs(20), "the dropped lines' record", |m| {
+            m.iter().any(|m| m.msgid == "audit_delivery_dropped")
+        })
+        .await;
+    let dropped = event(&gw.audit(), "audit_delivery_dropped").expect("no drop recorded");
+    let (first, last) = (
+        dropped["first_seq"].as_u64().unwrap(),
+        dropped["last_seq"].as_u64().unwrap(),
+    );
+    assert_eq!(dropped["sink"], "syslog");
+    assert_eq!(
+        dropped["count"].as_u64().unwrap(),
+        last - first + 1,
+        "{dropped}"
+    );
+    let received: Vec<u64> = messages
+        .iter()
+        .map(|m| m.json()["seq"].as_u64().unwrap())
+        .collect();
+    // The lines the sink held while nobody listened, then the record of the rest.
+    let (record, held) = received.split_last().unwrap();
+    assert_eq!(*record, dropped["seq"].as_u64().unwrap());
+    assert!(
+        !held.is_empty() && held.iter().all(|seq| *seq < first),
+        "{received:?}"
+    );
+    // What the receiver lacks is exactly the recorded range.
+    let missing: Vec<u64> = gw
+        .audit()
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .filter(|seq| (held[0]..=*record).contains(seq) && !received.contains(seq))
+        .collect();
+    assert_eq!(missing, (first..=last).collect::<Vec<_>>());
+    gw.signal("TERM");
+    assert!(gw.wait_exit(Duration::from_secs(20)).await.is_some());
 }
