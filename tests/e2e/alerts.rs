@@ -57,13 +57,13 @@ fn exprs(rules: &str) -> Vec<String> {
 #[tokio::test]
 async fn alert_rules_pass_promtool_and_read_only_exported_metrics() {
     let checked = promtool(&["check", "rules", "pforte.rules.yml"]);
-    assert!(checked.contains("SUCCESS: 12 rules found"), "{checked}");
+    assert!(checked.contains("SUCCESS: 14 rules found"), "{checked}");
     let tested = promtool(&["test", "rules", "pforte.rules.test.yml"]);
     assert!(tested.contains("SUCCESS"), "{tested}");
 
     let rules = std::fs::read_to_string(rules_dir().join("pforte.rules.yml")).unwrap();
     let exprs = exprs(&rules);
-    assert_eq!(exprs.len(), 12, "one expression per rule: {exprs:#?}");
+    assert_eq!(exprs.len(), 14, "one expression per rule: {exprs:#?}");
     let names: std::collections::BTreeSet<String> =
         exprs.iter().flat_map(|e| promql::metric_names(e)).collect();
     for expected in [
@@ -75,6 +75,8 @@ async fn alert_rules_pass_promtool_and_read_only_exported_metrics() {
         "pforte_http_requests_total",
         "pforte_logins_total",
         "pforte_oidc_backchannel_logout_given_up_total",
+        "pforte_audit_events_dropped_total",
+        "pforte_audit_write_errors_total",
         "up",
     ] {
         assert!(

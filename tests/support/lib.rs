@@ -23,6 +23,7 @@ pub mod pki;
 pub mod promql;
 pub mod raw;
 pub mod sentinel;
+pub mod syslog;
 pub mod upstream;
 
 /// Ports handed to servers the tests start. They lie below the kernel's ephemeral range

@@ -8,12 +8,16 @@
 //! durability = "interval"             # or "every_event": fsync before the request goes on
 //! sync_interval = "1s"                # how often "interval" syncs the file to disk
 //! ```
+//!
+//! `[audit.syslog]` and `[audit.journald]` send a copy of every line to a SIEM
+//! ([`super::audit_delivery`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::audit_delivery::{JournaldSection, JournaldTarget, SyslogSection, SyslogTarget};
 use super::error::Report;
 
 /// The longest replica name: it is in every line.
@@ -35,6 +39,10 @@ pub struct AuditSection {
     /// How often `interval` durability syncs.
     #[serde(with = "humantime_serde")]
     pub sync_interval: Option<Duration>,
+    /// A copy of every line to syslog.
+    pub syslog: Option<SyslogSection>,
+    /// A copy of every line to journald.
+    pub journald: Option<JournaldSection>,
 }
 
 /// When an event is on disk.
@@ -65,6 +73,10 @@ pub struct Audit {
     pub durability: Durability,
     /// How often `Interval` durability syncs.
     pub sync_interval: Duration,
+    /// Where syslog copies go.
+    pub syslog: Option<SyslogTarget>,
+    /// Where journald copies go.
+    pub journald: Option<JournaldTarget>,
 }
 
 impl Audit {
@@ -78,6 +90,8 @@ impl Audit {
             checkpoint_interval: Duration::from_secs(60),
             durability: Durability::Interval,
             sync_interval: Duration::from_secs(1),
+            syslog: None,
+            journald: None,
         }
     }
 }
@@ -119,6 +133,11 @@ impl AuditSection {
             checkpoint_interval,
             durability: self.durability,
             sync_interval,
+            syslog: self.syslog.as_ref().and_then(|s| s.validate(base, report)),
+            journald: self
+                .journald
+                .as_ref()
+                .and_then(|j| j.validate(base, report)),
         }
     }
 }

@@ -18,6 +18,7 @@
 pub mod admin;
 pub mod apps;
 pub mod audit;
+pub mod audit_delivery;
 pub mod directory;
 pub mod error;
 pub mod file;

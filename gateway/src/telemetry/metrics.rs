@@ -666,6 +666,7 @@ impl Metrics {
         let limits = super::limit_metrics::LimitMetrics::register(&registry)?;
         let backends = super::backend_metrics::BackendMetrics::register(&registry)?;
         let deadlines = register(&registry, super::deadlines::Deadlines::new(clock)?)?;
+        register(&registry, super::audit_log::counters::AuditMetrics::new()?)?;
         register_build_info(&registry, version)?;
         Ok(Self {
             registry,

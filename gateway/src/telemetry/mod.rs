@@ -58,8 +58,12 @@ pub fn init(
     };
     match audit.and_then(|(settings, role)| Some((settings, settings.file.as_deref()?, role))) {
         Some((settings, file, role)) => {
-            let log = AuditLog::open(settings, file, Clock::system(), role, None)?;
+            let (forward, slot) = audit_log::delivery::for_audit_log(settings)?.unzip();
+            let log = AuditLog::open(settings, file, Clock::system(), role, forward)?;
             let log = audit_log::install(log);
+            if let Some(slot) = slot {
+                slot.attach(&log);
+            }
             let not_audit = FilterFn::new(|meta| meta.target() != audit::TARGET);
             layers.push(stderr.with_filter(filter).with_filter(not_audit).boxed());
             layers.push(

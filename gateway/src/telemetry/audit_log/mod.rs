@@ -13,6 +13,8 @@
 //!
 //! The format and how to verify it are in `docs/audit.md` and the `pforte_audit` crate.
 
+pub mod counters;
+pub mod delivery;
 mod head;
 mod layer;
 mod recover;
@@ -82,6 +84,9 @@ pub enum OpenError {
         /// The lock file.
         lock: PathBuf,
     },
+    /// A delivery (syslog, journald) could not start.
+    #[error(transparent)]
+    Delivery(#[from] delivery::DeliveryError),
     /// The lock file could not be opened.
     #[error("{path}: {source}")]
     Lock {
@@ -203,6 +208,7 @@ impl AuditLog {
             if !ok {
                 return false;
             }
+            counters::counters().checkpoint();
             overflowed
         };
         self.record_overflows(overflowed);
@@ -263,6 +269,7 @@ impl AuditLog {
     ) -> Vec<&'static str> {
         match result {
             Ok(sealed) => {
+                counters::counters().written();
                 if inner.failing {
                     inner.failing = false;
                     eprintln!("pforte: audit log: writing again");
@@ -274,6 +281,7 @@ impl AuditLog {
                 }
             }
             Err(e) => {
+                counters::counters().write_error();
                 if !inner.failing {
                     inner.failing = true;
                     eprintln!("pforte: audit log: an event could not be written: {e}");
