@@ -10,6 +10,7 @@ mod admin_factors;
 mod admin_people;
 mod admin_sessions;
 mod alerts;
+mod audit;
 mod browser;
 mod caddy;
 mod config_check;
