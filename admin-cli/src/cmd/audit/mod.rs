@@ -39,18 +39,16 @@ pub enum AuditCmdError {
         /// Why.
         source: std::io::Error,
     },
-    /// The audit key folder cannot be read.
-    #[error("cannot read the audit keys in {}: {source}", dir.display())]
-    Keys {
-        /// The folder.
-        dir: PathBuf,
-        /// Why.
-        source: pforte_audit::keys::KeyError,
-    },
-    /// A log or checkpoint file cannot be read by the verifier (not tampering: nothing was
-    /// checked).
+    /// The audit key folder holds no public key: no checkpoint could be believed.
+    #[error(
+        "{} holds no audit public keys (<kid>.pub): name the folder of the audit keys with --keys",
+        .0.display()
+    )]
+    NoKeys(PathBuf),
+    /// A log, checkpoint or key file cannot be read (nothing was checked: not a finding about
+    /// the log).
     #[error("{0}")]
-    Verify(#[from] pforte_audit::verify::VerifyError),
+    Audit(#[from] pforte_audit::AuditError),
 }
 
 impl AuditCmdError {
