@@ -4,7 +4,7 @@
 use pforte::backends::BackendError;
 use pforte::config::ConfigErrors;
 use pforte::policy::tools::ToolError;
-use pforte::telemetry::AuditFileError;
+use pforte::telemetry::audit_log::OpenError;
 use pforte_directory::DirectoryError;
 use pforte_keys::KeyError;
 use pforte_session::{IdError, StoreError};
@@ -40,7 +40,7 @@ pub enum CmdError {
     DefaultConfig(ConfigErrors),
     /// The audit log named by the config cannot be opened.
     #[error(transparent)]
-    AuditFile(#[from] AuditFileError),
+    AuditFile(#[from] OpenError),
     /// A policy tool could not answer (policy, apps or users file broken; bad URL).
     #[error(transparent)]
     Policy(#[from] ToolError),

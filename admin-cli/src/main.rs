@@ -74,6 +74,8 @@ fn main() -> ExitCode {
         .build()
         .context("cannot start the runtime")
         .map(|runtime| runtime.block_on(cmd::run(&ctx, command)));
+    // The command's events are chained and signed with a last checkpoint before the exit.
+    pforte::telemetry::audit_log::close();
     match outcome {
         Ok(Ok(exit)) => ExitCode::from(exit.0),
         Ok(Err(e)) => failed(&e),

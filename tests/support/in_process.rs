@@ -267,7 +267,17 @@ fn audit_file() -> &'static Path {
                 .unwrap()
                 .as_nanos()
         ));
-        pforte::telemetry::init(pforte::config::LogFormat::Json, "warn", Some(&path)).unwrap();
+        let audit = pforte::config::Audit::new(
+            Some(path.clone()),
+            "in-process".into(),
+            path.with_extension("keys"),
+        );
+        pforte::telemetry::init(
+            pforte::config::LogFormat::Json,
+            "warn",
+            Some((&audit, pforte::telemetry::audit_log::Role::Gateway)),
+        )
+        .unwrap();
         path
     })
 }

@@ -15,8 +15,10 @@ use std::cell::OnceCell;
 
 use pforte::backends;
 use pforte::cli::ConfigArg;
-use pforte::config::Config;
+use pforte::config::audit::host_name;
+use pforte::config::{Audit, Config};
 use pforte::telemetry;
+use pforte::telemetry::audit_log::Role;
 use pforte_directory::Directory;
 use pforte_session::{Clock, Timestamp};
 
@@ -71,7 +73,11 @@ impl Ctx {
                 None => CmdError::DefaultConfig(errors),
             })?;
         let log = &config.log;
-        telemetry::init(log.format, &log.level, log.audit_file.as_deref())?;
+        let audit = Audit {
+            replica: format!("pforte-admin@{}", host_name()),
+            ..config.audit.clone()
+        };
+        telemetry::init(log.format, &log.level, Some((&audit, Role::Admin)))?;
         Ok(self.config.get_or_init(|| config))
     }
 

@@ -53,4 +53,7 @@ pub struct GatewayFile {
     /// Logging.
     #[serde(default)]
     pub log: LogSection,
+    /// The audit log's chain, checkpoints and durability.
+    #[serde(default)]
+    pub audit: super::audit::AuditSection,
 }

@@ -11,12 +11,13 @@
 //!
 //! Each table of `gateway.toml` is one module holding its file struct, its runtime type and its
 //! `validate`: [`server`], [`admin`], [`limits`], [`tls`], [`portal`], [`paths`] (`[apps]` and
-//! `[policy]`), [`directory`], [`sessions`], [`keys`], [`oidc`], [`mfa`], [`log`]. They all write into one
+//! `[policy]`), [`directory`], [`sessions`], [`keys`], [`oidc`], [`mfa`], [`log`], [`audit`]. They all write into one
 //! [`error::Report`] (key and byte span), which [`Config::parse`] turns into
 //! `file:line:column: key: message` errors.
 
 pub mod admin;
 pub mod apps;
+pub mod audit;
 pub mod directory;
 pub mod error;
 pub mod file;
@@ -39,6 +40,7 @@ use std::path::{Path, PathBuf};
 
 pub use admin::Admin;
 pub use apps::App;
+pub use audit::{Audit, Durability};
 pub use directory::{DirectoryConfig, DirectoryRefresh};
 use error::Report;
 pub use error::{ConfigError, ConfigErrors};
@@ -91,6 +93,8 @@ pub struct Config {
     pub policy_file: PathBuf,
     /// Logging.
     pub log: Log,
+    /// How the audit log is chained, signed and made durable.
+    pub audit: Audit,
 }
 
 impl Config {
@@ -151,6 +155,9 @@ impl Config {
             .as_ref()
             .and_then(|section| section.validate(base, &mut report));
         let log = file.log.validate(base, &mut report);
+        let audit = file
+            .audit
+            .validate(base, log.audit_file.as_deref(), &mut report);
         report.finish(path, source)?;
         Ok(Config {
             source: path.to_path_buf(),
@@ -171,6 +178,7 @@ impl Config {
             apps_file,
             policy_file,
             log,
+            audit,
         })
     }
 
@@ -232,6 +240,9 @@ impl Config {
         }
         if self.log != newer.log {
             keys.push("log");
+        }
+        if self.audit != newer.audit {
+            keys.push("audit");
         }
         if gateway_view(&self.directory) != gateway_view(&newer.directory) {
             keys.push("directory");

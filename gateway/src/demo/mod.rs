@@ -105,6 +105,20 @@ pub fn default_state_dir() -> PathBuf {
     base.join("pforte").join("demo")
 }
 
+/// The demo's chained audit log: `audit.jsonl` in the state folder (made here, before logging
+/// starts), signed with a key in `audit-keys` beside it, as its `gateway.toml` says too.
+pub fn audit_settings(state_dir: &Path) -> Result<crate::config::Audit, DemoError> {
+    create_dir(state_dir)?;
+    Ok(crate::config::Audit::new(
+        Some(state_dir.join(AUDIT_FILE)),
+        crate::config::audit::host_name(),
+        state_dir.join("audit-keys"),
+    ))
+}
+
+/// The demo's audit log, in its state folder.
+const AUDIT_FILE: &str = "audit.jsonl";
+
 /// Prepares the state folder, starts the demo apps and runs the gateway until it is stopped.
 pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     let dir = &options.state_dir;
@@ -194,6 +208,12 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     println!("  files           {}", dir.display());
     println!("  demo apps       {} on loopback", started);
     println!(
+        "  audit log       {} (hash-chained and signed; check it with\n                  pforte-admin --config {} audit verify {})",
+        dir.join(AUDIT_FILE).display(),
+        config_path.display(),
+        dir.join(AUDIT_FILE).display()
+    );
+    println!(
         "  admin tool      pforte-admin --config {} policy explain --user bob https://video.localhost/\n",
         config_path.display()
     );
@@ -217,7 +237,8 @@ fn gateway_toml(
 [[tls.certificates]]\ncert = {cert:?}\nkey = {key:?}\n\n\
 [portal]\nhost = \"{portal}\"\n\n[apps]\nfile = {apps:?}\n\n[policy]\nfile = {policy:?}\n\n\
 [directory]\nbackend = \"file\"\nfile = \"people.toml\"\n\n[keys]\ndir = \"keys\"\n\n\
-[mfa]\nkey = {{ file = \"mfa.key\" }}\n\n{oidc}[log]\nformat = \"text\"\nlevel = \"info\"\n",
+[mfa]\nkey = {{ file = \"mfa.key\" }}\n\n{oidc}[log]\nformat = \"text\"\nlevel = \"info\"\naudit_file = \"{AUDIT_FILE}\"\n\n\
+[audit]\nkey_dir = \"audit-keys\"\n",
         listen = options.listen,
         portal = PORTAL_HOST,
         admin = options.admin,

@@ -1,12 +1,14 @@
 //! What operators see: Prometheus metrics and log lines. The access log (`pforte::access`) and
 //! the audit log (`pforte::audit`) are their own targets, so they can be routed or silenced apart
-//! from diagnostics; the audit log goes to its own file when `log.audit_file` is set. Lines are
+//! from diagnostics; the audit log is chained into its own file when `log.audit_file` is set
+//! ([`audit_log`]). Lines are
 //! coloured only on a terminal ([`colour`]); JSON lines carry the request's fields by name
 //! ([`json_line`]).
 
 pub mod access;
 pub mod activity;
 pub mod audit;
+pub mod audit_log;
 pub mod backend_metrics;
 pub mod colour;
 pub mod deadlines;
@@ -15,41 +17,30 @@ pub mod limit_metrics;
 pub mod metrics;
 pub mod probe;
 
-use std::path::Path;
-use std::sync::Arc;
-
 pub use metrics::Metrics;
+use pforte_session::Clock;
 use tracing_subscriber::filter::{EnvFilter, FilterFn, Targets};
 use tracing_subscriber::fmt::format::JsonFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
-use crate::config::LogFormat;
-
-/// Why logging could not be set up.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot open the audit log {path}: {source}")]
-pub struct AuditFileError {
-    /// The file from `log.audit_file`.
-    pub path: std::path::PathBuf,
-    /// Why.
-    pub source: std::io::Error,
-}
+use crate::config::{Audit, LogFormat};
+use audit_log::{AuditLog, ChainLayer, OpenError, Role};
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// Installs the global tracing subscriber: diagnostics and the access log on standard error
 /// (`RUST_LOG`, when set, wins over the configured level so an operator can turn up detail
-/// without editing the file), and the audit log in `audit_file` (appended, one JSON object per
-/// line) or, without one, on standard error with the rest. Text lines are coloured only when
+/// without editing the file), and the audit log chained into its file ([`audit_log`], opened
+/// here for `role` when `audit.file` is set) or, without one, on standard error with the rest. Text lines are coloured only when
 /// standard error is a terminal and `NO_COLOR` is unset; JSON lines carry the fields of the
 /// request they were logged for (`request_id`, `app`, `subject`, `decision`) at the top level.
 pub fn init(
     format: LogFormat,
     level: &str,
-    audit_file: Option<&Path>,
-) -> Result<(), AuditFileError> {
+    audit: Option<(&Audit, Role)>,
+) -> Result<(), OpenError> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let mut layers: Vec<BoxedLayer> = Vec::new();
     let stderr: BoxedLayer = match format {
@@ -65,26 +56,14 @@ pub fn init(
             .event_format(json_line::FlatJson)
             .boxed(),
     };
-    match audit_file {
-        Some(path) => {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|source| AuditFileError {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
+    match audit.and_then(|(settings, role)| Some((settings, settings.file.as_deref()?, role))) {
+        Some((settings, file, role)) => {
+            let log = AuditLog::open(settings, file, Clock::system(), role, None)?;
+            let log = audit_log::install(log);
             let not_audit = FilterFn::new(|meta| meta.target() != audit::TARGET);
             layers.push(stderr.with_filter(filter).with_filter(not_audit).boxed());
             layers.push(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(Arc::new(file))
-                    .with_ansi(false)
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_span_list(false)
+                ChainLayer::new(log)
                     .with_filter(Targets::new().with_target(audit::TARGET, tracing::Level::INFO))
                     .boxed(),
             );

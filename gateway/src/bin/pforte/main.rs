@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use pforte::cli::ConfigArg;
 use pforte::config::{Config, LogFormat};
+use pforte::telemetry::audit_log::{self, Role};
 use pforte::{crypto, demo, reload, server, telemetry};
 
 /// Pforte: the identity and single-sign-on gateway for the sovereign workplace.
@@ -76,10 +77,14 @@ fn main() -> ExitCode {
                 Err(errors) => return report(&errors),
             };
             let log = &loaded.log;
-            if let Err(e) = telemetry::init(log.format, &log.level, log.audit_file.as_deref()) {
+            let audit = Some((&loaded.audit, Role::Gateway));
+            if let Err(e) = telemetry::init(log.format, &log.level, audit) {
                 return report(&e);
             }
-            block_on(async move { server::run(&config).await.map_err(anyhow::Error::from) })
+            let code =
+                block_on(async move { server::run(&config).await.map_err(anyhow::Error::from) });
+            audit_log::close();
+            code
         }
         Command::Demo {
             state_dir,
@@ -88,9 +93,6 @@ fn main() -> ExitCode {
             apps,
             policy,
         } => {
-            if let Err(e) = telemetry::init(LogFormat::Text, "info", None) {
-                return report(&e);
-            }
             // The demo writes these paths into its gateway.toml, where a relative path would be
             // read against the state folder: made absolute against the working folder here.
             let absolute = |path: std::path::PathBuf| {
@@ -105,6 +107,14 @@ fn main() -> ExitCode {
                 (Ok(state), Ok(apps), Ok(policy)) => (state, apps, policy),
                 (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return report(&e),
             };
+            let audit = match demo::audit_settings(&state_dir) {
+                Ok(audit) => audit,
+                Err(e) => return report(&e),
+            };
+            if let Err(e) = telemetry::init(LogFormat::Text, "info", Some((&audit, Role::Gateway)))
+            {
+                return report(&e);
+            }
             let options = demo::DemoOptions {
                 state_dir,
                 listen,
@@ -112,7 +122,10 @@ fn main() -> ExitCode {
                 apps_file,
                 policy_file,
             };
-            block_on(async move { demo::run(options).await.map_err(anyhow::Error::from) })
+            let code =
+                block_on(async move { demo::run(options).await.map_err(anyhow::Error::from) });
+            audit_log::close();
+            code
         }
     }
 }

@@ -1,0 +1,194 @@
+//! The file end of the chain: seals each event onto the chain and appends its line with one
+//! `write` (so a crash of the process loses nothing already handed to the kernel, and a crash of
+//! the machine at most cuts the last line, which the next start records), syncs at the chosen
+//! durability, keeps the head file, and follows the file when it is rotated away.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use pforte_audit::checkpoint::Checkpoint;
+use pforte_audit::keys::SigningKey;
+use pforte_audit::{AuditError, Link, Sealed, seal};
+use serde_json::{Map, Value};
+
+use super::head::{Head, HeadFiles};
+
+/// Why an event could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The event cannot be sealed.
+    #[error(transparent)]
+    Seal(#[from] AuditError),
+    /// The file refused it.
+    #[error("{path}: {source}")]
+    Io {
+        /// The log.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The open log and the chain's state.
+pub struct Writer {
+    path: PathBuf,
+    file: File,
+    identity: (u64, u64),
+    next: Link,
+    every_event: bool,
+    head: HeadFiles,
+    synced_seq: u64,
+    checkpointed_seq: u64,
+}
+
+impl Writer {
+    /// Opens (creating, mode 0640) `path` for appending, going on at `next`.
+    pub fn open(
+        path: &Path,
+        next: Link,
+        every_event: bool,
+        head: HeadFiles,
+    ) -> Result<Writer, WriteError> {
+        let file = open_append(path)?;
+        let identity = identity(&file, path)?;
+        let synced_seq = next.seq - 1;
+        Ok(Writer {
+            path: path.to_path_buf(),
+            file,
+            identity,
+            next,
+            every_event,
+            head,
+            synced_seq,
+            checkpointed_seq: synced_seq,
+        })
+    }
+
+    /// Ends a line a crash cut short, so the next event starts on its own line.
+    pub fn end_line(&mut self) -> Result<(), WriteError> {
+        self.file.write_all(b"\n").map_err(self.io())
+    }
+
+    /// Seals `fields` as the next event and appends it. The chain moves on only when the line
+    /// was written whole; otherwise the event is lost (and the error says so) but the chain is
+    /// not.
+    pub fn append(&mut self, fields: Map<String, Value>) -> Result<Sealed, WriteError> {
+        let sealed = seal(fields, &self.next)?;
+        let mut line = Vec::with_capacity(sealed.line.len() + 1);
+        line.extend_from_slice(sealed.line.as_bytes());
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(self.io())?;
+        if self.every_event {
+            self.file.sync_data().map_err(self.io())?;
+        }
+        self.next.seq += 1;
+        self.next.prev = sealed.hash;
+        if self.every_event {
+            self.synced_seq = self.next.seq - 1;
+        }
+        Ok(sealed)
+    }
+
+    /// The sequence number of the last event written, 0 before any.
+    pub fn last_seq(&self) -> u64 {
+        self.next.seq - 1
+    }
+
+    /// Syncs the file when events were written since the last sync, then records the head.
+    pub fn sync(&mut self) -> Result<(), WriteError> {
+        let last = self.last_seq();
+        if last == 0 || (last == self.synced_seq && !self.every_event) {
+            return Ok(());
+        }
+        self.file.sync_data().map_err(self.io())?;
+        self.synced_seq = last;
+        self.head
+            .write(&Head {
+                replica: self.next.replica.clone(),
+                seq: last,
+                hash: self.next.prev.to_string(),
+            })
+            .map_err(self.io())
+    }
+
+    /// Whether events were written since the last checkpoint.
+    pub fn has_unchecked(&self) -> bool {
+        self.last_seq() > self.checkpointed_seq
+    }
+
+    /// Signs the chain's head with `key` and appends the checkpoint. The events it covers are
+    /// synced first, so a checkpoint never vouches for events a crash could still take away; the
+    /// checkpoint itself is synced too.
+    pub fn checkpoint(&mut self, key: &SigningKey, time: String) -> Result<Sealed, WriteError> {
+        self.sync()?;
+        let checkpoint = Checkpoint {
+            replica: self.next.replica.clone(),
+            seq: self.last_seq(),
+            head: self.next.prev.to_string(),
+            time: time.clone(),
+            key: key.kid().to_string(),
+        };
+        let mut fields = checkpoint.signed_fields(key)?;
+        fields.insert("timestamp".into(), Value::String(time));
+        fields.insert("level".into(), Value::String("INFO".into()));
+        fields.insert(
+            "target".into(),
+            Value::String(crate::telemetry::audit::TARGET.into()),
+        );
+        fields.insert(
+            "message".into(),
+            Value::String("signed checkpoint of the chain's head".into()),
+        );
+        let sealed = self.append(fields)?;
+        self.checkpointed_seq = self.last_seq();
+        self.sync()?;
+        Ok(sealed)
+    }
+
+    /// Opens the path again when the file there is not the one written to (rotated away or
+    /// deleted): the chain goes on in the new file.
+    pub fn follow_rotation(&mut self) -> Result<bool, WriteError> {
+        let current = std::fs::metadata(&self.path).map(|m| (m.dev(), m.ino()));
+        if current.as_ref().is_ok_and(|id| *id == self.identity) {
+            return Ok(false);
+        }
+        self.file.sync_data().map_err(self.io())?;
+        self.file = open_append(&self.path)?;
+        self.identity = identity(&self.file, &self.path)?;
+        Ok(true)
+    }
+
+    fn io(&self) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
+        |source| WriteError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// Whether `path` can be opened for appending (made when missing), without writing to it.
+pub fn check_writable(path: &Path) -> Result<(), WriteError> {
+    open_append(path).map(drop)
+}
+
+fn open_append(path: &Path) -> Result<File, WriteError> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o640)
+        .open(path)
+        .map_err(|source| WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn identity(file: &File, path: &Path) -> Result<(u64, u64), WriteError> {
+    let meta = file.metadata().map_err(|source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok((meta.dev(), meta.ino()))
+}
