@@ -34,10 +34,14 @@ fn gateway(mail: &Upstream, replica: &str) -> GatewayBuilder {
         ))
 }
 
+/// `pforte-admin` changes: the next signing key made, then made active.
+const GENERATE: Option<&[&str]> = Some(&["keys", "generate"]);
+const ROTATE: Option<&[&str]> = Some(&["keys", "rotate", "--yes"]);
+
 /// Events of every source: alice logs in, bob mistypes his password, logs in and is refused
-/// mail (not staff), and an admin changes the signing keys with `pforte-admin` (the first
-/// `round` makes the next key, later ones rotate).
-async fn make_events(gw: &Gateway, round: usize) {
+/// mail (not staff), and an admin changes the signing keys with `pforte-admin` (its own chain,
+/// `pforte-admin@<host>`, in the same file).
+async fn make_events(gw: &Gateway, change: Option<&[&str]>) {
     let mut alice = Browser::new(gw.https, gw.root());
     let hops = alice.login(&format!("{MAIL}/"), "alice", "alicepw").await;
     assert_eq!(hops[0].reply.status, 200, "alice reaches mail");
@@ -46,13 +50,10 @@ async fn make_events(gw: &Gateway, round: usize) {
     assert_eq!(hops[0].reply.status, 401, "the form again, with its alert");
     let hops = bob.login(&format!("{MAIL}/"), "bob", "bobpw").await;
     assert_eq!(hops[0].reply.status, 403, "bob is not staff");
-    let change: &[&str] = if round == 0 {
-        &["keys", "generate"]
-    } else {
-        &["keys", "rotate", "--yes"]
-    };
-    let out = admin(&[&["--config", path(&gw.config_path)], change].concat());
-    assert!(out.status.success(), "{change:?}: {out:?}");
+    if let Some(change) = change {
+        let out = admin(&[&["--config", path(&gw.config_path)], change].concat());
+        assert!(out.status.success(), "{change:?}: {out:?}");
+    }
 }
 
 /// Runs `pforte-admin ARGS` without a terminal and without an inherited config.
@@ -118,13 +119,52 @@ fn lines(file: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The 0-based index of the first line with `event` (after `from`).
-fn find(lines: &[String], event: &str, from: usize) -> usize {
-    let needle = format!("\"event\":\"{event}\"");
+/// The 0-based index of the first line with `event` (any event: `None`) of `replica` (any:
+/// `None`), from line `from` on.
+fn find(lines: &[String], event: Option<&str>, replica: Option<&str>, from: usize) -> usize {
     from + lines[from..]
         .iter()
-        .position(|l| l.contains(&needle))
-        .unwrap_or_else(|| panic!("no {event} after line {from}: {lines:#?}"))
+        .position(|l| {
+            event.is_none_or(|e| field(l, "event") == e)
+                && replica.is_none_or(|r| field(l, "replica") == r)
+        })
+        .unwrap_or_else(|| panic!("no {event:?} of {replica:?} from line {from}: {lines:#?}"))
+}
+
+/// How many lines belong to `replica`'s chain.
+fn count(lines: &[String], replica: &str) -> usize {
+    lines
+        .iter()
+        .filter(|l| field(l, "replica") == replica)
+        .count()
+}
+
+/// The report's chain of `replica`.
+fn chain<'a>(report: &'a Value, replica: &str) -> &'a Value {
+    report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["replica"] == replica)
+        .unwrap_or_else(|| panic!("no chain {replica}: {report:#}"))
+}
+
+/// The chains' replica names, sorted, with `pforte-admin@<host>` as `pforte-admin@`.
+fn replicas(report: &Value) -> Vec<String> {
+    let mut names: Vec<String> = report["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let name = c["replica"].as_str().unwrap();
+            match name.split_once('@') {
+                Some((tool, _host)) => format!("{tool}@"),
+                None => name.to_string(),
+            }
+        })
+        .collect();
+    names.sort_unstable();
+    names
 }
 
 /// Writes `lines` into a new file `name` in `dir`, as a tamperer would leave it.
@@ -148,17 +188,22 @@ fn rehash(line: &str) -> String {
     format!("{body},\"hash\":\"{hash}\"}}")
 }
 
-/// Recomputes the chain from line `from` on, as a tamperer who knows the format would: each
-/// line's `prev` is the hash of the line before, and its own hash is made again.
-fn rechain(lines: &mut [String], from: usize) {
-    for i in from..lines.len() {
-        if i > 0 {
-            let prev_hash = field(&lines[i - 1], "hash");
-            let old = format!("\"prev\":{}", field(&lines[i], "prev"));
-            let new = format!("\"prev\":{prev_hash}");
-            lines[i] = lines[i].replacen(&old, &new, 1);
+/// Recomputes `replica`'s chain from line `from` on, as a tamperer who knows the format would:
+/// each of its lines' `prev` is the hash of its line before, and its own hash is made again.
+fn rechain(lines: &mut [String], replica: &str, from: usize) {
+    let mut prev_hash: Option<Value> = None;
+    for (i, line) in lines.iter_mut().enumerate() {
+        if field(line, "replica") != replica {
+            continue;
         }
-        lines[i] = rehash(&lines[i]);
+        if i >= from {
+            if let Some(prev_hash) = &prev_hash {
+                let old = format!("\"prev\":{}", field(line, "prev"));
+                *line = line.replacen(&old, &format!("\"prev\":{prev_hash}"), 1);
+            }
+            *line = rehash(line);
+        }
+        prev_hash = Some(field(line, "hash"));
     }
 }
 
@@ -209,7 +254,7 @@ fn events(shown: &[Value]) -> Vec<&str> {
 async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_line() {
     let mail = Upstream::start("mail").await;
     let mut gw = gateway(&mail, "gw-a").start().await;
-    make_events(&gw, 0).await;
+    make_events(&gw, GENERATE).await;
     gw.stop().await;
     let log = gw.path("audit.jsonl");
     let keys = gw.path("audit-keys");
@@ -219,12 +264,11 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
 
     // Intact; verifying only reads (also with the config, whose [audit] key_dir it uses).
     let report = intact(&keys, &[&log], &[]);
-    let chain = &report["chains"][0];
-    assert_eq!(chain["replica"], "gw-a", "{report:#}");
-    assert_eq!(chain["events"], original.len(), "every line is an event");
+    assert_eq!(replicas(&report), ["gw-a", "pforte-admin@"], "{report:#}");
+    assert_eq!(chain(&report, "gw-a")["events"], count(&original, "gw-a"));
     assert!(
-        report["checkpoints_verified"].as_u64().unwrap() >= 1,
-        "the shutdown checkpoint"
+        chain(&report, "gw-a")["checkpoints"].as_u64().unwrap() >= 1,
+        "the shutdown checkpoint: {report:#}"
     );
     let out = admin(&[
         "--config",
@@ -241,8 +285,11 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
     );
     assert_eq!(lines(&log), original, "verify wrote to the log");
 
-    let failure = find(&original, "login_failure", 0);
-    let checkpoint = find(&original, "audit_checkpoint", failure);
+    let failure = find(&original, Some("login_failure"), None, 0);
+    // The gateway's next checkpoint (pforte-admin's chain has its own).
+    let checkpoint = find(&original, Some("audit_checkpoint"), Some("gw-a"), failure);
+    // The gateway's event after bob's failure: where a deletion shows.
+    let next = find(&original, None, Some("gw-a"), failure + 1);
 
     // An edited event: bob's failed login blamed on someone else.
     let mut edited = original.clone();
@@ -266,7 +313,7 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
     let mut deleted = original.clone();
     deleted.remove(failure);
     let file = write(dir, "deleted.jsonl", &deleted);
-    broken(&keys, &[&file], &[], "deleted", (&file, failure + 1));
+    broken(&keys, &[&file], &[], "deleted", (&file, next));
 
     // An inserted event: a copy of a line, replayed right after it.
     let mut inserted = original.clone();
@@ -276,21 +323,32 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
 
     // Two events swapped.
     let mut swapped = original.clone();
-    swapped.swap(failure, failure + 1);
+    swapped.swap(failure, next);
     let file = write(dir, "swapped.jsonl", &swapped);
     broken(&keys, &[&file], &[], "reordered", (&file, failure + 1));
 
-    // An edit with every hash after it recomputed: the chain holds, the signed checkpoint
-    // (whose head is the old chain's) does not.
+    // An edit with every hash after it recomputed: the chain holds, the signed checkpoint does
+    // not, found at the event it names as the head (the gateway's last before it), its own line
+    // in the sentence.
     let mut recomputed = edited.clone();
-    rechain(&mut recomputed, failure);
+    rechain(&mut recomputed, "gw-a", failure);
     let file = write(dir, "recomputed.jsonl", &recomputed);
+    let head = original[..checkpoint]
+        .iter()
+        .rposition(|l| field(l, "replica") == "gw-a")
+        .unwrap();
     broken(
         &keys,
         &[&file],
         &[],
         "checkpoint_mismatch",
-        (&file, checkpoint + 1),
+        (&file, head + 1),
+    );
+    let (_, report) = verify(&keys, &[&file], &[]);
+    let detail = report["breaks"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("{}:{}", file.display(), checkpoint + 1)),
+        "{detail}"
     );
 
     // A tail cut off with its checkpoint: whole as far as the log goes, caught by the
@@ -325,7 +383,7 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
         &format!("\"signature\":\"{signature}\""),
         &format!("\"signature\":\"{flipped}{}\"", &signature[1..]),
     );
-    rechain(&mut forged, checkpoint);
+    rechain(&mut forged, "gw-a", checkpoint);
     let file = write(dir, "forged.jsonl", &forged);
     broken(
         &keys,
@@ -335,7 +393,7 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
         (&file, checkpoint + 1),
     );
     let foreign = foreign_keys(dir);
-    let first_checkpoint = find(&original, "audit_checkpoint", 0);
+    let first_checkpoint = find(&original, Some("audit_checkpoint"), None, 0);
     broken(
         &foreign,
         &[&log],
@@ -397,7 +455,7 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
 async fn a_log_rotated_and_a_gateway_restarted_verify_as_one_chain() {
     let mail = Upstream::start("mail").await;
     let mut gw = gateway(&mail, "gw-a").start().await;
-    make_events(&gw, 0).await;
+    make_events(&gw, GENERATE).await;
     // Rotation as logrotate does it: the file renamed; the gateway follows within its sync
     // interval (100 ms here) and goes on in a new file at the configured path.
     let log = gw.path("audit.jsonl");
@@ -405,25 +463,29 @@ async fn a_log_rotated_and_a_gateway_restarted_verify_as_one_chain() {
     std::fs::rename(&log, &rotated).unwrap();
     let followed = pforte_e2e::eventually(Duration::from_secs(3), async || log.exists()).await;
     assert!(followed, "no new audit.jsonl after the rotation");
-    make_events(&gw, 1).await;
+    make_events(&gw, ROTATE).await;
     gw.stop().await;
     gw.start_again().await;
-    make_events(&gw, 2).await;
+    make_events(&gw, ROTATE).await;
     gw.stop().await;
 
     let keys = gw.path("audit-keys");
     assert!(!lines(&rotated).is_empty() && !lines(&log).is_empty());
     // Either order: the verifier follows the chain, not the file names.
     let report = intact(&keys, &[&log, &rotated], &[]);
-    let chains = report["chains"].as_array().unwrap();
     assert_eq!(
-        chains.len(),
-        1,
-        "one chain across rotation and restart: {report:#}"
+        replicas(&report),
+        ["gw-a", "pforte-admin@"],
+        "one chain each across rotation and restart: {report:#}"
     );
-    assert_eq!(chains[0]["first_seq"], 1);
-    let total = lines(&log).len() + lines(&rotated).len();
-    assert_eq!(chains[0]["events"], total, "{report:#}");
+    let gw_a = chain(&report, "gw-a");
+    assert_eq!(gw_a["first_seq"], 1);
+    let total = count(&lines(&log), "gw-a") + count(&lines(&rotated), "gw-a");
+    assert_eq!(gw_a["events"], total, "{report:#}");
+    assert!(
+        gw_a["checkpoints"].as_u64().unwrap() >= 2,
+        "a checkpoint at each shutdown: {report:#}"
+    );
 
     // The newer file alone starts late, which is said, not a break.
     let report = intact(&keys, &[&log], &[]);
@@ -442,8 +504,10 @@ async fn two_replicas_files_verify_together() {
     let mail = Upstream::start("mail").await;
     let mut a = gateway(&mail, "gw-a").start().await;
     let mut b = gateway(&mail, "gw-b").start().await;
-    make_events(&a, 0).await;
-    make_events(&b, 0).await;
+    // pforte-admin writes into a's file only: its chain (pforte-admin@<host>) is named by the
+    // host, so the same tool writing into two files on one host would start it twice.
+    make_events(&a, GENERATE).await;
+    make_events(&b, None).await;
     a.stop().await;
     b.stop().await;
     // Each replica signs with its own key: the verifier trusts both.
@@ -460,14 +524,11 @@ async fn two_replicas_files_verify_together() {
     }
     let (log_a, log_b) = (a.path("audit.jsonl"), b.path("audit.jsonl"));
     let report = intact(&keys, &[&log_b, &log_a], &[]);
-    let mut replicas: Vec<&str> = report["chains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["replica"].as_str().unwrap())
-        .collect();
-    replicas.sort_unstable();
-    assert_eq!(replicas, ["gw-a", "gw-b"], "{report:#}");
+    assert_eq!(
+        replicas(&report),
+        ["gw-a", "gw-b", "pforte-admin@"],
+        "{report:#}"
+    );
     // One replica's key alone leaves the other's checkpoints unverified.
     let (code, report) = verify(&a.path("audit-keys"), &[&log_a, &log_b], &[]);
     assert_eq!(code, 1, "{report:#}");
