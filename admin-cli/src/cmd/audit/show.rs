@@ -179,7 +179,7 @@ pub fn text_line(event: &Map<String, Value>) -> String {
         .unwrap_or(("", "-"));
     let column = |field| filter::text(event, field).unwrap_or("-");
     let mut line = format!(
-        "{time:<20}  {:<10}  {:<24}  {person:<16}  {app:<12}  {:<15}",
+        "{time:<20}  {:<16}  {:<24}  {person:<16}  {app:<12}  {:<15}",
         column("replica"),
         column("event"),
         column("source"),
@@ -233,7 +233,7 @@ mod tests {
         );
         let line = text_line(&login);
         assert!(
-            line.starts_with("2026-12-07T10:00:00Z  gw-a        login_success"),
+            line.starts_with("2026-12-07T10:00:00Z  gw-a              login_success"),
             "{line}"
         );
         let mut words: Vec<&str> = line.split_whitespace().collect();

@@ -51,8 +51,12 @@ pub fn render(report: &Report) -> String {
     for chain in &report.chains {
         let _ = writeln!(
             out,
-            "replica {}: {} events, seq {} to {}, {} checkpoints",
-            chain.replica, chain.events, chain.first_seq, chain.last_seq, chain.checkpoints
+            "replica {}: {}, seq {} to {}, {}",
+            chain.replica,
+            count(chain.events, "event"),
+            chain.first_seq,
+            chain.last_seq,
+            count(chain.checkpoints, "checkpoint")
         );
     }
     if report.chains.is_empty() {
@@ -60,8 +64,8 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "{} signed checkpoints verified",
-        report.checkpoints_verified
+        "{} verified",
+        count(report.checkpoints_verified as u64, "signed checkpoint")
     );
     for notice in &report.notices {
         let _ = writeln!(
@@ -74,9 +78,9 @@ pub fn render(report: &Report) -> String {
     }
     match report.first_break() {
         None => out.push_str(
-            "intact: no event edited, deleted, inserted or reordered, and every checkpoint's \
-             signature holds (events after a chain's last checkpoint are protected by the chain \
-             alone: pass a later checkpoint kept off the host with --checkpoints)\n",
+            "intact: no event edited, deleted, inserted or reordered; every checkpoint's \
+             signature holds\n(events after a chain's last checkpoint are protected by the chain \
+             alone: a later checkpoint kept off the host, given with --checkpoints, covers them)\n",
         ),
         Some(first) => {
             let whose = match (&first.replica, first.seq) {
@@ -104,6 +108,15 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// `1 event`, `2 events`.
+fn count(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
 }
 
 /// A notice's kind in words.
