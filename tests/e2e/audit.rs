@@ -449,6 +449,24 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
     );
     let out = admin(&["audit", "show", path(&log), "--since", "yesterday"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    // The config's log by default; reading never makes or writes it.
+    let config = path(&gw.config_path);
+    let out = admin(&[
+        "--config",
+        config,
+        "audit",
+        "show",
+        "--kind",
+        "login_failure",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), text, "{out:?}");
+    let away = dir.join("away.jsonl");
+    std::fs::rename(&log, &away).unwrap();
+    let out = admin(&["--config", config, "audit", "show"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the audit log"));
+    assert!(!log.exists(), "audit show made the log");
 }
 
 #[tokio::test]
