@@ -11,6 +11,7 @@ mod admin_people;
 mod admin_sessions;
 mod alerts;
 mod audit;
+mod audit_format;
 mod browser;
 mod caddy;
 mod config_check;
