@@ -284,6 +284,34 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_shown_past_lines_that_are_not_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("audit.jsonl");
+        let lines = [
+            r#"{"event":"login_failure","username":"bob"}"#,
+            "torn {\"event\":\"log",
+            "",
+            r#"Dec  7 10:00:00 gw pforte[1]: {"event":"logout","subject":"s-bob"}"#,
+            r#"{"event":"login_success","username":"alice"}"#,
+        ];
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let mut out = Vec::new();
+        let filter = Filter {
+            person: vec!["bob".into(), "s-bob".into()],
+            ..Filter::default()
+        };
+        assert!(show_file(&file, &filter, true, &mut out).is_ok());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"event\":\"login_failure\",\"username\":\"bob\"}\n\
+             {\"event\":\"logout\",\"subject\":\"s-bob\"}\n",
+            "the matching events' JSON, the torn line skipped, the last line without a newline read"
+        );
+        let missing = show_file(&dir.path().join("none"), &filter, true, &mut Vec::new());
+        assert!(matches!(missing, Err(Failure::Input(_))));
+    }
+
+    #[test]
     fn syslog_copies_are_read_from_their_first_brace_and_garbage_is_not_an_event() {
         let (raw, event) =
             parse_line(br#"Dec  7 10:00:00 gw pforte[1]: {"event":"logout"}"#).unwrap();
