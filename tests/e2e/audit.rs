@@ -274,6 +274,10 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
         text.contains("replica gw-a:") && text.contains("intact"),
         "{text}"
     );
+    assert!(
+        text.contains("kept off the host"),
+        "keys from the host: {text}"
+    );
     assert_eq!(lines(&log), original, "verify wrote to the log");
 
     let failure = find(&original, Some("login_failure"), None, 0);

@@ -67,9 +67,14 @@ pub fn run(ctx: &Ctx, command: AuditCommand) -> Result<Exit, CmdError> {
             keys,
             json,
         } => {
-            let keys = match keys {
+            let from_config = keys.is_none();
+            let dir = match keys {
                 Some(dir) => dir,
                 None => ctx.config()?.audit.key_dir.clone(),
+            };
+            let keys = verify::Keys {
+                dir: &dir,
+                from_config,
             };
             verify::run(&files, &checkpoints, &keys, json.json)
         }

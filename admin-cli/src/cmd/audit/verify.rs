@@ -13,28 +13,45 @@ use pforte_audit::verify::{Input, NoticeKind, Report, verify};
 use super::AuditCmdError;
 use crate::error::{CmdError, Exit};
 
+/// Where the trusted public keys come from.
+pub struct Keys<'a> {
+    /// Their folder.
+    pub dir: &'a Path,
+    /// Whether it is the config's `[audit] key_dir` (on the host that wrote the log) rather than
+    /// a folder named with `--keys`: the text then says that evidence wants a copy kept off the
+    /// host, since whoever could rewrite the log there could replace the keys too.
+    pub from_config: bool,
+}
+
 /// Verifies `logs` (with the checkpoint lines of `checkpoints`) against the public keys in
-/// `key_dir`, prints the verdict, and says by the exit code whether the log is intact.
+/// `keys`, prints the verdict, and says by the exit code whether the log is intact.
 pub fn run(
     logs: &[PathBuf],
     checkpoints: &[PathBuf],
-    key_dir: &Path,
+    keys: &Keys<'_>,
     json: bool,
 ) -> Result<Exit, CmdError> {
-    let keys = TrustedKeys::load_dir(key_dir).map_err(AuditCmdError::from)?;
-    if keys.is_empty() {
+    let key_dir = keys.dir;
+    let trusted = TrustedKeys::load_dir(key_dir).map_err(AuditCmdError::from)?;
+    if trusted.is_empty() {
         return Err(AuditCmdError::NoKeys(key_dir.to_path_buf()).into());
     }
     let report = verify(&Input {
         logs,
         checkpoints,
-        keys: &keys,
+        keys: &trusted,
     })
     .map_err(AuditCmdError::from)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("trusted keys: {} from {}", keys.len(), key_dir.display());
+        println!("trusted keys: {} from {}", trusted.len(), key_dir.display());
+        if keys.from_config {
+            println!(
+                "  (the config's [audit] key_dir: for evidence, verify with a copy of the public \
+                 keys kept off the host, --keys DIR)"
+            );
+        }
         print!("{}", render(&report));
     }
     Ok(if report.is_intact() {
@@ -260,20 +277,24 @@ mod exit_codes {
         let file = dir.path().join("audit.jsonl");
         std::fs::write(&file, lines.join("\n") + "\n").unwrap();
         let files = [file.clone()];
-        assert_eq!(run(&files, &[], &keys, true).unwrap(), Exit::OK);
+        let given = |dir| Keys {
+            dir,
+            from_config: false,
+        };
+        assert_eq!(run(&files, &[], &given(&keys), true).unwrap(), Exit::OK);
 
         let edited = lines.join("\n").replace("user2", "mallory");
         std::fs::write(&file, edited + "\n").unwrap();
-        assert_eq!(run(&files, &[], &keys, true).unwrap(), Exit::NO);
+        assert_eq!(run(&files, &[], &given(&keys), true).unwrap(), Exit::NO);
 
         let missing = [dir.path().join("missing.jsonl")];
-        let err = run(&missing, &[], &keys, true).unwrap_err();
+        let err = run(&missing, &[], &given(&keys), true).unwrap_err();
         assert_eq!(err.exit(), Exit::BAD_INPUT);
         assert!(err.to_string().contains("missing.jsonl"), "{err}");
 
         let no_keys = dir.path().join("empty");
         std::fs::create_dir(&no_keys).unwrap();
-        let err = run(&files, &[], &no_keys, true).unwrap_err();
+        let err = run(&files, &[], &given(&no_keys), true).unwrap_err();
         assert_eq!(err.exit(), Exit::BAD_INPUT);
         assert!(err.to_string().contains("no audit public keys"), "{err}");
     }
