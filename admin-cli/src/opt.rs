@@ -566,8 +566,8 @@ pforte-admin audit show --kind 'oidc_*' --since 2026-12-01T00:00:00Z --until 202
 pforte-admin audit show old.jsonl --kind login_failure --json | jq .username"
     )]
     Show {
-        /// The audit log files, shown in the order given (default: the config's
-        /// `log.audit_file`).
+        /// The audit log files, merged into one timeline (rotated files, several replicas';
+        /// default: the config's `log.audit_file`).
         #[arg(value_name = "FILE")]
         files: Vec<PathBuf>,
         /// Only events about or by this person: `subject`, `username`, `user` or `by` (any

@@ -510,6 +510,26 @@ async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain() {
         "a checkpoint at each shutdown: {report:#}"
     );
 
+    // `audit show` merges the files into one timeline, whatever the order they are given in:
+    // the rotated file's events first, each file's in its own order (the torn line skipped).
+    let events = |file: &Path| -> Vec<String> {
+        lines(file)
+            .into_iter()
+            .filter(|l| field(l, "event").is_string())
+            .collect()
+    };
+    let timeline = [events(&rotated), events(&log)].concat();
+    for files in [[&log, &rotated], [&rotated, &log]] {
+        let out = admin(&["audit", "show", "--json", path(files[0]), path(files[1])]);
+        assert!(out.status.success(), "{out:?}");
+        let shown: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert!(shown == timeline, "{shown:#?}");
+    }
+
     // The newer file alone starts late, which is said, not a break.
     let report = intact(&keys, &[&log], &[]);
     assert!(

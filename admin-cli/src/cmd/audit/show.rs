@@ -1,7 +1,8 @@
 //! `audit show`: the events of audit log files, filtered ([`super::filter`]), one short line
 //! each for people, or the matching lines unchanged with `--json` (for `jq` and SIEM imports).
 //!
-//! Files are read as a stream, in the order given, so a large log needs no memory. A line that
+//! Files are read as streams and merged by time (rotated files and several replicas' files give
+//! one timeline), so a large log needs no memory. A line that
 //! is not a JSON object (a torn last line, a stray write) is named with file:line on standard
 //! error and skipped; the command still succeeds, since showing is not checking: `audit verify`
 //! is the command that fails on a damaged log. A line of a syslog copy is read from its first
@@ -13,6 +14,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value};
 
@@ -39,114 +41,173 @@ const NOT_IN_REST: [&str; 12] = [
 /// Values longer than this are cut in the text output (`--json` shows them whole).
 const VALUE_WIDTH: usize = 40;
 
-/// Prints the events of `files` that `filter` lets through. A person asked for by name is also
-/// found by the subjects their logins in these files show (a first pass over the files).
+/// Prints the events of `files` that `filter` lets through, in time order across the files. A
+/// person asked for by name is also found by the subjects their logins in these files show (a
+/// first pass over the files).
 pub fn run(files: &[PathBuf], mut filter: Filter, json: bool) -> Result<Exit, CmdError> {
     if let [name] = filter.person.as_slice() {
         let name = name.clone();
         for file in files {
-            read_events(file, false, &mut |_, event| {
-                if let Some(subject) = filter::subject_of(&event, &name)
+            let mut events = Events::open(file, false).map_err(input_error)?;
+            while let Some(event) = events.next_event().map_err(input_error)? {
+                if let Some(subject) = filter::subject_of(&event.fields, &name)
                     && !filter.person.iter().any(|p| p == subject)
                 {
                     filter.person.push(subject.to_string());
                 }
-                Ok(())
-            })
-            .map_err(|e| input_error(file, e))?;
+            }
         }
     }
-    let filter = &filter;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    for file in files {
-        match show_file(file, filter, json, &mut out) {
-            Ok(()) => {}
-            // The reader went away (`| head`): what it wanted has been printed.
-            Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-                return Ok(Exit::OK);
-            }
-            Err(failure) => return Err(input_error(file, failure)),
-        }
-    }
-    match out.flush() {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(Exit::OK),
+    match show(files, &filter, json, &mut out).and_then(|()| out.flush().map_err(Failure::Output)) {
+        Ok(()) => Ok(Exit::OK),
+        // The reader went away (`| head`): what it wanted has been printed.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(Exit::OK),
+        Err(Failure::Output(e)) => Err(e.into()),
+        Err(Failure::Input(e)) => Err(input_error(e)),
     }
 }
 
-/// Reading the file failed (bad input), or writing the output did.
+/// Reading a file failed (bad input), or writing the output did.
 enum Failure {
-    Input(io::Error),
+    Input(ReadError),
     Output(io::Error),
 }
 
-/// A failure while reading `file` as the command's error.
-fn input_error(file: &Path, failure: Failure) -> CmdError {
-    match failure {
-        Failure::Input(source) => AuditCmdError::Read {
-            path: file.to_path_buf(),
-            source,
-        }
-        .into(),
-        Failure::Output(e) => e.into(),
-    }
+/// A file that could not be read, and why.
+struct ReadError {
+    path: PathBuf,
+    source: io::Error,
 }
 
-fn show_file(
-    path: &Path,
+fn input_error(e: ReadError) -> CmdError {
+    AuditCmdError::Read {
+        path: e.path,
+        source: e.source,
+    }
+    .into()
+}
+
+/// Writes the matching events of `files`, merged by time: each file is in time order, near
+/// enough (events are stamped just before they are appended, so two at once may swap by a
+/// fraction of a millisecond), and taking the earliest of the files' next events gives one
+/// timeline of rotated files and of several replicas while keeping every file's own order. Ties
+/// keep the order of the files given; an event without a readable time goes with the one before
+/// it in its file.
+fn show(
+    files: &[PathBuf],
     filter: &Filter,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    read_events(path, true, &mut |raw, event| {
-        if !filter.matches(&event) {
+    let mut heads = Vec::with_capacity(files.len());
+    for file in files {
+        let mut events = Events::open(file, true).map_err(Failure::Input)?;
+        let next = events.next_event().map_err(Failure::Input)?;
+        heads.push((events, next));
+    }
+    loop {
+        let earliest = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (events, next))| next.as_ref().map(|e| (events.time_of(e), i)))
+            .min();
+        let Some((_, i)) = earliest else {
             return Ok(());
+        };
+        let (events, next) = &mut heads[i];
+        if let Some(event) = next.take() {
+            events.last_time = events.time_of(&event);
+            if filter.matches(&event.fields) {
+                if json {
+                    out.write_all(&event.raw).map_err(Failure::Output)?;
+                    out.write_all(b"\n").map_err(Failure::Output)?;
+                } else {
+                    writeln!(out, "{}", text_line(&event.fields)).map_err(Failure::Output)?;
+                }
+            }
         }
-        if json {
-            out.write_all(raw).map_err(Failure::Output)?;
-            out.write_all(b"\n").map_err(Failure::Output)
-        } else {
-            writeln!(out, "{}", text_line(&event)).map_err(Failure::Output)
-        }
-    })
+        *next = events.next_event().map_err(Failure::Input)?;
+    }
 }
 
-/// Calls `each` with every event of the file (its JSON bytes and object), in order; a line that
-/// is not an event is skipped, and named on standard error when `warn`.
-fn read_events(
-    path: &Path,
+/// One event: its JSON as written and its fields.
+struct Event {
+    raw: Vec<u8>,
+    fields: Map<String, Value>,
+}
+
+/// A file's events, read one at a time.
+struct Events {
+    path: PathBuf,
+    reader: BufReader<File>,
+    line: Vec<u8>,
+    number: usize,
+    /// Whether a line that is not an event is named on standard error (once: the first pass of
+    /// `--person` reads quietly).
     warn: bool,
-    each: &mut impl FnMut(&[u8], Map<String, Value>) -> Result<(), Failure>,
-) -> Result<(), Failure> {
-    let mut reader = BufReader::new(File::open(path).map_err(Failure::Input)?);
-    let mut line = Vec::new();
-    let mut number = 0;
-    loop {
-        line.clear();
-        if reader
-            .read_until(b'\n', &mut line)
-            .map_err(Failure::Input)?
-            == 0
-        {
-            return Ok(());
-        }
-        number += 1;
-        let bytes = line.trim_ascii();
-        if bytes.is_empty() {
-            continue;
-        }
-        let Some((raw, event)) = parse_line(bytes) else {
-            if !warn {
+    /// The time of the last event taken, for one whose time cannot be read.
+    last_time: SystemTime,
+}
+
+impl Events {
+    fn open(path: &Path, warn: bool) -> Result<Events, ReadError> {
+        let file = File::open(path).map_err(|source| ReadError {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Events {
+            path: path.to_path_buf(),
+            reader: BufReader::new(file),
+            line: Vec::new(),
+            number: 0,
+            warn,
+            last_time: UNIX_EPOCH,
+        })
+    }
+
+    /// The next event; a line that is not one is skipped.
+    fn next_event(&mut self) -> Result<Option<Event>, ReadError> {
+        loop {
+            self.line.clear();
+            let read = self
+                .reader
+                .read_until(b'\n', &mut self.line)
+                .map_err(|source| ReadError {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            let bytes = self.line.trim_ascii();
+            if bytes.is_empty() {
                 continue;
             }
-            eprintln!(
-                "pforte-admin: {}:{number}: not an audit event (not a JSON object), skipped",
-                path.display()
-            );
-            continue;
-        };
-        each(raw, event)?;
+            match parse_line(bytes) {
+                Some((raw, fields)) => {
+                    return Ok(Some(Event {
+                        raw: raw.to_vec(),
+                        fields,
+                    }));
+                }
+                None if self.warn => eprintln!(
+                    "pforte-admin: {}:{}: not an audit event (not a JSON object), skipped",
+                    self.path.display(),
+                    self.number
+                ),
+                None => {}
+            }
+        }
+    }
+
+    /// When the event happened, for the merge.
+    fn time_of(&self, event: &Event) -> SystemTime {
+        filter::text(&event.fields, "timestamp")
+            .and_then(|t| filter::parse_rfc3339(t).ok())
+            .unwrap_or(self.last_time)
     }
 }
 
@@ -283,10 +344,25 @@ mod tests {
         );
     }
 
+    /// `show` over files of these lines, as text.
+    fn shown(files: &[&[&str]], filter: &Filter) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .enumerate()
+            .map(|(i, lines)| {
+                let path = dir.path().join(format!("{i}.jsonl"));
+                std::fs::write(&path, lines.join("\n")).unwrap();
+                path
+            })
+            .collect();
+        let mut out = Vec::new();
+        assert!(show(&paths, filter, true, &mut out).is_ok());
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
     fn a_file_is_shown_past_lines_that_are_not_events() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("audit.jsonl");
         let lines = [
             r#"{"event":"login_failure","username":"bob"}"#,
             "torn {\"event\":\"log",
@@ -294,21 +370,52 @@ mod tests {
             r#"Dec  7 10:00:00 gw pforte[1]: {"event":"logout","subject":"s-bob"}"#,
             r#"{"event":"login_success","username":"alice"}"#,
         ];
-        std::fs::write(&file, lines.join("\n")).unwrap();
-        let mut out = Vec::new();
         let filter = Filter {
             person: vec!["bob".into(), "s-bob".into()],
             ..Filter::default()
         };
-        assert!(show_file(&file, &filter, true, &mut out).is_ok());
         assert_eq!(
-            String::from_utf8(out).unwrap(),
+            shown(&[&lines], &filter),
             "{\"event\":\"login_failure\",\"username\":\"bob\"}\n\
              {\"event\":\"logout\",\"subject\":\"s-bob\"}\n",
             "the matching events' JSON, the torn line skipped, the last line without a newline read"
         );
-        let missing = show_file(&dir.path().join("none"), &filter, true, &mut Vec::new());
-        assert!(matches!(missing, Err(Failure::Input(_))));
+        let missing = show(
+            &[PathBuf::from("/nonexistent")],
+            &filter,
+            true,
+            &mut Vec::new(),
+        );
+        assert!(matches!(missing, Err(Failure::Input(e)) if e.path == Path::new("/nonexistent")));
+    }
+
+    #[test]
+    fn files_are_merged_into_one_timeline() {
+        let at = |event: &str, time: &str| format!(r#"{{"event":"{event}","timestamp":"{time}"}}"#);
+        let old = [
+            at("a1", "2026-12-07T10:00:00.100Z"),
+            at("a2", "2026-12-07T10:00:02Z"),
+        ];
+        let new = [
+            at("a3", "2026-12-07T10:00:05Z"),
+            r#"{"event":"a4"}"#.to_string(),
+            at("a5", "2026-12-07T10:00:06Z"),
+        ];
+        let other = [
+            at("b1", "2026-12-07T10:00:00.200Z"),
+            at("b2", "2026-12-07T10:00:05Z"),
+        ];
+        fn refs(lines: &[String]) -> Vec<&str> {
+            lines.iter().map(String::as_str).collect()
+        }
+        let (old, new, other) = (refs(&old), refs(&new), refs(&other));
+        let text = shown(&[&new, &other, &old], &Filter::default());
+        let order: Vec<&str> = text.lines().map(|l| l.split('"').nth(3).unwrap()).collect();
+        assert_eq!(
+            order,
+            ["a1", "b1", "a2", "a3", "a4", "b2", "a5"],
+            "by time; a tie in the order of the files given; no time: after its predecessor"
+        );
     }
 
     #[test]
