@@ -39,6 +39,12 @@ pub enum AuditCmdError {
         /// Why.
         source: std::io::Error,
     },
+    /// The audit key folder is not there.
+    #[error(
+        "{} is not a folder: name the folder of the audit public keys (<kid>.pub) with --keys",
+        .0.display()
+    )]
+    NoKeyDir(PathBuf),
     /// The audit key folder holds no public key: no checkpoint could be believed.
     #[error(
         "{} holds no audit public keys (<kid>.pub): name the folder of the audit keys with --keys",

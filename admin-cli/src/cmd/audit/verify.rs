@@ -32,6 +32,9 @@ pub fn run(
     json: bool,
 ) -> Result<Exit, CmdError> {
     let key_dir = keys.dir;
+    if !key_dir.is_dir() {
+        return Err(AuditCmdError::NoKeyDir(key_dir.to_path_buf()).into());
+    }
     let trusted = TrustedKeys::load_dir(key_dir).map_err(AuditCmdError::from)?;
     if trusted.is_empty() {
         return Err(AuditCmdError::NoKeys(key_dir.to_path_buf()).into());
@@ -297,5 +300,8 @@ mod exit_codes {
         let err = run(&files, &[], &given(&no_keys), true).unwrap_err();
         assert_eq!(err.exit(), Exit::BAD_INPUT);
         assert!(err.to_string().contains("no audit public keys"), "{err}");
+        let err = run(&files, &[], &given(&dir.path().join("none")), true).unwrap_err();
+        assert_eq!(err.exit(), Exit::BAD_INPUT);
+        assert!(err.to_string().contains("none is not a folder"), "{err}");
     }
 }
