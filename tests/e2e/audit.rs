@@ -4,8 +4,9 @@
 //! a copy of it is found, of the right kind at the right line: an edited event, a deleted one, an
 //! inserted copy, two swapped, an edit with the whole chain after it recomputed (the signed
 //! checkpoint catches it), a tail cut off (a checkpoint kept elsewhere catches it), and a forged
-//! or untrusted checkpoint. A log rotated while the gateway runs, a line torn as by a crash and a
-//! gateway restarted on its folder verify as one chain; two replicas' files verify together.
+//! or untrusted checkpoint. A log rotated while the gateway runs, a line torn as by a crash, a
+//! gateway restarted on its folder and a log rotated while it was stopped verify as one chain
+//! (the damage and the resumption as notices); two replicas' files verify together.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -461,7 +462,7 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
 }
 
 #[tokio::test]
-async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain() {
+async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain_with_notices() {
     let mail = Upstream::start("mail").await;
     let mut gw = gateway(&mail, "gw-a").start().await;
     make_events(&gw, GENERATE).await;
@@ -486,16 +487,26 @@ async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain() {
     gw.start_again().await;
     make_events(&gw, ROTATE).await;
     gw.stop().await;
+    // Rotated while the gateway is stopped: it finds its file behind its chain, goes on from
+    // its head file and records that it resumed.
+    let middle = gw.path("audit.jsonl.2");
+    std::fs::rename(&log, &middle).unwrap();
+    gw.start_again().await;
+    make_events(&gw, None).await;
+    gw.stop().await;
 
     let keys = gw.path("audit-keys");
-    assert!(!lines(&rotated).is_empty() && !lines(&log).is_empty());
-    // Either order: the verifier follows the chain, not the file names.
-    let report = intact(&keys, &[&log, &rotated], &[]);
-    let notices = report["notices"].as_array().unwrap();
+    for file in [&rotated, &middle, &log] {
+        assert!(!lines(file).is_empty(), "{}", file.display());
+    }
+    // Any order: the verifier follows the chain, not the file names.
+    let report = intact(&keys, &[&log, &rotated, &middle], &[]);
+    let notices: Vec<&Value> = report["notices"].as_array().unwrap().iter().collect();
     assert!(
         notices.iter().any(|n| n["kind"] == "damaged_tail"),
         "the torn line, as the gateway recorded it: {report:#}"
     );
+
     assert_eq!(
         replicas(&report),
         ["gw-a", "pforte-admin@"],
@@ -503,7 +514,10 @@ async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain() {
     );
     let gw_a = chain(&report, "gw-a");
     assert_eq!(gw_a["first_seq"], 1);
-    let total = count(&lines(&log), "gw-a") + count(&lines(&rotated), "gw-a");
+    let total: usize = [&rotated, &middle, &log]
+        .iter()
+        .map(|f| count(&lines(f), "gw-a"))
+        .sum();
     assert_eq!(gw_a["events"], total, "{report:#}");
     assert!(
         gw_a["checkpoints"].as_u64().unwrap() >= 2,
@@ -511,16 +525,16 @@ async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain() {
     );
 
     // `audit show` merges the files into one timeline, whatever the order they are given in:
-    // the rotated file's events first, each file's in its own order (the torn line skipped).
+    // the oldest file's events first, each file's in its own order (the torn line skipped).
     let events = |file: &Path| -> Vec<String> {
         lines(file)
             .into_iter()
             .filter(|l| field(l, "event").is_string())
             .collect()
     };
-    let timeline = [events(&rotated), events(&log)].concat();
-    for files in [[&log, &rotated], [&rotated, &log]] {
-        let out = admin(&["audit", "show", "--json", path(files[0]), path(files[1])]);
+    let timeline = [events(&rotated), events(&middle), events(&log)].concat();
+    for [a, b, c] in [[&log, &rotated, &middle], [&rotated, &middle, &log]] {
+        let out = admin(&["audit", "show", "--json", path(a), path(b), path(c)]);
         assert!(out.status.success(), "{out:?}");
         let shown: Vec<String> = String::from_utf8(out.stdout)
             .unwrap()
@@ -530,16 +544,23 @@ async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain() {
         assert!(shown == timeline, "{shown:#?}");
     }
 
-    // The newer file alone starts late, which is said, not a break.
-    let report = intact(&keys, &[&log], &[]);
-    assert!(
+    // A file alone whose earlier files are not given is said, not a break: the newest starts
+    // where the gateway resumed, the middle one late.
+    let notices = |file: &Path| -> Vec<String> {
+        let report = intact(&keys, &[file], &[]);
         report["notices"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n["kind"] == "starts_late"),
-        "{report:#}"
+            .map(|n| n["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        notices(&log).contains(&"resumed".to_string()),
+        "{:?}",
+        notices(&log)
     );
+    assert!(notices(&middle).contains(&"starts_late".to_string()));
 }
 
 #[tokio::test]
