@@ -65,7 +65,13 @@ fn main() -> ExitCode {
         yes,
         command,
     } = cli;
-    let ctx = match cmd::Ctx::new(config, yes, audit::admin_name()) {
+    // `audit verify|show` only read the audit log: they must not need to write it.
+    let open = if matches!(command, Command::Audit(_)) {
+        cmd::Ctx::reading_the_log
+    } else {
+        cmd::Ctx::new
+    };
+    let ctx = match open(config, yes, audit::admin_name()) {
         Ok(ctx) => ctx,
         Err(e) => return failed(&e),
     };

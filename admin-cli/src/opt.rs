@@ -64,6 +64,10 @@ pub enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Check that the audit log is whole (nothing edited, deleted, inserted, reordered or cut
+    /// off before a signed checkpoint), or show its events filtered by person, app, kind and time.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Second factors' sealing key: `mfa generate-key` prints a new one for `[mfa] key`.
     #[command(subcommand)]
     Mfa(MfaKeyCommand),
@@ -517,6 +521,77 @@ pub enum GroupsCommand {
     },
 }
 
+/// `pforte-admin audit ...`: the hash-chained audit log (docs/audit.md).
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check that audit log files are whole: their hash chains and signed checkpoints.
+    ///
+    /// Every replica's chain is followed across rotated files and several replicas' files,
+    /// given in any order. Without --json: a summary per replica chain, the notices, and the
+    /// first break with file:line, its kind and why.
+    ///
+    /// Exit code 0: intact; 1: a break was found (the first one is shown with file:line);
+    /// 2: a file or the key folder cannot be read.
+    #[command(
+        after_help = "Examples:\n  pforte-admin audit verify /var/log/pforte/audit.jsonl* \
+--keys /mnt/offline/audit-keys\n  \
+pforte-admin audit verify audit-a.jsonl audit-b.jsonl --checkpoints siem-export.log --json\n\n\
+Verify with a copy of the public keys (`<kid>.pub`) kept off the gateway host: someone who \
+can rewrite the log on the host could also replace the keys there."
+    )]
+    Verify {
+        /// The audit log files (several replicas', rotated ones; any order).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// A file of checkpoint lines kept elsewhere (a SIEM or syslog copy: the JSON starts at
+        /// the first `{` of a line), to catch a log cut short after its last checkpoint
+        /// (repeat for more).
+        #[arg(long = "checkpoints", value_name = "FILE")]
+        checkpoints: Vec<PathBuf>,
+        /// The folder of the audit public keys (`<kid>.pub`; default: the config's
+        /// `[audit] key_dir`).
+        #[arg(long, value_name = "DIR")]
+        keys: Option<PathBuf>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Show audit events, filtered by person, app, kind of event and time.
+    ///
+    /// One line each (time, replica, event, person, app or client, source, the rest), or with
+    /// --json the matching lines unchanged. A line that is not JSON is named with file:line on
+    /// standard error and skipped (the exit code stays 0: `audit verify` is the check).
+    #[command(
+        after_help = "Examples:\n  pforte-admin audit show --person alice --since 7d\n  \
+pforte-admin audit show --kind 'oidc_*' --since 2026-12-01T00:00:00Z --until 2026-12-02T00:00:00Z\n  \
+pforte-admin audit show old.jsonl --kind login_failure --json | jq .username"
+    )]
+    Show {
+        /// The audit log files, merged into one timeline (rotated files, several replicas';
+        /// default: the config's `log.audit_file`).
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Only events about or by this person: `subject`, `username`, `user` or `by` (any
+        /// case); events naming only the subject their logins in these files show count too.
+        #[arg(long, value_name = "NAME")]
+        person: Option<String>,
+        /// Only events of this app or OpenID Connect client (`app` or `client`).
+        #[arg(long, value_name = "APP")]
+        app: Option<String>,
+        /// Only this kind of event (`login_failure`), or kinds starting with a prefix (`oidc_*`).
+        #[arg(long, value_name = "EVENT")]
+        kind: Option<String>,
+        /// Only events at or after TIME: RFC 3339 (`2026-12-07T10:00:00Z`, `2026-12-07`) or a
+        /// time back from now (`2h`, `7d`).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only events before TIME (same forms as --since).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -558,6 +633,46 @@ mod tests {
             groups(&["policy", "explain", "--groups", "staff,it", url]),
             Some(vec!["staff".to_string(), "it".to_string()])
         );
+    }
+
+    #[test]
+    fn verify_takes_many_files_and_checkpoint_files() {
+        let Command::Audit(AuditCommand::Verify {
+            files,
+            checkpoints,
+            keys,
+            ..
+        }) = parse(&[
+            "audit",
+            "verify",
+            "a.jsonl",
+            "--checkpoints",
+            "siem.log",
+            "b.jsonl",
+            "--keys",
+            "/k",
+            "--checkpoints",
+            "c.log",
+        ])
+        .command
+        else {
+            panic!("not verify")
+        };
+        assert_eq!(files, [PathBuf::from("a.jsonl"), PathBuf::from("b.jsonl")]);
+        assert_eq!(
+            checkpoints,
+            [PathBuf::from("siem.log"), PathBuf::from("c.log")]
+        );
+        assert_eq!(keys, Some(PathBuf::from("/k")));
+        let none = Cli::try_parse_from(["pforte-admin", "audit", "verify"]);
+        assert!(none.is_err(), "verify needs a file");
+        let Command::Audit(AuditCommand::Show { files, kind, .. }) =
+            parse(&["audit", "show", "--kind", "oidc_*"]).command
+        else {
+            panic!("not show")
+        };
+        assert!(files.is_empty(), "the config's audit file");
+        assert_eq!(kind.as_deref(), Some("oidc_*"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod admin_factors;
 mod admin_people;
 mod admin_sessions;
 mod alerts;
+mod audit;
 mod audit_delivery;
 mod audit_format;
 mod browser;

@@ -50,6 +50,7 @@ pub struct GatewayBuilder {
     http_redirect: bool,
     admin_token: Option<String>,
     audit_log: bool,
+    audit: Option<String>,
     directory: Option<String>,
     sessions: Option<String>,
     portal: String,
@@ -85,6 +86,7 @@ impl Default for GatewayBuilder {
             http_redirect: false,
             admin_token: None,
             audit_log: false,
+            audit: None,
             directory: None,
             sessions: None,
             portal: String::new(),
@@ -157,6 +159,14 @@ impl GatewayBuilder {
     /// Audit events go to `audit.jsonl` in the gateway's folder (read with [`Gateway::audit`]).
     pub fn audit_log(mut self) -> Self {
         self.audit_log = true;
+        self
+    }
+
+    /// An `[audit]` table with these keys (`replica = "gw-a"`, `checkpoint_interval = ...`);
+    /// implies [`Self::audit_log`].
+    pub fn audit(mut self, toml: &str) -> Self {
+        self.audit_log = true;
+        self.audit = Some(format!("[audit]\n{toml}\n"));
         self
     }
 
@@ -254,15 +264,7 @@ impl GatewayBuilder {
     pub async fn start_with_ca(self, ca: TestCa) -> Gateway {
         let folder = self.write_folder(&ca);
         let log_path = folder.dir.path().join("pforte.log");
-        let child = Command::new(pforte_bin())
-            .args(["run", "--config"])
-            .arg(&folder.config_path)
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(folder.dir.path().join("stdout.log")).unwrap())
-            .stderr(std::fs::File::create(&log_path).unwrap())
-            .spawn()
-            .unwrap();
+        let child = spawn(&folder.config_path, folder.dir.path(), &log_path);
         let mut gateway = Gateway {
             dir: folder.dir,
             ca,
@@ -354,7 +356,7 @@ impl GatewayBuilder {
                 "\n[oidc]\nclients = \"clients.toml\"\nbackchannel_ca_file = \"test-ca.pem\"\n",
             );
         }
-        for section in [&self.directory, &self.sessions, &self.mfa]
+        for section in [&self.directory, &self.sessions, &self.mfa, &self.audit]
             .into_iter()
             .flatten()
         {
@@ -396,6 +398,27 @@ pub fn app_toml(name: &str, host: &str, prefix: &str, upstreams: &[String], extr
     format!(
         "[[app]]\nname = \"{name}\"\nhosts = [\"{host}\"]\npath_prefix = \"{prefix}\"\nupstreams = {upstreams:?}\n{extra}\n"
     )
+}
+
+/// Starts `pforte run --config CONFIG`, its output appended to `stdout.log` in `dir` and to
+/// `log_path` (appended, so a restarted gateway's log follows the first run's).
+fn spawn(config: &Path, dir: &Path, log_path: &Path) -> Child {
+    let append = |path: &Path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap()
+    };
+    Command::new(pforte_bin())
+        .args(["run", "--config"])
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(append(&dir.join("stdout.log")))
+        .stderr(append(log_path))
+        .spawn()
+        .unwrap()
 }
 
 impl Gateway {
@@ -529,6 +552,26 @@ impl Gateway {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         None
+    }
+
+    /// Stops the gateway with SIGTERM and waits until it has exited (its graceful shutdown done).
+    pub async fn stop(&mut self) -> ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(Duration::from_secs(15))
+            .await
+            .unwrap_or_else(|| panic!("pforte did not stop within 15 s:\n{}", self.log()))
+    }
+
+    /// Starts the gateway again on the same folder, config and ports, after [`Self::stop`].
+    pub async fn start_again(&mut self) {
+        assert!(
+            self.child.try_wait().unwrap().is_some(),
+            "start_again needs a stopped gateway"
+        );
+        self.child = spawn(&self.config_path, self.dir.path(), &self.log_path);
+        self.stopped_on_purpose
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        self.wait_ready().await;
     }
 
     /// Rewrites a file in the gateway's folder (atomically, as deploy tools do).

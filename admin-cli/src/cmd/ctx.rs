@@ -10,6 +10,9 @@
 //! config is read only when a command needs something that only the config says (the policy in
 //! force, the directory, the session store, the key folder, ...), so `policy check DIR` and
 //! `keys --dir DIR` run where there is no gateway and no config, such as a CI pipeline.
+//!
+//! `audit verify` and `audit show` only read the audit log ([`Ctx::reading_the_log`]): they do
+//! not open it for writing, so an auditor who may only read the log can run them.
 
 use std::cell::OnceCell;
 
@@ -34,16 +37,30 @@ pub struct Ctx {
     pub yes: bool,
     /// The admin's OS user, for the audit log.
     pub by: String,
+    /// Whether this command records audit events, so the audit log is opened for writing when
+    /// the config is read (false for the commands that only read the log).
+    records: bool,
 }
 
 impl Ctx {
     /// The context of one run; reads a named config now.
     pub fn new(file: ConfigArg, yes: bool, by: String) -> Result<Self, CmdError> {
+        Self::open(file, yes, by, true)
+    }
+
+    /// The context of a command that only reads the audit log: the config's log is not opened
+    /// for writing (nor made when missing), which an auditor may not be allowed to do.
+    pub fn reading_the_log(file: ConfigArg, yes: bool, by: String) -> Result<Self, CmdError> {
+        Self::open(file, yes, by, false)
+    }
+
+    fn open(file: ConfigArg, yes: bool, by: String, records: bool) -> Result<Self, CmdError> {
         let ctx = Self {
             file,
             config: OnceCell::new(),
             yes,
             by,
+            records,
         };
         if ctx.file.named_path().is_some() {
             ctx.config()?;
@@ -59,10 +76,12 @@ impl Ctx {
             config: OnceCell::from(config),
             yes: false,
             by: "test".into(),
+            records: true,
         }
     }
 
-    /// The gateway's config, read on first use, with its audit log opened as the gateway does.
+    /// The gateway's config, read on first use, with its audit log opened as the gateway does
+    /// (not for a context [`Self::reading_the_log`]).
     pub fn config(&self) -> Result<&Config, CmdError> {
         if let Some(config) = self.config.get() {
             return Ok(config);
@@ -77,7 +96,8 @@ impl Ctx {
             replica: format!("pforte-admin@{}", host_name()),
             ..config.audit.clone()
         };
-        telemetry::init(log.format, &log.level, Some((&audit, Role::Admin)))?;
+        let audit = self.records.then_some((&audit, Role::Admin));
+        telemetry::init(log.format, &log.level, audit)?;
         Ok(self.config.get_or_init(|| config))
     }
 

@@ -1,5 +1,6 @@
 //! The commands, one module per noun, and the context they share ([`Ctx`]).
 
+pub mod audit;
 pub mod clients;
 mod ctx;
 pub mod groups;
@@ -24,6 +25,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Exit, CmdError> {
         Command::Users(command) => users::run(ctx, command).await,
         Command::Groups(command) => groups::run(ctx, command).await,
         Command::Clients(command) => clients::run(ctx, command),
+        Command::Audit(command) => audit::run(ctx, command),
         Command::Status { json } => status::run(ctx, json.json).await,
         // Printed by `main` before any config is read.
         Command::Completions { .. } | Command::Man | Command::Mfa(_) => Ok(Exit::OK),
