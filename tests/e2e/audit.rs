@@ -41,7 +41,7 @@ const ROTATE: Option<&[&str]> = Some(&["keys", "rotate", "--yes"]);
 
 /// Events of every source: alice logs in, bob mistypes his password, logs in and is refused
 /// mail (not staff), and an admin changes the signing keys with `pforte-admin` (its own chain,
-/// `pforte-admin@<host>`, in the same file).
+/// `pforte-admin@<replica>`, in the same file).
 async fn make_events(gw: &Gateway, change: Option<&[&str]>) {
     let mut alice = Browser::new(gw.https, gw.root());
     let hops = alice.login(&format!("{MAIL}/"), "alice", "alicepw").await;
@@ -141,19 +141,13 @@ fn chain<'a>(report: &'a Value, replica: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no chain {replica}: {report:#}"))
 }
 
-/// The chains' replica names, sorted, with `pforte-admin@<host>` as `pforte-admin@`.
+/// The chains' replica names, sorted.
 fn replicas(report: &Value) -> Vec<String> {
     let mut names: Vec<String> = report["chains"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| {
-            let name = c["replica"].as_str().unwrap();
-            match name.split_once('@') {
-                Some((tool, _host)) => format!("{tool}@"),
-                None => name.to_string(),
-            }
-        })
+        .map(|c| c["replica"].as_str().unwrap().to_string())
         .collect();
     names.sort_unstable();
     names
@@ -256,7 +250,7 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
 
     // Intact; verifying only reads (also with the config, whose [audit] key_dir it uses).
     let report = intact(&keys, &[&log], &[]);
-    assert_eq!(replicas(&report), ["gw-a", "pforte-admin@"], "{report:#}");
+    assert_eq!(replicas(&report), ["gw-a", "pforte-admin@gw-a"], "{report:#}");
     assert_eq!(chain(&report, "gw-a")["events"], count(&original, "gw-a"));
     assert!(
         chain(&report, "gw-a")["checkpoints"].as_u64().unwrap() >= 1,
@@ -509,7 +503,7 @@ async fn a_log_rotated_torn_and_restarted_verifies_as_one_chain_with_notices() {
 
     assert_eq!(
         replicas(&report),
-        ["gw-a", "pforte-admin@"],
+        ["gw-a", "pforte-admin@gw-a"],
         "one chain each across rotation and restart: {report:#}"
     );
     let gw_a = chain(&report, "gw-a");
@@ -568,10 +562,10 @@ async fn two_replicas_files_verify_together() {
     let mail = Upstream::start("mail").await;
     let mut a = gateway(&mail, "gw-a").start().await;
     let mut b = gateway(&mail, "gw-b").start().await;
-    // pforte-admin writes into a's file only: its chain (pforte-admin@<host>) is named by the
-    // host, so the same tool writing into two files on one host would start it twice.
+    // pforte-admin writes into both files, as its own chain beside each gateway's
+    // (pforte-admin@<replica>): two chains, not one started twice.
     make_events(&a, GENERATE).await;
-    make_events(&b, None).await;
+    make_events(&b, GENERATE).await;
     a.stop().await;
     b.stop().await;
     // Each replica signs with its own key: the verifier trusts both.
@@ -590,7 +584,7 @@ async fn two_replicas_files_verify_together() {
     let report = intact(&keys, &[&log_b, &log_a], &[]);
     assert_eq!(
         replicas(&report),
-        ["gw-a", "gw-b", "pforte-admin@"],
+        ["gw-a", "gw-b", "pforte-admin@gw-a", "pforte-admin@gw-b"],
         "{report:#}"
     );
     // One replica's key alone leaves the other's checkpoints unverified.

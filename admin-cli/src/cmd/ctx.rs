@@ -18,7 +18,6 @@ use std::cell::OnceCell;
 
 use pforte::backends;
 use pforte::cli::ConfigArg;
-use pforte::config::audit::host_name;
 use pforte::config::{Audit, Config};
 use pforte::telemetry;
 use pforte::telemetry::audit_log::Role;
@@ -93,7 +92,7 @@ impl Ctx {
             })?;
         let log = &config.log;
         let audit = Audit {
-            replica: format!("pforte-admin@{}", host_name()),
+            replica: format!("pforte-admin@{}", config.audit.replica),
             ..config.audit.clone()
         };
         let audit = self.records.then_some((&audit, Role::Admin));
