@@ -250,7 +250,11 @@ async fn a_gateways_log_verifies_and_every_kind_of_tampering_is_found_at_its_lin
 
     // Intact; verifying only reads (also with the config, whose [audit] key_dir it uses).
     let report = intact(&keys, &[&log], &[]);
-    assert_eq!(replicas(&report), ["gw-a", "pforte-admin@gw-a"], "{report:#}");
+    assert_eq!(
+        replicas(&report),
+        ["gw-a", "pforte-admin@gw-a"],
+        "{report:#}"
+    );
     assert_eq!(chain(&report, "gw-a")["events"], count(&original, "gw-a"));
     assert!(
         chain(&report, "gw-a")["checkpoints"].as_u64().unwrap() >= 1,
@@ -590,4 +594,42 @@ async fn two_replicas_files_verify_together() {
     // One replica's key alone leaves the other's checkpoints unverified.
     let (code, report) = verify(&a.path("audit-keys"), &[&log_a, &log_b], &[]);
     assert_eq!(code, 1, "{report:#}");
+}
+
+/// A gateway killed outright (no shutdown, no last checkpoint) loses none of the events it
+/// recorded (each is handed to the kernel as it happens), and its next start goes on with the
+/// same chain: the log verifies as one chain, the events from before the kill are in it, and the
+/// checkpoint of the next shutdown covers them all.
+#[tokio::test]
+async fn a_killed_gateway_goes_on_with_its_chain() {
+    let mail = Upstream::start("mail").await;
+    let mut gw = gateway(&mail, "gw-k").start().await;
+    make_events(&gw, None).await;
+    let log = gw.path("audit.jsonl");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("\"access_denied\"")
+    );
+    let before = count(&lines(&log), "gw-k");
+    gw.signal("KILL");
+    assert!(gw.wait_exit(Duration::from_secs(10)).await.is_some());
+    assert_eq!(
+        count(&lines(&log), "gw-k"),
+        before,
+        "nothing lost to the kill"
+    );
+    gw.start_again().await;
+    make_events(&gw, None).await;
+    gw.stop().await;
+    let report = intact(&gw.path("audit-keys"), &[&log], &[]);
+    let gw_k = chain(&report, "gw-k");
+    assert_eq!(gw_k["first_seq"], 1, "{report:#}");
+    assert_eq!(gw_k["events"], count(&lines(&log), "gw-k"), "{report:#}");
+    assert!(
+        gw_k["events"].as_u64().unwrap() > before as u64 + 3,
+        "{report:#}"
+    );
+    let last = lines(&log).last().cloned().unwrap();
+    assert_eq!(field(&last, "event"), "audit_checkpoint");
 }

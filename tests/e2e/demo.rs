@@ -96,4 +96,31 @@ async fn demo_logs_in_once_and_serves_each_app() {
     assert!(out.status.success(), "{hint}: {out:?}");
     let answer = String::from_utf8_lossy(&out.stdout);
     assert!(answer.contains("decision: allow"), "{answer}");
+
+    // The chained audit log is where the demo says, and its verify line works as printed once
+    // the demo has stopped (the shutdown signs a checkpoint): alice's login and bob's refusal.
+    let mut demo = demo;
+    demo.terminate().await;
+    let printed = demo.output();
+    let verify = printed
+        .lines()
+        .skip_while(|line| !line.trim().starts_with("audit log"))
+        .find_map(|line| line.trim().strip_prefix("pforte-admin"))
+        .unwrap_or_else(|| panic!("no audit verify line: {printed}"));
+    let out = std::process::Command::new(pforte_admin_bin())
+        .args(verify.split_whitespace())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{verify}: {report}{out:?}");
+    assert!(report.contains("intact"), "{report}");
+    let log = std::fs::read_to_string(demo.state.path().join("audit.jsonl")).unwrap();
+    for needle in [
+        "\"login_success\"",
+        "\"access_denied\"",
+        "\"audit_checkpoint\"",
+    ] {
+        assert!(log.contains(needle), "{needle} missing: {log}");
+    }
 }

@@ -79,6 +79,20 @@ impl Demo {
         std::fs::read_to_string(self.state.path().join("demo.out")).unwrap_or_default()
     }
 
+    /// Stops the demo as an operator would (SIGTERM) and waits until it has exited.
+    pub async fn terminate(&mut self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let exited = eventually(Duration::from_secs(20), async || {
+            self.child.try_wait().unwrap().is_some()
+        })
+        .await;
+        assert!(exited, "the demo did not stop:\n{}", self.output());
+    }
+
     /// The demo's own certificate, as a client that trusts only it would load it.
     pub fn certificate(&self) -> rustls_pki_types::CertificateDer<'static> {
         let pem = std::fs::read(self.state.path().join("tls/demo.crt")).unwrap();

@@ -208,7 +208,7 @@ pub async fn run(options: DemoOptions) -> Result<(), DemoError> {
     println!("  files           {}", dir.display());
     println!("  demo apps       {} on loopback", started);
     println!(
-        "  audit log       {} (hash-chained and signed; check it with\n                  pforte-admin --config {} audit verify {})",
+        "  audit log       {}, hash-chained and signed; check it with\n                  pforte-admin --config {} audit verify {}",
         dir.join(AUDIT_FILE).display(),
         config_path.display(),
         dir.join(AUDIT_FILE).display()

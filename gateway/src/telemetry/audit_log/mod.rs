@@ -37,9 +37,6 @@ use writer::{WriteError, Writer};
 
 use crate::config::{Audit, Durability};
 
-/// How often the buffered lines are handed to the kernel: what a crash of the process can lose.
-const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
-
 /// How long shutdown waits for the deliveries to send what they hold.
 const CLOSE_DELIVERY_WITHIN: Duration = Duration::from_secs(2);
 
@@ -336,22 +333,13 @@ impl AuditLog {
     fn start_ticker(self: &Arc<Self>) {
         let (stop, stopped) = mpsc::channel::<()>();
         let log: Weak<AuditLog> = Arc::downgrade(self);
-        let every = self.sync_interval.min(FLUSH_INTERVAL);
-        let syncs_after = u32::try_from(self.sync_interval.as_nanos() / every.as_nanos().max(1))
-            .unwrap_or(u32::MAX)
-            .max(1);
+        let every = self.sync_interval;
         let spawned = std::thread::Builder::new()
             .name("pforte-audit".into())
             .spawn(move || {
-                let mut ticks = 0u32;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
-                    ticks += 1;
-                    let sync = ticks >= syncs_after;
-                    if sync {
-                        ticks = 0;
-                    }
                     match log.upgrade() {
-                        Some(log) => log.tick(sync),
+                        Some(log) => log.tick(),
                         None => return,
                     }
                 }
@@ -364,22 +352,17 @@ impl AuditLog {
         }
     }
 
-    /// Every 100 ms: hand the buffer to the kernel, follow a rotation; every sync interval also
-    /// sync to disk; and sign a checkpoint when due.
-    fn tick(&self, sync: bool) {
+    /// Every sync interval: follow a rotation, sync to disk, and sign a checkpoint when due.
+    fn tick(&self) {
         let due = {
             let mut state = self.lock();
             let State::Open(inner) = &mut *state else {
                 return;
             };
-            if let Err(e) = inner.writer.flush() {
-                eprintln!("pforte: audit log: {e}");
-            }
             if let Err(e) = inner.writer.follow_rotation() {
                 eprintln!("pforte: audit log: {e}");
             }
-            if sync
-                && self.durability == Durability::Interval
+            if self.durability == Durability::Interval
                 && let Err(e) = inner.writer.sync()
             {
                 eprintln!("pforte: audit log: {e}");

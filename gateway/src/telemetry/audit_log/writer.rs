@@ -1,11 +1,11 @@
-//! The file end of the chain: seals each event onto the chain and appends its line to a buffer
-//! that the ticker hands to the kernel every 100 ms and syncs to disk every sync interval (or,
-//! with `every_event`, writes and syncs at once); keeps the head file; and follows the file when
-//! it is rotated away. A crash of the process loses at most the last 100 ms, a crash of the
-//! machine at most the last sync interval; a line cut short is recorded at the next start.
+//! The file end of the chain: seals each event onto the chain and appends its line with one
+//! `write`, so a crash of the process loses nothing the gateway recorded; syncs to disk every
+//! sync interval (or, with `every_event`, at once), so a crash of the machine loses at most that
+//! much and at most cuts the last line, which the next start records; keeps the head file; and
+//! follows the file when it is rotated away.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -32,13 +32,11 @@ pub enum WriteError {
     },
 }
 
-/// How much the writer holds before it writes without waiting for the ticker.
-const BUFFER: usize = 64 * 1024;
-
 /// The open log and the chain's state.
 pub struct Writer {
     path: PathBuf,
-    file: BufWriter<File>,
+    file: File,
+    line: Vec<u8>,
     identity: (u64, u64),
     next: Link,
     every_event: bool,
@@ -57,11 +55,11 @@ impl Writer {
     ) -> Result<Writer, WriteError> {
         let file = open_append(path)?;
         let identity = identity(&file, path)?;
-        let file = BufWriter::with_capacity(BUFFER, file);
         let synced_seq = next.seq - 1;
         Ok(Writer {
             path: path.to_path_buf(),
             file,
+            line: Vec::with_capacity(1024),
             identity,
             next,
             every_event,
@@ -91,13 +89,12 @@ impl Writer {
     /// Appends a sealed line. The chain moves on only when the line was taken whole; otherwise
     /// the event is lost (and the error says so) but the chain is not.
     fn put(&mut self, sealed: Sealed) -> Result<Sealed, WriteError> {
-        self.file
-            .write_all(sealed.line.as_bytes())
-            .and_then(|()| self.file.write_all(b"\n"))
-            .map_err(self.io())?;
+        self.line.clear();
+        self.line.extend_from_slice(sealed.line.as_bytes());
+        self.line.push(b'\n');
+        self.file.write_all(&self.line).map_err(self.io())?;
         if self.every_event {
-            self.file.flush().map_err(self.io())?;
-            self.file.get_ref().sync_data().map_err(self.io())?;
+            self.file.sync_data().map_err(self.io())?;
         }
         self.next.seq += 1;
         self.next.prev = sealed.hash;
@@ -112,20 +109,13 @@ impl Writer {
         self.next.seq - 1
     }
 
-    /// Hands what the buffer holds to the kernel: after this, a crash of the process loses none
-    /// of it.
-    pub fn flush(&mut self) -> Result<(), WriteError> {
-        self.file.flush().map_err(self.io())
-    }
-
     /// Syncs the file when events were written since the last sync, then records the head.
     pub fn sync(&mut self) -> Result<(), WriteError> {
-        self.flush()?;
         let last = self.last_seq();
         if last == 0 || (last == self.synced_seq && !self.every_event) {
             return Ok(());
         }
-        self.file.get_ref().sync_data().map_err(self.io())?;
+        self.file.sync_data().map_err(self.io())?;
         self.synced_seq = last;
         self.head
             .write(&Head {
@@ -177,11 +167,9 @@ impl Writer {
         if current.as_ref().is_ok_and(|id| *id == self.identity) {
             return Ok(false);
         }
-        self.flush()?;
-        self.file.get_ref().sync_data().map_err(self.io())?;
-        let file = open_append(&self.path)?;
-        self.identity = identity(&file, &self.path)?;
-        self.file = BufWriter::with_capacity(BUFFER, file);
+        self.file.sync_data().map_err(self.io())?;
+        self.file = open_append(&self.path)?;
+        self.identity = identity(&self.file, &self.path)?;
         Ok(true)
     }
 
