@@ -37,24 +37,26 @@ pub(super) fn walk(
     files: &[PathBuf],
 ) -> (Vec<Walked>, Vec<Break>) {
     let genesis = |e: &Entry| e.seq == 1 && e.prev == Hash::ZERO;
-    let mut parts: Vec<Vec<Entry>> = Vec::new();
-    for entry in entries {
-        match parts.last_mut() {
-            Some(part)
-                if part.last().is_some_and(|last| last.file == entry.file) && !genesis(&entry) =>
-            {
-                part.push(entry);
-            }
-            _ => parts.push(vec![entry]),
+    // Parts as slices of `entries`, which stay where the scan put them.
+    let mut parts: Vec<&[Entry]> = Vec::new();
+    let mut start = 0;
+    for (i, entry) in entries.iter().enumerate() {
+        let new_part = i > 0 && (entries[i - 1].file != entry.file || genesis(entry));
+        if new_part {
+            parts.push(&entries[start..i]);
+            start = i;
         }
+    }
+    if start < entries.len() {
+        parts.push(&entries[start..]);
     }
     let (starts, mut rest): (Vec<_>, Vec<_>) = parts
         .into_iter()
         .partition(|part| part.first().is_some_and(genesis));
     rest.sort_by_key(|part| part.first().map_or(0, |e| e.seq));
-    let mut epochs: Vec<Vec<Vec<Entry>>> = starts.into_iter().map(|part| vec![part]).collect();
+    let mut epochs: Vec<Vec<&[Entry]>> = starts.into_iter().map(|part| vec![part]).collect();
     for part in rest {
-        let continues = |epoch: &Vec<Vec<Entry>>| {
+        let continues = |epoch: &Vec<&[Entry]>| {
             epoch.iter().any(|p| {
                 p.last()
                     .zip(part.first())
@@ -90,14 +92,14 @@ pub(super) fn walk(
             let mut walker = Walker {
                 replica,
                 files,
-                accepted: Vec::new(),
+                accepted: Vec::with_capacity(epoch.iter().map(|part| part.len()).sum()),
                 gaps: Vec::new(),
                 displaced: Vec::new(),
                 breaks: Vec::new(),
                 notices: Vec::new(),
             };
             for entry in epoch.into_iter().flatten() {
-                walker.step(entry);
+                walker.step(*entry);
             }
             walker.finish()
         })

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::Read;
 use std::path::PathBuf;
 
 use crate::checkpoint::{self, Checkpoint};
@@ -12,6 +12,9 @@ use crate::hash::Hash;
 use crate::line::{self, CHAIN_RESUMED, TAIL_DAMAGED};
 
 use super::report::{Break, BreakKind, Notice, NoticeKind, Place};
+
+/// How much of a file is read at once; lines are taken from it in place.
+const BLOCK: usize = 1 << 20;
 
 /// One event, as compact as the chain check needs.
 #[derive(Debug, Clone, Copy)]
@@ -60,23 +63,45 @@ impl Scan {
     /// Reads one file.
     pub fn read(&mut self, files: &[PathBuf], index: u32, role: Role) -> Result<(), AuditError> {
         let path = &files[index as usize];
-        let file = File::open(path).map_err(io_err(path))?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
-        let mut raw = Vec::with_capacity(1024);
+        let mut file = File::open(path).map_err(io_err(path))?;
+        let mut block = vec![0; BLOCK];
+        let mut filled = 0;
         let mut number = 0u32;
         let mut damage: Vec<u32> = Vec::new();
         loop {
-            raw.clear();
-            if reader.read_until(b'\n', &mut raw).map_err(io_err(path))? == 0 {
+            if filled == block.len() {
+                // A line longer than the block: the block grows to hold it.
+                block.resize(block.len() * 2, 0);
+            }
+            let read = file.read(&mut block[filled..]).map_err(io_err(path))?;
+            filled += read;
+            let complete = if read == 0 {
+                filled
+            } else {
+                match memchr::memrchr(b'\n', &block[..filled]) {
+                    Some(last) => last + 1,
+                    None => continue,
+                }
+            };
+            if complete > 0 {
+                let chunk = &block[..complete];
+                let chunk = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+                let mut start = 0;
+                let ends = memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len()));
+                for end in ends {
+                    let raw = &chunk[start..end];
+                    start = end + 1;
+                    number += 1;
+                    match role {
+                        Role::Log => self.log_line(files, index, number, raw, &mut damage),
+                        Role::Checkpoints => self.checkpoint_line(index, number, raw),
+                    }
+                }
+            }
+            block.copy_within(complete..filled, 0);
+            filled -= complete;
+            if read == 0 {
                 break;
-            }
-            number += 1;
-            if raw.last() == Some(&b'\n') {
-                raw.pop();
-            }
-            match role {
-                Role::Log => self.log_line(files, index, number, &raw, &mut damage),
-                Role::Checkpoints => self.checkpoint_line(index, number, &raw),
             }
         }
         self.unrecorded(files, index, &mut damage);
@@ -132,17 +157,18 @@ impl Scan {
             });
         }
         let prev = Hash::from_hex(&fields.prev).unwrap_or(Hash([0xff; 32]));
-        self.chains
-            .entry(fields.replica.to_string())
-            .or_default()
-            .push(Entry {
-                seq: fields.seq,
-                prev,
-                hash: read.stated,
-                file: index,
-                line: number,
-                resumed: fields.event == CHAIN_RESUMED,
-            });
+        let chain = match self.chains.get_mut(fields.replica.as_ref()) {
+            Some(chain) => chain,
+            None => self.chains.entry(fields.replica.to_string()).or_default(),
+        };
+        chain.push(Entry {
+            seq: fields.seq,
+            prev,
+            hash: read.stated,
+            file: index,
+            line: number,
+            resumed: fields.event == CHAIN_RESUMED,
+        });
         if let (Some(checkpoint), Some(signature), true) = (
             &fields.checkpoint,
             &fields.signature,

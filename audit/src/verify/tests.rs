@@ -322,3 +322,28 @@ fn two_replicas_verify_together_and_a_restart_is_a_break() {
     let report = case.verify(&[case.file("b2", &restarted)], &[]);
     assert_eq!(first(&report), (BreakKind::Restarted, 3));
 }
+
+#[test]
+fn lines_across_read_blocks_and_longer_than_one_are_read_whole() {
+    let case = Case::new();
+    let mut w = Writer::new("gw-a");
+    for n in 0..3000 {
+        let mut fields = Map::new();
+        fields.insert("event".into(), Value::String("access_denied".into()));
+        fields.insert(
+            "path".into(),
+            Value::String(format!("/{n}/{}", "x".repeat(700))),
+        );
+        w.append(fields);
+    }
+    let mut fields = Map::new();
+    fields.insert("event".into(), Value::String("policy_impact".into()));
+    fields.insert("apps".into(), Value::String("y".repeat(3 << 20)));
+    w.append(fields);
+    w.event(1);
+    w.checkpoint(&case.key);
+    let report = case.verify(&[case.file("big", &w.lines)], &[]);
+    assert!(report.is_intact(), "{:?}", report.breaks);
+    assert_eq!(report.chains[0].events, 3003);
+    assert_eq!(report.checkpoints_verified, 1);
+}
