@@ -5,6 +5,7 @@
 #   tests/bench/auth.sh                  # 10 s per measurement, 3 rounds, medians
 #   DURATION=20 ROUNDS=5 tests/bench/auth.sh
 #   PFORTE_BIN=/path/to/pforte tests/bench/auth.sh   # measure that binary (e.g. an older build)
+#   AUDIT=1 tests/bench/auth.sh          # with the chained audit log (log.audit_file)
 #
 # Rows (wrk, HTTP/1.1 keep-alive over TLS, the same settings for each):
 #   nginx      wrk -> nginx  (TLS) -> upstream                       the plain-proxy reference
@@ -112,6 +113,9 @@ allow = ["everyone"]
 apps = ["staff"]
 allow = ["group:staff"]
 CONF
+# AUDIT=1: the gateway writes its chained audit log (what an audit event costs a login).
+audit_line=""
+[ "${AUDIT:-0}" = 1 ] && audit_line="audit_file = \"$work/audit.jsonl\""
 cat > "$work/gateway.toml" <<CONF
 [server]
 listen = ["127.0.0.1:$PFORTE"]
@@ -147,6 +151,7 @@ free_failures = 1000000
 lock_after = 2000000
 [log]
 level = "warn"
+$audit_line
 CONF
 
 taskset -c 0 nginx -p "$work/upstream" -c "$work/upstream/nginx.conf" & pids+=($!)

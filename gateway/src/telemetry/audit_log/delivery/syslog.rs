@@ -182,12 +182,6 @@ fn peer_still_there(stream: &mut StreamOwned<ClientConnection, TcpStream>) -> io
 }
 
 fn drain(stream: &mut StreamOwned<ClientConnection, TcpStream>) -> io::Result<()> {
-    let closed = || {
-        io::Error::new(
-            io::ErrorKind::ConnectionReset,
-            "the receiver closed the connection",
-        )
-    };
     loop {
         match stream.conn.read_tls(&mut stream.sock) {
             Ok(0) => return Err(closed()),

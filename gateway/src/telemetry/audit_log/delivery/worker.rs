@@ -101,22 +101,10 @@ impl Worker {
                     }
                 }
                 SendError::Broken(error) => {
-                    self.transport.disconnect();
-                    self.breaker.disarm();
                     // Paused like a failed connection: a receiver that accepts connections
                     // and then breaks each one must not make this a busy loop.
-                    let pause = backoff.next();
-                    if backoff.worth_a_warning(pause) {
-                        tracing::warn!(
-                            target: TARGET,
-                            sink = self.sink.label(),
-                            receiver = %self.transport.describe(),
-                            %error,
-                            retry_in_ms = pause.as_millis() as u64,
-                            "audit delivery connection lost; lines wait in the queue"
-                        );
-                    }
-                    if !self.queue.pause(pause) {
+                    let lost = "audit delivery connection lost; lines wait in the queue";
+                    if !self.pause_after(backoff, &error, lost) {
                         self.abandon(rest);
                         return last;
                     }
@@ -147,25 +135,37 @@ impl Worker {
                     return true;
                 }
                 Err(error) => {
-                    self.transport.disconnect();
-                    self.breaker.disarm();
-                    let pause = backoff.next();
-                    if backoff.worth_a_warning(pause) {
-                        tracing::warn!(
-                            target: TARGET,
-                            sink = self.sink.label(),
-                            receiver = %self.transport.describe(),
-                            %error,
-                            retry_in_ms = pause.as_millis() as u64,
-                            "cannot reach the audit receiver; lines wait in the queue"
-                        );
-                    }
-                    if !self.queue.pause(pause) {
+                    let away = "cannot reach the audit receiver; lines wait in the queue";
+                    if !self.pause_after(backoff, &error, away) {
                         return false;
                     }
                 }
             }
         }
+    }
+
+    /// After a connection failed or broke: drops it, warns (the first time, and at the longest
+    /// pause), and pauses; false when the queue stopped meanwhile.
+    fn pause_after(
+        &mut self,
+        backoff: &mut Backoff,
+        error: &dyn std::fmt::Display,
+        message: &'static str,
+    ) -> bool {
+        self.transport.disconnect();
+        self.breaker.disarm();
+        let pause = backoff.next();
+        if backoff.worth_a_warning(pause) {
+            tracing::warn!(
+                target: TARGET,
+                sink = self.sink.label(),
+                receiver = %self.transport.describe(),
+                %error,
+                retry_in_ms = pause.as_millis() as u64,
+                "{message}"
+            );
+        }
+        self.queue.pause(pause)
     }
 
     /// Lines the sink stopped before sending: counted and logged as dropped.
