@@ -5,7 +5,8 @@
 #   tests/bench/auth.sh                  # 10 s per measurement, 3 rounds, medians
 #   DURATION=20 ROUNDS=5 tests/bench/auth.sh
 #   PFORTE_BIN=/path/to/pforte tests/bench/auth.sh   # measure that binary (e.g. an older build)
-#   AUDIT=1 tests/bench/auth.sh          # with the chained audit log (log.audit_file)
+#   AUDIT=1 tests/bench/auth.sh          # with the chained audit log (log.audit_file): compare
+#                                        # the refusals row (one audit event each) with AUDIT=0
 #
 # Rows (wrk, HTTP/1.1 keep-alive over TLS, the same settings for each):
 #   nginx      wrk -> nginx  (TLS) -> upstream                       the plain-proxy reference
@@ -123,6 +124,9 @@ listen = ["127.0.0.1:$PFORTE"]
 listen = "127.0.0.1:$ADMIN"
 [limits]
 max_connections = 10000
+# One address (the load generator) makes every login: the per-address login limit is off.
+[limits.rate.login]
+per_minute = 0
 [[tls.certificates]]
 cert = "cert.pem"
 key = "key.pem"
@@ -218,12 +222,15 @@ sessions_before=$($redis --scan --pattern 'bench:s:*' | wc -l)
 memory_before=$($redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 echo "proxy rows: proxies on core 1, wrk + upstream on core 0; login rows: Pforte + Redis on core 0, slapd + load generator on core 1; ${DURATION}s each, $ROUNDS rounds (median)" >&2
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-declare -a nginx_r public_r session_r login_r bind_r
+declare -a nginx_r public_r session_r refused_r login_r bind_r
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round" >&2
   nginx_r+=("$(run_wrk 0 "nginx (plain proxy)" "$HOST" "$NGINX" / "$CONNECTIONS")")
   public_r+=("$(run_wrk 0 "pforte public route" "public.$HOST" "$PFORTE" / "$CONNECTIONS")")
   session_r+=("$(run_wrk 0 "pforte with a session" "staff.$HOST" "$PFORTE" / "$CONNECTIONS" -H "Cookie: __Host-pforte=$session")")
+  # Without a session the staff app is refused (a login redirect): one audit event per request,
+  # so AUDIT=1 against AUDIT=0 is what an audit event costs the gateway.
+  refused_r+=("$(run_wrk 0 "pforte refusals" "staff.$HOST" "$PFORTE" / "$CONNECTIONS")")
   taskset -apc 0 "$pforte_pid" >/dev/null   # logins: Pforte and Redis on core 0
   cpu_mark
   login_r+=("$(run_wrk 1 "pforte logins" "login.$HOST" "$PFORTE" /login "$LOGIN_CONNECTIONS" -s "$work/login.lua")")
@@ -236,6 +243,7 @@ done
 nginx=$(printf '%s\n' "${nginx_r[@]}" | median)
 public=$(printf '%s\n' "${public_r[@]}" | median)
 with_session=$(printf '%s\n' "${session_r[@]}" | median)
+refusals=$(printf '%s\n' "${refused_r[@]}" | median)
 logins=$(printf '%s\n' "${login_r[@]}" | median)
 binds=$(printf '%s\n' "${bind_r[@]}" | median)
 
@@ -245,9 +253,10 @@ sessions=$(( $($redis --scan --pattern 'bench:s:*' | wc -l) - sessions_before ))
 memory_after=$($redis INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
 per_session=$(( sessions > 0 ? (memory_after - memory_before) / sessions : 0 ))
 
-echo "medians: nginx $nginx, public $public, with a session $with_session req/s; logins $logins/s, raw binds $binds/s; $sessions sessions in Redis, $per_session bytes each" >&2
+echo "medians: nginx $nginx, public $public, with a session $with_session, refusals $refusals req/s; logins $logins/s, raw binds $binds/s; $sessions sessions in Redis, $per_session bytes each" >&2
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 echo "session_ratio_vs_public=$(ratio "$with_session" "$public")"
 echo "session_ratio_vs_nginx=$(ratio "$with_session" "$nginx")"
 echo "login_ratio_vs_bind=$(ratio "$logins" "$binds")"
 echo "redis_bytes_per_session=$per_session"
+echo "refusals_per_second=$refusals"

@@ -118,7 +118,6 @@ pub struct AuditLog {
     clock: Clock,
     interval: Duration,
     sync_interval: Duration,
-    durability: Durability,
     ticker: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
 }
 
@@ -153,7 +152,6 @@ impl AuditLog {
             clock,
             interval: settings.checkpoint_interval,
             sync_interval: settings.sync_interval,
-            durability: settings.durability,
             ticker: Mutex::new(None),
         });
         log.start_ticker();
@@ -186,6 +184,27 @@ impl AuditLog {
     /// Signs a checkpoint now when events were written since the last one; `false` when there
     /// was nothing to sign, no key, or it could not be written.
     pub fn checkpoint(&self) -> bool {
+        // The events it covers go to disk first, without holding the writer.
+        let (pending, covered) = {
+            let mut state = self.lock();
+            let State::Open(inner) = &mut *state else {
+                return false;
+            };
+            if inner.key.is_none() || !inner.writer.has_unchecked() {
+                return false;
+            }
+            inner.last_checkpoint = self.clock.instant();
+            match inner.writer.begin_sync() {
+                Ok(pending) => (pending, inner.writer.head()),
+                Err(e) => {
+                    eprintln!("pforte: audit log: {e}");
+                    return false;
+                }
+            }
+        };
+        if !self.run_sync(pending) {
+            return false;
+        }
         let overflowed = {
             let mut state = self.lock();
             let State::Open(inner) = &mut *state else {
@@ -195,11 +214,7 @@ impl AuditLog {
             let Some(key) = &inner.key else {
                 return false;
             };
-            if !inner.writer.has_unchecked() {
-                return false;
-            }
-            inner.last_checkpoint = self.clock.instant();
-            let result = inner.writer.checkpoint(key, timestamp());
+            let result = inner.writer.checkpoint(key, timestamp(), covered);
             let ok = result.is_ok();
             let overflowed = self.written(inner, result, pforte_audit::checkpoint::EVENT);
             if !ok {
@@ -210,6 +225,26 @@ impl AuditLog {
         };
         self.record_overflows(overflowed);
         true
+    }
+
+    /// Runs a sync taken out of the writer, then notes it; false when it failed (said on
+    /// standard error).
+    fn run_sync(&self, pending: Option<writer::PendingSync>) -> bool {
+        let Some(pending) = pending else {
+            return true;
+        };
+        match pending.run() {
+            Ok(seq) => {
+                if let State::Open(inner) = &mut *self.lock() {
+                    inner.writer.synced(seq);
+                }
+                true
+            }
+            Err(e) => {
+                eprintln!("pforte: audit log: {e}");
+                false
+            }
+        }
     }
 
     /// Stops the ticker, signs a last checkpoint, syncs, and lets the deliveries send what they
@@ -354,7 +389,7 @@ impl AuditLog {
 
     /// Every sync interval: follow a rotation, sync to disk, and sign a checkpoint when due.
     fn tick(&self) {
-        let due = {
+        let (pending, due) = {
             let mut state = self.lock();
             let State::Open(inner) = &mut *state else {
                 return;
@@ -362,16 +397,19 @@ impl AuditLog {
             if let Err(e) = inner.writer.follow_rotation() {
                 eprintln!("pforte: audit log: {e}");
             }
-            if self.durability == Durability::Interval
-                && let Err(e) = inner.writer.sync()
-            {
+            let pending = inner.writer.begin_sync().unwrap_or_else(|e| {
                 eprintln!("pforte: audit log: {e}");
-            }
-            self.clock
+                None
+            });
+            let due = self
+                .clock
                 .instant()
                 .saturating_duration_since(inner.last_checkpoint)
-                >= self.interval
+                >= self.interval;
+            (pending, due)
         };
+        // The flush to disk runs without the writer: requests do not wait for the disk.
+        self.run_sync(pending);
         if due {
             self.checkpoint();
         }
@@ -442,5 +480,69 @@ pub fn install(log: Arc<AuditLog>) -> Arc<AuditLog> {
 pub fn close() {
     if let Some(log) = INSTALLED.get() {
         log.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use pforte_audit::keys::TrustedKeys;
+    use pforte_audit::verify::{Input, verify};
+
+    use super::*;
+
+    fn event(name: &str) -> Map<String, Value> {
+        recover::record(name, "test".into(), [])
+    }
+
+    #[test]
+    fn checkpoints_cover_synced_events_and_an_idle_log_gets_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("audit.jsonl");
+        let settings = Audit::new(Some(file.clone()), "gw-t".into(), dir.path().join("keys"));
+        let log = AuditLog::open(&settings, &file, Clock::system(), Role::Gateway, None).unwrap();
+        assert!(!log.checkpoint(), "nothing written, nothing to sign");
+        for _ in 0..3 {
+            log.append(event("login_success"));
+        }
+        assert!(log.checkpoint());
+        assert!(
+            !log.checkpoint(),
+            "only the checkpoint since: nothing new to sign"
+        );
+        log.append(event("logout"));
+        log.close();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let events: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| e["event"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "login_success",
+                "login_success",
+                "login_success",
+                "audit_checkpoint",
+                "logout",
+                "audit_checkpoint"
+            ]
+        );
+        assert_eq!(events[3]["checkpoint"]["seq"], 3);
+        assert_eq!(events[5]["checkpoint"]["seq"], 5);
+        let keys = TrustedKeys::load_dir(&dir.path().join("keys")).unwrap();
+        let report = verify(&Input {
+            logs: &[file],
+            checkpoints: &[],
+            keys: &keys,
+        })
+        .unwrap();
+        assert!(report.is_intact(), "{:?}", report.breaks);
+        assert_eq!(report.checkpoints_verified, 2);
     }
 }

@@ -43,6 +43,29 @@ pub struct Writer {
     head: HeadFiles,
     synced_seq: u64,
     checkpointed_seq: u64,
+    last_event_seq: u64,
+}
+
+/// A sync taken out of the writer: the file's events up to a sequence number to disk, then the
+/// head file.
+pub struct PendingSync {
+    file: File,
+    path: PathBuf,
+    head: HeadFiles,
+    record: Head,
+}
+
+impl PendingSync {
+    /// Flushes to disk and records the head; the sequence number now on disk.
+    pub fn run(self) -> Result<u64, WriteError> {
+        let io = |source| WriteError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.sync_data().map_err(io)?;
+        self.head.write(&self.record).map_err(io)?;
+        Ok(self.record.seq)
+    }
 }
 
 impl Writer {
@@ -66,6 +89,7 @@ impl Writer {
             head,
             synced_seq,
             checkpointed_seq: synced_seq,
+            last_event_seq: synced_seq,
         })
     }
 
@@ -77,18 +101,18 @@ impl Writer {
     /// Seals `fields` as the next event and appends it (the rare events: the log's own).
     pub fn append(&mut self, fields: Map<String, Value>) -> Result<Sealed, WriteError> {
         let sealed = seal(fields, &self.next)?;
-        self.put(sealed)
+        self.put(sealed, true)
     }
 
     /// Seals already encoded members as the next event and appends it (every request's events).
     pub fn append_encoded(&mut self, members: &mut Encoded) -> Result<Sealed, WriteError> {
         let sealed = members.seal(&self.next);
-        self.put(sealed)
+        self.put(sealed, true)
     }
 
     /// Appends a sealed line. The chain moves on only when the line was taken whole; otherwise
     /// the event is lost (and the error says so) but the chain is not.
-    fn put(&mut self, sealed: Sealed) -> Result<Sealed, WriteError> {
+    fn put(&mut self, sealed: Sealed, event: bool) -> Result<Sealed, WriteError> {
         self.line.clear();
         self.line.extend_from_slice(sealed.line.as_bytes());
         self.line.push(b'\n');
@@ -98,8 +122,11 @@ impl Writer {
         }
         self.next.seq += 1;
         self.next.prev = sealed.hash;
+        if event {
+            self.last_event_seq = self.last_seq();
+        }
         if self.every_event {
-            self.synced_seq = self.next.seq - 1;
+            self.synced_seq = self.last_seq();
         }
         Ok(sealed)
     }
@@ -109,37 +136,63 @@ impl Writer {
         self.next.seq - 1
     }
 
-    /// Syncs the file when events were written since the last sync, then records the head.
+    /// Syncs the file when events were written since the last sync, then records the head, all
+    /// while the caller holds the writer (at start and at shutdown, when nobody waits for it).
     pub fn sync(&mut self) -> Result<(), WriteError> {
-        let last = self.last_seq();
-        if last == 0 || (last == self.synced_seq && !self.every_event) {
-            return Ok(());
+        if let Some(pending) = self.begin_sync()? {
+            let seq = pending.run()?;
+            self.synced(seq);
         }
-        self.file.sync_data().map_err(self.io())?;
-        self.synced_seq = last;
-        self.head
-            .write(&Head {
+        Ok(())
+    }
+
+    /// What a sync of the events written so far needs, to run without the writer: a flush to
+    /// disk takes milliseconds, and requests must not wait for it. `None` when nothing new was
+    /// written since the last sync.
+    pub fn begin_sync(&mut self) -> Result<Option<PendingSync>, WriteError> {
+        let last = self.last_seq();
+        if last == 0 || last == self.synced_seq {
+            return Ok(None);
+        }
+        Ok(Some(PendingSync {
+            file: self.file.try_clone().map_err(self.io())?,
+            path: self.path.clone(),
+            head: self.head.clone(),
+            record: Head {
                 replica: self.next.replica.clone(),
                 seq: last,
                 hash: self.next.prev.to_string(),
-            })
-            .map_err(self.io())
+            },
+        }))
     }
 
-    /// Whether events were written since the last checkpoint.
+    /// Notes that the events up to `seq` are on disk.
+    pub fn synced(&mut self, seq: u64) {
+        self.synced_seq = self.synced_seq.max(seq);
+    }
+
+    /// The chain's head: the last event's sequence number and hash.
+    pub fn head(&self) -> (u64, pforte_audit::Hash) {
+        (self.last_seq(), self.next.prev)
+    }
+
+    /// Whether events other than checkpoints were written after the last checkpoint's head.
     pub fn has_unchecked(&self) -> bool {
-        self.last_seq() > self.checkpointed_seq
+        self.last_event_seq > self.checkpointed_seq
     }
 
-    /// Signs the chain's head with `key` and appends the checkpoint. The events it covers are
-    /// synced first, so a checkpoint never vouches for events a crash could still take away; the
-    /// checkpoint itself is synced too.
-    pub fn checkpoint(&mut self, key: &SigningKey, time: String) -> Result<Sealed, WriteError> {
-        self.sync()?;
+    /// Signs `covered` (a head whose events are on disk: a checkpoint never vouches for events a
+    /// crash could still take away) with `key` and appends the checkpoint.
+    pub fn checkpoint(
+        &mut self,
+        key: &SigningKey,
+        time: String,
+        covered: (u64, pforte_audit::Hash),
+    ) -> Result<Sealed, WriteError> {
         let checkpoint = Checkpoint {
             replica: self.next.replica.clone(),
-            seq: self.last_seq(),
-            head: self.next.prev.to_string(),
+            seq: covered.0,
+            head: covered.1.to_string(),
             time: time.clone(),
             key: key.kid().to_string(),
         };
@@ -154,9 +207,9 @@ impl Writer {
             "message".into(),
             Value::String("signed checkpoint of the chain's head".into()),
         );
-        let sealed = self.append(fields)?;
-        self.checkpointed_seq = self.last_seq();
-        self.sync()?;
+        let sealed = seal(fields, &self.next)?;
+        let sealed = self.put(sealed, false)?;
+        self.checkpointed_seq = covered.0;
         Ok(sealed)
     }
 
