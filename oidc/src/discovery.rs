@@ -37,6 +37,8 @@ pub mod paths {
     pub const REVOKE: &str = "/oidc/revoke";
     /// RP-initiated logout.
     pub const END_SESSION: &str = "/oidc/end_session";
+    /// Pushed authorization requests (RFC 9126).
+    pub const PAR: &str = "/oidc/par";
 }
 
 /// Metadata fields `openidconnect` has no typed slot for.
@@ -54,6 +56,10 @@ pub struct PforteMetadata {
     pub backchannel_logout_supported: bool,
     /// Logout tokens carry `sid`.
     pub backchannel_logout_session_supported: bool,
+    /// Where clients push authorization requests (RFC 9126 §5).
+    pub pushed_authorization_request_endpoint: String,
+    /// Whether every client must push (RFC 9126 §5): no, each client's entry says so.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl AdditionalProviderMetadata for PforteMetadata {}
@@ -135,6 +141,8 @@ pub fn document(
             authorization_response_iss_parameter_supported: true,
             backchannel_logout_supported: true,
             backchannel_logout_session_supported: true,
+            pushed_authorization_request_endpoint: at(paths::PAR),
+            require_pushed_authorization_requests: false,
         },
     };
     let auth_methods = vec![
@@ -221,6 +229,8 @@ mod tests {
             "authorization_response_iss_parameter_supported": true,
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,
+            "pushed_authorization_request_endpoint": "https://login.example.org/oidc/par",
+            "require_pushed_authorization_requests": false,
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "acr_values_supported": ["urn:pforte:acr:password", "urn:pforte:acr:mfa"],

@@ -6,7 +6,8 @@
 //! ```text
 //!  clients.toml ─▶ Clients (load, authenticate)
 //!
-//!  GET /authorize ─▶ authorize::validate ─▶ AuthorizationRequest ─▶ .session_verdict
+//!  POST /par ─▶ pushed::pushed_params ─▶ authorize::validate ─▶ PushedRequest (request_uri)
+//!  GET /authorize ─▶ (pushed::resolve) ─▶ authorize::validate ─▶ AuthorizationRequest ─▶ .session_verdict
 //!                     │ (Page error | Redirect error + iss)     (Proceed | Login | StepUp | error)
 //!                     ▼
 //!                  AuthorizationCode (stored 60 s, single use) ─▶ AuthorizationResponse
@@ -16,6 +17,8 @@
 //!                  │ token::client_credentials
 //!                     ▼
 //!                  claims: ID token, RFC 9068 access token, userinfo, introspection
+//!
+//!  GET|POST /userinfo ─▶ bearer::presented_token (header or form body, never the query)
 //!
 //!  POST /revoke ─▶ revoke::revoke_refresh_token | revoke::revoke_access_token
 //!  GET /end_session ─▶ end_session::validate ─▶ claims::logout_token_claims
@@ -38,10 +41,12 @@ pub mod acr;
 // 1. Registration: clients.toml and client authentication.
 pub mod clients;
 
-// 2. The authorization endpoint: PKCE, request validation, the code record.
+// 2. The authorization endpoint: PKCE, request validation, pushed requests, the code record.
 pub mod pkce;
 
 pub mod authorize;
+
+pub mod pushed;
 
 pub mod code;
 
@@ -52,8 +57,11 @@ pub mod refresh;
 
 pub mod revoke;
 
-// 4. What is issued: ID, access and logout tokens, userinfo, introspection.
+// 4. What is issued: ID, access and logout tokens, userinfo, introspection; and where a
+// request to userinfo carries its token.
 pub mod claims;
+
+pub mod bearer;
 
 // 5. Logout, and the discovery document that advertises all of the above.
 pub mod end_session;

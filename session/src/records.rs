@@ -69,6 +69,9 @@ pub enum RecordKind {
     /// A replica's claim to re-read a session's identity from the directory, under the sid,
     /// so replicas do not each ask the directory for the same session.
     IdentityRefresh,
+    /// A pushed authorization request (RFC 9126) waiting for its code, under the digest of
+    /// the handle its `request_uri` carries.
+    PushedRequest,
 }
 
 impl RecordKind {
@@ -84,6 +87,7 @@ impl RecordKind {
             Self::Ceremony => "ceremony",
             Self::Enrolment => "enrolment",
             Self::IdentityRefresh => "identity-refresh",
+            Self::PushedRequest => "pushed",
         }
     }
 }
@@ -191,6 +195,7 @@ mod tests {
             RecordKind::Ceremony,
             RecordKind::Enrolment,
             RecordKind::IdentityRefresh,
+            RecordKind::PushedRequest,
         ];
         // No wildcard: a new kind does not compile until it is named here, next to the list.
         for kind in kinds {
@@ -203,7 +208,8 @@ mod tests {
                 | RecordKind::TotpStep
                 | RecordKind::Ceremony
                 | RecordKind::Enrolment
-                | RecordKind::IdentityRefresh => {}
+                | RecordKind::IdentityRefresh
+                | RecordKind::PushedRequest => {}
             }
         }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();

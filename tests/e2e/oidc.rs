@@ -21,10 +21,17 @@ use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
 use pforte_e2e::{env, eventually, free_port, unique_prefix};
 
+mod native_apps;
+mod par;
+mod userinfo;
+
 const ISSUER: &str = "https://login.gw.test";
 const CALLBACK: &str = "https://rp.gw.test/callback";
 const NATIVE_CALLBACK: &str = "http://127.0.0.1:8765/callback";
+const MOBILE_CALLBACK: &str = "de.gw.test.mobile:/callback";
+const MOBILE_LOOPBACK: &str = "http://127.0.0.1/callback";
 const VAULT_CALLBACK: &str = "https://vault.gw.test/callback";
+const PAYROLL_CALLBACK: &str = "https://payroll.gw.test/callback";
 const ACR_MFA: &str = "urn:pforte:acr:mfa";
 const DOCS_SECRET: &str = "docs-test-secret-0123456789";
 const SVC_SECRET: &str = "svc-test-secret-0123456789";
@@ -62,6 +69,13 @@ redirect_uris = ["{NATIVE_CALLBACK}"]
 scopes = ["openid", "profile"]
 
 [[client]]
+id = "mobile"
+app = "docs"
+public = true
+redirect_uris = ["{MOBILE_CALLBACK}", "{MOBILE_LOOPBACK}"]
+scopes = ["openid", "profile"]
+
+[[client]]
 id = "svc"
 app = "docs"
 secret_hash = "{svc}"
@@ -74,6 +88,14 @@ app = "finance"
 secret_hash = "{docs}"
 redirect_uris = ["https://ledger.gw.test/callback"]
 scopes = ["openid", "profile"]
+
+[[client]]
+id = "payroll"
+app = "docs"
+secret_hash = "{docs}"
+redirect_uris = ["{PAYROLL_CALLBACK}"]
+scopes = ["openid", "profile"]
+require_pushed_authorization_requests = true
 
 [[client]]
 id = "vault"
@@ -276,7 +298,12 @@ async fn authorize_as(
                 reply.text()
             );
         };
-        current = absolute(&current, location);
+        // A native app's private-use scheme (de.example.app:/callback) is no web address.
+        current = if location.starts_with(callback) {
+            location.to_owned()
+        } else {
+            absolute(&current, location)
+        };
         if current.starts_with(callback) {
             let query = current.split_once('?').map(|(_, q)| q).unwrap_or_default();
             return form_urlencoded::parse(query.as_bytes())

@@ -1,6 +1,8 @@
 //! `GET /oidc/authorize`: the authorization code flow's front door (OIDC Core §3.1.2).
 //!
 //! ```text
+//! par::resolve (a request_uri: the pushed parameters) ─▶ Page error: unknown, expired, used
+//!    ▼
 //! validate ─▶ Page error: shown here (the redirect URI is not proven)
 //!    │      └▶ Redirect error: back to the client with error, state, iss
 //!    ▼
@@ -15,11 +17,14 @@
 //! code (random, stored 60 s, single use) ─▶ redirect to the client with code, state, iss
 //! ```
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::Response;
 use pforte_oidc::authorize::{
     AuthorizationResponse, Prompt, RedirectError, SessionAuth, SessionVerdict,
 };
+use pforte_oidc::pushed::ResolveError;
 use pforte_oidc::{
     AuthorizationCode, AuthorizationRequest, AuthorizeError, ErrorCode, OpaqueToken, Params,
 };
@@ -27,6 +32,7 @@ use pforte_oidc::{
 use super::access::{self, Refused};
 use super::grants::{Grants, PendingLogin};
 use super::issue::authentication_of;
+use super::par::{self, Resolved};
 use super::provider::Provider;
 use super::reply::{error_page, found};
 use crate::config::lang::Lang;
@@ -45,6 +51,8 @@ const PENDING: &str = "pforte_pending";
 const STEP_UP_PAGE: &str = "/mfa";
 
 /// Answers an authorization request; `params` come from the query (GET) or the form (POST).
+/// They are what the browser carries, and what the way back from the login form repeats; for a
+/// pushed request (RFC 9126) the rules apply to the pushed parameters its `request_uri` names.
 pub async fn authorize(
     host: &LoginHost<'_>,
     provider: &Provider,
@@ -53,21 +61,28 @@ pub async fn authorize(
 ) -> Result<Response<Bytes>, GatewayError> {
     let now = host.ctx.now.unix_secs();
     let issuer = host.snapshot.issuer.as_str();
-    let request = match pforte_oidc::authorize::validate(params, &provider.clients, issuer) {
+    let (resolved, pushed) = match par::resolve(host, params).await? {
+        Ok(Resolved::Direct) => (Cow::Borrowed(params), None),
+        Ok(Resolved::Pushed { params, handle }) => (Cow::Owned(params), Some(handle)),
+        Err(error) => return Ok(bad_link(host, &error.to_string())),
+    };
+    let request = match pforte_oidc::authorize::validate(&resolved, &provider.clients, issuer) {
         Ok(request) => request,
-        Err(AuthorizeError::Page(error)) => {
-            host.shared
-                .metrics
-                .record_oidc_refusal("authorize", "invalid_request");
-            return Ok(error_page(
-                &host.look(None),
-                |t| &t.oidc_bad_sign_in_link,
-                &error.to_string(),
-                &host.ctx.request_id,
-            ));
-        }
+        Err(AuthorizeError::Page(error)) => return Ok(bad_link(host, &error.to_string())),
         Err(AuthorizeError::Redirect(error)) => return Ok(refused(host, &error)),
     };
+    let must_push = provider
+        .clients
+        .get(&request.client_id)
+        .is_some_and(|client| client.require_pushed_requests);
+    if must_push && pushed.is_none() {
+        let error = request.error(
+            issuer,
+            ErrorCode::InvalidRequest,
+            "this client must push its authorization requests (RFC 9126)",
+        );
+        return Ok(refused(host, &error));
+    }
     let pending = if request.prompt == Prompt::Login {
         Some(pending_login(host, params, now).await?)
     } else {
@@ -86,10 +101,14 @@ pub async fn authorize(
         (SessionVerdict::Proceed, Some(visitor)) => match access(host, provider, visitor, &request)
         {
             Access::Allowed => {
+                let grants = Grants::new(&host.shared.sessions);
                 if let Some(pending) = &pending {
-                    Grants::new(&host.shared.sessions)
-                        .end_pending(&pending.id)
-                        .await?;
+                    grants.end_pending(&pending.id).await?;
+                }
+                if let Some(handle) = &pushed
+                    && !grants.end_pushed(handle).await?
+                {
+                    return Ok(bad_link(host, &ResolveError::Unknown.to_string()));
                 }
                 issue_code(host, visitor, &request, now).await
             }
@@ -167,6 +186,20 @@ fn request_digest(params: &Params) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest.as_ref());
     out
+}
+
+/// The provider's own page for a sign-in link it cannot follow, counted: nothing proves where
+/// an error could be sent back to.
+fn bad_link(host: &LoginHost<'_>, detail: &str) -> Response<Bytes> {
+    host.shared
+        .metrics
+        .record_oidc_refusal("authorize", "invalid_request");
+    error_page(
+        &host.look(None),
+        |t| &t.oidc_bad_sign_in_link,
+        detail,
+        &host.ctx.request_id,
+    )
 }
 
 /// An error sent back to the client, counted.

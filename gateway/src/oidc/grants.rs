@@ -8,12 +8,14 @@
 //! | refresh family | family id | the family's lifetime; written back by compare-and-set |
 //! | revoked access token | `jti` | until the token would expire anyway |
 //! | pending `prompt=login` | digest of the id in the return URL | 30 min, taken when a code is issued |
+//! | pushed authorization request | digest of the `request_uri`'s handle | 5 min, taken when a code is issued |
 //!
 //! Values are JSON; a record that does not parse is treated as absent (and logged), never
 //! trusted.
 
 use std::time::Duration;
 
+use pforte_oidc::pushed::PushedRequest;
 use pforte_oidc::{AuthorizationCode, OpaqueToken, RefreshFamily};
 use pforte_session::{RecordKind, SessionStore, StoreError};
 use serde::de::DeserializeOwned;
@@ -154,6 +156,43 @@ impl<'a> Grants<'a> {
             .take_record(RecordKind::PendingLogin, &id.digest())
             .await
             .map(drop)
+    }
+
+    /// Keeps a pushed authorization request under the digest of its handle until it expires.
+    pub async fn put_pushed(
+        &self,
+        handle: &OpaqueToken,
+        pushed: &PushedRequest,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let ttl = Duration::from_secs(pushed.expires_at.saturating_sub(now).max(1));
+        self.store
+            .put_record(
+                RecordKind::PushedRequest,
+                &handle.digest(),
+                &to_json(pushed),
+                ttl,
+            )
+            .await
+    }
+
+    /// The pushed request `handle` names, if it is still waiting for its code.
+    pub async fn pushed(&self, handle: &OpaqueToken) -> Result<Option<PushedRequest>, StoreError> {
+        let raw = self
+            .store
+            .get_record(RecordKind::PushedRequest, &handle.digest())
+            .await?;
+        Ok(raw.and_then(|raw| from_json(&raw, "pushed request")))
+    }
+
+    /// Ends a pushed request as its code is issued: one code per push. `false` when another
+    /// request took it first, so that request alone gets the code.
+    pub async fn end_pushed(&self, handle: &OpaqueToken) -> Result<bool, StoreError> {
+        let taken = self
+            .store
+            .take_record(RecordKind::PushedRequest, &handle.digest())
+            .await?;
+        Ok(taken.is_some())
     }
 
     /// Stores a family (new, or revoked whatever its state).

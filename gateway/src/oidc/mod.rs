@@ -6,17 +6,18 @@
 //! ```text
 //! GET  /.well-known/openid-configuration   discovery (provider)
 //! GET  /oidc/jwks                          the public keys (also /.well-known/jwks.json)
+//! POST /oidc/par                           par: a pushed authorization request (RFC 9126)
 //! GET  /oidc/authorize                     authorize: session, access rules, code
 //! POST /oidc/token                         token: code + PKCE, refresh rotation, client_credentials
-//! GET  /oidc/userinfo                      userinfo: claims for a bearer token
+//! GET|POST /oidc/userinfo                  userinfo: claims for a bearer token (header or body)
 //! POST /oidc/introspect                    introspect (RFC 7662)
 //! POST /oidc/revoke                        revoke (RFC 7009)
 //! GET  /oidc/end_session                   end_session: RP-initiated logout
 //!      session ended anywhere ──────────▶  backchannel: logout tokens to the clients
 //! ```
 //!
-//! Token, userinfo, introspection and revocation answer failures in JSON; token, userinfo and
-//! revocation also answer browser apps' scripts from the clients' own origins (cors).
+//! Token, userinfo, introspection, revocation and par answer failures in JSON; all but
+//! introspection also answer browser apps' scripts from the clients' own origins (cors).
 //!
 //! Codes, refresh families and revocations live in the session store (grants), so any replica
 //! serves any step. Every grant, refresh, userinfo and introspection asks the app's access
@@ -32,6 +33,7 @@ pub mod end_session;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
+pub mod par;
 pub mod provider;
 pub mod reply;
 pub mod revoke;
@@ -39,9 +41,10 @@ pub mod token;
 pub mod userinfo;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, header};
+use http::{HeaderMap, Method, Request, Response, header};
 use pforte_keys::KeySet;
 use pforte_oidc::Params;
+use pforte_oidc::bearer::Carriers;
 use pforte_oidc::discovery::paths;
 
 use crate::login_host::LoginHost;
@@ -103,6 +106,7 @@ impl ApiEndpoint {
             paths::USERINFO => ("userinfo", "GET, POST", true, true),
             paths::REVOKE => ("revoke", "POST", false, true),
             paths::INTROSPECT => ("introspect", "POST", false, false),
+            paths::PAR => ("par", "POST", false, true),
             _ => return None,
         };
         Some(Self {
@@ -142,8 +146,28 @@ async fn dispatch<B: FromClient>(
             let form = form_params(req).await?;
             token::token(host, provider, keys, &headers, &form).await
         }
+        (&Method::POST, paths::PAR) => {
+            host.rate_limit(LimitedEndpoint::Token, req.headers())?;
+            let headers = req.headers().clone();
+            let form = form_params(req).await?;
+            par::push(host, provider, &headers, &form).await
+        }
         (&Method::GET | &Method::POST, paths::USERINFO) => {
-            userinfo::userinfo(host, provider, keys, req.headers()).await
+            let headers = req.headers().clone();
+            let query = query_params(&req);
+            let form_body = if method == Method::POST && is_form(&headers) {
+                Some(form_params(req).await?)
+            } else {
+                None
+            };
+            let carriers = Carriers {
+                authorization: headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok()),
+                query: &query,
+                form_body: form_body.as_ref(),
+            };
+            userinfo::userinfo(host, provider, keys, &carriers).await
         }
         (&Method::POST, paths::INTROSPECT) => {
             host.rate_limit(LimitedEndpoint::Introspect, req.headers())?;
@@ -179,7 +203,8 @@ async fn dispatch<B: FromClient>(
             | paths::USERINFO
             | paths::INTROSPECT
             | paths::REVOKE
-            | paths::END_SESSION,
+            | paths::END_SESSION
+            | paths::PAR,
         ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     }
@@ -189,18 +214,21 @@ fn query_params<B>(req: &Request<B>) -> Params {
     Params::parse_urlencoded(req.uri().query().unwrap_or_default())
 }
 
-/// The form body of a POST, which must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
-async fn form_params<B: FromClient>(req: Request<B>) -> Result<Params, GatewayError> {
-    let is_form = req
-        .headers()
+/// Whether a request's body is `application/x-www-form-urlencoded`.
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
+        })
+}
+
+/// The form body of a POST, which must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
+async fn form_params<B: FromClient>(req: Request<B>) -> Result<Params, GatewayError> {
+    if !is_form(req.headers()) {
         return Err(GatewayError::BadForm);
     }
     let body = read_form(req).await.ok_or(GatewayError::BadForm)?;

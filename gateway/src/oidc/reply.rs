@@ -144,6 +144,21 @@ pub fn api_failure(
     response
 }
 
+/// The answer to a request that carries no token at all: 401 with a challenge that names the
+/// scheme and no error code (RFC 6750 §3.1: a request without any credentials is not an error
+/// of a token).
+pub fn bearer_challenge() -> Response<Bytes> {
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"pforte\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// An error of a bearer-token resource (userinfo, RFC 6750 §3).
 pub fn bearer_error(error: &ProtocolError) -> Response<Bytes> {
     let status = match error.code {

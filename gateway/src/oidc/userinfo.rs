@@ -6,22 +6,27 @@ use super::bearer;
 use super::grants::Grants;
 use super::issue::person_of;
 use super::provider::Provider;
-use super::reply::{bearer_error, json_no_store};
+use super::reply::{bearer_challenge, bearer_error, json_no_store};
 use crate::login_host::LoginHost;
 use crate::web::error::GatewayError;
 use bytes::Bytes;
-use http::{HeaderMap, Response, StatusCode, header};
+use http::{Response, StatusCode};
 use pforte_keys::KeySet;
+use pforte_oidc::bearer::{Carriers, NoToken, presented_token};
 use pforte_oidc::claims::userinfo_claims;
 use pforte_oidc::{ErrorCode, ProtocolError, Scope};
 
+/// The refusal reason in metrics for a request that carries no token at all.
+const NO_TOKEN: &str = "no_token";
+
 /// Answers a userinfo request: the claims of the person as the directory has them now, while
-/// the token's session lives and the app's access rules allow them.
+/// the token's session lives and the app's access rules allow them. The token comes in the
+/// `Authorization` header or a form-encoded POST body, never in the query (`presented_token`).
 pub async fn userinfo(
     host: &LoginHost<'_>,
     provider: &Provider,
     keys: &KeySet,
-    headers: &HeaderMap,
+    carriers: &Carriers<'_>,
 ) -> Result<Response<Bytes>, GatewayError> {
     let invalid = |d: &str| ProtocolError::new(ErrorCode::InvalidToken, d);
     let refuse = |error: ProtocolError| {
@@ -30,8 +35,15 @@ pub async fn userinfo(
             .record_oidc_refusal("userinfo", error.code.as_str());
         Ok(bearer_error(&error))
     };
-    let Some(token) = bearer_token(headers) else {
-        return refuse(invalid("send the access token as Authorization: Bearer"));
+    let token = match presented_token(carriers) {
+        Ok(token) => token,
+        Err(NoToken::Refused(error)) => return refuse(error),
+        Err(NoToken::Missing) => {
+            host.shared
+                .metrics
+                .record_oidc_refusal("userinfo", NO_TOKEN);
+            return Ok(bearer_challenge());
+        }
     };
     let issuer = host.snapshot.issuer.as_str();
     let Some(claims) = bearer::verify(keys, issuer, token, host.ctx.now) else {
@@ -64,33 +76,4 @@ pub async fn userinfo(
     }
     let body = userinfo_claims(&claims.sub, &person_of(&session), claims.scope);
     Ok(json_no_store(StatusCode::OK, &body))
-}
-
-/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1; the scheme in any case).
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use http::HeaderValue;
-
-    #[test]
-    fn only_a_bearer_header_carries_a_token() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer_token(&headers), None);
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer abc.def"),
-        );
-        assert_eq!(bearer_token(&headers), Some("abc.def"));
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
-        assert_eq!(bearer_token(&headers), None);
-    }
 }

@@ -108,7 +108,7 @@ pub fn validate(
     let state = params.get("state").map(str::to_owned);
     let fail = |e: ProtocolError| {
         AuthorizeError::Redirect(RedirectError {
-            redirect_uri: redirect_uri.to_owned(),
+            redirect_uri: redirect_uri.clone(),
             error: e.code,
             description: e.description,
             state: if params.is_repeated("state") {
@@ -122,7 +122,7 @@ pub fn validate(
     rules(params, client)
         .map(|checked| AuthorizationRequest {
             client_id: client.id.clone(),
-            redirect_uri: redirect_uri.to_owned(),
+            redirect_uri: redirect_uri.clone(),
             redirect_uri_sent: params.get("redirect_uri").is_some(),
             scopes: checked.scopes,
             state: state.clone(),
@@ -146,10 +146,12 @@ pub fn validate(
 }
 
 /// The client and the redirect URI that errors may be sent to, or a page error.
+/// The client and the redirect URI the answer may go to: the one sent when the client registered
+/// it (exactly, or a loopback IP redirect on another port), or the only one registered.
 fn trusted_target<'c>(
     params: &Params,
     clients: &'c Clients,
-) -> Result<(&'c Client, &'c str), AuthorizeError> {
+) -> Result<(&'c Client, String), AuthorizeError> {
     if params.is_repeated("client_id") {
         return Err(AuthorizeError::Page(PageError::MissingClientId));
     }
@@ -163,14 +165,12 @@ fn trusted_target<'c>(
         return Err(AuthorizeError::Page(PageError::MissingRedirectUri));
     }
     let uri = match (params.get("redirect_uri"), client.redirect_uris.as_slice()) {
-        (Some(sent), registered) => registered
-            .iter()
-            .find(|r| *r == sent)
-            .ok_or(AuthorizeError::Page(PageError::UnregisteredRedirectUri))?,
-        (None, [only]) => only,
+        (Some(sent), _) if client.has_redirect_uri(sent) => sent,
+        (Some(_), _) => return Err(AuthorizeError::Page(PageError::UnregisteredRedirectUri)),
+        (None, [only]) => only.as_str(),
         (None, _) => return Err(AuthorizeError::Page(PageError::MissingRedirectUri)),
     };
-    Ok((client, uri.as_str()))
+    Ok((client, uri.to_owned()))
 }
 
 struct Checked {

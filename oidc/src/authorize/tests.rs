@@ -109,6 +109,37 @@ fn rfc9700_redirect_uri_variants_are_shown_on_a_page() {
 }
 
 #[test]
+fn a_native_app_s_loopback_redirect_takes_the_port_it_runs_on() {
+    let cli = |uri: &str| {
+        run(vec![
+            ("client_id", "cli".into()),
+            ("redirect_uri", uri.into()),
+            ("response_type", "code".into()),
+            ("scope", "openid".into()),
+            ("code_challenge", CHALLENGE.into()),
+            ("code_challenge_method", "S256".into()),
+        ])
+    };
+    assert_eq!(CLI_URI, "http://127.0.0.1:8400/callback");
+    let req = cli("http://127.0.0.1:51234/callback").unwrap();
+    assert_eq!(
+        req.redirect_uri, "http://127.0.0.1:51234/callback",
+        "the answer goes to the port the app listens on"
+    );
+    for other in [
+        "http://127.0.0.1:51234/other",
+        "http://localhost:51234/callback",
+        "http://127.0.0.1:51234/callback/../callback",
+    ] {
+        assert_eq!(
+            page_error(cli(other)),
+            PageError::UnregisteredRedirectUri,
+            "{other}"
+        );
+    }
+}
+
+#[test]
 fn untrusted_client_or_uri_is_never_redirected() {
     assert_eq!(
         page_error(run(nc(&[("client_id", "nobody")]))),

@@ -31,6 +31,8 @@ pub(crate) struct ClientEntry {
     pub(crate) backchannel_logout_uri: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) pairwise_subject: bool,
+    #[serde(default)]
+    pub(crate) require_pushed_authorization_requests: bool,
     pub(crate) access_token_seconds: Option<Spanned<u64>>,
     pub(crate) id_token_seconds: Option<Spanned<u64>>,
     pub(crate) refresh_token_seconds: Option<Spanned<u64>>,

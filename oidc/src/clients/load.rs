@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::file::{ClientEntry, ClientsFile};
-use super::uri::{self, Loopback};
+use super::uri::{self, Purpose};
 use super::{Client, ClientType, Clients, GrantType, Lifetimes, Place, SecretHash};
 use crate::scope::{Scope, Scopes};
 
@@ -75,6 +75,7 @@ impl Clients {
             path,
             text,
             problems: Vec::new(),
+            private_use_schemes: HashMap::new(),
         };
         let file = match toml::from_str::<ClientsFile>(text) {
             Ok(file) => file,
@@ -125,6 +126,8 @@ struct Validator<'a> {
     path: &'a Path,
     text: &'a str,
     problems: Vec<Problem>,
+    /// Each private-use redirect scheme seen so far, with the client that registered it.
+    private_use_schemes: HashMap<String, String>,
 }
 
 impl Validator<'_> {
@@ -168,17 +171,21 @@ impl Validator<'_> {
         let client_type = self.client_type(e);
         let grant_types = self.grant_types(e, &client_type);
         let scopes = self.scopes(e, &grant_types);
-        let redirect_uris = self.uris(&e.redirect_uris, Loopback::HttpAllowed);
+        let redirect = match client_type {
+            Some(ClientType::Public) => Purpose::NativeRedirect,
+            _ => Purpose::WebRedirect,
+        };
+        let redirect_uris = self.uris(&e.redirect_uris, redirect);
+        self.claim_private_use_schemes(&id, &e.redirect_uris);
         if grant_types.contains(&GrantType::AuthorizationCode) && e.redirect_uris.is_empty() {
             self.at(
                 &e.id,
                 format!("client \"{id}\" uses authorization_code but has no redirect_uris"),
             );
         }
-        let post_logout_redirect_uris =
-            self.uris(&e.post_logout_redirect_uris, Loopback::HttpAllowed);
+        let post_logout_redirect_uris = self.uris(&e.post_logout_redirect_uris, redirect);
         let backchannel_logout_uri = e.backchannel_logout_uri.as_ref().and_then(|u| {
-            self.uris(std::slice::from_ref(u), Loopback::HttpsOnly)
+            self.uris(std::slice::from_ref(u), Purpose::Backchannel)
                 .into_iter()
                 .next()
         });
@@ -197,6 +204,7 @@ impl Validator<'_> {
             grant_types,
             backchannel_logout_uri,
             pairwise_subject: e.pairwise_subject,
+            require_pushed_requests: e.require_pushed_authorization_requests,
             lifetimes,
         })
     }
@@ -302,11 +310,35 @@ impl Validator<'_> {
         scopes
     }
 
-    fn uris(&mut self, list: &[Spanned<String>], loopback: Loopback) -> Vec<String> {
+    /// A private-use scheme names one app on a device (RFC 8252 §7.1): two clients with the
+    /// same scheme could receive each other's codes, so the second is refused.
+    fn claim_private_use_schemes(&mut self, id: &str, redirect_uris: &[Spanned<String>]) {
+        for item in redirect_uris {
+            let Some(scheme) = uri::private_use_scheme(item.get_ref()) else {
+                continue;
+            };
+            let scheme = scheme.to_ascii_lowercase();
+            match self.private_use_schemes.get(&scheme) {
+                Some(owner) if owner != id => {
+                    let message = format!(
+                        "the scheme \"{scheme}\" is already client \"{owner}\"'s; each native \
+                         app needs its own private-use scheme"
+                    );
+                    self.at(item, message);
+                }
+                Some(_) => {}
+                None => {
+                    self.private_use_schemes.insert(scheme, id.to_owned());
+                }
+            }
+        }
+    }
+
+    fn uris(&mut self, list: &[Spanned<String>], purpose: Purpose) -> Vec<String> {
         let mut uris: Vec<String> = Vec::new();
         for item in list {
             let uri = item.get_ref();
-            if let Err(message) = uri::check(uri, loopback) {
+            if let Err(message) = uri::check(uri, purpose) {
                 self.at(item, message);
             } else if uris.contains(uri) {
                 self.at(item, format!("\"{uri}\" is listed twice"));

@@ -11,11 +11,15 @@
 //! grant_types = ["authorization_code", "refresh_token"]  # default: ["authorization_code"]
 //! backchannel_logout_uri = "https://cloud.example.org/apps/user_oidc/backchannel-logout"
 //! pairwise_subject = true               # optional, default false
+//! require_pushed_authorization_requests = true   # optional, default false (RFC 9126)
 //! access_token_seconds = 300            # optional; also id_token_seconds (300) and
 //! refresh_token_seconds = 2592000       # refresh_token_seconds (30 days)
 //! ```
-//! Redirect URIs are `https`, or `http` on 127.0.0.1, [::1] or localhost (RFC 8252); no
-//! fragments, wildcards or credentials. Unknown fields are errors.
+//! Redirect URIs are `https`, `http` on 127.0.0.1, [::1] or localhost, or for a public client a
+//! native app's private-use scheme such as `de.example.app:/callback` (RFC 8252); no fragments,
+//! wildcards or credentials. A loopback IP redirect takes any port at request time, as native
+//! apps listen on whichever port is free (RFC 8252 §7.3); every other one matches exactly.
+//! Unknown fields are errors.
 //!
 //! ```text
 //! clients.toml ──toml──▶ file::ClientsFile ──load::validate──▶ Clients ──authenticate──▶ &Client
@@ -146,6 +150,9 @@ pub struct Client {
     pub backchannel_logout_uri: Option<String>,
     /// Whether `sub` is pairwise for this client, so apps cannot correlate users.
     pub pairwise_subject: bool,
+    /// Whether its authorization requests must be pushed (RFC 9126 §6): the browser then
+    /// carries nothing of them but a `request_uri`.
+    pub require_pushed_requests: bool,
     /// Token lifetimes.
     pub lifetimes: Lifetimes,
 }
@@ -161,9 +168,12 @@ impl Client {
         self.client_type == ClientType::Public
     }
 
-    /// Whether `uri` is exactly one of the registered redirect URIs.
+    /// Whether `uri` is one of the registered redirect URIs: exactly, or for a loopback IP
+    /// redirect exactly but for the port, which a native app picks when it runs (RFC 8252 §7.3).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|r| r == uri)
+        self.redirect_uris
+            .iter()
+            .any(|r| uri::redirect_matches(r, uri))
     }
 
     /// Whether `uri` is exactly one of the registered post-logout redirect URIs.

@@ -146,6 +146,49 @@ access_token_seconds = 0
 }
 
 #[test]
+fn native_apps_register_their_own_private_use_scheme() {
+    let native = |id: &str, uri: &str| {
+        format!(
+            "[[client]]\nid = \"{id}\"\napp = \"a\"\npublic = true\nredirect_uris = [\"{uri}\"]\nscopes = [\"openid\"]\n\n"
+        )
+    };
+    let loaded = Clients::parse(
+        Path::new("clients.toml"),
+        &native("mobile", "de.example.app:/callback"),
+    )
+    .unwrap();
+    let mobile = loaded.get("mobile").unwrap();
+    assert!(mobile.has_redirect_uri("de.example.app:/callback"));
+    assert!(!mobile.has_redirect_uri("de.example.app:/callback/"));
+    assert!(!mobile.has_redirect_uri("De.example.app:/callback"));
+    assert_eq!(
+        mobile.web_origins().count(),
+        0,
+        "a private-use scheme is no web origin"
+    );
+
+    let found = problems(&format!(
+        "{}{}",
+        native("mobile", "de.example.app:/callback"),
+        native("copycat", "de.example.app:/other")
+    ));
+    assert_eq!(
+        found,
+        [
+            "clients.toml:12:18: the scheme \"de.example.app\" is already client \"mobile\"'s; \
+          each native app needs its own private-use scheme"
+        ]
+    );
+
+    let hash = cheap_hash("x");
+    let confidential = format!(
+        "[[client]]\nid = \"web\"\napp = \"a\"\nsecret_hash = \"{hash}\"\nredirect_uris = [\"de.example.web:/cb\"]\nscopes = [\"openid\"]\n"
+    );
+    let found = problems(&confidential).join("\n");
+    assert!(found.contains("set public = true"), "{found}");
+}
+
+#[test]
 fn load_reports_a_missing_file() {
     let err = Clients::load(Path::new("/nonexistent/clients.toml")).unwrap_err();
     assert!(err.to_string().contains("cannot read the clients file"));

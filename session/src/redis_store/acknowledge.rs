@@ -57,11 +57,12 @@ pub(super) fn acknowledged(kind: RecordKind) -> bool {
         | RecordKind::RevokedToken
         | RecordKind::TotpStep => true,
         // Lost, each costs one step again: the login form, a passkey ceremony, the enrolment
-        // code, one more directory read.
+        // code, one more directory read, one more push.
         RecordKind::PendingLogin
         | RecordKind::Ceremony
         | RecordKind::Enrolment
-        | RecordKind::IdentityRefresh => false,
+        | RecordKind::IdentityRefresh
+        | RecordKind::PushedRequest => false,
     }
 }
 

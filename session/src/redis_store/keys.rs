@@ -8,7 +8,7 @@
 //! | `{p}f:{kind}:{name}` | hash | a failure counter: `n` count, `t` last failure | when forgotten |
 //! | `{p}locked:{kind}` | sorted set | locked names, scored by lock end | with the last lock |
 //! | `{p}revoked` | channel | sids to drop from every replica's cache | - |
-//! | `{p}o:{kind}:{key}` | string | one short-lived record (see `crate::records`); `{kind}` is `code`, `redeemed`, `family`, `revoked` or `pending` (OIDC), `totp-step` (last accepted TOTP step, key = subject), `ceremony` (WebAuthn ceremony state, key = random id), `enrolment` (TOTP secret awaiting its code, key = sid) or `identity-refresh` (a replica's claim to re-read a session's identity, key = sid); `{key}` the caller's (at most 256 bytes) | with the TTL the caller gave |
+//! | `{p}o:{kind}:{key}` | string | one short-lived record (see `crate::records`); `{kind}` is `code`, `redeemed`, `family`, `revoked` or `pending` (OIDC), `totp-step` (last accepted TOTP step, key = subject), `ceremony` (WebAuthn ceremony state, key = random id), `enrolment` (TOTP secret awaiting its code, key = sid), `identity-refresh` (a replica's claim to re-read a session's identity, key = sid) or `pushed` (a pushed authorization request, key = digest of its handle); `{key}` the caller's (at most 256 bytes) | with the TTL the caller gave |
 //! | `{p}o:families:{sid}` | set | the refresh-family ids started from one session, for logout | with its longest-lived family |
 //! | `{p}count` | string | the number of live sessions, as the last replica to count them found (see `watch`) | after the freshness its counter gave |
 //! | `{p}counting` | string | a replica's claim to count the sessions now | as `{p}count` |

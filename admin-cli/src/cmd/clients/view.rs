@@ -30,6 +30,7 @@ struct Details {
     grant_types: Vec<&'static str>,
     backchannel_logout_uri: Option<String>,
     pairwise_subject: bool,
+    require_pushed_authorization_requests: bool,
     access_token_seconds: u64,
     id_token_seconds: u64,
     refresh_token_seconds: u64,
@@ -62,6 +63,7 @@ impl From<&Client> for Details {
             grant_types: client.grant_types.iter().map(|g| g.as_str()).collect(),
             backchannel_logout_uri: client.backchannel_logout_uri.clone(),
             pairwise_subject: client.pairwise_subject,
+            require_pushed_authorization_requests: client.require_pushed_requests,
             access_token_seconds: client.lifetimes.access_token,
             id_token_seconds: client.lifetimes.id_token,
             refresh_token_seconds: client.lifetimes.refresh_token,
@@ -130,6 +132,15 @@ fn render(d: &Details) -> String {
             "pairwise subject",
             if d.pairwise_subject { "yes" } else { "no" }.to_owned(),
         ),
+        (
+            "pushed requests",
+            if d.require_pushed_authorization_requests {
+                "required"
+            } else {
+                "optional"
+            }
+            .to_owned(),
+        ),
         ("access token life", seconds(d.access_token_seconds)),
         ("id token life", seconds(d.id_token_seconds)),
         ("refresh token life", seconds(d.refresh_token_seconds)),
@@ -160,5 +171,10 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("argon2"), "{text}");
+        assert!(text.contains("pushed requests:"), "{text}");
+        assert!(
+            json.contains("\"require_pushed_authorization_requests\":false"),
+            "{json}"
+        );
     }
 }
