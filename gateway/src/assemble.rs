@@ -32,6 +32,9 @@ pub enum AssembleError {
     /// The directory or the session store could not be opened.
     #[error(transparent)]
     Backend(#[from] BackendError),
+    /// The OIDC provider's client for calls to apps cannot be built (its CA file).
+    #[error(transparent)]
+    Outbound(#[from] crate::oidc::outbound::CaError),
 }
 
 /// Loads everything `config_path` names and opens the backends, keeping time by `clock`.
@@ -62,8 +65,17 @@ pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, A
         clock.clone(),
         metrics.limits.clone(),
     );
+    let outbound = match &snapshot.config.oidc {
+        Some(oidc) => Some(crate::oidc::outbound::https_client(
+            &provider,
+            oidc.backchannel_ca_file.as_deref(),
+        )?),
+        None => None,
+    };
     Ok(Arc::new(Shared {
         rate_limits,
+        outbound,
+        client_keys: Default::default(),
         snapshot: ArcSwap::from_pointee(snapshot),
         metrics,
         certs: Arc::new(CertResolver::new(certs)),

@@ -195,6 +195,11 @@ pub struct Shared {
     pub rate_limits: Arc<crate::rate_limit::RateLimits>,
     /// The backends' answers to `/readyz` and scrapes, bounded and cached.
     pub probe: crate::telemetry::probe::Probe,
+    /// The OIDC provider's HTTPS client for calls to apps (back-channel logout, clients'
+    /// published keys); `None` without `[oidc]`.
+    pub outbound: Option<crate::oidc::outbound::HttpsClient>,
+    /// Clients' key sets fetched from their `jwks_uri`, cached.
+    pub client_keys: crate::oidc::client_keys::RemoteKeys,
 }
 
 impl Shared {

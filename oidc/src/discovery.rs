@@ -148,6 +148,7 @@ pub fn document(
     let auth_methods = vec![
         CoreClientAuthMethod::ClientSecretBasic,
         CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::PrivateKeyJwt,
         CoreClientAuthMethod::None,
     ];
     Ok(DiscoveryDocument::new(
@@ -173,6 +174,7 @@ pub fn document(
         CoreGrantType::ClientCredentials,
     ]))
     .set_token_endpoint_auth_methods_supported(Some(auth_methods))
+    .set_token_endpoint_auth_signing_alg_values_supported(Some(assertion_algorithms()))
     .set_scopes_supported(Some(
         Scope::ALL
             .iter()
@@ -193,6 +195,26 @@ pub fn document(
     ))
     .set_request_parameter_supported(Some(false))
     .set_request_uri_parameter_supported(Some(false)))
+}
+
+/// The algorithms `private_key_jwt` assertions may use, as discovery names them.
+fn assertion_algorithms() -> Vec<CoreJwsSigningAlgorithm> {
+    use jsonwebtoken::Algorithm;
+    crate::clients::assertion::ALGORITHMS
+        .iter()
+        .filter_map(|alg| match alg {
+            Algorithm::RS256 => Some(CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256),
+            Algorithm::RS384 => Some(CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384),
+            Algorithm::RS512 => Some(CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512),
+            Algorithm::PS256 => Some(CoreJwsSigningAlgorithm::RsaSsaPssSha256),
+            Algorithm::PS384 => Some(CoreJwsSigningAlgorithm::RsaSsaPssSha384),
+            Algorithm::PS512 => Some(CoreJwsSigningAlgorithm::RsaSsaPssSha512),
+            Algorithm::ES256 => Some(CoreJwsSigningAlgorithm::EcdsaP256Sha256),
+            Algorithm::ES384 => Some(CoreJwsSigningAlgorithm::EcdsaP384Sha384),
+            Algorithm::EdDSA => Some(CoreJwsSigningAlgorithm::EdDsa),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -222,7 +244,8 @@ mod tests {
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "subject_types_supported": ["public", "pairwise"],
             "scopes_supported": ["openid", "profile", "email", "groups", "offline_access"],

@@ -72,6 +72,9 @@ pub enum RecordKind {
     /// A pushed authorization request (RFC 9126) waiting for its code, under the digest of
     /// the handle its `request_uri` carries.
     PushedRequest,
+    /// A `private_key_jwt` client assertion's `jti` (RFC 7523 §3), under the digest of client
+    /// and id, until the assertion expires: an assertion authenticates once.
+    AssertionId,
 }
 
 impl RecordKind {
@@ -88,6 +91,7 @@ impl RecordKind {
             Self::Enrolment => "enrolment",
             Self::IdentityRefresh => "identity-refresh",
             Self::PushedRequest => "pushed",
+            Self::AssertionId => "assertion-jti",
         }
     }
 }
@@ -196,6 +200,7 @@ mod tests {
             RecordKind::Enrolment,
             RecordKind::IdentityRefresh,
             RecordKind::PushedRequest,
+            RecordKind::AssertionId,
         ];
         // No wildcard: a new kind does not compile until it is named here, next to the list.
         for kind in kinds {
@@ -209,7 +214,8 @@ mod tests {
                 | RecordKind::Ceremony
                 | RecordKind::Enrolment
                 | RecordKind::IdentityRefresh
-                | RecordKind::PushedRequest => {}
+                | RecordKind::PushedRequest
+                | RecordKind::AssertionId => {}
             }
         }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();

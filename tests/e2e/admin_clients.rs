@@ -130,7 +130,7 @@ fn printed_secret(stdout: &str) -> String {
 fn verifies(clients: &Clients, id: &str, secret: &str) -> bool {
     match &clients.get(id).unwrap().client_type {
         ClientType::Confidential(hash) => hash.verify(secret),
-        ClientType::Public => false,
+        ClientType::Public | ClientType::KeyHolder(_) => false,
     }
 }
 

@@ -23,6 +23,7 @@ use pforte_e2e::{env, eventually, free_port, unique_prefix};
 
 mod native_apps;
 mod par;
+mod private_key_jwt;
 mod userinfo;
 
 const ISSUER: &str = "https://login.gw.test";

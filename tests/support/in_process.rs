@@ -82,13 +82,8 @@ impl GatewayBuilder {
         let shared = pforte::assemble::assemble(&folder.config_path, clock.clone())
             .await
             .unwrap();
-        let config = shared.snapshot.load().config.clone();
-        if let Some(oidc) = &config.oidc {
-            let notifier = pforte::oidc::backchannel::Notifier::new(
-                &shared.provider,
-                oidc.backchannel_ca_file.as_deref(),
-            )
-            .unwrap();
+        if let Some(outbound) = &shared.outbound {
+            let notifier = pforte::oidc::backchannel::Notifier::new(outbound.clone());
             shared.tasks.spawn(notifier.run(shared.clone()));
         }
         InProcess {

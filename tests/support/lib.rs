@@ -16,6 +16,7 @@ pub mod faults_scenario;
 pub mod faults_servers;
 pub mod gateway;
 pub mod in_process;
+pub mod jwks;
 pub mod monitored;
 pub mod oidc;
 pub mod person;

@@ -29,26 +29,20 @@
 //! counted; a call given up is audited. The ended session's tokens are dead either way (refresh,
 //! userinfo and introspection refuse them).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::Full;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use pforte_oidc::Authentication;
 use pforte_oidc::claims::{Issue, logout_token_claims};
 use pforte_policy::LoginStrength;
 use pforte_session::{LogoutNotice, StoreError};
-use rustls::crypto::CryptoProvider;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::{self, PemObject};
 use tokio::sync::Semaphore;
 
 use super::grants::Grants;
+use super::outbound::HttpsClient;
 use crate::state::Shared;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent, OidcEvent};
 use crate::telemetry::error_chain;
@@ -76,28 +70,6 @@ const MAX_IN_FLIGHT: usize = 256;
 /// How many calls may wait for a retry at once; a failed call beyond that is given up at once
 /// (audited), so a dead client cannot grow memory without limit either.
 const MAX_RETRYING: usize = 4096;
-
-/// Why the outbound client cannot be built.
-#[derive(Debug, thiserror::Error)]
-pub enum CaError {
-    /// The CA file could not be read, or holds a malformed PEM block.
-    #[error("back-channel logout CA file {path}: {source}")]
-    Read {
-        /// The file from `oidc.backchannel_ca_file`.
-        path: PathBuf,
-        /// What the PEM reader said.
-        source: pem::Error,
-    },
-    /// The file holds no certificate that can serve as a root.
-    #[error("back-channel logout CA file {path}: no usable CA certificate in the file")]
-    NoCertificate {
-        /// The file from `oidc.backchannel_ca_file`.
-        path: PathBuf,
-    },
-    /// rustls refused the client's protocol versions.
-    #[error("back-channel logout client: {0}")]
-    Tls(#[source] rustls::Error),
-}
 
 /// Why one logout call failed; [`Failure::transient`] says whether trying again may help. The
 /// display names the step; the cause is the source, logged with `telemetry::error_chain`.
@@ -144,50 +116,15 @@ fn retry_after(failure: &Failure, attempts: usize) -> Option<Duration> {
     RETRY_AFTER.get(attempts.checked_sub(1)?).copied()
 }
 
-type Https = hyper_rustls::HttpsConnector<HttpConnector>;
-
 /// The HTTPS client that calls the clients' logout URIs.
 pub struct Notifier {
-    client: Client<Https, Full<Bytes>>,
+    client: HttpsClient,
 }
 
 impl Notifier {
-    /// A client trusting the system's roots and, if given, the CA certificates in `extra_ca`.
-    pub fn new(provider: &Arc<CryptoProvider>, extra_ca: Option<&Path>) -> Result<Self, CaError> {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        if let Some(path) = extra_ca {
-            let unreadable = |source| CaError::Read {
-                path: path.to_path_buf(),
-                source,
-            };
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(unreadable)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(unreadable)?;
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(CaError::NoCertificate {
-                    path: path.to_path_buf(),
-                });
-            }
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(CaError::Tls)?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(CALL_TIMEOUT));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Ok(Self {
-            client: Client::builder(TokioExecutor::new()).build(connector),
-        })
+    /// A notifier calling through `client` (see [`super::outbound`]).
+    pub fn new(client: HttpsClient) -> Self {
+        Self { client }
     }
 
     /// Takes logout notices from the store until shutdown and delivers each in its own task
@@ -425,6 +362,10 @@ async fn revoke_families(shared: &Shared, notice: &LogoutNotice) -> Result<(), S
 
 #[cfg(test)]
 mod tests {
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+
     use super::*;
 
     fn status(code: u16) -> Failure {

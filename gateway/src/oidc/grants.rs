@@ -9,6 +9,7 @@
 //! | revoked access token | `jti` | until the token would expire anyway |
 //! | pending `prompt=login` | digest of the id in the return URL | 30 min, taken when a code is issued |
 //! | pushed authorization request | digest of the `request_uri`'s handle | 5 min, taken when a code is issued |
+//! | client assertion's `jti` | digest of client id and `jti` | until the assertion expires |
 //!
 //! Values are JSON; a record that does not parse is treated as absent (and logged), never
 //! trusted.
@@ -193,6 +194,23 @@ impl<'a> Grants<'a> {
             .take_record(RecordKind::PushedRequest, &handle.digest())
             .await?;
         Ok(taken.is_some())
+    }
+
+    /// Records the single use of a client assertion: `true` the first time its `jti` is seen
+    /// for this client on any replica, `false` for a replay. Kept until the assertion expires
+    /// (and a minute of leeway), after which it is refused as expired anyway.
+    pub async fn claim_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let key = OpaqueToken::presented(&format!("{client_id}\u{0}{jti}")).digest();
+        let ttl = Duration::from_secs(expires_at.saturating_sub(now).saturating_add(60));
+        self.store
+            .insert_record(RecordKind::AssertionId, &key, b"1", ttl)
+            .await
     }
 
     /// Stores a family (new, or revoked whatever its state).

@@ -28,8 +28,8 @@ pub async fn introspect(
 ) -> Result<Response<Bytes>, GatewayError> {
     let refuse = |error: ProtocolError| Ok(refused(&host.shared.metrics, "introspect", &error));
     let (client, token) = match client_auth::token_request(
-        &provider.clients,
-        &provider.secrets,
+        host,
+        provider,
         headers,
         form,
         Callers::Confidential,

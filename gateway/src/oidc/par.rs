@@ -37,14 +37,7 @@ pub async fn push(
     form: &Params,
 ) -> Result<Response<Bytes>, GatewayError> {
     let refuse = |error: &ProtocolError| Ok(refused(&host.shared.metrics, "par", error));
-    let client = match client_auth::authenticate(
-        &provider.clients,
-        &provider.secrets,
-        headers,
-        form,
-    )
-    .await
-    {
+    let client = match client_auth::authenticate(host, provider, headers, form).await {
         Ok(client) => client,
         Err(error) => return refuse(&error),
     };

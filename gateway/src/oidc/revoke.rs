@@ -26,18 +26,11 @@ pub async fn revoke(
     form: &Params,
 ) -> Result<Response<Bytes>, GatewayError> {
     let refuse = |error: ProtocolError| Ok(refused(&host.shared.metrics, "revoke", &error));
-    let (client, token) = match client_auth::token_request(
-        &provider.clients,
-        &provider.secrets,
-        headers,
-        form,
-        Callers::AnyClient,
-    )
-    .await
-    {
-        Ok(request) => request,
-        Err(error) => return refuse(error),
-    };
+    let (client, token) =
+        match client_auth::token_request(host, provider, headers, form, Callers::AnyClient).await {
+            Ok(request) => request,
+            Err(error) => return refuse(error),
+        };
     let now = host.ctx.now.unix_secs();
     let grants = Grants::new(&host.shared.sessions);
     let decided =

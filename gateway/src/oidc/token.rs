@@ -47,14 +47,7 @@ pub async fn token(
     headers: &HeaderMap,
     form: &Params,
 ) -> Result<Response<Bytes>, GatewayError> {
-    let outcome = match client_auth::authenticate(
-        &provider.clients,
-        &provider.secrets,
-        headers,
-        form,
-    )
-    .await
-    {
+    let outcome = match client_auth::authenticate(host, provider, headers, form).await {
         Ok(client) => grant(host, provider, keys, client, form).await?,
         Err(error) => Err(error),
     };

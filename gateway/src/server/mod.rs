@@ -56,22 +56,15 @@ pub enum ServerError {
     /// TLS could not be configured.
     #[error(transparent)]
     Tls(#[from] TlsError),
-    /// The back-channel logout client cannot be built.
-    #[error(transparent)]
-    Backchannel(#[from] crate::oidc::backchannel::CaError),
 }
 
 /// Runs the gateway for the config at `config_path` until SIGTERM or SIGINT, then drains.
 pub async fn run(config_path: &Path) -> Result<(), ServerError> {
     let shared = assemble(config_path, Clock::system()).await?;
     let config = shared.snapshot.load().config.clone();
-    let provider = shared.provider.clone();
 
-    if let Some(oidc) = &config.oidc {
-        let notifier = crate::oidc::backchannel::Notifier::new(
-            &provider,
-            oidc.backchannel_ca_file.as_deref(),
-        )?;
+    if let Some(outbound) = &shared.outbound {
+        let notifier = crate::oidc::backchannel::Notifier::new(outbound.clone());
         shared.tasks.spawn(notifier.run(shared.clone()));
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct ClientEntry {
     pub(crate) app: Spanned<String>,
     pub(crate) public: Option<Spanned<bool>>,
     pub(crate) secret_hash: Option<Spanned<String>>,
+    pub(crate) jwks: Option<Spanned<String>>,
+    pub(crate) jwks_uri: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) redirect_uris: Vec<Spanned<String>>,
     #[serde(default)]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use super::file::{ClientEntry, ClientsFile};
+use super::keys::{self, ClientKeys};
 use super::uri::{self, Purpose};
 use super::{Client, ClientType, Clients, GrantType, Lifetimes, Place, SecretHash};
 use crate::scope::{Scope, Scopes};
@@ -116,7 +117,7 @@ impl Clients {
             .into_iter()
             .find_map(|id| match &by_id.get(id)?.client_type {
                 ClientType::Confidential(hash) => Some(hash.as_ref().clone()),
-                ClientType::Public => None,
+                ClientType::Public | ClientType::KeyHolder(_) => None,
             });
         Ok(Clients { by_id, stand_in })
     }
@@ -211,31 +212,64 @@ impl Validator<'_> {
 
     fn client_type(&mut self, e: &ClientEntry) -> Option<ClientType> {
         let public = e.public.as_ref().is_some_and(|p| *p.get_ref());
-        match (&e.secret_hash, public) {
-            (Some(hash), false) => match SecretHash::parse(hash.get_ref()) {
+        let keys = self.client_keys(e);
+        let ways = usize::from(public)
+            + usize::from(e.secret_hash.is_some())
+            + usize::from(keys.is_some());
+        if ways > 1 {
+            self.at(
+                &e.id,
+                "a client authenticates one way, not both: public = true, a secret_hash, or its \
+                 keys (jwks or jwks_uri)"
+                    .to_owned(),
+            );
+            return None;
+        }
+        match (&e.secret_hash, keys) {
+            (Some(hash), _) => match SecretHash::parse(hash.get_ref()) {
                 Ok(parsed) => Some(ClientType::Confidential(Box::new(parsed))),
                 Err(message) => {
                     self.at(hash, message);
                     None
                 }
             },
-            (None, true) => Some(ClientType::Public),
-            (Some(hash), true) => {
-                self.at(
-                    hash,
-                    "a client is either public = true or has a secret_hash, not both".to_owned(),
-                );
-                None
-            }
-            (None, false) => {
+            (None, Some(keys)) => keys.map(|k| ClientType::KeyHolder(Box::new(k))),
+            (None, None) if public => Some(ClientType::Public),
+            (None, None) => {
                 self.at(
                     &e.id,
-                    "set secret_hash (an argon2id hash) for a confidential client, or \
-                     public = true for a browser or native app"
+                    "set secret_hash (an argon2id hash) or jwks/jwks_uri (private_key_jwt) for a \
+                     confidential client, or public = true for a browser or native app"
                         .to_owned(),
                 );
                 None
             }
+        }
+    }
+
+    /// The client's public keys, if it registers any: `Some(None)` when they are there but
+    /// wrong (the problem is recorded).
+    fn client_keys(&mut self, e: &ClientEntry) -> Option<Option<ClientKeys>> {
+        match (&e.jwks, &e.jwks_uri) {
+            (None, None) => None,
+            (Some(_), Some(uri)) => {
+                self.at(uri, "give jwks or jwks_uri, not both".to_owned());
+                Some(None)
+            }
+            (Some(jwks), None) => Some(match keys::parse_jwks(jwks.get_ref()) {
+                Ok(set) => Some(ClientKeys::Inline(set)),
+                Err(message) => {
+                    self.at(jwks, message);
+                    None
+                }
+            }),
+            (None, Some(uri)) => Some(match keys::check_jwks_uri(uri.get_ref()) {
+                Ok(()) => Some(ClientKeys::Remote(uri.get_ref().clone())),
+                Err(message) => {
+                    self.at(uri, message);
+                    None
+                }
+            }),
         }
     }
 
@@ -281,7 +315,8 @@ impl Validator<'_> {
         {
             self.at(
                 &e.id,
-                "client_credentials needs a confidential client (with secret_hash)".to_owned(),
+                "client_credentials needs a confidential client (with secret_hash or keys)"
+                    .to_owned(),
             );
         }
         grants

@@ -4,7 +4,9 @@
 //! [[client]]
 //! id = "nextcloud"                      # the client_id
 //! app = "docs"                          # the app in apps.toml whose access rules apply
-//! secret_hash = "$argon2id$v=19$..."    # or: public = true (then PKCE S256 is required)
+//! secret_hash = "$argon2id$v=19$..."    # or: public = true (then PKCE S256 is required),
+//!                                       # or: jwks = '{"keys":[...]}' / jwks_uri = "https://..."
+//!                                       #     (private_key_jwt, RFC 7523)
 //! redirect_uris = ["https://cloud.example.org/apps/user_oidc/code"]   # exact strings
 //! post_logout_redirect_uris = ["https://cloud.example.org/"]          # optional
 //! scopes = ["openid", "profile", "email", "groups", "offline_access"]
@@ -30,9 +32,11 @@
 //! [`edit`] changes the file for `pforte-admin clients` (comments kept) and hands back the new
 //! text only when this same loader accepts it.
 
+pub mod assertion;
 mod auth;
 pub mod edit;
 mod file;
+pub mod keys;
 mod load;
 mod secret;
 mod uri;
@@ -42,6 +46,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 pub use auth::{BasicCredentials, PresentedCredentials};
+pub use keys::ClientKeys;
 pub use load::{ClientsError, Problem};
 pub use secret::SecretHash;
 
@@ -87,6 +92,9 @@ pub enum ClientType {
     Public,
     /// A server-side app with a secret, stored here only as its argon2id hash.
     Confidential(Box<SecretHash>),
+    /// A server-side app that signs assertions with its private key (`private_key_jwt`, RFC
+    /// 7523): the provider holds only public keys, so nothing it stores authenticates anyone.
+    KeyHolder(Box<ClientKeys>),
 }
 
 /// How long tokens issued to a client live, in seconds.

@@ -189,6 +189,65 @@ fn native_apps_register_their_own_private_use_scheme() {
 }
 
 #[test]
+fn a_client_with_keys_authenticates_by_assertion_only() {
+    let jwks = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+    let entry = |auth: &str| {
+        format!(
+            "[[client]]\nid = \"batch\"\napp = \"a\"\n{auth}\ngrant_types = [\"client_credentials\"]\n"
+        )
+    };
+    let inline = Clients::parse(
+        Path::new("clients.toml"),
+        &entry(&format!("jwks = '{jwks}'")),
+    )
+    .unwrap();
+    let batch = inline.get("batch").unwrap();
+    assert!(
+        matches!(&batch.client_type, ClientType::KeyHolder(k) if matches!(**k, ClientKeys::Inline(_)))
+    );
+    let secret = PresentedCredentials {
+        client_id: "batch".into(),
+        secret: Some("anything".into()),
+    };
+    assert!(inline.authenticate(&secret).is_err(), "no secret opens it");
+    let none = PresentedCredentials {
+        client_id: "batch".into(),
+        secret: None,
+    };
+    assert!(inline.authenticate(&none).is_err(), "nor none");
+
+    let remote = Clients::parse(
+        Path::new("clients.toml"),
+        &entry("jwks_uri = \"https://batch.example.org/jwks.json\""),
+    )
+    .unwrap();
+    assert_eq!(
+        remote.get("batch").unwrap().client_type,
+        ClientType::KeyHolder(Box::new(ClientKeys::Remote(
+            "https://batch.example.org/jwks.json".into()
+        )))
+    );
+
+    for (auth, expected) in [
+        (
+            "jwks_uri = \"http://batch.example.org/jwks.json\"".to_owned(),
+            "clients.toml:4:12: jwks_uri \"http://batch.example.org/jwks.json\" must be an https URL",
+        ),
+        (
+            "jwks = '{\"keys\":[]}'".to_owned(),
+            "clients.toml:4:8: jwks has no keys",
+        ),
+        (
+            format!("jwks = '{jwks}'\npublic = true"),
+            "clients.toml:2:6: a client authenticates one way, not both",
+        ),
+    ] {
+        let found = problems(&entry(&auth)).join("\n");
+        assert!(found.starts_with(expected), "{auth}: {found}");
+    }
+}
+
+#[test]
 fn load_reports_a_missing_file() {
     let err = Clients::load(Path::new("/nonexistent/clients.toml")).unwrap_err();
     assert!(err.to_string().contains("cannot read the clients file"));

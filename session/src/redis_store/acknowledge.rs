@@ -50,12 +50,13 @@ pub(super) fn acknowledged(kind: RecordKind) -> bool {
     match kind {
         // A code handed to a client, and its single use; the tokens a code issued (for replay
         // detection); refresh rotations and family revocations; revoked access tokens; a TOTP
-        // code's single use.
+        // code's and a client assertion's single use.
         RecordKind::AuthorizationCode
         | RecordKind::RedeemedCode
         | RecordKind::RefreshFamily
         | RecordKind::RevokedToken
-        | RecordKind::TotpStep => true,
+        | RecordKind::TotpStep
+        | RecordKind::AssertionId => true,
         // Lost, each costs one step again: the login form, a passkey ceremony, the enrolment
         // code, one more directory read, one more push.
         RecordKind::PendingLogin

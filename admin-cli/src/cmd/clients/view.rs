@@ -44,6 +44,7 @@ impl From<&Client> for Row {
             kind: match client.client_type {
                 ClientType::Public => "public",
                 ClientType::Confidential(_) => "confidential",
+                ClientType::KeyHolder(_) => "private_key_jwt",
             },
             redirect_uris: client.redirect_uris.clone(),
             scopes: client
