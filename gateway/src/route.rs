@@ -128,7 +128,9 @@ impl RouteTable {
 
 /// Whether `path` is one of the OpenID Connect provider's endpoints.
 fn is_oidc(path: &str) -> bool {
-    path == oidc_paths::DISCOVERY || path.starts_with("/oidc/")
+    path == oidc_paths::DISCOVERY
+        || path == oidc_paths::OAUTH_METADATA
+        || path.starts_with("/oidc/")
 }
 
 /// `/docs` matches `/docs`, `/docs/` and `/docs/x`, never `/docsx`; `/` matches everything.
@@ -287,6 +289,10 @@ upstreams = ["http://127.0.0.1:2"]
             Some(Target::Builtin(Builtin::PasskeyScript))
         );
         assert_eq!(login("/oidc/token"), Some(Target::Oidc));
+        assert_eq!(
+            login("/.well-known/oauth-authorization-server"),
+            Some(Target::Oidc)
+        );
         assert_eq!(
             login("/.well-known/openid-configuration"),
             Some(Target::Oidc)

@@ -23,6 +23,9 @@ use crate::scope::Scope;
 pub mod paths {
     /// The discovery document.
     pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+    /// The same document as OAuth 2.0 authorization server metadata (RFC 8414 §3), for OAuth
+    /// clients that look there.
+    pub const OAUTH_METADATA: &str = "/.well-known/oauth-authorization-server";
     /// Authorization endpoint.
     pub const AUTHORIZE: &str = "/oidc/authorize";
     /// Token endpoint.

@@ -21,6 +21,7 @@ use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
 use pforte_e2e::{env, eventually, free_port, unique_prefix};
 
+mod metadata;
 mod native_apps;
 mod par;
 mod private_key_jwt;

@@ -50,6 +50,10 @@ fn assert_themed(reply: &Reply, lang: &str, status_line: &str) {
     assert!(text.contains(id), "the page shows the request id {id}");
     let csp = reply.header("content-security-policy").unwrap_or_default();
     assert!(csp.contains("img-src https://login.gw.test;"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors 'none'"),
+        "never framed: {csp}"
+    );
 }
 
 #[tokio::test]

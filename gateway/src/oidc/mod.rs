@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! GET  /.well-known/openid-configuration   discovery (provider)
+//!      /.well-known/oauth-authorization-server   the same, as RFC 8414 metadata
 //! GET  /oidc/jwks                          the public keys (also /.well-known/jwks.json)
 //! POST /oidc/par                           par: a pushed authorization request (RFC 9126)
 //! GET  /oidc/authorize                     authorize: session, access rules, code
@@ -130,7 +131,7 @@ async fn dispatch<B: FromClient>(
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     match (&method, path.as_str()) {
-        (&Method::GET | &Method::HEAD, paths::DISCOVERY) => {
+        (&Method::GET | &Method::HEAD, paths::DISCOVERY | paths::OAUTH_METADATA) => {
             Ok(json_public(provider.discovery.clone()))
         }
         (&Method::GET | &Method::HEAD, paths::JWKS) => Ok(json_public(host.snapshot.jwks.clone())),
@@ -199,6 +200,7 @@ async fn dispatch<B: FromClient>(
         (
             _,
             paths::DISCOVERY
+            | paths::OAUTH_METADATA
             | paths::JWKS
             | paths::AUTHORIZE
             | paths::TOKEN
