@@ -22,7 +22,11 @@ impl Hash {
     /// Reads 64 lowercase hex digits, as the lines write them; anything else is `None`, so an
     /// uppercase or short value is a changed line, not another spelling of the same hash.
     pub fn from_hex(text: &str) -> Option<Hash> {
-        let bytes = text.as_bytes();
+        Self::from_hex_bytes(text.as_bytes())
+    }
+
+    /// [`Hash::from_hex`] of bytes as they are read from a file.
+    pub fn from_hex_bytes(bytes: &[u8]) -> Option<Hash> {
         if bytes.len() != 64 {
             return None;
         }

@@ -60,12 +60,13 @@ pub enum NotAnEvent {
     Malformed,
 }
 
-/// Reads `line` (without its line break).
-pub fn read(line: &str) -> Result<Read<'_>, NotAnEvent> {
+/// Reads `line` (without its line break) as its bytes are in the file: the hash covers the
+/// bytes, so the line as a whole is checked for UTF-8 only when it must be decoded fully.
+pub fn read(line: &[u8]) -> Result<Read<'_>, NotAnEvent> {
     let (body, stated) = seal::split(line).ok_or(NotAnEvent::Unsealed)?;
-    let fields = match scan(body.as_bytes()) {
+    let fields = match scan(body) {
         Some(fields) => fields,
-        None => serde_json::from_str(line).map_err(|_| NotAnEvent::Malformed)?,
+        None => serde_json::from_slice(line).map_err(|_| NotAnEvent::Malformed)?,
     };
     Ok(Read {
         intact: seal::content_hash(body) == stated,
@@ -137,7 +138,11 @@ fn plain_string<'a>(body: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
         return None;
     }
     let start = *at + 1;
-    let len = memchr::memchr2(b'"', b'\\', body.get(start..)?)?;
+    // Names and kept values are short: a plain loop beats setting up a vector search.
+    let len = body
+        .get(start..)?
+        .iter()
+        .position(|b| matches!(b, b'"' | b'\\'))?;
     let end = start + len;
     if body[end] != b'"' {
         return None;
@@ -215,12 +220,12 @@ mod tests {
             },
         )
         .unwrap();
-        let read_back = read(&sealed.line).unwrap();
+        let read_back = read(sealed.line.as_bytes()).unwrap();
         assert!(read_back.intact);
         assert_eq!(read_back.fields.seq, 3);
         let edited = sealed.line.replace("alice", "mallory");
-        assert!(!read(&edited).unwrap().intact);
-        assert_eq!(read("not json").unwrap_err(), NotAnEvent::Unsealed);
+        assert!(!read(edited.as_bytes()).unwrap().intact);
+        assert_eq!(read(b"not json").unwrap_err(), NotAnEvent::Unsealed);
     }
 
     #[test]
@@ -240,19 +245,19 @@ mod tests {
             },
         )
         .unwrap();
-        let (body, _) = crate::seal::split(&sealed.line).unwrap();
-        let quick = scan(body.as_bytes()).unwrap();
+        let (body, _) = crate::seal::split(sealed.line.as_bytes()).unwrap();
+        let quick = scan(body).unwrap();
         let full: Fields<'_> = serde_json::from_str(&sealed.line).unwrap();
         assert_eq!(
             (&quick.replica, quick.seq, &quick.prev, &quick.event),
             (&full.replica, full.seq, &full.prev, &full.event)
         );
         let escaped = sealed.line.replace("\"gw-1\"", "\"gw\\u002d1\"");
-        let (body, _) = crate::seal::split(&escaped).unwrap();
+        let (body, _) = crate::seal::split(escaped.as_bytes()).unwrap();
         assert!(
-            scan(body.as_bytes()).is_none(),
+            scan(body).is_none(),
             "an escape in a kept field: decoded fully"
         );
-        assert_eq!(read(&escaped).unwrap().fields.replica, "gw-1");
+        assert_eq!(read(escaped.as_bytes()).unwrap().fields.replica, "gw-1");
     }
 }

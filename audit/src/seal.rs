@@ -132,18 +132,20 @@ impl Encoded {
 /// Splits a sealed line into the canonical JSON it was hashed over (returned as the bytes before
 /// the hash member, to which the closing brace belongs) and its stated hash; `None` when the line
 /// does not end the way a sealed line ends.
-pub fn split(line: &str) -> Option<(&str, Hash)> {
+pub fn split(line: &[u8]) -> Option<(&[u8], Hash)> {
     let tail_len = HASH_MEMBER.len() + 64 + 2;
     let cut = line.len().checked_sub(tail_len)?;
-    let (body, tail) = (line.get(..cut)?, line.get(cut..)?);
-    let hex = tail.strip_prefix(HASH_MEMBER)?.strip_suffix("\"}")?;
-    Some((body, Hash::from_hex(hex)?))
+    let (body, tail) = line.split_at(cut);
+    let hex = tail
+        .strip_prefix(HASH_MEMBER.as_bytes())?
+        .strip_suffix(b"\"}")?;
+    Some((body, Hash::from_hex_bytes(hex)?))
 }
 
 /// The hash a line's content has, whatever its `hash` member says.
-pub fn content_hash(body: &str) -> Hash {
+pub fn content_hash(body: &[u8]) -> Hash {
     let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    ctx.update(body.as_bytes());
+    ctx.update(body);
     ctx.update(b"}");
     let mut out = [0; 32];
     out.copy_from_slice(ctx.finish().as_ref());
@@ -177,7 +179,7 @@ mod tests {
             &link,
         )
         .unwrap();
-        let (body, stated) = split(&sealed.line).unwrap();
+        let (body, stated) = split(sealed.line.as_bytes()).unwrap();
         assert_eq!(stated, sealed.hash);
         assert_eq!(content_hash(body), sealed.hash);
         let parsed: Value = serde_json::from_str(&sealed.line).unwrap();
@@ -238,8 +240,10 @@ mod tests {
 
     #[test]
     fn lines_that_were_not_sealed_do_not_split() {
-        assert!(split("{\"event\":\"x\"}").is_none());
-        assert!(split("").is_none());
-        assert!(split(&format!("{{\"a\":1{HASH_MEMBER}{}\"}}", "G".repeat(64))).is_none());
+        assert!(split(b"{\"event\":\"x\"}").is_none());
+        assert!(split(b"").is_none());
+        assert!(
+            split(format!("{{\"a\":1{HASH_MEMBER}{}\"}}", "G".repeat(64)).as_bytes()).is_none()
+        );
     }
 }

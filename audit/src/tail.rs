@@ -71,10 +71,7 @@ fn scan(bytes: &[u8], whole: bool, replica: &str) -> Option<Tail> {
         if i < first_complete {
             break;
         }
-        match std::str::from_utf8(raw)
-            .ok()
-            .and_then(|text| line::read(text).ok())
-        {
+        match line::read(raw).ok() {
             Some(read) if read.intact => {
                 if read.fields.replica == replica {
                     tail.last = Some((read.fields.seq, read.stated));
@@ -102,10 +99,7 @@ fn scan_all(bytes: &[u8], replica: &str) -> Tail {
             if raw.is_empty() {
                 continue;
             }
-            match std::str::from_utf8(raw)
-                .ok()
-                .and_then(|t| line::read(t).ok())
-            {
+            match line::read(raw).ok() {
                 Some(read) if read.intact => break,
                 _ => {
                     tail.damaged_lines += 1;

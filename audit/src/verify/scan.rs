@@ -116,10 +116,7 @@ impl Scan {
         raw: &[u8],
         damage: &mut Vec<u32>,
     ) {
-        let read = std::str::from_utf8(raw)
-            .ok()
-            .and_then(|text| line::read(text).ok());
-        let Some(read) = read else {
+        let Ok(read) = line::read(raw) else {
             damage.push(number);
             return;
         };
@@ -202,10 +199,7 @@ impl Scan {
         let Some(start) = raw.iter().position(|b| *b == b'{') else {
             return;
         };
-        let Ok(text) = std::str::from_utf8(&raw[start..]) else {
-            return;
-        };
-        let text = text.trim_end();
+        let text = raw[start..].trim_ascii_end();
         if let Ok(Some((checkpoint, signature))) =
             line::read(text).map(|read| read.fields.checkpoint.zip(read.fields.signature))
         {
