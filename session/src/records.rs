@@ -72,6 +72,12 @@ pub enum RecordKind {
     /// A pushed authorization request (RFC 9126) waiting for its code, under the digest of
     /// the handle its `request_uri` carries.
     PushedRequest,
+    /// A device authorization (RFC 8628) waiting for its person's decision and then for the
+    /// device's poll, under the digest of its device code.
+    DeviceGrant,
+    /// The user code of a device authorization, normalised, naming the digest of its device
+    /// code: what the verification page finds the device by.
+    UserCode,
 }
 
 impl RecordKind {
@@ -88,6 +94,8 @@ impl RecordKind {
             Self::Enrolment => "enrolment",
             Self::IdentityRefresh => "identity-refresh",
             Self::PushedRequest => "pushed",
+            Self::DeviceGrant => "device",
+            Self::UserCode => "user-code",
         }
     }
 }
@@ -196,6 +204,8 @@ mod tests {
             RecordKind::Enrolment,
             RecordKind::IdentityRefresh,
             RecordKind::PushedRequest,
+            RecordKind::DeviceGrant,
+            RecordKind::UserCode,
         ];
         // No wildcard: a new kind does not compile until it is named here, next to the list.
         for kind in kinds {
@@ -209,7 +219,9 @@ mod tests {
                 | RecordKind::Ceremony
                 | RecordKind::Enrolment
                 | RecordKind::IdentityRefresh
-                | RecordKind::PushedRequest => {}
+                | RecordKind::PushedRequest
+                | RecordKind::DeviceGrant
+                | RecordKind::UserCode => {}
             }
         }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();
