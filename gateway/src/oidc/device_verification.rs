@@ -302,21 +302,23 @@ fn app_name<'a>(host: &'a LoginHost<'_>, provider: &Provider, client: &'a Client
         })
 }
 
-/// This page with `typed` filled in, as an absolute URL for a `return_to`.
-fn page_url(host: &LoginHost<'_>, typed: Option<&str>) -> String {
+/// This page with `code` filled in, as an absolute URL for a `return_to`.
+fn page_url(host: &LoginHost<'_>, code: Option<&UserCode>) -> String {
     let mut url = format!("{}{}", host.login_origin(), paths::DEVICE_VERIFICATION);
-    if let Some(typed) = typed.filter(|t| !t.is_empty()) {
+    if let Some(code) = code {
         url.push_str("?user_code=");
-        url.push_str(&encode(typed));
+        url.push_str(&code.display());
     }
     url
 }
 
-/// A person without a session logs in first, then comes back here with the code.
+/// A person without a session logs in first, then comes back here with the code: only a text
+/// shaped like a code is carried through the login, in its one spelling.
 fn to_login(host: &LoginHost<'_>, typed: Option<&str>) -> Response<Bytes> {
+    let code = typed.and_then(UserCode::parse);
     see_other(&format!(
         "/login?return_to={}",
-        encode(&page_url(host, typed))
+        encode(&page_url(host, code.as_ref()))
     ))
 }
 
@@ -325,6 +327,6 @@ fn to_login(host: &LoginHost<'_>, typed: Option<&str>) -> Response<Bytes> {
 fn to_step_up(host: &LoginHost<'_>, user_code: &UserCode) -> Response<Bytes> {
     see_other(&format!(
         "/mfa?return_to={}",
-        encode(&page_url(host, Some(&user_code.display())))
+        encode(&page_url(host, Some(user_code)))
     ))
 }

@@ -377,9 +377,11 @@ async fn a_person_the_apps_rules_refuse_leaves_the_device_with_access_denied() {
     );
 }
 
-/// An in-process gateway on a manual clock with the room client and the demo people.
+/// An in-process gateway on a manual clock with the room client and the demo people, and a
+/// small rate for code lookups (two at once, one every ten seconds).
 async fn on_a_manual_clock() -> InProcess {
     Gateway::builder()
+        .limits("[limits.rate.device]\nper_minute = 6\nburst = 2\n")
         .app("docs", "docs.gw.test", &["http://127.0.0.1:3".to_owned()])
         .policy("[[rule]]\napps = [\"docs\"]\nallow = [\"group:staff\"]\n")
         .demo_people()
@@ -453,7 +455,14 @@ async fn the_interval_grows_by_five_seconds_and_a_device_code_expires_after_ten_
     let query = format!("/device?user_code={user_code}");
     let found = gw.get("login.gw.test", &query, Some(&session)).await;
     assert_eq!(found.status, 200, "{}", found.body);
-    gw.advance(Duration::from_secs(600 - 28));
+    gw.advance(Duration::from_secs(600 - 28 - 10));
+    let found = gw.get("login.gw.test", &query, Some(&session)).await;
+    assert_eq!(
+        found.status, 200,
+        "ten seconds before the end: {}",
+        found.body
+    );
+    gw.advance(Duration::from_secs(10));
     assert_eq!(poll_in_process(&gw, &device_code).await, "expired_token");
     let gone = gw.get("login.gw.test", &query, Some(&session)).await;
     assert_eq!(gone.status, 404, "{}", gone.body);
@@ -463,5 +472,37 @@ async fn the_interval_grows_by_five_seconds_and_a_device_code_expires_after_ten_
         poll_in_process(&gw, &device_code).await,
         "expired_token",
         "still said five minutes later"
+    );
+}
+
+#[tokio::test]
+async fn code_lookups_are_limited_per_address() {
+    let gw = on_a_manual_clock().await;
+    let session = gw.log_in("login.gw.test", "alice", "alicepw").await;
+    let guess = "/device?user_code=BCDF-GHJK";
+    for _ in 0..2 {
+        let answer = gw.get("login.gw.test", guess, Some(&session)).await;
+        assert_eq!(answer.status, 404, "within the burst: {}", answer.body);
+    }
+    let limited = gw.get("login.gw.test", guess, Some(&session)).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert_eq!(limited.headers["retry-after"], "10");
+    assert!(
+        limited.body.contains("Too many attempts"),
+        "{}",
+        limited.body
+    );
+    let form = gw.get("login.gw.test", "/device", Some(&session)).await;
+    assert_eq!(form.status, 200, "the empty form costs nothing");
+    gw.advance(Duration::from_secs(10));
+    let refilled = gw.get("login.gw.test", guess, Some(&session)).await;
+    assert_eq!(refilled.status, 404, "one lookup refilled");
+    let metrics = String::from_utf8(gw.shared.metrics.render()).unwrap();
+    assert!(
+        metrics.lines().any(
+            |l| l.starts_with("pforte_rate_limited_total{endpoint=\"device\"}")
+                && !l.ends_with(" 0")
+        ),
+        "counted"
     );
 }
