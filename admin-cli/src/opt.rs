@@ -358,7 +358,7 @@ pub struct AddClientArgs {
     )]
     pub scopes: Vec<String>,
     /// The grants the client may use: authorization_code (the default), refresh_token,
-    /// client_credentials.
+    /// client_credentials, device_code (devices without a browser, RFC 8628).
     #[arg(long = "grant-type", value_name = "GRANT", value_delimiter = ',')]
     pub grant_types: Vec<String>,
     /// A browser or native app that cannot keep a secret: no secret, PKCE (S256) required.

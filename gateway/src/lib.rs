@@ -23,6 +23,10 @@
 //! policy` tools; `state` holds the snapshot a reload swaps; `crypto` makes the TLS crypto providers
 //! and `cli` the `--config` option of both binaries (`pforte`, `pforte-admin`); `demo` runs the
 //! whole thing on embedded defaults.
+// A request's future nests the session store's Redis connection (redis, tokio) a hundred
+// types deep under the pipeline's; proving it `Send` can pass the compiler's default depth of
+// 128 after an unrelated change to any handler (error E0275 at server/handlers.rs).
+#![recursion_limit = "256"]
 #![cfg_attr(
     test,
     allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_methods)

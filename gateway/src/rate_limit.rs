@@ -1,8 +1,9 @@
 //! Rate limits per client address at the endpoints one address could flood: the login form,
-//! the second-factor forms and passkey answers, the OIDC token and introspection endpoints
-//! (`[limits.rate.*]`). Each is a token bucket per address (GCRA, by `governor`, in its keyed
-//! DashMap store): `burst` requests at once, refilled at `per_minute`. The buckets are timed by
-//! the gateway's clock, so tests move it instead of sleeping.
+//! the second-factor forms and passkey answers, the OIDC token and introspection endpoints, the
+//! device verification page's code lookups (`[limits.rate.*]`). Each is a token bucket per
+//! address (GCRA, by `governor`, in its keyed DashMap store): `burst` requests at once,
+//! refilled at `per_minute`. The buckets are timed by the gateway's clock, so tests move it
+//! instead of sleeping.
 //!
 //! The address is the one the gateway believes (`web::client`): the peer, or what a trusted
 //! proxy reports. The buckets live in each replica: with N replicas behind a balancer, an address
@@ -48,6 +49,7 @@ pub struct RateLimits {
     second_factor: Option<Buckets>,
     token: Option<Buckets>,
     introspect: Option<Buckets>,
+    device: Option<Buckets>,
     clock: Ticks,
     metrics: LimitMetrics,
 }
@@ -78,6 +80,7 @@ impl RateLimits {
             second_factor: buckets(rates.second_factor),
             token: buckets(rates.token),
             introspect: buckets(rates.introspect),
+            device: buckets(rates.device),
             clock,
             metrics,
         })
@@ -105,6 +108,7 @@ impl RateLimits {
             LimitedEndpoint::SecondFactor => self.second_factor.as_ref(),
             LimitedEndpoint::Token => self.token.as_ref(),
             LimitedEndpoint::Introspect => self.introspect.as_ref(),
+            LimitedEndpoint::Device => self.device.as_ref(),
         }
     }
 
@@ -116,6 +120,7 @@ impl RateLimits {
             &self.second_factor,
             &self.token,
             &self.introspect,
+            &self.device,
         ]
         .into_iter()
         .flatten()
@@ -150,6 +155,7 @@ mod tests {
             },
             token: login,
             introspect: login,
+            device: login,
         };
         let metrics =
             LimitMetrics::register(&prometheus::Registry::new()).unwrap_or_else(|e| panic!("{e}"));

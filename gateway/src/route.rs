@@ -32,7 +32,8 @@ pub enum Target {
     /// A page of the login host: the start page, the login form, logout (anything else there
     /// is not found).
     LoginPage,
-    /// An endpoint of the OpenID Connect provider (discovery and `/oidc/*`), when configured.
+    /// An endpoint of the OpenID Connect provider (discovery, `/oidc/*` and the device
+    /// verification page `/device`), when configured.
     Oidc,
     /// One of the gateway's own endpoints.
     Builtin(Builtin),
@@ -126,10 +127,12 @@ impl RouteTable {
     }
 }
 
-/// Whether `path` is one of the OpenID Connect provider's endpoints.
+/// Whether `path` is one of the OpenID Connect provider's endpoints, or its device
+/// verification page (RFC 8628), whose short path people type.
 fn is_oidc(path: &str) -> bool {
     path == oidc_paths::DISCOVERY
         || path == oidc_paths::OAUTH_METADATA
+        || path == oidc_paths::DEVICE_VERIFICATION
         || path.starts_with("/oidc/")
 }
 
@@ -289,6 +292,7 @@ upstreams = ["http://127.0.0.1:2"]
             Some(Target::Builtin(Builtin::PasskeyScript))
         );
         assert_eq!(login("/oidc/token"), Some(Target::Oidc));
+        assert_eq!(login("/device"), Some(Target::Oidc), "device verification");
         assert_eq!(
             login("/.well-known/oauth-authorization-server"),
             Some(Target::Oidc)

@@ -42,6 +42,11 @@ pub mod paths {
     pub const END_SESSION: &str = "/oidc/end_session";
     /// Pushed authorization requests (RFC 9126).
     pub const PAR: &str = "/oidc/par";
+    /// Device authorization requests (RFC 8628 §3.1).
+    pub const DEVICE_AUTHORIZATION: &str = "/oidc/device_authorization";
+    /// The page where a person enters a device's user code (RFC 8628 §3.3): short, since
+    /// people type it.
+    pub const DEVICE_VERIFICATION: &str = "/device";
 }
 
 /// Metadata fields `openidconnect` has no typed slot for.
@@ -63,6 +68,8 @@ pub struct PforteMetadata {
     pub pushed_authorization_request_endpoint: String,
     /// Whether every client must push (RFC 9126 §5): no, each client's entry says so.
     pub require_pushed_authorization_requests: bool,
+    /// Where devices ask for a device code and a user code (RFC 8628 §4).
+    pub device_authorization_endpoint: String,
 }
 
 impl AdditionalProviderMetadata for PforteMetadata {}
@@ -146,6 +153,7 @@ pub fn document(
             backchannel_logout_session_supported: true,
             pushed_authorization_request_endpoint: at(paths::PAR),
             require_pushed_authorization_requests: false,
+            device_authorization_endpoint: at(paths::DEVICE_AUTHORIZATION),
         },
     };
     let auth_methods = vec![
@@ -175,6 +183,7 @@ pub fn document(
         CoreGrantType::AuthorizationCode,
         CoreGrantType::RefreshToken,
         CoreGrantType::ClientCredentials,
+        CoreGrantType::DeviceCode,
     ]))
     .set_token_endpoint_auth_methods_supported(Some(auth_methods))
     .set_token_endpoint_auth_signing_alg_values_supported(Some(assertion_algorithms()))
@@ -245,7 +254,10 @@ mod tests {
             "end_session_endpoint": "https://login.example.org/oidc/end_session",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "grant_types_supported": [
+                "authorization_code", "refresh_token", "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code",
+            ],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
@@ -257,6 +269,7 @@ mod tests {
             "backchannel_logout_session_supported": true,
             "pushed_authorization_request_endpoint": "https://login.example.org/oidc/par",
             "require_pushed_authorization_requests": false,
+            "device_authorization_endpoint": "https://login.example.org/oidc/device_authorization",
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "acr_values_supported": ["urn:pforte:acr:password", "urn:pforte:acr:mfa"],

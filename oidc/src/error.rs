@@ -42,6 +42,13 @@ pub enum ErrorCode {
     TemporarilyUnavailable,
     /// The provider failed in a way the client cannot fix (RFC 6749 §4.1.2.1; answer 500).
     ServerError,
+    /// A device code's person has not decided yet: poll again after the interval
+    /// (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// A device polled faster than its interval, which is now 5 s longer (RFC 8628 §3.5).
+    SlowDown,
+    /// A device code's time ran out before it was used: start again (RFC 8628 §3.5).
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -64,6 +71,9 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 }

@@ -12,9 +12,12 @@
 //!                     ▼
 //!                  AuthorizationCode (stored 60 s, single use) ─▶ AuthorizationResponse
 //!
+//!  POST /device_authorization ─▶ device::validate ─▶ DeviceGrant + UserCode (RFC 8628)
+//!  GET|POST /device (the person) ─▶ UserCode::parse ─▶ DeviceGrant::approve | deny
+//!
 //!  POST /token ─▶ token::TokenRequest::parse ─▶ Clients::authenticate ─▶ grant rules:
 //!                  token::exchange_code (binding + PKCE) │ RefreshFamily::rotate
-//!                  │ token::client_credentials
+//!                  │ token::client_credentials │ device::poll
 //!                     ▼
 //!                  claims: ID token, RFC 9068 access token, userinfo, introspection
 //!
@@ -49,6 +52,9 @@ pub mod authorize;
 pub mod pushed;
 
 pub mod code;
+
+// 2b. The device authorization grant's own front door (RFC 8628).
+pub mod device;
 
 // 3. The token endpoint: grants, refresh families, revocation.
 pub mod token;

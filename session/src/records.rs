@@ -75,6 +75,12 @@ pub enum RecordKind {
     /// A `private_key_jwt` client assertion's `jti` (RFC 7523 §3), under the digest of client
     /// and id, until the assertion expires: an assertion authenticates once.
     AssertionId,
+    /// A device authorization (RFC 8628) waiting for its person's decision and then for the
+    /// device's poll, under the digest of its device code.
+    DeviceGrant,
+    /// The user code of a device authorization, normalised, naming the digest of its device
+    /// code: what the verification page finds the device by.
+    UserCode,
 }
 
 impl RecordKind {
@@ -92,6 +98,8 @@ impl RecordKind {
             Self::IdentityRefresh => "identity-refresh",
             Self::PushedRequest => "pushed",
             Self::AssertionId => "assertion-jti",
+            Self::DeviceGrant => "device",
+            Self::UserCode => "user-code",
         }
     }
 }
@@ -201,6 +209,8 @@ mod tests {
             RecordKind::IdentityRefresh,
             RecordKind::PushedRequest,
             RecordKind::AssertionId,
+            RecordKind::DeviceGrant,
+            RecordKind::UserCode,
         ];
         // No wildcard: a new kind does not compile until it is named here, next to the list.
         for kind in kinds {
@@ -215,7 +225,9 @@ mod tests {
                 | RecordKind::Enrolment
                 | RecordKind::IdentityRefresh
                 | RecordKind::PushedRequest
-                | RecordKind::AssertionId => {}
+                | RecordKind::AssertionId
+                | RecordKind::DeviceGrant
+                | RecordKind::UserCode => {}
             }
         }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();

@@ -21,6 +21,7 @@ use pforte_e2e::pki::TestCa;
 use pforte_e2e::upstream::Upstream;
 use pforte_e2e::{env, eventually, free_port, unique_prefix};
 
+mod device;
 mod metadata;
 mod native_apps;
 mod par;
@@ -105,6 +106,27 @@ app = "vault"
 secret_hash = "{docs}"
 redirect_uris = ["{VAULT_CALLBACK}"]
 scopes = ["openid", "profile"]
+
+[[client]]
+id = "room"
+app = "docs"
+secret_hash = "{docs}"
+scopes = ["openid", "profile", "email", "groups", "offline_access"]
+grant_types = ["device_code", "refresh_token"]
+
+[[client]]
+id = "tv"
+app = "finance"
+public = true
+scopes = ["openid", "profile"]
+grant_types = ["device_code"]
+
+[[client]]
+id = "console"
+app = "vault"
+public = true
+scopes = ["openid"]
+grant_types = ["device_code"]
 "#,
         docs = hash(DOCS_SECRET),
         svc = hash(SVC_SECRET),

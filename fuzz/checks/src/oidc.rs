@@ -1,8 +1,8 @@
 //! The OpenID Connect provider's request parameters: the authorization request
 //! (`pforte_oidc::authorize::validate`), the token request (`TokenRequest::parse`), client
-//! credentials (`BasicCredentials::parse`, `PresentedCredentials::from_request`) and PKCE, as the
-//! gateway's `oidc` module hands them the query string, the form body and the `Authorization`
-//! header.
+//! credentials (`BasicCredentials::parse`, `PresentedCredentials::from_request`), PKCE and a
+//! device's user code (`device::UserCode::parse`), as the gateway's `oidc` module hands them the
+//! query string, the form body, the `Authorization` header and the typed code.
 
 use std::sync::OnceLock;
 
@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use pforte_oidc::authorize::{AuthorizeError, validate};
 use pforte_oidc::clients::{BasicCredentials, PresentedCredentials};
+use pforte_oidc::device::{USER_CODE_ALPHABET, USER_CODE_LEN, UserCode};
 use pforte_oidc::{Clients, CodeChallenge, Params, Scope, TokenRequest};
 
 const ISSUER: &str = "https://login.example.org";
@@ -24,8 +25,8 @@ fn clients() -> &'static Clients {
     })
 }
 
-/// The input's lines are an authorization query, a token form body, an `Authorization` header
-/// and a PKCE verifier. An authorization request that passes names a registered client and one
+/// The input's lines are an authorization query, a token form body, an `Authorization` header,
+/// a PKCE verifier and a typed user code. An authorization request that passes names a registered client and one
 /// of its registered redirect URIs, asks for `openid` within the client's scopes, carries PKCE
 /// when the client is public; an error is redirected only to a URI the client registered, and
 /// the redirect keeps that URI as its prefix. A token request names its grant and the
@@ -38,12 +39,30 @@ pub fn oidc_params(data: &[u8]) {
     let form = lines.next().unwrap_or_default();
     let authorization = lines.next().unwrap_or_default();
     let verifier = lines.next().unwrap_or_default();
+    let user_code = lines.next().unwrap_or_default();
 
     authorize_holds(&Params::parse_urlencoded(query));
     let form = Params::parse_urlencoded(form);
     token_holds(&form);
     credentials_hold(authorization, &form);
     pkce_holds(verifier);
+    user_code_holds(user_code);
+}
+
+/// A typed device user code (RFC 8628) that passes is eight letters of the alphabet, whatever
+/// case, dashes and spaces it came with, and reads back from its display form as itself.
+fn user_code_holds(typed: &str) {
+    let Some(code) = UserCode::parse(typed) else {
+        return;
+    };
+    assert_eq!(code.as_str().len(), USER_CODE_LEN);
+    assert!(
+        code.as_str()
+            .bytes()
+            .all(|b| USER_CODE_ALPHABET.contains(&b))
+    );
+    assert_eq!(UserCode::parse(&code.display()), Some(code.clone()));
+    assert_eq!(UserCode::parse(&typed.to_lowercase()), Some(code));
 }
 
 fn authorize_holds(params: &Params) {
@@ -98,7 +117,10 @@ fn token_holds(form: &Params) {
         return;
     };
     assert!(form.repeated().is_none(), "a repeated parameter passed");
-    assert_eq!(form.get("grant_type"), Some(request.grant_type().as_str()));
+    assert_eq!(
+        form.get("grant_type"),
+        Some(request.grant_type().wire_name())
+    );
     match request {
         TokenRequest::AuthorizationCode { code, .. } => {
             assert_eq!(form.get("code"), Some(code.expose()));
@@ -107,6 +129,9 @@ fn token_holds(form: &Params) {
             assert_eq!(form.get("refresh_token"), Some(refresh_token.expose()));
         }
         TokenRequest::ClientCredentials { .. } => {}
+        TokenRequest::DeviceCode { device_code } => {
+            assert_eq!(form.get("device_code"), Some(device_code.expose()));
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! body_min_rate = 512          # bytes per second, judged over each body_rate_window
 //! body_rate_window = "30s"
 //!
-//! [limits.rate.login]          # also second_factor, token, introspect
+//! [limits.rate.login]          # also second_factor, token, introspect, device
 //! per_minute = 30
 //! burst = 10
 //! ```
@@ -87,6 +87,8 @@ pub struct RatesSection {
     pub token: RateSection,
     /// `POST /oidc/introspect`.
     pub introspect: RateSection,
+    /// The device verification page's code lookups (`/device` with a user code).
+    pub device: RateSection,
 }
 
 /// `[limits.rate.ENDPOINT]` as written; a key left out takes the endpoint's default.
@@ -119,6 +121,8 @@ pub struct Rates {
     pub token: Rate,
     /// The introspection endpoint.
     pub introspect: Rate,
+    /// User codes entered on the device verification page.
+    pub device: Rate,
 }
 
 /// Connection limits.
@@ -173,6 +177,12 @@ const INTROSPECT: Rate = Rate {
     per_minute: 6000,
     burst: 1000,
 };
+/// A person types a device's user code once or twice (each lookup and each decision counts);
+/// a guesser needs billions of tries.
+const DEVICE: Rate = Rate {
+    per_minute: 20,
+    burst: 10,
+};
 
 impl LimitsSection {
     /// The limits, refusing a head buffer hyper would not take, zero connections, a zero body
@@ -211,6 +221,7 @@ impl LimitsSection {
                 .validate("second_factor", SECOND_FACTOR, report),
             token: r.token.validate("token", TOKEN, report),
             introspect: r.introspect.validate("introspect", INTROSPECT, report),
+            device: r.device.validate("device", DEVICE, report),
         };
         Limits {
             header_read_timeout: self.header_read_timeout,
@@ -277,6 +288,7 @@ mod tests {
         assert_eq!(limits.max_connections_per_address, 256);
         assert_eq!(limits.rates.login, LOGIN);
         assert_eq!(limits.rates.introspect, INTROSPECT);
+        assert_eq!(limits.rates.device, DEVICE);
         assert_eq!(limits, Limits::default());
     }
 

@@ -208,7 +208,13 @@ async fn remote_keys(
 /// that takes client authentication (OIDC Core §9 names the token endpoint; RFC 9126 §2 adds
 /// the par endpoint).
 fn audiences(issuer: &str) -> Vec<String> {
-    let endpoints = [paths::TOKEN, paths::PAR, paths::INTROSPECT, paths::REVOKE];
+    let endpoints = [
+        paths::TOKEN,
+        paths::PAR,
+        paths::DEVICE_AUTHORIZATION,
+        paths::INTROSPECT,
+        paths::REVOKE,
+    ];
     std::iter::once(issuer.to_owned())
         .chain(endpoints.iter().map(|path| format!("{issuer}{path}")))
         .collect()

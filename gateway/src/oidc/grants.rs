@@ -10,12 +10,17 @@
 //! | pending `prompt=login` | digest of the id in the return URL | 30 min, taken when a code is issued |
 //! | pushed authorization request | digest of the `request_uri`'s handle | 5 min, taken when a code is issued |
 //! | client assertion's `jti` | digest of client id and `jti` | until the assertion expires |
+//! | device authorization (RFC 8628) | digest of the device code | 10 min and 10 more to answer `expired_token`; compare-and-set, taken when its tokens are issued |
+//! | user code | the normalised user code, naming the device code's digest | 10 min, ended by the person's decision |
 //!
 //! Values are JSON; a record that does not parse is treated as absent (and logged), never
 //! trusted.
 
+mod device;
+
 use std::time::Duration;
 
+pub use device::LoadedDevice;
 use pforte_oidc::pushed::PushedRequest;
 use pforte_oidc::{AuthorizationCode, OpaqueToken, RefreshFamily};
 use pforte_session::{RecordKind, SessionStore, StoreError};

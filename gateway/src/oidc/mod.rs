@@ -14,6 +14,9 @@
 //! POST /oidc/introspect                    introspect (RFC 7662)
 //! POST /oidc/revoke                        revoke (RFC 7009)
 //! GET  /oidc/end_session                   end_session: RP-initiated logout
+//! POST /oidc/device_authorization          device_authorization: a device's codes (RFC 8628)
+//! GET|POST /device                         device_verification: the person enters the code
+//!                                          and approves; the device polls /oidc/token
 //!      session ended anywhere ──────────▶  backchannel: logout tokens to the clients
 //! ```
 //!
@@ -31,6 +34,9 @@ pub mod bearer;
 pub mod client_auth;
 pub mod client_keys;
 pub mod cors;
+pub mod device_authorization;
+pub mod device_poll;
+pub mod device_verification;
 pub mod end_session;
 pub mod grants;
 pub mod introspect;
@@ -110,6 +116,7 @@ impl ApiEndpoint {
             paths::REVOKE => ("revoke", "POST", false, true),
             paths::INTROSPECT => ("introspect", "POST", false, false),
             paths::PAR => ("par", "POST", false, true),
+            paths::DEVICE_AUTHORIZATION => ("device_authorization", "POST", false, false),
             _ => return None,
         };
         Some(Self {
@@ -154,6 +161,15 @@ async fn dispatch<B: FromClient>(
             let headers = req.headers().clone();
             let form = form_params(req).await?;
             par::push(host, provider, &headers, &form).await
+        }
+        (&Method::POST, paths::DEVICE_AUTHORIZATION) => {
+            host.rate_limit(LimitedEndpoint::Token, req.headers())?;
+            let headers = req.headers().clone();
+            let form = form_params(req).await?;
+            device_authorization::authorize_device(host, provider, &headers, &form).await
+        }
+        (&Method::GET | &Method::HEAD | &Method::POST, paths::DEVICE_VERIFICATION) => {
+            device_verification::answer(host, provider, visitor.as_ref(), req).await
         }
         (&Method::GET | &Method::POST, paths::USERINFO) => {
             let headers = req.headers().clone();
@@ -208,7 +224,9 @@ async fn dispatch<B: FromClient>(
             | paths::INTROSPECT
             | paths::REVOKE
             | paths::END_SESSION
-            | paths::PAR,
+            | paths::PAR
+            | paths::DEVICE_AUTHORIZATION
+            | paths::DEVICE_VERIFICATION,
         ) => Err(GatewayError::MethodNotAllowed),
         _ => Err(GatewayError::NotFound),
     }

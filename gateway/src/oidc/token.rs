@@ -1,4 +1,5 @@
-//! `POST /oidc/token`: the three grants (RFC 6749 §4.1.3, §6, §4.4).
+//! `POST /oidc/token`: the three grants (RFC 6749 §4.1.3, §6, §4.4), and a device's polls
+//! (RFC 8628, in `device_poll`).
 //!
 //! ```text
 //! client authentication ─▶ TokenRequest::parse ─▶ authorization_code: take the code once
@@ -28,6 +29,7 @@ use pforte_oidc::{
 
 use super::access;
 use super::client_auth;
+use super::device_poll;
 use super::grants::{Grants, Redeemed};
 use super::issue::{self, PersonGrant};
 use super::provider::Provider;
@@ -94,6 +96,9 @@ async fn grant(
         } => refresh_grant(host, provider, keys, at, client, &refresh_token, scope).await?,
         TokenRequest::ClientCredentials { scope } => client_credentials(client, scope)
             .and_then(|scopes| issue::for_service(keys, at, client, scopes).map_err(signing)),
+        TokenRequest::DeviceCode { device_code } => {
+            device_poll::grant(host, provider, keys, at, client, &device_code).await?
+        }
     };
     if outcome.is_ok() {
         host.shared.metrics.record_oidc_tokens(grant_type.as_str());
@@ -294,7 +299,8 @@ async fn refresh_grant(
     }
 }
 
-fn session_ended() -> ProtocolError {
+/// The grant's SSO session has ended: nothing more comes from it.
+pub(super) fn session_ended() -> ProtocolError {
     ProtocolError::new(
         ErrorCode::InvalidGrant,
         "the login session this grant came from has ended",
@@ -312,7 +318,7 @@ fn not_allowed() -> ProtocolError {
 
 /// Signing cannot fail with a loaded key set; if it does, the client is told to try later
 /// and the operator finds the cause in the log.
-fn signing(error: pforte_keys::TokenError) -> ProtocolError {
+pub(super) fn signing(error: pforte_keys::TokenError) -> ProtocolError {
     tracing::error!(%error, "cannot sign a token");
     ProtocolError::new(
         ErrorCode::InvalidRequest,

@@ -16,15 +16,18 @@ pub enum LimitedEndpoint {
     Token,
     /// `POST /oidc/introspect`.
     Introspect,
+    /// User codes entered on the device verification page (`/device`).
+    Device,
 }
 
 impl LimitedEndpoint {
     /// Every endpoint, so each label is exported from the start.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Login,
         Self::SecondFactor,
         Self::Token,
         Self::Introspect,
+        Self::Device,
     ];
 
     /// The label, also the key of its `[limits.rate.*]` table.
@@ -34,6 +37,7 @@ impl LimitedEndpoint {
             Self::SecondFactor => "second_factor",
             Self::Token => "token",
             Self::Introspect => "introspect",
+            Self::Device => "device",
         }
     }
 }

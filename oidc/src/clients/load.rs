@@ -288,8 +288,8 @@ impl Validator<'_> {
                 None => self.at(
                     name,
                     format!(
-                        "unknown grant type \"{}\"; use authorization_code, refresh_token or \
-                         client_credentials",
+                        "unknown grant type \"{}\"; use authorization_code, refresh_token, \
+                         client_credentials or device_code",
                         name.get_ref()
                     ),
                 ),
@@ -301,12 +301,11 @@ impl Validator<'_> {
         if grants.is_empty() {
             self.at(&e.id, "grant_types must not be empty".to_owned());
         }
-        if grants.contains(&GrantType::RefreshToken)
-            && !grants.contains(&GrantType::AuthorizationCode)
-        {
+        if grants.contains(&GrantType::RefreshToken) && !logs_people_in(&grants) {
             self.at(
                 &e.id,
-                "refresh_token needs authorization_code too: refresh tokens come from a code"
+                "refresh_token needs authorization_code or device_code too: refresh tokens \
+                 come from a person's login"
                     .to_owned(),
             );
         }
@@ -336,7 +335,7 @@ impl Validator<'_> {
                 ),
             }
         }
-        if grants.contains(&GrantType::AuthorizationCode) && !scopes.contains(Scope::Openid) {
+        if logs_people_in(grants) && !scopes.contains(Scope::Openid) {
             self.at(
                 &e.id,
                 "scopes must include \"openid\" for a client that logs people in".to_owned(),
@@ -409,4 +408,9 @@ impl Validator<'_> {
         }
         secs
     }
+}
+
+/// Whether the grants include one by which a person logs in (and gets an ID token).
+fn logs_people_in(grants: &[GrantType]) -> bool {
+    grants.contains(&GrantType::AuthorizationCode) || grants.contains(&GrantType::DeviceCode)
 }

@@ -10,7 +10,8 @@
 //! redirect_uris = ["https://cloud.example.org/apps/user_oidc/code"]   # exact strings
 //! post_logout_redirect_uris = ["https://cloud.example.org/"]          # optional
 //! scopes = ["openid", "profile", "email", "groups", "offline_access"]
-//! grant_types = ["authorization_code", "refresh_token"]  # default: ["authorization_code"]
+//! grant_types = ["authorization_code", "refresh_token"]  # default: ["authorization_code"];
+//!                                       # also client_credentials, device_code (RFC 8628)
 //! backchannel_logout_uri = "https://cloud.example.org/apps/user_oidc/backchannel-logout"
 //! pairwise_subject = true               # optional, default false
 //! require_pushed_authorization_requests = true   # optional, default false (RFC 9126)
@@ -61,27 +62,49 @@ pub enum GrantType {
     RefreshToken,
     /// A service acting for itself, with no person involved.
     ClientCredentials,
+    /// A device without a browser (a room system, a command-line tool): a person approves its
+    /// user code on another device while it polls (RFC 8628).
+    DeviceCode,
 }
 
 impl GrantType {
-    /// The grant type as written on the wire and in `clients.toml`.
+    /// Every grant type, in the order they are listed.
+    pub const ALL: [Self; 4] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+        Self::DeviceCode,
+    ];
+
+    /// The grant type's short name in `clients.toml` and in metrics; for the first three also
+    /// its name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
+            Self::DeviceCode => "device_code",
         }
     }
 
-    /// Parses a grant type name; `None` for one this provider does not support.
+    /// The `grant_type` a token request names it by: an extension grant's is a URN
+    /// (RFC 6749 §4.5), too long to write in `clients.toml`.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Self::DeviceCode => crate::device::GRANT_TYPE,
+            other => other.as_str(),
+        }
+    }
+
+    /// Parses a grant type's short name (`clients.toml`); `None` for one this provider does not
+    /// support.
     pub fn parse(name: &str) -> Option<Self> {
-        [
-            Self::AuthorizationCode,
-            Self::RefreshToken,
-            Self::ClientCredentials,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == name)
+        Self::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+
+    /// Parses a token request's `grant_type`; `None` for one this provider does not support.
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.wire_name() == name)
     }
 }
 

@@ -1,9 +1,10 @@
-//! The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6).
+//! The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6; RFC 8628 §3.4).
 //!
 //! ```text
 //! Params ─▶ TokenRequest::parse ─▶ Clients::authenticate ─▶ TokenRequest::check_client
 //!            (grant + its params)     (invalid_client)         (unauthorized_client)
 //!        ─▶ exchange_code | refresh::RefreshFamily::rotate | client_credentials
+//!         | device::poll
 //! ```
 
 mod code_grant;
@@ -42,6 +43,11 @@ pub enum TokenRequest {
         /// The scope asked for, if any.
         scope: Option<Scopes>,
     },
+    /// A device polls for the tokens its person approved (RFC 8628 §3.4).
+    DeviceCode {
+        /// The device code from the device authorization response.
+        device_code: OpaqueToken,
+    },
 }
 
 impl TokenRequest {
@@ -59,7 +65,7 @@ impl TokenRequest {
         let grant = params
             .get("grant_type")
             .ok_or_else(|| invalid("grant_type is required"))?;
-        match GrantType::parse(grant) {
+        match GrantType::from_wire(grant) {
             Some(GrantType::AuthorizationCode) => Ok(Self::AuthorizationCode {
                 code: params
                     .get("code")
@@ -76,9 +82,16 @@ impl TokenRequest {
                 scope,
             }),
             Some(GrantType::ClientCredentials) => Ok(Self::ClientCredentials { scope }),
+            Some(GrantType::DeviceCode) => Ok(Self::DeviceCode {
+                device_code: params
+                    .get("device_code")
+                    .map(OpaqueToken::presented)
+                    .ok_or_else(|| invalid("device_code is required"))?,
+            }),
             None => Err(ProtocolError::new(
                 ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code, refresh_token or client_credentials",
+                "grant_type must be authorization_code, refresh_token, client_credentials or \
+                 urn:ietf:params:oauth:grant-type:device_code",
             )),
         }
     }
@@ -89,6 +102,7 @@ impl TokenRequest {
             Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             Self::RefreshToken { .. } => GrantType::RefreshToken,
             Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Self::DeviceCode { .. } => GrantType::DeviceCode,
         }
     }
 

@@ -5,7 +5,8 @@
 //! Which writes: a new session (the login), a step-up or identity rewrite, a revocation (one
 //! session or a person's), the OIDC client a session gave tokens to, and the OIDC records whose
 //! loss would undo what a client was told ([`acknowledged`]: codes, redeemed codes, refresh
-//! families and their index, revoked tokens) and the TOTP step guard. Not: touches, tickets,
+//! families and their index, revoked tokens, device authorizations and their user codes) and
+//! the TOTP step guard. Not: touches, tickets,
 //! throttle counters and the other short-lived records, whose loss costs a person one more step
 //! at worst (a ticket is handed out again, a counter starts over).
 //!
@@ -50,13 +51,17 @@ pub(super) fn acknowledged(kind: RecordKind) -> bool {
     match kind {
         // A code handed to a client, and its single use; the tokens a code issued (for replay
         // detection); refresh rotations and family revocations; revoked access tokens; a TOTP
-        // code's and a client assertion's single use.
+        // code's and a client assertion's single use; a device code and user code handed to a
+        // device, and the person's decision on it (lost, the device would poll in vain while
+        // the person is told "done").
         RecordKind::AuthorizationCode
         | RecordKind::RedeemedCode
         | RecordKind::RefreshFamily
         | RecordKind::RevokedToken
         | RecordKind::TotpStep
-        | RecordKind::AssertionId => true,
+        | RecordKind::AssertionId
+        | RecordKind::DeviceGrant
+        | RecordKind::UserCode => true,
         // Lost, each costs one step again: the login form, a passkey ceremony, the enrolment
         // code, one more directory read, one more push.
         RecordKind::PendingLogin

@@ -49,6 +49,7 @@ async fn discovery_and_rfc8414_metadata_are_one_document_naming_what_is_served()
         "revocation_endpoint",
         "end_session_endpoint",
         "pushed_authorization_request_endpoint",
+        "device_authorization_endpoint",
     ] {
         let url = metadata[field].as_str().unwrap();
         let path = url.strip_prefix(ISSUER).unwrap();
