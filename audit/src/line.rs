@@ -138,11 +138,7 @@ fn plain_string<'a>(body: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
         return None;
     }
     let start = *at + 1;
-    // Names and kept values are short: a plain loop beats setting up a vector search.
-    let len = body
-        .get(start..)?
-        .iter()
-        .position(|b| matches!(b, b'"' | b'\\'))?;
+    let len = memchr::memchr2(b'"', b'\\', body.get(start..)?)?;
     let end = start + len;
     if body[end] != b'"' {
         return None;
