@@ -17,6 +17,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use crate::acr::ACR_VALUES;
+use crate::clients::GrantType;
 use crate::scope::Scope;
 
 /// Paths of the provider's endpoints on the login host.
@@ -171,6 +172,7 @@ pub fn document(
         CoreGrantType::AuthorizationCode,
         CoreGrantType::RefreshToken,
         CoreGrantType::ClientCredentials,
+        CoreGrantType::Extension(GrantType::TokenExchange.wire_name().to_owned()),
     ]))
     .set_token_endpoint_auth_methods_supported(Some(auth_methods))
     .set_scopes_supported(Some(
@@ -220,7 +222,12 @@ mod tests {
             "end_session_endpoint": "https://login.example.org/oidc/end_session",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "grant_types_supported": [
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "id_token_signing_alg_values_supported": ["ES256"],

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use pforte_oidc::authorize::{AuthorizeError, validate};
 use pforte_oidc::clients::{BasicCredentials, PresentedCredentials};
+use pforte_oidc::token::exchange::ACCESS_TOKEN_TYPE;
 use pforte_oidc::{Clients, CodeChallenge, Params, Scope, TokenRequest};
 
 const ISSUER: &str = "https://login.example.org";
@@ -98,7 +99,10 @@ fn token_holds(form: &Params) {
         return;
     };
     assert!(form.repeated().is_none(), "a repeated parameter passed");
-    assert_eq!(form.get("grant_type"), Some(request.grant_type().as_str()));
+    assert_eq!(
+        form.get("grant_type"),
+        Some(request.grant_type().wire_name())
+    );
     match request {
         TokenRequest::AuthorizationCode { code, .. } => {
             assert_eq!(form.get("code"), Some(code.expose()));
@@ -107,6 +111,15 @@ fn token_holds(form: &Params) {
             assert_eq!(form.get("refresh_token"), Some(refresh_token.expose()));
         }
         TokenRequest::ClientCredentials { .. } => {}
+        TokenRequest::TokenExchange(exchange) => {
+            assert_eq!(
+                form.get("subject_token"),
+                Some(exchange.subject_token.expose())
+            );
+            assert_eq!(form.get("audience"), Some(exchange.audience.as_str()));
+            assert_eq!(form.get("subject_token_type"), Some(ACCESS_TOKEN_TYPE));
+            assert!(form.get("actor_token").is_none(), "an actor token passed");
+        }
     }
 }
 

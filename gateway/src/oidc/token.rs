@@ -1,11 +1,13 @@
-//! `POST /oidc/token`: the three grants (RFC 6749 §4.1.3, §6, §4.4).
+//! `POST /oidc/token`: the grants (RFC 6749 §4.1.3, §6, §4.4; RFC 8693).
 //!
 //! ```text
 //! client authentication ─▶ TokenRequest::parse ─▶ authorization_code: take the code once
 //!                                               │   (a second use revokes what the first issued)
 //!                                               ├▶ refresh_token: rotate the family by
 //!                                               │   compare-and-set (reuse revokes it)
-//!                                               └▶ client_credentials: a token for the service
+//!                                               ├▶ client_credentials: a token for the service
+//!                                               └▶ token exchange: a person's token for another
+//!                                                   client's API (exchange)
 //! ```
 //!
 //! Tokens for a person come from their SSO session: when it has ended (logout, revocation,
@@ -28,6 +30,7 @@ use pforte_oidc::{
 
 use super::access;
 use super::client_auth;
+use super::exchange;
 use super::grants::{Grants, Redeemed};
 use super::issue::{self, PersonGrant};
 use super::provider::Provider;
@@ -101,6 +104,11 @@ async fn grant(
         } => refresh_grant(host, provider, keys, at, client, &refresh_token, scope).await?,
         TokenRequest::ClientCredentials { scope } => client_credentials(client, scope)
             .and_then(|scopes| issue::for_service(keys, at, client, scopes).map_err(signing)),
+        TokenRequest::TokenExchange(request) => {
+            exchange::exchange(host, provider, keys, at, client, &request)
+                .await?
+                .and_then(|claims| issue::for_exchange(keys, &claims, now).map_err(signing))
+        }
     };
     if outcome.is_ok() {
         host.shared.metrics.record_oidc_tokens(grant_type.as_str());

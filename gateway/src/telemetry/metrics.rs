@@ -579,7 +579,12 @@ fn register_oidc(
         ),
         &["grant"],
     )?;
-    for grant in ["authorization_code", "refresh_token", "client_credentials"] {
+    for grant in [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "token_exchange",
+    ] {
         oidc_tokens.with_label_values(&[grant]);
     }
     let oidc_refusals = IntCounterVec::new(

@@ -1,12 +1,14 @@
-//! The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6).
+//! The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6; RFC 8693).
 //!
 //! ```text
 //! Params ─▶ TokenRequest::parse ─▶ Clients::authenticate ─▶ TokenRequest::check_client
 //!            (grant + its params)     (invalid_client)         (unauthorized_client)
 //!        ─▶ exchange_code | refresh::RefreshFamily::rotate | client_credentials
+//!           | exchange (token exchange)
 //! ```
 
 mod code_grant;
+pub mod exchange;
 mod service;
 
 pub use code_grant::exchange_code;
@@ -17,6 +19,7 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::params::Params;
 use crate::scope::Scopes;
 use crate::token_value::OpaqueToken;
+use exchange::ExchangeRequest;
 
 /// A token request, parsed: the grant and its own parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,8 @@ pub enum TokenRequest {
         /// The scope asked for, if any.
         scope: Option<Scopes>,
     },
+    /// A service trades a person's access token for one to another client's API.
+    TokenExchange(ExchangeRequest),
 }
 
 impl TokenRequest {
@@ -59,7 +64,7 @@ impl TokenRequest {
         let grant = params
             .get("grant_type")
             .ok_or_else(|| invalid("grant_type is required"))?;
-        match GrantType::parse(grant) {
+        match GrantType::from_wire(grant) {
             Some(GrantType::AuthorizationCode) => Ok(Self::AuthorizationCode {
                 code: params
                     .get("code")
@@ -76,9 +81,13 @@ impl TokenRequest {
                 scope,
             }),
             Some(GrantType::ClientCredentials) => Ok(Self::ClientCredentials { scope }),
+            Some(GrantType::TokenExchange) => {
+                ExchangeRequest::parse(params, scope).map(Self::TokenExchange)
+            }
             None => Err(ProtocolError::new(
                 ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code, refresh_token or client_credentials",
+                "grant_type must be authorization_code, refresh_token, client_credentials or \
+                 urn:ietf:params:oauth:grant-type:token-exchange",
             )),
         }
     }
@@ -89,6 +98,7 @@ impl TokenRequest {
             Self::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             Self::RefreshToken { .. } => GrantType::RefreshToken,
             Self::ClientCredentials { .. } => GrantType::ClientCredentials,
+            Self::TokenExchange(_) => GrantType::TokenExchange,
         }
     }
 
