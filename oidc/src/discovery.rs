@@ -17,6 +17,7 @@ use openidconnect::{
 use serde::{Deserialize, Serialize};
 
 use crate::acr::ACR_VALUES;
+use crate::clients::GrantType;
 use crate::scope::Scope;
 
 /// Paths of the provider's endpoints on the login host.
@@ -184,6 +185,7 @@ pub fn document(
         CoreGrantType::RefreshToken,
         CoreGrantType::ClientCredentials,
         CoreGrantType::DeviceCode,
+        CoreGrantType::Extension(GrantType::TokenExchange.wire_name().to_owned()),
     ]))
     .set_token_endpoint_auth_methods_supported(Some(auth_methods))
     .set_token_endpoint_auth_signing_alg_values_supported(Some(assertion_algorithms()))
@@ -255,8 +257,11 @@ mod tests {
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": [
-                "authorization_code", "refresh_token", "client_credentials",
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
                 "urn:ietf:params:oauth:grant-type:device_code",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
             ],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],

@@ -24,6 +24,9 @@ pub enum ErrorCode {
     InvalidScope,
     /// The access rules deny the person this client's app.
     AccessDenied,
+    /// The token exchange names a target (`audience`) the client may not get tokens for, or
+    /// one the provider does not know (RFC 8693 §2.2.2).
+    InvalidTarget,
     /// `prompt=none` was asked but the person must log in.
     LoginRequired,
     /// `prompt=none` was asked but the person must do something first: show a second factor
@@ -63,6 +66,7 @@ impl ErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::AccessDenied => "access_denied",
+            Self::InvalidTarget => "invalid_target",
             Self::LoginRequired => "login_required",
             Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",

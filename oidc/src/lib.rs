@@ -18,6 +18,7 @@
 //!  POST /token ─▶ token::TokenRequest::parse ─▶ Clients::authenticate ─▶ grant rules:
 //!                  token::exchange_code (binding + PKCE) │ RefreshFamily::rotate
 //!                  │ token::client_credentials │ device::poll
+//!                  │ token::exchange (RFC 8693 token exchange)
 //!                     ▼
 //!                  claims: ID token, RFC 9068 access token, userinfo, introspection
 //!

@@ -4,6 +4,9 @@
 #
 #   tests/bench/oidc.sh                        # 10 s per measurement, 3 interleaved rounds, medians
 #   DURATION=20 ROUNDS=5 CONNECTIONS=128 tests/bench/oidc.sh
+#   GRANTS="client-credentials exchange" SERVERS="memory redis" tests/bench/oidc.sh
+#                                              # some grants and servers only (node not needed
+#                                              # without op)
 #   PFORTE_BIN=/path/to/pforte tests/bench/oidc.sh   # measure that binary instead of building one
 #                                                    # (PFORTE_ADMIN_BIN: the pforte-admin that
 #                                                    # makes its signing key)
@@ -16,6 +19,13 @@
 #   code                GET authorize with the SSO session cookie (prompt=none, no consent)
 #                       -> redirect with a code -> POST token with the PKCE verifier; one
 #                       completed exchange counts once
+#   exchange            POST token grant_type=urn:ietf:params:oauth:grant-type:token-exchange
+#                       (RFC 8693): each connection gets alice's access token by a code exchange
+#                       during warm-up, then trades it again and again for one whose audience is
+#                       the second client ($API): the subject token's signature, revocation list,
+#                       session and both apps' rules checked, one signature. Pforte only:
+#                       oidc-provider has no token exchange (its row reads n/a); the summary
+#                       compares it with Pforte's client_credentials of the same run
 # Servers, each alone on core 1 (SERVER_CPU) while the driver runs on core 0 (LOAD_CPU):
 #   oidc-provider    node, in-memory adapter, ES256, JWT access tokens (RFC 9068 via resource
 #                    indicators), refresh rotation; over HTTPS (node's https module)
@@ -31,7 +41,9 @@
 # measured window) and grants per CPU-second of the server ("per core"; for Redis rows also with
 # Redis's CPU added), the driver's own CPU use (it must stay below one core).
 # Last lines: oidc_client_credentials_ratio=, oidc_refresh_ratio=, oidc_code_ratio=:
-# Pforte with Redis over oidc-provider, grants per CPU-second, medians.
+# Pforte with Redis over oidc-provider, grants per CPU-second, medians (for the grants and
+# servers measured); oidc_exchange_per_client_credentials=: Pforte with Redis, token exchanges
+# per CPU-second over client_credentials grants per CPU-second.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/../.."
@@ -45,15 +57,22 @@ SESSIONS=${SESSIONS:-32}
 WARMUP=${WARMUP:-2}
 LOAD_CPU=${LOAD_CPU:-0}
 SERVER_CPU=${SERVER_CPU:-1}
+read -r -a grants <<<"${GRANTS:-client-credentials refresh code exchange}"
+read -r -a servers <<<"${SERVERS:-op memory redis}"
+measures() { [[ " ${servers[*]} " == *" $1 "* ]]; }   # whether server $1 is measured
 HOST=bench.localhost
 CLIENT=bench
+# The client whose API the exchange grant asks tokens for (Pforte only).
+API=bench-api
 SECRET=bench-secret-0123456789
 # argon2id PHC string of $SECRET, made with argon2-cffi: PasswordHasher().hash(SECRET).
 SECRET_HASH='$argon2id$v=19$m=65536,t=3,p=4$1yqcRZP/ODpjgzRaaliNGw$tWun3am92FaMd8uuqdawIiy3PvkdI11u5W++83xzvHU'
 REDIRECT=https://rp.$HOST/cb
 RESOURCE=https://api.$HOST
 
-for tool in node npm openssl taskset curl redis-server python3 cargo; do
+tools=(openssl taskset curl redis-server python3 cargo)
+if measures op; then tools+=(node npm); fi
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install nodejs npm openssl util-linux curl redis-server python3" >&2; exit 1; }
 done
 export RUST_BACKTRACE=0
@@ -78,7 +97,7 @@ if [ -z "${PFORTE_ADMIN_BIN:-}" ]; then
 fi
 cargo build --release -q --manifest-path tests/bench/oidc/driver/Cargo.toml --target-dir "$target/bench-oidc-driver"
 driver=$target/bench-oidc-driver/release/oidc-bench-driver
-if [ ! -d tests/bench/oidc/node_modules/oidc-provider ]; then
+if measures op && [ ! -d tests/bench/oidc/node_modules/oidc-provider ]; then
   echo "installing oidc-provider (npm ci)..." >&2
   npm ci --prefix tests/bench/oidc --no-audit --no-fund --loglevel=error >&2
 fi
@@ -99,7 +118,8 @@ taskset -c "$LOAD_CPU" redis-server --bind 127.0.0.1 --port "$REDIS" --save '' -
 redis_pid=$!
 
 # Pforte: a login host, one (unused) app the client belongs to, a policy that lets staff use
-# it, the demo people, a fresh ES256 key, one client that may use all three grants.
+# it, the demo people, a fresh ES256 key, one client that may use all four grants, and the
+# API client it exchanges tokens for (same app, so both apps' rules are asked alike).
 pforte_dir() {   # $1 = dir, $2 = port, $3 = [sessions] block
   local dir=$1
   mkdir -p "$dir"
@@ -123,13 +143,26 @@ app = "bench"
 secret_hash = '$SECRET_HASH'
 redirect_uris = ["$REDIRECT"]
 scopes = ["openid", "profile", "email"]
-grant_types = ["authorization_code", "refresh_token", "client_credentials"]
+grant_types = ["authorization_code", "refresh_token", "client_credentials", "token_exchange"]
+exchange_audiences = ["$API"]
+
+[[client]]
+id = "$API"
+app = "bench"
+secret_hash = '$SECRET_HASH'
+scopes = ["openid", "profile", "email"]
+grant_types = ["client_credentials"]
 CONF
   cat > "$dir/gateway.toml" <<CONF
 [server]
 listen = ["127.0.0.1:$2"]
 [admin]
 listen = "127.0.0.1:$(free_port)"
+# One address (the driver) makes every grant and every login: the per-address limits are off.
+[limits.rate.token]
+per_minute = 0
+[limits.rate.login]
+per_minute = 0
 [[tls.certificates]]
 cert = "cert.pem"
 key = "key.pem"
@@ -158,16 +191,20 @@ store = \"redis\"
 url = \"redis://127.0.0.1:$REDIS\"
 key_prefix = \"bench:\""
 
-OP_PORT=$OP OP_ISSUER=https://op.$HOST:$OP OP_RESOURCE=$RESOURCE OP_TLS_CERT=$work/cert.pem \
-  OP_TLS_KEY=$work/key.pem OP_CLIENT_ID=$CLIENT OP_CLIENT_SECRET=$SECRET OP_REDIRECT_URI=$REDIRECT \
-  OP_COOKIE_KEY=$(openssl rand -hex 16) \
-  taskset -c "$SERVER_CPU" node tests/bench/oidc/provider.mjs 2> "$work/node.log" & pids+=($!)
-op_pid=$!
+op_pid=
+if measures op; then
+  OP_PORT=$OP OP_ISSUER=https://op.$HOST:$OP OP_RESOURCE=$RESOURCE OP_TLS_CERT=$work/cert.pem \
+    OP_TLS_KEY=$work/key.pem OP_CLIENT_ID=$CLIENT OP_CLIENT_SECRET=$SECRET OP_REDIRECT_URI=$REDIRECT \
+    OP_COOKIE_KEY=$(openssl rand -hex 16) \
+    taskset -c "$SERVER_CPU" node tests/bench/oidc/provider.mjs 2> "$work/node.log" & pids+=($!)
+  op_pid=$!
+fi
 taskset -c "$SERVER_CPU" "$PFORTE_BIN" run --config "$work/pforte-memory/gateway.toml" 2> "$work/pforte-memory.log" & pids+=($!)
 memory_pid=$!
 taskset -c "$SERVER_CPU" "$PFORTE_BIN" run --config "$work/pforte-redis/gateway.toml" 2> "$work/pforte-redis.log" & pids+=($!)
 redis_gw_pid=$!
-wait_port "$REDIS"; wait_port "$OP"; wait_port "$PF_MEMORY"; wait_port "$PF_REDIS"
+wait_port "$REDIS"; wait_port "$PF_MEMORY"; wait_port "$PF_REDIS"
+if measures op; then wait_port "$OP"; fi
 
 # oidc-provider's session: follow the authorization request through its interaction (which
 # logs alice in at once) back to the client, keeping the cookies.
@@ -220,11 +257,15 @@ declare -A label=([op]="oidc-provider (node)" [memory]="pforte, memory store" [r
 
 run() {   # grant server -> "ops_per_second ops_per_cpu_second ops_per_cpu_second_with_redis errors"
   local grant=$1 server=$2 out
+  if [ "$grant" = exchange ] && [ "$server" = op ]; then
+    printf '  %-24s n/a (no token exchange)\n' "${label[$server]}" >&2
+    echo "0 0 0 0"; return
+  fi
   if [ "$grant" = client-credentials ]; then : > "$work/$server.cookies"; else sessions "$server" > "$work/$server.cookies"; fi
   # shellcheck disable=SC2086
   out=$(taskset -c "$LOAD_CPU" "$driver" --grant "$grant" --issuer "https://${issuer[$server]}:${port[$server]}" \
     --connect "127.0.0.1:${port[$server]}" --ca "$work/ca.pem" --client-id "$CLIENT" --client-secret "$SECRET" \
-    --redirect-uri "$REDIRECT" --scope "${scope[$server]}" --service-scope "${service_scope[$server]}" \
+    --redirect-uri "$REDIRECT" --scope "${scope[$server]}" --service-scope "${service_scope[$server]}" --audience "$API" \
     --cookies "$work/$server.cookies" --connections "$CONNECTIONS" --warmup "$WARMUP" --duration "$DURATION" \
     ${watch[$server]})
   val() { sed -n "s/^$1=//p" <<<"$out"; }
@@ -237,8 +278,6 @@ run() {   # grant server -> "ops_per_second ops_per_cpu_second ops_per_cpu_secon
   echo "$(val ops_per_second) $(val ops_per_cpu_second_server) ${both:-0} $errors"
 }
 
-grants=(client-credentials refresh code)
-servers=(op memory redis)
 declare -A results=()   # "grant server" -> one line per round
 echo "server on core $SERVER_CPU, driver (and Redis) on core $LOAD_CPU; $CONNECTIONS connections, ${WARMUP}s warm-up + ${DURATION}s per row, $ROUNDS rounds (median)" >&2
 for round in $(seq 1 "$ROUNDS"); do
@@ -256,18 +295,35 @@ median() {   # column of the rounds' lines
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
 echo "medians (grants/s; grants per CPU-second of the server):" >&2
 declare -A final=()
+col() { median "$1" <<<"${results["$2 $3"]:-}"; }   # column grant server
 for grant in "${grants[@]}"; do
-  op_rate=$(median 1 <<<"${results["$grant op"]}"); op_core=$(median 2 <<<"${results["$grant op"]}")
-  mem_rate=$(median 1 <<<"${results["$grant memory"]}"); mem_core=$(median 2 <<<"${results["$grant memory"]}")
-  red_rate=$(median 1 <<<"${results["$grant redis"]}"); red_core=$(median 2 <<<"${results["$grant redis"]}")
-  red_both=$(median 3 <<<"${results["$grant redis"]}")
-  printf '  %-19s oidc-provider %6s/s %6s/cpu-s | pforte memory %6s/s %6s/cpu-s (x%s) | pforte redis %6s/s %6s/cpu-s (x%s; with redis cpu %s, x%s)\n' \
-    "$grant" "$op_rate" "$op_core" "$mem_rate" "$mem_core" "$(ratio "$mem_core" "$op_core")" \
-    "$red_rate" "$red_core" "$(ratio "$red_core" "$op_core")" "$red_both" "$(ratio "$red_both" "$op_core")" >&2
-  final[$grant]=$(ratio "$red_core" "$op_core")
+  op_rate=$(col 1 "$grant" op); op_core=$(col 2 "$grant" op)
+  mem_rate=$(col 1 "$grant" memory); mem_core=$(col 2 "$grant" memory)
+  red_rate=$(col 1 "$grant" redis); red_core=$(col 2 "$grant" redis)
+  red_both=$(col 3 "$grant" redis)
+  if measures op && [ "$grant" != exchange ]; then
+    printf '  %-19s oidc-provider %6s/s %6s/cpu-s | pforte memory %6s/s %6s/cpu-s (x%s) | pforte redis %6s/s %6s/cpu-s (x%s; with redis cpu %s, x%s)\n' \
+      "$grant" "$op_rate" "$op_core" "$mem_rate" "$mem_core" "$(ratio "$mem_core" "$op_core")" \
+      "$red_rate" "$red_core" "$(ratio "$red_core" "$op_core")" "$red_both" "$(ratio "$red_both" "$op_core")" >&2
+    final[$grant]=$(ratio "$red_core" "$op_core")
+  else
+    printf '  %-19s pforte memory %6s/s %6s/cpu-s | pforte redis %6s/s %6s/cpu-s (with redis cpu %s)\n' \
+      "$grant" "$mem_rate" "$mem_core" "$red_rate" "$red_core" "$red_both" >&2
+  fi
 done
+# The token exchange against Pforte's own client_credentials, same run, per CPU-second.
+if [[ " ${grants[*]} " == *" exchange "* && " ${grants[*]} " == *" client-credentials "* ]]; then
+  for server in memory redis; do
+    measures "$server" || continue
+    ex=$(col 2 exchange "$server"); cc=$(col 2 client-credentials "$server")
+    printf '  exchange / client_credentials, %-21s %6s / %6s per cpu-s = %s\n' \
+      "${label[$server]}:" "$ex" "$cc" "$(ratio "$ex" "$cc")" >&2
+  done
+  final[exchange]=$(ratio "$(col 2 exchange redis)" "$(col 2 client-credentials redis)")
+fi
 errors_total=$(printf '%s' "${results[@]}" | awk '{s += $4} END {print s + 0}')
 [ "$errors_total" = 0 ] || echo "WARNING: $errors_total grants failed; see the rows marked ERRORS" >&2
-echo "oidc_client_credentials_ratio=${final[client-credentials]}"
-echo "oidc_refresh_ratio=${final[refresh]}"
-echo "oidc_code_ratio=${final[code]}"
+echo "oidc_client_credentials_ratio=${final[client-credentials]:-n/a}"
+echo "oidc_refresh_ratio=${final[refresh]:-n/a}"
+echo "oidc_code_ratio=${final[code]:-n/a}"
+echo "oidc_exchange_per_client_credentials=${final[exchange]:-n/a}"

@@ -22,6 +22,7 @@ use pforte_e2e::upstream::Upstream;
 use pforte_e2e::{env, eventually, free_port, unique_prefix};
 
 mod device;
+mod exchange;
 mod metadata;
 mod native_apps;
 mod par;
@@ -127,6 +128,35 @@ app = "vault"
 public = true
 scopes = ["openid"]
 grant_types = ["device_code"]
+
+[[client]]
+id = "editor"
+app = "docs"
+secret_hash = "{docs}"
+redirect_uris = ["https://editor.gw.test/callback"]
+scopes = ["openid", "profile", "email"]
+grant_types = ["authorization_code", "token_exchange"]
+exchange_audiences = ["files-api", "ledger"]
+
+[[client]]
+id = "scribe"
+app = "docs"
+secret_hash = "{docs}"
+redirect_uris = ["https://scribe.gw.test/callback"]
+scopes = ["openid", "profile"]
+grant_types = ["authorization_code", "token_exchange"]
+exchange_audiences = ["files-api"]
+access_token_seconds = 1
+
+[[client]]
+id = "files-api"
+app = "files"
+secret_hash = "{docs}"
+scopes = ["openid", "profile", "groups"]
+grant_types = ["client_credentials", "token_exchange"]
+exchange_audiences = ["docs"]
+backchannel_logout_uri = "{backchannel}"
+access_token_seconds = 600
 "#,
         docs = hash(DOCS_SECRET),
         svc = hash(SVC_SECRET),
@@ -146,6 +176,10 @@ allow = ["group:finance"]
 apps = ["vault"]
 allow = ["group:staff"]
 login = "mfa"
+
+[[rule]]
+apps = ["files"]
+allow = ["group:staff"]
 "#;
 
 struct Setup {
@@ -169,6 +203,7 @@ async fn setup_with(sessions: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> 
         app_toml("docs", "docs.gw.test", "/", &[upstream.url()], ""),
         app_toml("finance", "finance.gw.test", "/", &[upstream.url()], ""),
         app_toml("vault", "vault.gw.test", "/", &[upstream.url()], ""),
+        app_toml("files", "files.gw.test", "/", &[upstream.url()], ""),
     ]
     .concat();
     let gw = sessions(Gateway::builder())

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use pforte_oidc::authorize::{AuthorizeError, validate};
 use pforte_oidc::clients::{BasicCredentials, PresentedCredentials};
 use pforte_oidc::device::{USER_CODE_ALPHABET, USER_CODE_LEN, UserCode};
+use pforte_oidc::token::exchange::ACCESS_TOKEN_TYPE;
 use pforte_oidc::{Clients, CodeChallenge, Params, Scope, TokenRequest};
 
 const ISSUER: &str = "https://login.example.org";
@@ -131,6 +132,15 @@ fn token_holds(form: &Params) {
         TokenRequest::ClientCredentials { .. } => {}
         TokenRequest::DeviceCode { device_code } => {
             assert_eq!(form.get("device_code"), Some(device_code.expose()));
+        }
+        TokenRequest::TokenExchange(exchange) => {
+            assert_eq!(
+                form.get("subject_token"),
+                Some(exchange.subject_token.expose())
+            );
+            assert_eq!(form.get("audience"), Some(exchange.audience.as_str()));
+            assert_eq!(form.get("subject_token_type"), Some(ACCESS_TOKEN_TYPE));
+            assert!(form.get("actor_token").is_none(), "an actor token passed");
         }
     }
 }

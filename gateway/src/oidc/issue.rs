@@ -6,6 +6,7 @@ use pforte_oidc::claims::{
     AccessTokenClaims, Issue, JTI_BYTES, Person, access_token_claims, at_hash, id_token_claims,
     service_token_claims,
 };
+use pforte_oidc::token::exchange::ACCESS_TOKEN_TYPE;
 use pforte_oidc::{Authentication, Client, RefreshToken, Scopes};
 use pforte_session::Session;
 use serde::Serialize;
@@ -17,6 +18,9 @@ use super::provider::signing_alg;
 pub struct TokenResponse {
     /// The access token (a JWT).
     pub access_token: String,
+    /// What a token exchange issued (RFC 8693 §2.2.1); absent for the other grants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
     /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
@@ -70,6 +74,7 @@ pub fn for_person(
     let id_token = keys.sign(&id, "JWT")?;
     let response = TokenResponse {
         access_token,
+        issued_token_type: None,
         token_type: "Bearer",
         expires_in: client.lifetimes.access_token,
         scope: grant.scopes,
@@ -90,9 +95,29 @@ pub fn for_service(
     let access = service_token_claims(at, client, scopes, jti);
     Ok(TokenResponse {
         access_token: keys.sign(&access, ACCESS_TOKEN_TYP)?,
+        issued_token_type: None,
         token_type: "Bearer",
         expires_in: client.lifetimes.access_token,
         scope: scopes,
+        id_token: None,
+        refresh_token: None,
+    })
+}
+
+/// The answer to a token exchange (RFC 8693 §2.2.1): the access token alone, with its type; no
+/// ID token (the actor already knows the person) and no refresh token (the subject token's
+/// holder renews its own token and exchanges again).
+pub fn for_exchange(
+    keys: &KeySet,
+    access: &AccessTokenClaims,
+    now: u64,
+) -> Result<TokenResponse, TokenError> {
+    Ok(TokenResponse {
+        access_token: keys.sign(access, ACCESS_TOKEN_TYP)?,
+        issued_token_type: Some(ACCESS_TOKEN_TYPE),
+        token_type: "Bearer",
+        expires_in: access.exp.saturating_sub(now),
+        scope: access.scope,
         id_token: None,
         refresh_token: None,
     })

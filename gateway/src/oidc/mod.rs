@@ -10,6 +10,7 @@
 //! POST /oidc/par                           par: a pushed authorization request (RFC 9126)
 //! GET  /oidc/authorize                     authorize: session, access rules, code
 //! POST /oidc/token                         token: code + PKCE, refresh rotation, client_credentials
+//!                                          exchange: token exchange (RFC 8693)
 //! GET|POST /oidc/userinfo                  userinfo: claims for a bearer token (header or body)
 //! POST /oidc/introspect                    introspect (RFC 7662)
 //! POST /oidc/revoke                        revoke (RFC 7009)
@@ -38,6 +39,7 @@ pub mod device_authorization;
 pub mod device_poll;
 pub mod device_verification;
 pub mod end_session;
+pub mod exchange;
 pub mod grants;
 pub mod introspect;
 pub mod issue;

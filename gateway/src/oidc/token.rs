@@ -1,4 +1,4 @@
-//! `POST /oidc/token`: the three grants (RFC 6749 §4.1.3, §6, §4.4), and a device's polls
+//! `POST /oidc/token`: the grants (RFC 6749 §4.1.3, §6, §4.4; RFC 8693), and a device's polls
 //! (RFC 8628, in `device_poll`).
 //!
 //! ```text
@@ -6,7 +6,9 @@
 //!                                               │   (a second use revokes what the first issued)
 //!                                               ├▶ refresh_token: rotate the family by
 //!                                               │   compare-and-set (reuse revokes it)
-//!                                               └▶ client_credentials: a token for the service
+//!                                               ├▶ client_credentials: a token for the service
+//!                                               └▶ token exchange: a person's token for another
+//!                                                   client's API (exchange)
 //! ```
 //!
 //! Tokens for a person come from their SSO session: when it has ended (logout, revocation,
@@ -30,6 +32,7 @@ use pforte_oidc::{
 use super::access;
 use super::client_auth;
 use super::device_poll;
+use super::exchange;
 use super::grants::{Grants, Redeemed};
 use super::issue::{self, PersonGrant};
 use super::provider::Provider;
@@ -98,6 +101,11 @@ async fn grant(
             .and_then(|scopes| issue::for_service(keys, at, client, scopes).map_err(signing)),
         TokenRequest::DeviceCode { device_code } => {
             device_poll::grant(host, provider, keys, at, client, &device_code).await?
+        }
+        TokenRequest::TokenExchange(request) => {
+            exchange::exchange(host, provider, keys, at, client, &request)
+                .await?
+                .and_then(|claims| issue::for_exchange(keys, &claims, now).map_err(signing))
         }
     };
     if outcome.is_ok() {

@@ -139,7 +139,8 @@ pub enum OidcEvent {
     /// A client's back-channel logout call failed.
     BackchannelFailed,
     /// The app's access rules refuse the person now: a refresh (its family revoked), userinfo
-    /// or introspection of a token issued when they still allowed.
+    /// or introspection of a token issued when they still allowed, or a token exchange for an
+    /// app whose rules do not allow them.
     TokenRefused,
 }
 

@@ -584,6 +584,7 @@ fn register_oidc(
         "refresh_token",
         "client_credentials",
         "device_code",
+        "token_exchange",
     ] {
         oidc_tokens.with_label_values(&[grant]);
     }

@@ -35,6 +35,27 @@ pub struct AccessTokenClaims {
     /// The SSO session (absent for client_credentials), so a logout can revoke its tokens.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
+    /// Who acts for the person: present only on a token from a token exchange (RFC 8693 §4.1).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub act: Option<Actor>,
+}
+
+/// The `act` claim (RFC 8693 §4.1): the client that exchanged a person's token, and inside it
+/// whoever acted before it, so the API at the end of a chain sees every hop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The acting client's `client_id`.
+    pub sub: String,
+    /// The actor before this one, when the exchanged token came from an exchange itself.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub act: Option<Box<Actor>>,
+}
+
+impl Actor {
+    /// How many actors the chain names, this one included.
+    pub fn depth(&self) -> usize {
+        1 + self.act.as_ref().map_or(0, |prior| prior.depth())
+    }
 }
 
 /// An access token for a person, issued to `client`.
@@ -56,6 +77,7 @@ pub fn access_token_claims(
         scope: scopes,
         auth_time: Some(auth.auth_time),
         sid: Some(auth.sid.clone()),
+        act: None,
     }
 }
 
@@ -78,6 +100,57 @@ pub fn service_token_claims(
         scope: scopes,
         auth_time: None,
         sid: None,
+        act: None,
+    }
+}
+
+/// A token exchange that passed every check of `token::exchange`: who asks, for whom, and what.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchanged<'a> {
+    /// The client that exchanges the token (the actor).
+    pub actor: &'a Client,
+    /// The client whose API the new token is for.
+    pub target: &'a Client,
+    /// The claims of the presented subject token.
+    pub subject: &'a AccessTokenClaims,
+    /// The person's directory id, from the live session the subject token's `sid` names.
+    pub person: &'a str,
+    /// The scopes of the new token.
+    pub scopes: Scopes,
+}
+
+/// An access token for the target's API, for the person of the subject token (RFC 8693
+/// §2.2.1): `sub` as the target sees the person (pairwise subjects differ per client), the
+/// same `sid` and `auth_time`, so a logout ends it like the token it came from; `act` names
+/// the actor and keeps the subject token's own `act` inside (§4.1); and it lives no longer
+/// than the subject token, so an exchange never extends a grant.
+pub fn exchanged_token_claims(
+    at: Issue<'_>,
+    exchanged: &Exchanged<'_>,
+    jti_bytes: [u8; JTI_BYTES],
+) -> AccessTokenClaims {
+    let Exchanged {
+        actor,
+        target,
+        subject,
+        person,
+        scopes,
+    } = *exchanged;
+    AccessTokenClaims {
+        iss: at.issuer.to_owned(),
+        sub: subject_for(target, person, at.salt),
+        aud: target.id.clone(),
+        exp: (at.now.saturating_add(target.lifetimes.access_token)).min(subject.exp),
+        iat: at.now,
+        jti: jti(jti_bytes),
+        client_id: target.id.clone(),
+        scope: scopes,
+        auth_time: subject.auth_time,
+        sid: subject.sid.clone(),
+        act: Some(Actor {
+            sub: actor.id.clone(),
+            act: subject.act.clone().map(Box::new),
+        }),
     }
 }
 

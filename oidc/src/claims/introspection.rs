@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::access_token::AccessTokenClaims;
+use super::access_token::{AccessTokenClaims, Actor};
 use crate::refresh::RefreshFamily;
 use crate::scope::Scopes;
 
@@ -39,6 +39,10 @@ pub struct Introspection {
     /// Token id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jti: Option<String>,
+    /// Who acts for the person, for a token from a token exchange (RFC 8693 §4.1; RFC 7662
+    /// §2.2 lets the answer carry such claims of the token), so the API sees the actor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
 }
 
 impl Introspection {
@@ -55,6 +59,7 @@ impl Introspection {
             aud: None,
             iss: None,
             jti: None,
+            act: None,
         }
     }
 
@@ -75,6 +80,7 @@ impl Introspection {
             aud: Some(claims.aud.clone()),
             iss: Some(claims.iss.clone()),
             jti: Some(claims.jti.clone()),
+            act: claims.act.clone(),
         }
     }
 

@@ -11,7 +11,10 @@ mod logout_token;
 mod person;
 mod subject;
 
-pub use access_token::{AccessTokenClaims, access_token_claims, service_token_claims};
+pub use access_token::{
+    AccessTokenClaims, Actor, Exchanged, access_token_claims, exchanged_token_claims,
+    service_token_claims,
+};
 pub use id_token::{IdTokenClaims, at_hash, id_token_claims};
 pub use introspection::Introspection;
 pub use logout_token::{BACKCHANNEL_LOGOUT_EVENT, LogoutTokenClaims, logout_token_claims};

@@ -35,6 +35,8 @@ pub(crate) struct ClientEntry {
     pub(crate) pairwise_subject: bool,
     #[serde(default)]
     pub(crate) require_pushed_authorization_requests: bool,
+    #[serde(default)]
+    pub(crate) exchange_audiences: Vec<Spanned<String>>,
     pub(crate) access_token_seconds: Option<Spanned<u64>>,
     pub(crate) id_token_seconds: Option<Spanned<u64>>,
     pub(crate) refresh_token_seconds: Option<Spanned<u64>>,

@@ -1,6 +1,6 @@
 //! Turning `clients.toml` into [`Clients`]: every problem at once, each with file:line:column.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs;
 use std::ops::Range;
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use super::audiences;
 use super::file::{ClientEntry, ClientsFile};
 use super::keys::{self, ClientKeys};
 use super::uri::{self, Purpose};
@@ -77,6 +78,7 @@ impl Clients {
             text,
             problems: Vec::new(),
             private_use_schemes: HashMap::new(),
+            declared_ids: HashSet::new(),
         };
         let file = match toml::from_str::<ClientsFile>(text) {
             Ok(file) => file,
@@ -91,6 +93,9 @@ impl Clients {
                 });
             }
         };
+        v.declared_ids = (file.client.iter())
+            .map(|e| e.get_ref().id.get_ref().clone())
+            .collect();
         let mut by_id: HashMap<String, Client> = HashMap::new();
         for entry in &file.client {
             let Some(client) = v.client(entry.get_ref()) else {
@@ -129,6 +134,8 @@ struct Validator<'a> {
     problems: Vec<Problem>,
     /// Each private-use redirect scheme seen so far, with the client that registered it.
     private_use_schemes: HashMap<String, String>,
+    /// Every client id the file declares, for the clients that entries name.
+    declared_ids: HashSet<String>,
 }
 
 impl Validator<'_> {
@@ -191,6 +198,10 @@ impl Validator<'_> {
                 .next()
         });
         let lifetimes = self.lifetimes(e);
+        let (exchange_audiences, found) = audiences::check(e, &grant_types, &self.declared_ids);
+        for (span, message) in found {
+            self.problem(Some(span), message);
+        }
         if self.problems.len() > before {
             return None;
         }
@@ -206,6 +217,7 @@ impl Validator<'_> {
             backchannel_logout_uri,
             pairwise_subject: e.pairwise_subject,
             require_pushed_requests: e.require_pushed_authorization_requests,
+            exchange_audiences,
             lifetimes,
         })
     }
@@ -289,7 +301,7 @@ impl Validator<'_> {
                     name,
                     format!(
                         "unknown grant type \"{}\"; use authorization_code, refresh_token, \
-                         client_credentials or device_code",
+                         client_credentials, device_code or token_exchange",
                         name.get_ref()
                     ),
                 ),
@@ -315,6 +327,14 @@ impl Validator<'_> {
             self.at(
                 &e.id,
                 "client_credentials needs a confidential client (with secret_hash or keys)"
+                    .to_owned(),
+            );
+        }
+        if grants.contains(&GrantType::TokenExchange) && *client_type == Some(ClientType::Public) {
+            self.at(
+                &e.id,
+                "token_exchange needs a confidential client (with secret_hash): the actor must \
+                 prove who it is"
                     .to_owned(),
             );
         }

@@ -14,6 +14,8 @@
 //!                                       # also client_credentials, device_code (RFC 8628)
 //! backchannel_logout_uri = "https://cloud.example.org/apps/user_oidc/backchannel-logout"
 //! pairwise_subject = true               # optional, default false
+//! exchange_audiences = ["files-api"]    # with grant type token_exchange: the clients it may
+//!                                       # exchange a person's token for (RFC 8693)
 //! require_pushed_authorization_requests = true   # optional, default false (RFC 9126)
 //! access_token_seconds = 300            # optional; also id_token_seconds (300) and
 //! refresh_token_seconds = 2592000       # refresh_token_seconds (30 days)
@@ -34,6 +36,7 @@
 //! text only when this same loader accepts it.
 
 pub mod assertion;
+mod audiences;
 mod auth;
 pub mod edit;
 mod file;
@@ -65,39 +68,48 @@ pub enum GrantType {
     /// A device without a browser (a room system, a command-line tool): a person approves its
     /// user code on another device while it polls (RFC 8628).
     DeviceCode,
+    /// A service trading a person's access token for one to another client's API, acting
+    /// for the person (RFC 8693).
+    TokenExchange,
 }
 
+/// The `grant_type` of a token exchange on the wire (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 impl GrantType {
-    /// Every grant type, in the order they are listed.
-    pub const ALL: [Self; 4] = [
+    /// Every grant type, in the order they are listed in messages.
+    pub const ALL: [Self; 5] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
         Self::DeviceCode,
+        Self::TokenExchange,
     ];
 
-    /// The grant type's short name in `clients.toml` and in metrics; for the first three also
-    /// its name on the wire.
+    /// The grant type as written in `clients.toml` and in metric labels: short, so an admin
+    /// need not type a URN; for the first three also its name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
             Self::DeviceCode => "device_code",
+            Self::TokenExchange => "token_exchange",
         }
     }
 
-    /// The `grant_type` a token request names it by: an extension grant's is a URN
-    /// (RFC 6749 §4.5), too long to write in `clients.toml`.
+    /// The `grant_type` parameter's value on the wire: the name, or for an extension grant its
+    /// URN (RFC 6749 §4.5), too long to write in `clients.toml`.
     pub fn wire_name(self) -> &'static str {
         match self {
             Self::DeviceCode => crate::device::GRANT_TYPE,
+            Self::TokenExchange => TOKEN_EXCHANGE_GRANT,
             other => other.as_str(),
         }
     }
 
-    /// Parses a grant type's short name (`clients.toml`); `None` for one this provider does not
-    /// support.
+    /// Parses a grant type name as `clients.toml` writes it; `None` for one this provider does
+    /// not support.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|g| g.as_str() == name)
     }
@@ -184,6 +196,9 @@ pub struct Client {
     /// Whether its authorization requests must be pushed (RFC 9126 §6): the browser then
     /// carries nothing of them but a `request_uri`.
     pub require_pushed_requests: bool,
+    /// The clients whose APIs it may get a person's token for by token exchange (RFC 8693):
+    /// each names a client of the file; empty unless it has the `token_exchange` grant.
+    pub exchange_audiences: Vec<String>,
     /// Token lifetimes.
     pub lifetimes: Lifetimes,
 }
@@ -192,6 +207,12 @@ impl Client {
     /// Whether the client may use `grant`.
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// Whether the client may exchange a person's token for one to `audience`'s API.
+    pub fn may_exchange_for(&self, audience: &str) -> bool {
+        self.allows(GrantType::TokenExchange)
+            && self.exchange_audiences.iter().any(|a| a == audience)
     }
 
     /// Whether the client cannot keep a secret (and so must use PKCE).

@@ -334,3 +334,86 @@ fn web_origins_come_from_the_redirect_uris() {
         "lower-cased host, default port dropped, no origin for a custom scheme"
     );
 }
+
+/// A confidential client entry with the given extra lines.
+fn service(id: &str, extra: &str) -> String {
+    format!(
+        "[[client]]\nid = \"{id}\"\napp = \"a\"\nsecret_hash = \"{}\"\nscopes = [\"openid\"]\n{extra}\n",
+        cheap_hash("x")
+    )
+}
+
+#[test]
+fn exchange_audiences_name_the_clients_a_client_may_exchange_for() {
+    let text = [
+        service(
+            "docs",
+            "grant_types = [\"token_exchange\"]\nexchange_audiences = [\"files-api\", \"reports\"]",
+        ),
+        service("files-api", "grant_types = [\"client_credentials\"]"),
+        service("reports", "grant_types = [\"client_credentials\"]"),
+    ]
+    .concat();
+    let loaded = Clients::parse(Path::new("clients.toml"), &text).unwrap();
+    let docs = loaded.get("docs").unwrap();
+    assert_eq!(docs.grant_types, vec![GrantType::TokenExchange]);
+    assert_eq!(docs.exchange_audiences, ["files-api", "reports"]);
+    assert!(docs.may_exchange_for("files-api"));
+    assert!(!docs.may_exchange_for("docs"));
+    assert!(!docs.may_exchange_for("nobody"));
+    let files = loaded.get("files-api").unwrap();
+    assert!(files.exchange_audiences.is_empty());
+    assert!(!files.may_exchange_for("docs"));
+    assert_eq!(GrantType::TokenExchange.as_str(), "token_exchange");
+    assert_eq!(
+        GrantType::from_wire("urn:ietf:params:oauth:grant-type:token-exchange"),
+        Some(GrantType::TokenExchange)
+    );
+    assert_eq!(GrantType::from_wire("token_exchange"), None);
+    assert_eq!(
+        GrantType::parse("token_exchange"),
+        Some(GrantType::TokenExchange)
+    );
+}
+
+#[test]
+fn exchange_audiences_are_checked_with_their_places() {
+    let text = [
+        // line 1: names itself, an unknown client and one twice
+        service(
+            "docs",
+            "grant_types = [\"token_exchange\"]\nexchange_audiences = [\"docs\", \"ghost\", \"files-api\", \"files-api\"]",
+        ),
+        // line 8: the grant without a list
+        service("lonely", "grant_types = [\"token_exchange\"]"),
+        // line 14: a list without the grant
+        service(
+            "listless",
+            "grant_types = [\"client_credentials\"]\nexchange_audiences = [\"files-api\"]",
+        ),
+        // line 21: a target with problems of its own is not "unknown" to others
+        service("files-api", "grant_types = [\"password\"]"),
+        // line 27: a public client cannot be an actor
+        "[[client]]\nid = \"spa\"\napp = \"a\"\npublic = true\nscopes = [\"openid\"]\n\
+         grant_types = [\"token_exchange\"]\nexchange_audiences = [\"listless\"]\n"
+            .to_owned(),
+    ]
+    .concat();
+    let found = problems(&text);
+    let expect = [
+        "clients.toml:7:23: client \"docs\" cannot exchange tokens for itself",
+        "clients.toml:7:31: \"ghost\" is not a client of this file",
+        "clients.toml:7:53: \"files-api\" is listed twice",
+        "clients.toml:9:6: client \"lonely\" uses token_exchange but has no exchange_audiences",
+        "clients.toml:20:23: exchange_audiences needs \"token_exchange\" in grant_types",
+        "clients.toml:26:16: unknown grant type \"password\"",
+        "clients.toml:28:6: token_exchange needs a confidential client",
+    ];
+    for e in expect {
+        assert!(
+            found.iter().any(|f| f.starts_with(e)),
+            "missing {e} in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+}

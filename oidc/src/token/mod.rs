@@ -1,13 +1,15 @@
-//! The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6; RFC 8628 §3.4).
+//! The token endpoint's rules (RFC 6749 §4.1.3, §4.4, §6; RFC 8628 §3.4; RFC 8693).
 //!
 //! ```text
 //! Params ─▶ TokenRequest::parse ─▶ Clients::authenticate ─▶ TokenRequest::check_client
 //!            (grant + its params)     (invalid_client)         (unauthorized_client)
 //!        ─▶ exchange_code | refresh::RefreshFamily::rotate | client_credentials
 //!         | device::poll
+//!           | exchange (token exchange)
 //! ```
 
 mod code_grant;
+pub mod exchange;
 mod service;
 
 pub use code_grant::exchange_code;
@@ -18,6 +20,7 @@ use crate::error::{ErrorCode, ProtocolError};
 use crate::params::Params;
 use crate::scope::Scopes;
 use crate::token_value::OpaqueToken;
+use exchange::ExchangeRequest;
 
 /// A token request, parsed: the grant and its own parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,8 @@ pub enum TokenRequest {
         /// The device code from the device authorization response.
         device_code: OpaqueToken,
     },
+    /// A service trades a person's access token for one to another client's API.
+    TokenExchange(ExchangeRequest),
 }
 
 impl TokenRequest {
@@ -88,10 +93,14 @@ impl TokenRequest {
                     .map(OpaqueToken::presented)
                     .ok_or_else(|| invalid("device_code is required"))?,
             }),
+            Some(GrantType::TokenExchange) => {
+                ExchangeRequest::parse(params, scope).map(Self::TokenExchange)
+            }
             None => Err(ProtocolError::new(
                 ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code, refresh_token, client_credentials or \
-                 urn:ietf:params:oauth:grant-type:device_code",
+                "grant_type must be authorization_code, refresh_token, client_credentials, \
+                 urn:ietf:params:oauth:grant-type:device_code or \
+                 urn:ietf:params:oauth:grant-type:token-exchange",
             )),
         }
     }
@@ -103,6 +112,7 @@ impl TokenRequest {
             Self::RefreshToken { .. } => GrantType::RefreshToken,
             Self::ClientCredentials { .. } => GrantType::ClientCredentials,
             Self::DeviceCode { .. } => GrantType::DeviceCode,
+            Self::TokenExchange(_) => GrantType::TokenExchange,
         }
     }
 

@@ -31,6 +31,7 @@ struct Details {
     backchannel_logout_uri: Option<String>,
     pairwise_subject: bool,
     require_pushed_authorization_requests: bool,
+    exchange_audiences: Vec<String>,
     access_token_seconds: u64,
     id_token_seconds: u64,
     refresh_token_seconds: u64,
@@ -65,6 +66,7 @@ impl From<&Client> for Details {
             backchannel_logout_uri: client.backchannel_logout_uri.clone(),
             pairwise_subject: client.pairwise_subject,
             require_pushed_authorization_requests: client.require_pushed_requests,
+            exchange_audiences: client.exchange_audiences.clone(),
             access_token_seconds: client.lifetimes.access_token,
             id_token_seconds: client.lifetimes.id_token,
             refresh_token_seconds: client.lifetimes.refresh_token,
@@ -142,6 +144,7 @@ fn render(d: &Details) -> String {
             }
             .to_owned(),
         ),
+        ("exchange audiences", output::list(&d.exchange_audiences)),
         ("access token life", seconds(d.access_token_seconds)),
         ("id token life", seconds(d.id_token_seconds)),
         ("refresh token life", seconds(d.refresh_token_seconds)),
@@ -173,6 +176,8 @@ mod tests {
         );
         assert!(!text.contains("argon2"), "{text}");
         assert!(text.contains("pushed requests:"), "{text}");
+        assert!(text.contains("exchange audiences:"), "{text}");
+        assert!(json.contains("\"exchange_audiences\":[]"), "{json}");
         assert!(
             json.contains("\"require_pushed_authorization_requests\":false"),
             "{json}"

@@ -1,6 +1,6 @@
-//! The three measured operations, as a confidential client performs them (RFC 6749 §4.1,
-//! §4.4, §6 with PKCE, RFC 7636), each checked enough that an error page cannot pass for a
-//! token.
+//! The measured operations, as a confidential client performs them (RFC 6749 §4.1, §4.4, §6
+//! with PKCE, RFC 7636; token exchange, RFC 8693), each checked enough that an error page
+//! cannot pass for a token.
 
 use anyhow::{Context, bail, ensure};
 use base64::Engine;
@@ -21,6 +21,8 @@ pub struct Client {
     pub scope: String,
     /// The scope asked for with client_credentials (`None`: the client's default).
     pub service_scope: Option<String>,
+    /// The client id a token exchange asks for a token to (`audience`).
+    pub audience: Option<String>,
     /// Path of the authorization endpoint.
     pub authorize_path: String,
     /// Path of the token endpoint.
@@ -55,14 +57,22 @@ pub async fn client_credentials(conn: &mut Conn, client: &Client) -> anyhow::Res
     Ok(())
 }
 
+/// What a code exchange gave: the access token, and a refresh token if one came.
+pub struct Issued {
+    /// The access token (a token exchange's subject token).
+    pub access: String,
+    /// The refresh token (a refresh chain's first link).
+    pub refresh: Option<String>,
+}
+
 /// A full code exchange: the authorization request with the session cookie, the redirect
 /// back with a code, and the token request with the PKCE verifier; `cookie` carries the SSO
-/// session. Returns the refresh token if one came.
+/// session.
 pub async fn code_exchange(
     conn: &mut Conn,
     client: &Client,
     cookie: &str,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Issued> {
     let verifier = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let state = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 12]>());
@@ -92,10 +102,41 @@ pub async fn code_exchange(
         .post_form(&client.token_path, &client.basic, form)
         .await?;
     let body = tokens(&reply, &["access_token", "id_token"])?;
-    Ok(body
-        .get("refresh_token")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned))
+    let member = |name: &str| body.get(name).and_then(|t| t.as_str()).map(str::to_owned);
+    Ok(Issued {
+        access: member("access_token").context("no access token")?,
+        refresh: member("refresh_token"),
+    })
+}
+
+/// One token exchange (RFC 8693): the person's access token `subject` traded for one whose
+/// audience is `client.audience`.
+pub async fn token_exchange(conn: &mut Conn, client: &Client, subject: &str) -> anyhow::Result<()> {
+    let audience = client
+        .audience
+        .as_deref()
+        .context("the exchange grant needs --audience")?;
+    let form = form_urlencoded::Serializer::new(String::new())
+        .append_pair(
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        )
+        .append_pair("subject_token", subject)
+        .append_pair(
+            "subject_token_type",
+            "urn:ietf:params:oauth:token-type:access_token",
+        )
+        .append_pair("audience", audience)
+        .finish();
+    let reply = conn
+        .post_form(&client.token_path, &client.basic, form)
+        .await?;
+    let body = tokens(&reply, &["access_token", "issued_token_type"])?;
+    ensure!(
+        body.get("refresh_token").is_none(),
+        "a token exchange gave a refresh token"
+    );
+    Ok(())
 }
 
 /// One `grant_type=refresh_token` request; returns the rotated refresh token.

@@ -2,7 +2,8 @@
 //! HTTPS connections for a fixed time, against any OpenID provider found by discovery.
 //!
 //! ```text
-//! discovery ─▶ N workers (one connection each; refresh: each its own token chain)
+//! discovery ─▶ N workers (one connection each; refresh: each its own token chain; exchange:
+//!              each its own access token to trade)
 //!           ─▶ warm-up ─▶ measured window (ops, latencies, CPU of the given processes) ─▶ report
 //! ```
 //!
@@ -39,6 +40,9 @@ pub enum Grant {
     Refresh,
     /// authorization request with the session cookie, then the code for tokens (PKCE).
     Code,
+    /// token exchange (RFC 8693): each connection trades one access token, got by a code
+    /// exchange during warm-up, again and again for one to `--audience`.
+    Exchange,
 }
 
 #[derive(Debug, Parser)]
@@ -72,6 +76,9 @@ struct Args {
     /// Scope asked for with client_credentials.
     #[arg(long)]
     service_scope: Option<String>,
+    /// The client id a token exchange asks a token for (the exchange grant).
+    #[arg(long)]
+    audience: Option<String>,
     /// File with one `Cookie` header value per line, each an SSO session (code and refresh
     /// grants); worker i uses line i modulo their number, as people with their own sessions.
     #[arg(long)]
@@ -125,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
         redirect_uri: args.redirect_uri,
         scope: args.scope,
         service_scope: args.service_scope,
+        audience: args.audience,
         authorize_path,
         token_path,
     });

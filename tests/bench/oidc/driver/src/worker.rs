@@ -27,7 +27,7 @@ pub struct Shared {
 }
 
 /// A worker's state: its connection, its person's session and, for refresh, the head of its
-/// token chain.
+/// token chain (for exchange, the access token it trades).
 pub struct Worker {
     target: Arc<Target>,
     client: Arc<Client>,
@@ -87,7 +87,8 @@ impl Worker {
         latencies
     }
 
-    /// One step: a measured grant (`Ok(true)`), or starting a refresh chain (`Ok(false)`).
+    /// One step: a measured grant (`Ok(true)`), or starting a refresh chain or getting the
+    /// token to exchange (`Ok(false)`).
     async fn step(&mut self) -> anyhow::Result<bool> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
@@ -104,9 +105,17 @@ impl Worker {
                 }
                 None => {
                     let first = grants::code_exchange(conn, &self.client, &self.cookie).await?;
-                    self.chain = Some(first.ok_or_else(|| {
+                    self.chain = Some(first.refresh.ok_or_else(|| {
                         anyhow::anyhow!("the code exchange gave no refresh token")
                     })?);
+                    return Ok(false);
+                }
+            },
+            Grant::Exchange => match &self.chain {
+                Some(subject) => grants::token_exchange(conn, &self.client, subject).await?,
+                None => {
+                    let first = grants::code_exchange(conn, &self.client, &self.cookie).await?;
+                    self.chain = Some(first.access);
                     return Ok(false);
                 }
             },
