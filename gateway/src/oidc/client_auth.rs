@@ -9,10 +9,8 @@
 //! the full hash, so guessing stays slow. The hash runs in the directory's pool of slow hashes,
 //! shared with the file directory's logins.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
-use aws_lc_rs::digest::{SHA256, digest};
 use http::{HeaderMap, header};
 use pforte_directory::slow_hash;
 use pforte_oidc::clients::assertion::{self, AssertionError, PresentedAssertion};
@@ -20,46 +18,11 @@ use pforte_oidc::clients::keys::JwkSet;
 use pforte_oidc::clients::{BasicCredentials, ClientKeys, PresentedCredentials};
 use pforte_oidc::discovery::paths;
 use pforte_oidc::{Client, ClientType, Clients, ErrorCode, Params, ProtocolError};
-use subtle::ConstantTimeEq;
 
 use super::grants::Grants;
 use super::provider::Provider;
 use crate::login_host::LoginHost;
 use crate::telemetry::error_chain;
-
-/// Secrets that verified in this load, by client id.
-#[derive(Default)]
-pub struct VerifiedSecrets {
-    digests: RwLock<HashMap<String, [u8; 32]>>,
-}
-
-impl VerifiedSecrets {
-    fn knows(&self, client_id: &str, secret: &str) -> bool {
-        let presented = fingerprint(client_id, secret);
-        self.digests
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(client_id)
-            .is_some_and(|known| bool::from(known.ct_eq(&presented)))
-    }
-
-    fn remember(&self, client_id: &str, secret: &str) {
-        self.digests
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(client_id.to_owned(), fingerprint(client_id, secret));
-    }
-}
-
-fn fingerprint(client_id: &str, secret: &str) -> [u8; 32] {
-    let mut input = Vec::with_capacity(client_id.len() + secret.len() + 1);
-    input.extend_from_slice(client_id.as_bytes());
-    input.push(0);
-    input.extend_from_slice(secret.as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest(&SHA256, &input).as_ref());
-    out
-}
 
 /// The client that sent a request with these headers and form, authenticated.
 pub async fn authenticate<'c>(
@@ -248,24 +211,4 @@ pub async fn token_request<'a>(
         .get("token")
         .ok_or_else(|| ProtocolError::new(ErrorCode::InvalidRequest, "token is required"))?;
     Ok((client, token))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_remembered_secret_is_known_only_for_its_client() {
-        let secrets = VerifiedSecrets::default();
-        assert!(!secrets.knows("docs", "s3cret"));
-        secrets.remember("docs", "s3cret");
-        assert!(secrets.knows("docs", "s3cret"));
-        assert!(!secrets.knows("docs", "s3cret2"));
-        assert!(!secrets.knows("mail", "s3cret"));
-    }
-
-    #[test]
-    fn id_and_secret_cannot_be_shifted_into_each_other() {
-        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
-    }
 }

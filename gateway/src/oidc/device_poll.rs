@@ -25,9 +25,8 @@ use pforte_oidc::{
 
 use super::access;
 use super::grants::Grants;
-use super::issue::{self, PersonGrant, TokenResponse};
+use super::issue::{self, PersonGrant, TokenResponse, session_ended, signing};
 use super::provider::Provider;
-use super::token::{session_ended, signing};
 use crate::login_host::LoginHost;
 use crate::web::error::GatewayError;
 

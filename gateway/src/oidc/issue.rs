@@ -7,7 +7,7 @@ use pforte_oidc::claims::{
     service_token_claims,
 };
 use pforte_oidc::token::exchange::ACCESS_TOKEN_TYPE;
-use pforte_oidc::{Authentication, Client, RefreshToken, Scopes};
+use pforte_oidc::{Authentication, Client, ErrorCode, ProtocolError, RefreshToken, Scopes};
 use pforte_session::Session;
 use serde::Serialize;
 
@@ -143,4 +143,22 @@ pub fn authentication_of(session: &Session) -> Authentication {
         login: session.login,
         methods: session.methods.clone(),
     }
+}
+
+/// The grant's SSO session has ended: nothing more comes from it.
+pub fn session_ended() -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::InvalidGrant,
+        "the login session this grant came from has ended",
+    )
+}
+
+/// Signing cannot fail with a loaded key set; if it does, the client is told to try later
+/// and the operator finds the cause in the log.
+pub fn signing(error: pforte_keys::TokenError) -> ProtocolError {
+    tracing::error!(%error, "cannot sign a token");
+    ProtocolError::new(
+        ErrorCode::InvalidRequest,
+        "the provider cannot sign tokens now",
+    )
 }

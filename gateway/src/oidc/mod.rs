@@ -50,6 +50,7 @@ pub mod reply;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
+pub mod verified_secrets;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, header};

@@ -13,8 +13,8 @@ use pforte_keys::{Alg, KeySet};
 use pforte_oidc::claims::PairwiseSalt;
 use pforte_oidc::{Client, Clients, ClientsError, discovery};
 
-use super::client_auth::VerifiedSecrets;
 use super::cors::WebOrigins;
+use super::verified_secrets::VerifiedSecrets;
 use crate::config::{App, Oidc};
 
 /// Why the provider's files cannot be used.

@@ -34,7 +34,7 @@ use super::client_auth;
 use super::device_poll;
 use super::exchange;
 use super::grants::{Grants, Redeemed};
-use super::issue::{self, PersonGrant};
+use super::issue::{self, PersonGrant, session_ended, signing};
 use super::provider::Provider;
 use super::reply::{json_no_store, refused};
 use crate::login_host::LoginHost;
@@ -307,29 +307,11 @@ async fn refresh_grant(
     }
 }
 
-/// The grant's SSO session has ended: nothing more comes from it.
-pub(super) fn session_ended() -> ProtocolError {
-    ProtocolError::new(
-        ErrorCode::InvalidGrant,
-        "the login session this grant came from has ended",
-    )
-}
-
 /// The app's access rules no longer allow the person: the grant is refused like an expired
 /// one (RFC 6749 §5.2), and the client must send them through authorization again.
 fn not_allowed() -> ProtocolError {
     ProtocolError::new(
         ErrorCode::InvalidGrant,
         "the app's access rules no longer allow this person",
-    )
-}
-
-/// Signing cannot fail with a loaded key set; if it does, the client is told to try later
-/// and the operator finds the cause in the log.
-pub(super) fn signing(error: pforte_keys::TokenError) -> ProtocolError {
-    tracing::error!(%error, "cannot sign a token");
-    ProtocolError::new(
-        ErrorCode::InvalidRequest,
-        "the provider cannot sign tokens now",
     )
 }
