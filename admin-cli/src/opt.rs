@@ -358,12 +358,24 @@ pub struct AddClientArgs {
     )]
     pub scopes: Vec<String>,
     /// The grants the client may use: authorization_code (the default), refresh_token,
-    /// client_credentials, device_code (devices without a browser, RFC 8628).
+    /// client_credentials, device_code (devices without a browser, RFC 8628), token_exchange
+    /// (RFC 8693, with --exchange-audience).
     #[arg(long = "grant-type", value_name = "GRANT", value_delimiter = ',')]
     pub grant_types: Vec<String>,
     /// A browser or native app that cannot keep a secret: no secret, PKCE (S256) required.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "jwks_uri")]
     pub public: bool,
+    /// A server app that signs its requests with its own key (private_key_jwt, RFC 7523) and
+    /// publishes the public keys at this https URL: no secret is made.
+    #[arg(long, value_name = "URL")]
+    pub jwks_uri: Option<String>,
+    /// A client it may exchange a person's token for (with --grant-type token_exchange, RFC
+    /// 8693; repeat for more).
+    #[arg(long = "exchange-audience", value_name = "CLIENT")]
+    pub exchange_audiences: Vec<String>,
+    /// Its authorization requests must be pushed first (RFC 9126).
+    #[arg(long)]
+    pub require_par: bool,
     /// Where logout tokens are posted when a session ends (https).
     #[arg(long, value_name = "URI")]
     pub backchannel_logout_uri: Option<String>,

@@ -392,3 +392,46 @@ fn bad_input_gets_a_clear_message_and_leaves_the_file_as_it_was() {
         "{err}"
     );
 }
+
+#[test]
+fn a_client_with_its_own_keys_is_added_without_a_secret_and_has_none_to_rotate() {
+    let s = Setup::new();
+    let add = [
+        "clients",
+        "add",
+        "indexer",
+        "--app",
+        "chat",
+        "--jwks-uri",
+        "https://indexer.gw.test/jwks.json",
+        "--grant-type",
+        "client_credentials",
+        "--scope",
+        "profile",
+    ];
+    let out = s.ok(&add);
+    assert!(out.contains("private_key_jwt"), "{out}");
+    assert!(!out.contains("client_secret:"), "no secret is made: {out}");
+    assert!(
+        s.clients_text()
+            .contains("jwks_uri = \"https://indexer.gw.test/jwks.json\"")
+    );
+    assert!(matches!(
+        s.clients().get("indexer").unwrap().client_type,
+        ClientType::KeyHolder(_)
+    ));
+    let shown = s.json(&["clients", "show", "indexer", "--json"]);
+    assert_eq!(shown["type"], "private_key_jwt");
+
+    let err = s.refused(&["clients", "rotate-secret", "indexer", "--yes"], 2);
+    assert!(err.contains("its own keys"), "{err}");
+    let mut insecure = add;
+    insecure[2] = "other";
+    insecure[6] = "http://indexer.gw.test/jwks.json";
+    let err = s.refused(&insecure, 2);
+    assert!(err.contains("must be an https URL"), "{err}");
+    let mut both = add.to_vec();
+    both[2] = "third";
+    both.push("--public");
+    s.refused(&both, 2);
+}

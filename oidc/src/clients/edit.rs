@@ -27,8 +27,11 @@ pub struct NewClient {
     pub id: String,
     /// The app in apps.toml whose access rules decide who may get tokens.
     pub app: String,
-    /// The argon2id hash of a confidential client's secret; `None` registers a public client.
+    /// The argon2id hash of a confidential client's secret; `None` registers a public client,
+    /// or one with keys when `jwks_uri` is set.
     pub secret_hash: Option<String>,
+    /// Where a `private_key_jwt` client publishes its public keys (instead of a secret).
+    pub jwks_uri: Option<String>,
     /// The exact redirect URIs.
     pub redirect_uris: Vec<String>,
     /// The exact post-logout redirect URIs (left out of the file when empty).
@@ -41,6 +44,10 @@ pub struct NewClient {
     pub backchannel_logout_uri: Option<String>,
     /// Whether `sub` is pairwise for this client (written only when true).
     pub pairwise_subject: bool,
+    /// The clients it may exchange a person's token for (RFC 8693; left out when empty).
+    pub exchange_audiences: Vec<String>,
+    /// Whether its authorization requests must be pushed (RFC 9126; written only when true).
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// An edit that loads: the whole new text, and the clients it loads as.
@@ -67,6 +74,12 @@ pub enum EditError {
     /// The client is public: there is no secret to replace.
     #[error("client \"{0}\" is public (it uses PKCE): it has no secret to rotate")]
     PublicClient(String),
+    /// The client authenticates with its keys: there is no secret to replace.
+    #[error(
+        "client \"{0}\" authenticates with its own keys (private_key_jwt): it has no secret to \
+         rotate; it rotates its keys itself"
+    )]
+    KeyClient(String),
     /// `client` is written in a form this editor does not change (an inline array).
     #[error(
         "{}: the clients are not written as [[client]] tables, the only form this tool edits; \
@@ -139,6 +152,9 @@ pub fn set_secret_hash(
     let tables = client_tables(&mut doc, path)?.ok_or_else(no_such)?;
     let index = position(tables, id).ok_or_else(no_such)?;
     let table = tables.get_mut(index).ok_or_else(no_such)?;
+    if table.contains_key("jwks") || table.contains_key("jwks_uri") {
+        return Err(EditError::KeyClient(id.to_owned()));
+    }
     let Some(old) = table.get_mut("secret_hash").and_then(Item::as_value_mut) else {
         return Err(EditError::PublicClient(id.to_owned()));
     };
@@ -185,9 +201,10 @@ fn new_table(client: &NewClient) -> Table {
     let mut table = Table::new();
     table.insert("id", value(&client.id));
     table.insert("app", value(&client.app));
-    match &client.secret_hash {
-        Some(hash) => table.insert("secret_hash", value(hash)),
-        None => table.insert("public", value(true)),
+    match (&client.secret_hash, &client.jwks_uri) {
+        (Some(hash), _) => table.insert("secret_hash", value(hash)),
+        (None, Some(uri)) => table.insert("jwks_uri", value(uri)),
+        (None, None) => table.insert("public", value(true)),
     };
     table.insert("redirect_uris", strings(&client.redirect_uris));
     if !client.post_logout_redirect_uris.is_empty() {
@@ -205,6 +222,12 @@ fn new_table(client: &NewClient) -> Table {
     }
     if client.pairwise_subject {
         table.insert("pairwise_subject", value(true));
+    }
+    if !client.exchange_audiences.is_empty() {
+        table.insert("exchange_audiences", strings(&client.exchange_audiences));
+    }
+    if client.require_pushed_authorization_requests {
+        table.insert("require_pushed_authorization_requests", value(true));
     }
     table
 }

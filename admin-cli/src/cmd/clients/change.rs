@@ -34,7 +34,7 @@ struct NewSecret {
 pub fn add(ctx: &Ctx, path: &Path, args: AddClientArgs) -> Result<(), CmdError> {
     check_app(ctx, &args.app)?;
     let before = file::read(path)?;
-    let secret = if args.public {
+    let secret = if args.public || args.jwks_uri.is_some() {
         None
     } else {
         Some(new_secret()?)
@@ -49,17 +49,25 @@ pub fn add(ctx: &Ctx, path: &Path, args: AddClientArgs) -> Result<(), CmdError> 
         grant_types: args.grant_types,
         backchannel_logout_uri: args.backchannel_logout_uri,
         pairwise_subject: args.pairwise,
+        jwks_uri: args.jwks_uri,
+        exchange_audiences: args.exchange_audiences,
+        require_pushed_authorization_requests: args.require_par,
     };
     let edited = edit::add(path, &before.text, &client).map_err(ClientsCmdError::from)?;
     file::replace(&before, &edited.text)?;
     record(ClientChange::Added, &client.id, &client.app, &ctx.by);
-    match secret {
-        Some(secret) => print_secret(
+    match (secret, &client.jwks_uri) {
+        (Some(secret), _) => print_secret(
             &format!("Added client {:?} for app {:?}.", client.id, client.app),
             &client.id,
             &secret.secret,
         ),
-        None => println!(
+        (None, Some(uri)) => println!(
+            "Added client {:?} for app {:?}: no secret; it signs its requests with its own key, \
+             checked against the keys at {uri} (private_key_jwt).\n{RELOAD}",
+            client.id, client.app
+        ),
+        (None, None) => println!(
             "Added public client {:?} for app {:?}: no secret; it must use PKCE (S256).\n{RELOAD}",
             client.id, client.app
         ),

@@ -222,6 +222,35 @@ fn secrets_of_public_or_unknown_clients_are_not_set() {
 }
 
 #[test]
+fn add_writes_a_key_client_that_may_exchange_and_must_push() {
+    let client = NewClient {
+        id: "indexer".into(),
+        app: "chat".into(),
+        jwks_uri: Some("https://indexer.example.org/jwks.json".into()),
+        redirect_uris: vec!["https://indexer.example.org/cb".into()],
+        scopes: vec!["openid".into()],
+        grant_types: vec!["authorization_code".into(), "token_exchange".into()],
+        exchange_audiences: vec!["office".into()],
+        require_pushed_authorization_requests: true,
+        ..NewClient::default()
+    };
+    let edited = add(file(), &sample(), &client).unwrap();
+    assert!(
+        edited
+            .text
+            .contains("jwks_uri = \"https://indexer.example.org/jwks.json\"")
+    );
+    let indexer = edited.clients.get("indexer").unwrap();
+    assert!(matches!(indexer.client_type, ClientType::KeyHolder(_)));
+    assert_eq!(indexer.exchange_audiences, vec!["office".to_owned()]);
+    assert!(indexer.require_pushed_requests);
+    assert_eq!(
+        set_secret_hash(file(), &edited.text, "indexer", &cheap_hash("x")).unwrap_err(),
+        EditError::KeyClient("indexer".into())
+    );
+}
+
+#[test]
 fn a_broken_file_is_not_edited() {
     let broken = format!("{}\n[[client]]\nid = \"x\"\n", sample());
     match add(file(), &broken, &new_client("chat")) {
