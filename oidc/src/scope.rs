@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::{ErrorCode, ProtocolError};
+
 /// One scope a client may ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -78,6 +80,22 @@ impl Scopes {
                     .map(|s| set.with(s))
                     .ok_or_else(|| UnknownScope(name.to_owned()))
             })
+    }
+
+    /// The scopes a request that logs a person in asks for (the `scope` of an authorization or
+    /// a device authorization request): known names, `openid` among them, and none beyond
+    /// `allowed`, the client's; each refusal is `invalid_scope`.
+    pub fn for_person(requested: Option<&str>, allowed: Scopes) -> Result<Self, ProtocolError> {
+        let refuse = |d: &str| ProtocolError::new(ErrorCode::InvalidScope, d);
+        let scopes = Self::parse(requested.unwrap_or_default())
+            .map_err(|_| refuse("unknown scope requested"))?;
+        if !scopes.contains(Scope::Openid) {
+            return Err(refuse("scope must include openid"));
+        }
+        if !scopes.is_subset_of(allowed) {
+            return Err(refuse("a requested scope is not allowed for this client"));
+        }
+        Ok(scopes)
     }
 
     /// This set plus `scope`.

@@ -17,7 +17,7 @@ use crate::clients::{Client, Clients, GrantType};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::params::Params;
 use crate::pkce::CodeChallenge;
-use crate::scope::{Scope, Scopes};
+use crate::scope::Scopes;
 
 pub use prompt::Prompt;
 pub use response::{AuthorizationResponse, RedirectError};
@@ -239,20 +239,7 @@ fn rules(params: &Params, client: &Client) -> Result<Checked, ProtocolError> {
             "a parameter value is too long",
         ));
     }
-    let scopes = Scopes::parse(params.get("scope").unwrap_or_default())
-        .map_err(|_| ProtocolError::new(InvalidScope, "unknown scope requested"))?;
-    if !scopes.contains(Scope::Openid) {
-        return Err(ProtocolError::new(
-            InvalidScope,
-            "scope must include openid",
-        ));
-    }
-    if !scopes.is_subset_of(client.scopes) {
-        return Err(ProtocolError::new(
-            InvalidScope,
-            "a requested scope is not allowed for this client",
-        ));
-    }
+    let scopes = Scopes::for_person(params.get("scope"), client.scopes)?;
     let code_challenge = CodeChallenge::from_request(
         params.get("code_challenge"),
         params.get("code_challenge_method"),

@@ -9,14 +9,14 @@ use super::{DEVICE_CODE_SECONDS, POLL_INTERVAL_SECONDS};
 use crate::clients::{Client, GrantType};
 use crate::error::{ErrorCode, ProtocolError};
 use crate::params::Params;
-use crate::scope::{Scope, Scopes};
+use crate::scope::Scopes;
 use crate::token_value::OpaqueToken;
 
 /// The scopes a device authorization request of the authenticated `client` asks for, if the
 /// client may use the grant and may have them: `openid` among them (the device gets an ID
 /// token), each known, each registered for the client.
 pub fn validate(form: &Params, client: &Client) -> Result<Scopes, ProtocolError> {
-    use ErrorCode::{InvalidRequest, InvalidScope, UnauthorizedClient};
+    use ErrorCode::{InvalidRequest, UnauthorizedClient};
     if form.repeated().is_some() {
         return Err(ProtocolError::new(
             InvalidRequest,
@@ -30,21 +30,7 @@ pub fn validate(form: &Params, client: &Client) -> Result<Scopes, ProtocolError>
              its grant_types",
         ));
     }
-    let scopes = Scopes::parse(form.get("scope").unwrap_or_default())
-        .map_err(|_| ProtocolError::new(InvalidScope, "unknown scope requested"))?;
-    if !scopes.contains(Scope::Openid) {
-        return Err(ProtocolError::new(
-            InvalidScope,
-            "scope must include openid",
-        ));
-    }
-    if !scopes.is_subset_of(client.scopes) {
-        return Err(ProtocolError::new(
-            InvalidScope,
-            "a requested scope is not allowed for this client",
-        ));
-    }
-    Ok(scopes)
+    Scopes::for_person(form.get("scope"), client.scopes)
 }
 
 /// The answer to a device authorization request (RFC 8628 §3.2).
