@@ -214,39 +214,53 @@ impl Reloader {
     }
 
     /// Reloads on every SIGHUP until shutdown.
-    pub async fn on_sighup(self: Arc<Self>) {
-        let Ok(mut hangups) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            tracing::warn!(
-                "cannot listen for SIGHUP; reload via the admin endpoint or file changes"
-            );
-            return;
-        };
-        loop {
-            tokio::select! {
-                received = hangups.recv() => if received.is_none() { return },
-                () = self.shared.shutdown.cancelled() => return,
+    ///
+    /// The handler is installed here, when the future is made, not when its task first runs:
+    /// until it is installed a SIGHUP ends the process (the signal's default), and a spawned task
+    /// may start after the gateway says it is serving, when `systemctl reload` may already come.
+    pub fn on_sighup(self: Arc<Self>) -> impl std::future::Future<Output = ()> + Send {
+        let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+        async move {
+            let Ok(mut hangups) = hangups else {
+                tracing::warn!(
+                    "cannot listen for SIGHUP; reload via the admin endpoint or file changes"
+                );
+                return;
+            };
+            loop {
+                tokio::select! {
+                    received = hangups.recv() => if received.is_none() { return },
+                    () = self.shared.shutdown.cancelled() => return,
+                }
+                // The outcome is logged and metered inside.
+                let _ = self.reload("SIGHUP").await;
             }
-            // The outcome is logged and metered inside.
-            let _ = self.reload("SIGHUP").await;
         }
     }
 
     /// Reloads when the content of a watched file changes, checking every `interval`. Polling
     /// content (not inotify) also sees Kubernetes' ConfigMap and Secret symlink swaps.
-    pub async fn watch_files(self: Arc<Self>, interval: Duration) {
+    ///
+    /// The files are read once here, when the watch is made, not when its task first runs: a
+    /// spawned task may start after the gateway says it is serving, and a file changed in
+    /// between would have been taken as the starting point and its change never seen.
+    pub fn watch_files(
+        self: Arc<Self>,
+        interval: Duration,
+    ) -> impl std::future::Future<Output = ()> + Send {
         let mut last = self.fingerprint();
-        let mut tick = tokio::time::interval(interval);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = self.shared.shutdown.cancelled() => return,
-            }
-            let now = self.fingerprint();
-            if now != last {
-                last = now;
-                let _ = self.reload("file change").await;
+        async move {
+            let mut tick = tokio::time::interval(interval);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = self.shared.shutdown.cancelled() => return,
+                }
+                let now = self.fingerprint();
+                if now != last {
+                    last = now;
+                    let _ = self.reload("file change").await;
+                }
             }
         }
     }
