@@ -13,8 +13,6 @@
 //! the person disabled) ends the device's refresh tokens too, and its back-channel logout
 //! reaches the device's client.
 
-use std::time::Duration;
-
 use pforte_keys::KeySet;
 use pforte_oidc::claims::Issue;
 use pforte_oidc::device::{Decision, Poll};
@@ -125,18 +123,13 @@ async fn issue_tokens(
         Ok((tokens, _)) => tokens,
         Err(error) => return Ok(Err(signing(error))),
     };
-    let grants = Grants::new(&host.shared.sessions);
-    let sessions = &host.shared.sessions;
-    let keep_family = async {
-        if let Some((family, _)) = &family {
-            let lifetime = Duration::from_secs(client.lifetimes.refresh_token);
-            tokio::try_join!(
-                grants.put_family(family, at.now),
-                sessions.link_family(&session.sid, &family.id, lifetime),
-            )?;
-        }
-        Ok::<_, pforte_session::StoreError>(())
-    };
-    tokio::try_join!(sessions.add_client(&session.sid, &client.id), keep_family)?;
+    Grants::new(&host.shared.sessions)
+        .keep_issued(
+            &session.sid,
+            client,
+            family.as_ref().map(|(f, _)| f),
+            at.now,
+        )
+        .await?;
     Ok(Ok(tokens))
 }

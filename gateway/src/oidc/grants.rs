@@ -22,8 +22,8 @@ use std::time::Duration;
 
 pub use device::LoadedDevice;
 use pforte_oidc::pushed::PushedRequest;
-use pforte_oidc::{AuthorizationCode, OpaqueToken, RefreshFamily};
-use pforte_session::{RecordKind, SessionStore, StoreError};
+use pforte_oidc::{AuthorizationCode, Client, OpaqueToken, RefreshFamily};
+use pforte_session::{RecordKind, SessionStore, Sid, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -228,6 +228,30 @@ impl<'a> Grants<'a> {
                 family_ttl(family, now),
             )
             .await
+    }
+
+    /// What a person's new tokens leave in the store, written at once (Redis pipelines
+    /// concurrent commands on its one connection): the client on the session, so a logout tells
+    /// it, and a refresh family started with them with its link to the session, so a logout
+    /// ends it too.
+    pub async fn keep_issued(
+        &self,
+        sid: &Sid,
+        client: &Client,
+        family: Option<&RefreshFamily>,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let keep_family = async {
+            if let Some(family) = family {
+                let lifetime = Duration::from_secs(client.lifetimes.refresh_token);
+                tokio::try_join!(
+                    self.put_family(family, now),
+                    self.store.link_family(sid, &family.id, lifetime),
+                )?;
+            }
+            Ok(())
+        };
+        tokio::try_join!(self.store.add_client(sid, &client.id), keep_family).map(drop)
     }
 
     /// Loads a family.

@@ -2,7 +2,7 @@
 //! fetches of clients' published keys (`jwks_uri`). It trusts the system's roots and, if
 //! configured, an extra CA (`oidc.backchannel_ca_file`) for apps behind an internal CA.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +12,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls::crypto::CryptoProvider;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::{self, PemObject};
+
+use crate::tls::roots::{CaFileError, add_ca_file, add_system_roots};
 
 /// How long a connection to an app may take to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -24,20 +24,10 @@ pub type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<
 /// Why the outbound client cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {
-    /// The CA file could not be read, or holds a malformed PEM block.
-    #[error("back-channel CA file {path}: {source}")]
-    Read {
-        /// The file from `oidc.backchannel_ca_file`.
-        path: PathBuf,
-        /// What the PEM reader said.
-        source: pem::Error,
-    },
-    /// The file holds no certificate that can serve as a root.
-    #[error("back-channel CA file {path}: no usable CA certificate in the file")]
-    NoCertificate {
-        /// The file from `oidc.backchannel_ca_file`.
-        path: PathBuf,
-    },
+    /// The file from `oidc.backchannel_ca_file` is unreadable, malformed or holds no usable
+    /// certificate.
+    #[error("back-channel CA file {0}")]
+    CaFile(#[from] CaFileError),
     /// rustls refused the client's protocol versions.
     #[error("back-channel client: {0}")]
     Tls(#[source] rustls::Error),
@@ -49,22 +39,9 @@ pub fn https_client(
     extra_ca: Option<&Path>,
 ) -> Result<HttpsClient, CaError> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    add_system_roots(&mut roots);
     if let Some(path) = extra_ca {
-        let unreadable = |source| CaError::Read {
-            path: path.to_path_buf(),
-            source,
-        };
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(unreadable)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(unreadable)?;
-        let (added, _) = roots.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err(CaError::NoCertificate {
-                path: path.to_path_buf(),
-            });
-        }
+        add_ca_file(&mut roots, path)?;
     }
     let tls = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

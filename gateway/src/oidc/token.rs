@@ -17,8 +17,6 @@
 //! access rules again for the person as the directory has them now; a refused refresh revokes
 //! its family.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
 use pforte_keys::KeySet;
@@ -184,21 +182,9 @@ async fn code_grant(
         jti: access.jti.clone(),
         until: access.exp,
     };
-    let sessions = &host.shared.sessions;
-    let keep_family = async {
-        if let Some((family, _)) = &family {
-            let lifetime = Duration::from_secs(client.lifetimes.refresh_token);
-            tokio::try_join!(
-                grants.put_family(family, at.now),
-                sessions.link_family(&sid, &family.id, lifetime),
-            )?;
-        }
-        Ok::<_, pforte_session::StoreError>(())
-    };
     tokio::try_join!(
         grants.put_redeemed(exchange.code, &redeemed),
-        sessions.add_client(&sid, &client.id),
-        keep_family,
+        grants.keep_issued(&sid, client, family.as_ref().map(|(f, _)| f), at.now),
     )?;
     Ok(Ok(tokens))
 }

@@ -2,38 +2,26 @@
 //! passive health: an upstream that fails to connect or answer in time is skipped for a
 //! cool-down, and tried again after it.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rustls::crypto::CryptoProvider;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::{self, PemObject};
 
 use super::client::UpstreamClient;
 use crate::config::apps::{App, PassiveHealth, UpstreamUrl};
+use crate::tls::roots::{CaFileError, add_ca_file, add_system_roots};
 
 /// Why an app's upstream clients could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
-    /// The CA file could not be read, or holds a malformed PEM block.
-    #[error("app {app}: upstream_ca {path}: {source}")]
+    /// The CA file is unreadable, malformed or holds no usable certificate.
+    #[error("app {app}: upstream_ca {source}")]
     Ca {
         /// The app.
         app: String,
-        /// The CA file.
-        path: PathBuf,
-        /// What the PEM reader said.
-        source: pem::Error,
-    },
-    /// The CA file holds no certificate that can serve as a root.
-    #[error("app {app}: upstream_ca {path}: no usable CA certificate in the file")]
-    NoCa {
-        /// The app.
-        app: String,
-        /// The CA file.
-        path: PathBuf,
+        /// What is wrong with the file.
+        source: CaFileError,
     },
     /// The TLS client configuration was refused.
     #[error("app {app}: TLS client configuration: {source}")]
@@ -172,30 +160,12 @@ fn client_tls(
         .map_err(tls_err)?;
     let mut roots = rustls::RootCertStore::empty();
     match &app.upstream_ca {
-        Some(path) => {
-            let unreadable = |source| UpstreamError::Ca {
-                app: app.name.clone(),
-                path: path.clone(),
-                source,
-            };
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(unreadable)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(unreadable)?;
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(UpstreamError::NoCa {
-                    app: app.name.clone(),
-                    path: path.clone(),
-                });
-            }
-        }
-        None => {
-            // Apps without their own CA are verified against the system's roots; a missing or
-            // partly unreadable system store only matters for https upstreams, which then fail
-            // their handshake with a clear upstream error.
-            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        }
+        Some(path) => add_ca_file(&mut roots, path).map_err(|source| UpstreamError::Ca {
+            app: app.name.clone(),
+            source,
+        })?,
+        // Apps without their own CA are verified against the system's roots.
+        None => add_system_roots(&mut roots),
     }
     Ok(builder.with_root_certificates(roots).with_no_client_auth())
 }

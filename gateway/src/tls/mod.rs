@@ -20,6 +20,7 @@
 mod key_strength;
 mod ocsp;
 mod resumption;
+pub mod roots;
 mod signing;
 mod store;
 

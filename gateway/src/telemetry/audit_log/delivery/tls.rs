@@ -2,14 +2,15 @@
 //! ([`crate::crypto::client_provider`]), TLS 1.3 and 1.2 only, the configured trust anchors (or
 //! the system's roots) and, for mutual TLS, the configured certificate.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::ClientConfig;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls_pki_types::{PrivateKeyDer, ServerName};
 
 use crate::config::audit_delivery::TlsSyslog;
+use crate::tls::roots::{CaFileError, add_ca_file, add_system_roots, read_certificates};
 
 /// Why the syslog sink's TLS client could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -22,12 +23,10 @@ pub enum TlsSetupError {
         /// Why.
         source: rustls_pki_types::pem::Error,
     },
-    /// The `ca` file holds no usable certificate.
-    #[error("{path} holds no CA certificate")]
-    NoCa {
-        /// The `ca` file.
-        path: PathBuf,
-    },
+    /// The `ca` file or the client certificate is unreadable, malformed or holds no usable
+    /// certificate.
+    #[error("cannot use {0}")]
+    Certificates(#[from] CaFileError),
     /// `server_name` is not a DNS name or an IP address (the config check catches this first).
     #[error("{0:?} is neither a DNS name nor an IP address")]
     ServerName(String),
@@ -44,17 +43,10 @@ pub fn client(
         .map_err(|_| TlsSetupError::ServerName(target.server_name.clone()))?;
     let mut roots = rustls::RootCertStore::empty();
     match &target.ca {
-        Some(path) => {
-            let (added, _) = roots.add_parsable_certificates(certificates(path)?);
-            if added == 0 {
-                return Err(TlsSetupError::NoCa { path: path.clone() });
-            }
-        }
-        None => {
-            // A missing or partly unreadable system store shows as a failing handshake, logged
-            // by the sink with the receiver's name.
-            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        }
+        Some(path) => add_ca_file(&mut roots, path)?,
+        // A missing or partly unreadable system store shows as a failing handshake, logged by
+        // the sink with the receiver's name.
+        None => add_system_roots(&mut roots),
     }
     let builder = ClientConfig::builder_with_provider(crate::crypto::client_provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
@@ -66,20 +58,9 @@ pub fn client(
                     path: auth.key.clone(),
                     source,
                 })?;
-            builder.with_client_auth_cert(certificates(&auth.cert)?, key)?
+            builder.with_client_auth_cert(read_certificates(&auth.cert)?, key)?
         }
         None => builder.with_no_client_auth(),
     };
     Ok((Arc::new(config), server_name))
-}
-
-fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsSetupError> {
-    let unreadable = |source| TlsSetupError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    CertificateDer::pem_file_iter(path)
-        .map_err(unreadable)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(unreadable)
 }
