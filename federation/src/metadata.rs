@@ -1,0 +1,222 @@
+//! A provider's discovery document (OpenID Connect Discovery 1.0 §3), read and checked: the
+//! issuer it names must be the configured one exactly (§4.3), or an attacker who can answer
+//! for one URL could speak for another provider.
+
+use serde::Deserialize;
+use url::{Host, Url};
+
+/// Why a discovery document cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// Not the JSON of a discovery document.
+    #[error("the discovery document is not valid: {0}")]
+    Malformed(String),
+    /// The document names another issuer.
+    #[error("the discovery document names issuer {found:?}, not the configured {expected:?}")]
+    WrongIssuer {
+        /// The configured issuer.
+        expected: String,
+        /// The document's.
+        found: String,
+    },
+    /// An endpoint is not `https` (or plain `http` away from a loopback issuer).
+    #[error("{field} {url:?} is not an https URL")]
+    Insecure {
+        /// The metadata field.
+        field: &'static str,
+        /// Its value.
+        url: String,
+    },
+    /// The provider lists token endpoint authentication methods, none of which Pforte uses.
+    #[error(
+        "the provider's token endpoint takes neither client_secret_basic nor client_secret_post"
+    )]
+    NoClientAuth,
+    /// The provider lists PKCE methods without S256.
+    #[error("the provider does not offer PKCE with S256")]
+    NoPkce,
+}
+
+/// How Pforte sends its client secret to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// HTTP Basic (RFC 6749 §2.3.1), the default every provider must support.
+    Basic,
+    /// In the form body, for providers that list only it.
+    Post,
+}
+
+/// What Pforte uses of a provider's discovery document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// The issuer, equal to the configured one.
+    pub issuer: String,
+    /// Where the browser is sent to log in.
+    pub authorization_endpoint: Url,
+    /// Where codes are exchanged.
+    pub token_endpoint: Url,
+    /// The provider's signing keys.
+    pub jwks_uri: Url,
+    /// Where the browser is sent to log out there (RP-Initiated Logout 1.0), if offered.
+    pub end_session_endpoint: Option<Url>,
+    /// Whether authorization responses carry `iss` (RFC 9207); then one without it is refused.
+    pub iss_parameter_supported: bool,
+    /// How the client secret is sent.
+    pub client_auth: ClientAuth,
+}
+
+#[derive(Deserialize)]
+struct Document {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+    end_session_endpoint: Option<String>,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    code_challenge_methods_supported: Option<Vec<String>>,
+}
+
+impl Metadata {
+    /// Reads the document a provider served for `expected_issuer`.
+    pub fn parse(expected_issuer: &str, body: &[u8]) -> Result<Self, MetadataError> {
+        let doc: Document =
+            serde_json::from_slice(body).map_err(|e| MetadataError::Malformed(e.to_string()))?;
+        if doc.issuer != expected_issuer {
+            return Err(MetadataError::WrongIssuer {
+                expected: expected_issuer.to_owned(),
+                found: doc.issuer,
+            });
+        }
+        let loopback = Url::parse(expected_issuer).is_ok_and(|u| is_loopback(&u));
+        let endpoint = |field: &'static str, raw: &str| -> Result<Url, MetadataError> {
+            let insecure = || MetadataError::Insecure {
+                field,
+                url: raw.to_owned(),
+            };
+            let url = Url::parse(raw).map_err(|_| insecure())?;
+            match url.scheme() {
+                "https" => Ok(url),
+                "http" if loopback && is_loopback(&url) => Ok(url),
+                _ => Err(insecure()),
+            }
+        };
+        let client_auth = match &doc.token_endpoint_auth_methods_supported {
+            None => ClientAuth::Basic,
+            Some(methods) if methods.iter().any(|m| m == "client_secret_basic") => {
+                ClientAuth::Basic
+            }
+            Some(methods) if methods.iter().any(|m| m == "client_secret_post") => ClientAuth::Post,
+            Some(_) => return Err(MetadataError::NoClientAuth),
+        };
+        if let Some(methods) = &doc.code_challenge_methods_supported
+            && !methods.iter().any(|m| m == "S256")
+        {
+            return Err(MetadataError::NoPkce);
+        }
+        Ok(Self {
+            authorization_endpoint: endpoint(
+                "authorization_endpoint",
+                &doc.authorization_endpoint,
+            )?,
+            token_endpoint: endpoint("token_endpoint", &doc.token_endpoint)?,
+            jwks_uri: endpoint("jwks_uri", &doc.jwks_uri)?,
+            end_session_endpoint: doc
+                .end_session_endpoint
+                .as_deref()
+                .map(|raw| endpoint("end_session_endpoint", raw))
+                .transpose()?,
+            iss_parameter_supported: doc.authorization_response_iss_parameter_supported,
+            client_auth,
+            issuer: doc.issuer,
+        })
+    }
+}
+
+/// Whether the URL's host is a loopback address (or `localhost`).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://idp.example";
+
+    fn doc(extra: &str) -> String {
+        format!(
+            r#"{{"issuer":"{ISSUER}","authorization_endpoint":"https://idp.example/auth",
+            "token_endpoint":"https://idp.example/token","jwks_uri":"https://idp.example/jwks"
+            {extra}}}"#
+        )
+    }
+
+    #[test]
+    fn a_plain_document_reads_with_defaults() {
+        let m = Metadata::parse(ISSUER, doc("").as_bytes()).unwrap();
+        assert_eq!(m.client_auth, ClientAuth::Basic);
+        assert!(!m.iss_parameter_supported);
+        assert!(m.end_session_endpoint.is_none());
+    }
+
+    #[test]
+    fn another_issuer_is_refused() {
+        let e = Metadata::parse("https://idp.example/other", doc("").as_bytes()).unwrap_err();
+        assert!(matches!(e, MetadataError::WrongIssuer { .. }));
+        // Not even a trailing slash is forgiven (Discovery §4.3: exactly equal).
+        assert!(Metadata::parse("https://idp.example/", doc("").as_bytes()).is_err());
+    }
+
+    #[test]
+    fn insecure_endpoints_and_missing_methods_are_refused() {
+        let http_logout = doc(r#","end_session_endpoint":"http://idp.example/logout""#);
+        assert!(matches!(
+            Metadata::parse(ISSUER, http_logout.as_bytes()),
+            Err(MetadataError::Insecure {
+                field: "end_session_endpoint",
+                ..
+            })
+        ));
+        let jwt_only = doc(r#","token_endpoint_auth_methods_supported":["private_key_jwt"]"#);
+        assert_eq!(
+            Metadata::parse(ISSUER, jwt_only.as_bytes()),
+            Err(MetadataError::NoClientAuth)
+        );
+        let plain = doc(r#","code_challenge_methods_supported":["plain"]"#);
+        assert_eq!(
+            Metadata::parse(ISSUER, plain.as_bytes()),
+            Err(MetadataError::NoPkce)
+        );
+        assert!(matches!(
+            Metadata::parse(ISSUER, b"{}"),
+            Err(MetadataError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn post_is_used_only_when_basic_is_not_offered() {
+        let post = doc(r#","token_endpoint_auth_methods_supported":["client_secret_post"]"#);
+        assert_eq!(
+            Metadata::parse(ISSUER, post.as_bytes())
+                .unwrap()
+                .client_auth,
+            ClientAuth::Post
+        );
+    }
+
+    #[test]
+    fn http_endpoints_pass_only_for_a_loopback_issuer() {
+        let local = r#"{"issuer":"http://127.0.0.1:4000","authorization_endpoint":"http://127.0.0.1:4000/auth",
+            "token_endpoint":"http://127.0.0.1:4000/token","jwks_uri":"http://127.0.0.1:4000/jwks",
+            "authorization_response_iss_parameter_supported":true}"#;
+        let m = Metadata::parse("http://127.0.0.1:4000", local.as_bytes()).unwrap();
+        assert!(m.iss_parameter_supported);
+    }
+}
