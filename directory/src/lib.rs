@@ -9,6 +9,7 @@
 //!      ├─ lookup(username)                 ─▶ Option<UserRecord>
 //!      ├─ find_by_subject(subject)         ─▶ Option<UserRecord>, past every cache (a passkey's
 //!      │                                      user handle, a session's identity refresh)
+//!      ├─ find_by_mail(mail)               ─▶ Option<UserRecord> (a federated login's first link)
 //!      ├─ users()                          ─▶ every user with groups (policy who-can / diff)
 //!      ├─ groups()                         ─▶ every group with direct and nested members
 //!      ├─ factors(username)                ─▶ Option<StoredFactors> (sealed second factors)
@@ -106,6 +107,17 @@ impl Directory {
         match self {
             Self::Ldap(d) => d.find_by_subject(subject).await,
             Self::File(d) => Ok(d.find_by_subject(subject)),
+        }
+    }
+
+    /// The enabled user whose mail address is `mail`, read fresh: how a login through a
+    /// partner's provider finds the directory person it links to, once, by a verified address.
+    /// `None` when unknown or disabled; [`DirectoryError::Ambiguous`] when two people have it
+    /// (a link must name one person).
+    pub async fn find_by_mail(&self, mail: &str) -> Result<Option<UserRecord>, DirectoryError> {
+        match self {
+            Self::Ldap(d) => d.find_by_mail(mail).await,
+            Self::File(d) => d.find_by_mail(mail),
         }
     }
 

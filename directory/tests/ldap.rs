@@ -377,3 +377,19 @@ async fn failover_while_ldap2_stops_and_returns() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_verified_mail_address_finds_one_enabled_person() {
+    let d = primary();
+    let alice = d.find_by_mail("alice@example.org").await.unwrap().unwrap();
+    assert_eq!(alice.username, "alice");
+    assert_eq!(alice.groups, ["admins", "staff"]);
+    assert_eq!(d.find_by_mail("nobody@example.org").await.unwrap(), None);
+    // An address is a value, never a filter: a wildcard finds nobody, and nothing breaks.
+    assert_eq!(d.find_by_mail("*").await.unwrap(), None);
+    assert_eq!(
+        d.find_by_mail("alice@example.org)(uid=*").await.unwrap(),
+        None
+    );
+    assert_eq!(d.find_by_mail("").await.unwrap(), None);
+}

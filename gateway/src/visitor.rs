@@ -135,6 +135,7 @@ mod tests {
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
             device: None,
+            federated: None,
         };
         store.create(new, now).unwrap().1
     }

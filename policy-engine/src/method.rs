@@ -27,19 +27,24 @@ pub enum AuthMethod {
     SecurityKey,
     /// A WebAuthn passkey with user verification: a whole multi-factor login on its own.
     Passkey,
+    /// A login at another administration's OpenID provider that Pforte trusts (federation):
+    /// how that provider checked the person is its own business.
+    Federated,
 }
 
 impl AuthMethod {
     /// The RFC 8176 `amr` value: `pwd`, `otp` (TOTP and recovery codes are both one-time
     /// codes), `hwk` for a security key (proof of a hardware-bound key) and `swk` for a passkey
     /// (which may be synced, so not provably hardware-bound). Whether user verification adds
-    /// `user` is the caller's business.
+    /// `user` is the caller's business. A federated login is `fed`: RFC 8176 has no value for
+    /// it, and its registry takes new ones.
     pub fn amr(self) -> &'static str {
         match self {
             Self::Password => "pwd",
             Self::Totp | Self::RecoveryCode => "otp",
             Self::SecurityKey => "hwk",
             Self::Passkey => "swk",
+            Self::Federated => "fed",
         }
     }
 
@@ -51,6 +56,7 @@ impl AuthMethod {
             Self::RecoveryCode => "recovery_code",
             Self::SecurityKey => "security_key",
             Self::Passkey => "passkey",
+            Self::Federated => "federated",
         }
     }
 }
@@ -65,18 +71,19 @@ impl fmt::Display for AuthMethod {
 mod tests {
     use super::*;
 
-    const ALL: [AuthMethod; 5] = [
+    const ALL: [AuthMethod; 6] = [
         AuthMethod::Password,
         AuthMethod::Totp,
         AuthMethod::RecoveryCode,
         AuthMethod::SecurityKey,
         AuthMethod::Passkey,
+        AuthMethod::Federated,
     ];
 
     #[test]
     fn amr_values_are_those_of_rfc_8176() {
         let amr: Vec<_> = ALL.iter().map(|m| m.amr()).collect();
-        assert_eq!(amr, ["pwd", "otp", "otp", "hwk", "swk"]);
+        assert_eq!(amr, ["pwd", "otp", "otp", "hwk", "swk", "fed"]);
     }
 
     #[test]

@@ -221,6 +221,7 @@ mod tests {
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
             device: None,
+            federated: None,
         };
         let session = Session::open(new, key.sid(), now, &SessionSettings::default());
         (key, Arc::new(session))

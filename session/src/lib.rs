@@ -72,7 +72,7 @@ pub use records::{
     RecordKind,
 };
 pub use redis_store::RedisStore;
-pub use session::{Identity, MAX_DEVICE_CHARS, NewSession, Session};
+pub use session::{Federated, Identity, MAX_DEVICE_CHARS, NewSession, Session};
 pub use settings::{
     Acknowledgement, Backend, RedisPassword, RedisSettings, RedisTarget, SessionSettings,
     SettingsError, StoreSettings,

@@ -377,6 +377,7 @@ mod tests {
             auth_time: T0,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
             device: None,
+            federated: None,
         }
     }
 

@@ -81,6 +81,18 @@ pub enum RecordKind {
     /// The user code of a device authorization, normalised, naming the digest of its device
     /// code: what the verification page finds the device by.
     UserCode,
+    /// A login sent to an upstream provider (federation), waiting for its callback: provider,
+    /// nonce, PKCE verifier, return URL and browser binding, under the digest of its `state`.
+    FederatedLogin,
+    /// A directory person linked to a provider's account, under the digest of (issuer, `sub`):
+    /// the local subject. Kept long (it is an identity, not a step of a flow).
+    FederationLink,
+    /// The provider account a directory person is linked to, under the digest of (issuer, local
+    /// subject): the upstream `sub`, so a second account at the same provider cannot link too.
+    FederationLinked,
+    /// The local session an upstream provider's session (`sid`) opened, under the digest of
+    /// (issuer, sid): what the provider's back-channel logout names.
+    UpstreamSession,
 }
 
 impl RecordKind {
@@ -100,6 +112,10 @@ impl RecordKind {
             Self::AssertionId => "assertion-jti",
             Self::DeviceGrant => "device",
             Self::UserCode => "user-code",
+            Self::FederatedLogin => "federated-login",
+            Self::FederationLink => "federation-link",
+            Self::FederationLinked => "federation-linked",
+            Self::UpstreamSession => "upstream-session",
         }
     }
 }
@@ -211,6 +227,10 @@ mod tests {
             RecordKind::AssertionId,
             RecordKind::DeviceGrant,
             RecordKind::UserCode,
+            RecordKind::FederatedLogin,
+            RecordKind::FederationLink,
+            RecordKind::FederationLinked,
+            RecordKind::UpstreamSession,
         ];
         // No wildcard: a new kind does not compile until it is named here, next to the list.
         for kind in kinds {
@@ -227,7 +247,11 @@ mod tests {
                 | RecordKind::PushedRequest
                 | RecordKind::AssertionId
                 | RecordKind::DeviceGrant
-                | RecordKind::UserCode => {}
+                | RecordKind::UserCode
+                | RecordKind::FederatedLogin
+                | RecordKind::FederationLink
+                | RecordKind::FederationLinked
+                | RecordKind::UpstreamSession => {}
             }
         }
         let mut names: Vec<_> = kinds.iter().map(|k| k.as_str()).collect();

@@ -14,6 +14,40 @@ use pforte_policy::AuthMethod;
 /// long `User-Agent` cannot bloat the store.
 pub const MAX_DEVICE_CHARS: usize = 120;
 
+/// Where a session came from when the person logged in at another administration's provider
+/// (federation): what its back-channel logout names and what Pforte's logout sends on.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Federated {
+    /// The provider's id in `idps.toml`.
+    #[serde(rename = "p")]
+    pub provider: String,
+    /// The provider's issuer.
+    #[serde(rename = "i")]
+    pub issuer: String,
+    /// The person's `sub` there.
+    #[serde(rename = "s")]
+    pub subject: String,
+    /// The provider's session id (`sid`), when it sent one.
+    #[serde(rename = "sid", default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// Whether the person exists only through the provider (a guest): then the directory is
+    /// never asked about them.
+    #[serde(rename = "g")]
+    pub guest: bool,
+    /// The provider's ID token, sent back as `id_token_hint` when the person logs out.
+    #[serde(rename = "t")]
+    pub id_token: String,
+}
+
+impl fmt::Debug for Federated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Federated")
+            .field("provider", &self.provider)
+            .field("guest", &self.guest)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the login step knows when it opens a session; the store adds the times and the handle.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewSession {
@@ -41,6 +75,8 @@ pub struct NewSession {
     /// Linux"), for the person's and the admin's session listings; cut to
     /// [`MAX_DEVICE_CHARS`] characters.
     pub device: Option<String>,
+    /// The provider the person logged in at, for a federated login.
+    pub federated: Option<Federated>,
 }
 
 /// A live SSO session as every replica sees it.
@@ -68,6 +104,8 @@ pub struct Session {
     pub source: IpAddr,
     /// See [`NewSession::device`].
     pub device: Option<String>,
+    /// See [`NewSession::federated`].
+    pub federated: Option<Federated>,
     /// When the session was opened.
     pub created: Timestamp,
     /// The last activity the store has recorded; lags the true last request by at most the
@@ -120,6 +158,7 @@ impl Session {
             auth_time: new.auth_time,
             source: new.source,
             device: new.device.map(cut_device),
+            federated: new.federated,
             created: now,
             last_seen: now,
             idle_expires: now,
@@ -242,6 +281,7 @@ mod tests {
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
             device: Some("Firefox on Linux".into()),
+            federated: None,
         }
     }
 

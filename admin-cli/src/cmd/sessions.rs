@@ -200,6 +200,7 @@ mod tests {
             auth_time: now,
             source: IpAddr::V4(Ipv4Addr::LOCALHOST),
             device: Some("Firefox on Linux".into()),
+            federated: None,
         };
         let (_, session) = store.create(new, now).unwrap();
         let password = SessionView::from(&*session);

@@ -185,6 +185,24 @@ impl FileDirectory {
             .map(|u| u.record.clone())
     }
 
+    /// The enabled user whose mail address is `mail`, compared without case; `None` when
+    /// unknown or disabled, [`DirectoryError::Ambiguous`] when two people have it.
+    pub fn find_by_mail(&self, mail: &str) -> Result<Option<UserRecord>, DirectoryError> {
+        let loaded = self.people.load();
+        let mut found = loaded.people.by_name.values().filter(|u| {
+            !u.disabled
+                && u.record
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(mail))
+        });
+        let first = found.next().map(|u| u.record.clone());
+        if found.next().is_some() {
+            return Err(DirectoryError::Ambiguous);
+        }
+        Ok(first)
+    }
+
     /// The second factors of `username` as last loaded (this process's own changes are loaded
     /// at once, other writers' at the next reload); `None` when unknown or disabled.
     pub fn factors(&self, username: &str) -> Result<Option<StoredFactors>, DirectoryError> {

@@ -26,6 +26,15 @@ async fn every_demo_password_verifies() {
     );
 }
 
+#[test]
+fn a_mail_address_finds_one_enabled_person_without_case() {
+    let demo = FileDirectory::demo().unwrap();
+    let carol = demo.find_by_mail("Carol@Example.org").unwrap().unwrap();
+    assert_eq!(carol.username, "carol");
+    assert_eq!(demo.find_by_mail("nobody@example.org").unwrap(), None);
+    assert_eq!(demo.find_by_mail("*").unwrap(), None);
+}
+
 #[tokio::test]
 async fn demo_people_mirror_the_ldap_demo() {
     let demo = FileDirectory::demo().unwrap();

@@ -196,6 +196,24 @@ impl LdapDirectory {
             .filter(|record| record.subject.eq_ignore_ascii_case(subject)))
     }
 
+    /// The enabled user whose mail attribute is `mail` (compared as the server's matching rule
+    /// for mail says, usually without case), read fresh like [`Self::find_by_subject`]; `None`
+    /// when unknown or disabled, [`DirectoryError::Ambiguous`] when two entries have it.
+    pub async fn find_by_mail(&self, mail: &str) -> Result<Option<UserRecord>, DirectoryError> {
+        if mail.is_empty() || mail.len() > MAX_SUBJECT_BYTES || mail.contains('\0') {
+            return Ok(None);
+        }
+        let s = &self.settings;
+        let username = self
+            .run(&self.service, |ldap| user::username_by_mail(s, ldap, mail))
+            .await?
+            .filter(|name| check_username(name).is_ok());
+        let Some(username) = username else {
+            return Ok(None);
+        };
+        login::reread(self, &self.caches, &username).await
+    }
+
     /// The username of the entry whose subject attribute is `subject`, if it is a valid one.
     async fn username_of(&self, subject: &str) -> Result<Option<String>, DirectoryError> {
         if subject.is_empty() || subject.len() > MAX_SUBJECT_BYTES || subject.contains('\0') {

@@ -116,6 +116,38 @@ pub(crate) async fn username_by_subject(
         .map(str::to_owned))
 }
 
+/// The login name of the entry whose mail attribute is `mail`, disabled or not; `None` when no
+/// entry has it. The value is escaped into the filter, so no address can widen the search, and
+/// two entries with one address are an error: a link must name one person.
+pub(crate) async fn username_by_mail(
+    s: &LdapSettings,
+    ldap: Ldap,
+    mail: &str,
+) -> Result<Option<String>, OpError> {
+    let a = &s.attributes;
+    let both = filter::and(
+        &filter::all_users(&s.user_filter),
+        &filter::equals(&a.mail, mail),
+    );
+    let attributes = [a.username.as_str()];
+    let query = Query {
+        base: s.user_base(),
+        scope: Scope::Subtree,
+        filter: &both,
+        attributes: &attributes,
+        limit: 2,
+    };
+    let found = search(ldap, s.operation_timeout, query).await?;
+    if found.truncated || found.entries.len() > 1 {
+        return Err(DirectoryError::Ambiguous.into());
+    }
+    Ok(found
+        .entries
+        .first()
+        .and_then(|entry| entry.text(&a.username))
+        .map(str::to_owned))
+}
+
 /// The record of `user` with its groups: the group walk, run only for someone who may get in.
 pub(crate) async fn with_groups(
     s: &LdapSettings,

@@ -389,6 +389,7 @@ async fn open_session(
         auth_time: now,
         source,
         device,
+        federated: None,
     };
     let (id, session) = host.sessions().create(new, now).await?;
     let sid = session.sid.to_string();

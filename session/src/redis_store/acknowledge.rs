@@ -53,7 +53,8 @@ pub(super) fn acknowledged(kind: RecordKind) -> bool {
         // detection); refresh rotations and family revocations; revoked access tokens; a TOTP
         // code's and a client assertion's single use; a device code and user code handed to a
         // device, and the person's decision on it (lost, the device would poll in vain while
-        // the person is told "done").
+        // the person is told "done"). A federation link (lost, a second upstream account with
+        // the same verified address could link) and its reverse.
         RecordKind::AuthorizationCode
         | RecordKind::RedeemedCode
         | RecordKind::RefreshFamily
@@ -61,14 +62,20 @@ pub(super) fn acknowledged(kind: RecordKind) -> bool {
         | RecordKind::TotpStep
         | RecordKind::AssertionId
         | RecordKind::DeviceGrant
-        | RecordKind::UserCode => true,
+        | RecordKind::UserCode
+        | RecordKind::FederationLink
+        | RecordKind::FederationLinked => true,
         // Lost, each costs one step again: the login form, a passkey ceremony, the enrolment
-        // code, one more directory read, one more push.
+        // code, one more directory read, one more push; a federated login begins again, and an
+        // upstream session's back-channel logout finds no session (the local one still ends at
+        // its own timeouts).
         RecordKind::PendingLogin
         | RecordKind::Ceremony
         | RecordKind::Enrolment
         | RecordKind::IdentityRefresh
-        | RecordKind::PushedRequest => false,
+        | RecordKind::PushedRequest
+        | RecordKind::FederatedLogin
+        | RecordKind::UpstreamSession => false,
     }
 }
 

@@ -18,7 +18,7 @@ use pforte_policy::LoginStrength;
 use serde::{Deserialize, Serialize};
 
 use crate::id::{SessionKey, Sid};
-use crate::session::Session;
+use crate::session::{Federated, Session};
 use crate::settings::SessionSettings;
 use crate::time::Timestamp;
 use pforte_policy::AuthMethod;
@@ -59,6 +59,9 @@ struct Data {
     /// they are due for one at once.
     #[serde(rename = "ir", default, skip_serializing_if = "Option::is_none")]
     identity_refreshed: Option<Timestamp>,
+    /// Missing in sessions of directory logins (and in all written before federation).
+    #[serde(rename = "fd", default, skip_serializing_if = "Option::is_none")]
+    federated: Option<Federated>,
 }
 
 /// What a session without stored methods did: it was written when a password was the only way
@@ -83,6 +86,7 @@ pub(super) fn data_field(session: &Session) -> Result<String, serde_json::Error>
         source: session.source,
         device: session.device.clone(),
         identity_refreshed: Some(session.identity_refreshed),
+        federated: session.federated.clone(),
     })
 }
 
@@ -132,6 +136,7 @@ pub(super) fn decode(
         auth_time: data.auth_time,
         source: data.source,
         device: data.device,
+        federated: data.federated,
         created: data.created,
         last_seen,
         idle_expires: last_seen,
@@ -167,6 +172,14 @@ mod tests {
             auth_time: now,
             source: IpAddr::V6(Ipv6Addr::LOCALHOST),
             device: Some("Chrome on Windows".into()),
+            federated: Some(Federated {
+                provider: "partner".into(),
+                issuer: "https://idp.partner.example".into(),
+                subject: "u-1".into(),
+                session: Some("upstream-sid".into()),
+                guest: true,
+                id_token: "h.p.s".into(),
+            }),
         };
         let mut session = Session::open(new, key.sid(), now, &timeouts);
         let later = now.plus(std::time::Duration::from_secs(90));

@@ -76,6 +76,7 @@ pub fn login(subject: &str) -> NewSession {
         auth_time: Timestamp::now(),
         source: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)),
         device: Some("Firefox on Linux".to_owned()),
+        federated: None,
     }
 }
 
