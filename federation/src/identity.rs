@@ -21,6 +21,12 @@ pub fn digest_of(issuer: &str, sub: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest(&SHA256, &joined))
 }
 
+/// The store key of a secret value (a `state`, a binding cookie): its SHA-256, base64url, so
+/// the value itself is never stored and keys compare without timing leaks on the value.
+pub fn hashed(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, value.as_bytes()))
+}
+
 /// A guest's subject (sessions, `revoke_user`, the `sub` Pforte issues): `guest-` and the
 /// digest of (issuer, `sub`).
 pub fn guest_subject(issuer: &str, sub: &str) -> String {

@@ -26,6 +26,7 @@ pub mod groups;
 pub mod id_token;
 pub mod identity;
 pub mod link;
+pub mod logout;
 pub mod logout_token;
 pub mod metadata;
 pub mod providers;

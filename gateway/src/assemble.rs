@@ -34,7 +34,7 @@ pub enum AssembleError {
     Backend(#[from] BackendError),
     /// The OIDC provider's client for calls to apps cannot be built (its CA file).
     #[error(transparent)]
-    Outbound(#[from] crate::oidc::outbound::CaError),
+    Outbound(#[from] crate::outbound::CaError),
 }
 
 /// Loads everything `config_path` names and opens the backends, keeping time by `clock`.
@@ -66,15 +66,23 @@ pub async fn assemble(config_path: &Path, clock: Clock) -> Result<Arc<Shared>, A
         metrics.limits.clone(),
     );
     let outbound = match &snapshot.config.oidc {
-        Some(oidc) => Some(crate::oidc::outbound::https_client(
+        Some(oidc) => Some(crate::outbound::https_client(
             &provider,
             oidc.backchannel_ca_file.as_deref(),
+        )?),
+        None => None,
+    };
+    let upstreams = match &snapshot.config.federation {
+        Some(federation) => Some(crate::federation::upstream::Upstreams::new(
+            &provider,
+            federation.ca_file.as_deref(),
         )?),
         None => None,
     };
     Ok(Arc::new(Shared {
         rate_limits,
         outbound,
+        upstreams,
         client_keys: Default::default(),
         snapshot: ArcSwap::from_pointee(snapshot),
         metrics,

@@ -11,6 +11,11 @@
 //!                        no answer ─▶ within the grace: the last identity; past it: refused
 //! ```
 //!
+//! A guest (a person who exists only through a partner's provider, see `federation`) is not in
+//! the directory and is never re-read: the provider vouched for them at login, their session
+//! ends at its timeouts or by the provider's back-channel logout. A person linked to a
+//! directory account through a provider is re-read like everybody else.
+//!
 //! The claim is a record in the session store that only one replica can insert, so N replicas
 //! cost the directory one re-read per session and interval, not N. A claim whose holder died is
 //! taken over once it is older than [`CLAIM_FOR`] (by the gateway's clock), and a failed re-read
@@ -80,6 +85,9 @@ impl Refresher<'_> {
         now: Timestamp,
     ) -> Result<Current, RefreshError> {
         let due = session.identity_refreshed.plus(self.settings.interval);
+        if session.federated.as_ref().is_some_and(|f| f.guest) {
+            return Ok(Current::Live(session));
+        }
         match self.directory {
             Some(directory) if now >= due => {
                 // Boxed: the directory's and the store's futures are large, and every

@@ -46,6 +46,9 @@ pub enum LoadError {
     /// The OpenID Connect clients do not load.
     #[error(transparent)]
     Oidc(#[from] crate::oidc::provider::ProviderError),
+    /// The partners' providers file does not load.
+    #[error(transparent)]
+    Federation(#[from] pforte_federation::ProvidersError),
 }
 
 impl LoadError {
@@ -58,6 +61,7 @@ impl LoadError {
             Self::Policy(_) => ReloadPart::Policy,
             Self::Keys(_) => ReloadPart::Keys,
             Self::Oidc(_) => ReloadPart::Clients,
+            Self::Federation(_) => ReloadPart::Providers,
         }
     }
 }
@@ -111,7 +115,13 @@ pub fn load(
         )?),
         _ => None,
     };
-    let snapshot = Snapshot::build(
+    let partners = match &config.federation {
+        Some(federation) => Some(Arc::new(crate::federation::partners::Partners::load(
+            federation,
+        )?)),
+        None => None,
+    };
+    let mut snapshot = Snapshot::build(
         config,
         apps,
         loaded.policy,
@@ -120,6 +130,7 @@ pub fn load(
         metrics,
         previous,
     )?;
+    snapshot.partners = partners;
     Ok(LoadedSet {
         snapshot,
         certs,
@@ -278,6 +289,9 @@ impl Reloader {
         }
         if let Some(oidc) = &config.oidc {
             files.push(&oidc.clients_file);
+        }
+        if let Some(federation) = &config.federation {
+            files.push(&federation.providers_file);
         }
         if let Some(crate::config::DirectoryConfig::File(people)) = &config.directory {
             files.push(&people.path);

@@ -61,6 +61,9 @@ pub struct Snapshot {
     pub oidc: Option<Arc<crate::oidc::provider::Provider>>,
     /// The issuer of the gateway's tokens: the login host's URL (made once per load).
     pub issuer: String,
+    /// The partners' OpenID providers (`idps.toml`) with their client secrets, when
+    /// `[federation]` is configured; set by the reload after the build.
+    pub partners: Option<Arc<crate::federation::partners::Partners>>,
     /// The passkey relying party (the login host's origin), made once per load when second
     /// factors are set up; `None` also when the login host cannot be one (logged at load).
     pub passkeys: Option<Arc<pforte_factors::passkey::Passkeys>>,
@@ -112,6 +115,7 @@ impl Snapshot {
         let issuer = issuer(&config);
         let passkeys = relying_party(&config, &issuer);
         Ok(Self {
+            partners: None,
             passkeys,
             jwks: signing
                 .keys
@@ -197,9 +201,12 @@ pub struct Shared {
     pub probe: crate::telemetry::probe::Probe,
     /// The OIDC provider's HTTPS client for calls to apps (back-channel logout, clients'
     /// published keys); `None` without `[oidc]`.
-    pub outbound: Option<crate::oidc::outbound::HttpsClient>,
+    pub outbound: Option<crate::outbound::HttpsClient>,
     /// Clients' key sets fetched from their `jwks_uri`, cached.
     pub client_keys: crate::oidc::client_keys::RemoteKeys,
+    /// The partners' providers as reached (their documents, cached; the code exchange);
+    /// `None` without `[federation]`.
+    pub upstreams: Option<crate::federation::upstream::Upstreams>,
 }
 
 impl Shared {

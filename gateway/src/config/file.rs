@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 pub use super::admin::AdminSection;
 pub use super::directory::DirectorySection;
+pub use super::federation::FederationSection;
 pub use super::keys::KeysSection;
 pub use super::limits::LimitsSection;
 pub use super::log::{LogFormat, LogSection};
@@ -48,6 +49,8 @@ pub struct GatewayFile {
     pub keys: Option<KeysSection>,
     /// The OpenID Connect provider; without it the login host serves no OIDC endpoints.
     pub oidc: Option<OidcSection>,
+    /// Partners' OpenID providers Pforte trusts for logins; without it, none.
+    pub federation: Option<FederationSection>,
     /// Second factors; without it nobody can enrol one.
     pub mfa: Option<MfaSection>,
     /// Logging.

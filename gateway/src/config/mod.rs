@@ -21,6 +21,7 @@ pub mod audit;
 pub mod audit_delivery;
 pub mod directory;
 pub mod error;
+pub mod federation;
 pub mod file;
 pub mod keys;
 pub mod lang;
@@ -45,6 +46,7 @@ pub use audit::{Audit, Durability};
 pub use directory::{DirectoryConfig, DirectoryRefresh};
 use error::Report;
 pub use error::{ConfigError, ConfigErrors};
+pub use federation::Federation;
 pub use keys::Keys;
 pub use limits::Limits;
 pub use log::{Log, LogFormat};
@@ -86,6 +88,8 @@ pub struct Config {
     pub keys: Option<Keys>,
     /// The OpenID Connect provider, if enabled.
     pub oidc: Option<Oidc>,
+    /// Partners' OpenID providers, if configured.
+    pub federation: Option<Federation>,
     /// Second factors, if enabled.
     pub mfa: Option<Mfa>,
     /// The apps file.
@@ -151,6 +155,10 @@ impl Config {
             .oidc
             .as_ref()
             .and_then(|section| section.validate(base, file.keys.is_some(), &mut report));
+        let federation = file
+            .federation
+            .as_ref()
+            .and_then(|section| section.validate(base, &mut report));
         let mfa = file
             .mfa
             .as_ref()
@@ -175,6 +183,7 @@ impl Config {
             sessions,
             keys,
             oidc,
+            federation,
             mfa,
             apps_file,
             policy_file,
@@ -254,6 +263,12 @@ impl Config {
         let ca = |c: &Config| c.oidc.as_ref().and_then(|o| o.backchannel_ca_file.clone());
         if self.oidc.is_some() != newer.oidc.is_some() || ca(self) != ca(newer) {
             keys.push("oidc (enabling it, backchannel_ca_file)");
+        }
+        let partners_ca = |c: &Config| c.federation.as_ref().and_then(|f| f.ca_file.clone());
+        if self.federation.is_some() != newer.federation.is_some()
+            || partners_ca(self) != partners_ca(newer)
+        {
+            keys.push("federation (enabling it, ca_file)");
         }
         keys
     }

@@ -42,7 +42,7 @@ use pforte_session::{LogoutNotice, StoreError};
 use tokio::sync::Semaphore;
 
 use super::grants::Grants;
-use super::outbound::HttpsClient;
+use crate::outbound::HttpsClient;
 use crate::state::Shared;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent, OidcEvent};
 use crate::telemetry::error_chain;
@@ -122,7 +122,7 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier calling through `client` (see [`super::outbound`]).
+    /// A notifier calling through `client` (see [`crate::outbound`]).
     pub fn new(client: HttpsClient) -> Self {
         Self { client }
     }

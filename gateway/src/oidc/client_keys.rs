@@ -6,14 +6,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
 use pforte_oidc::clients::keys::{JwkSet, parse_fetched_jwks};
 
-use super::outbound::HttpsClient;
+use crate::outbound::{self, FetchError, HttpsClient};
 
 /// The least time between two fetches of one URL.
 pub const REFETCH_INTERVAL_SECS: u64 = 10;
@@ -22,34 +18,8 @@ pub const REFETCH_INTERVAL_SECS: u64 = 10;
 /// within this time even without a rotation).
 const MAX_AGE_SECS: u64 = 3600;
 
-/// How long a fetch may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// The largest key set accepted.
 const MAX_JWKS_BYTES: usize = 64 * 1024;
-
-/// Why a client's key set could not be fetched.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// The URL does not make a request.
-    #[error("cannot make the request")]
-    Request(#[source] http::Error),
-    /// No connection, or it broke before an answer.
-    #[error("no answer")]
-    Connection(#[source] hyper_util::client::legacy::Error),
-    /// No answer within the timeout.
-    #[error("no answer in time")]
-    Timeout,
-    /// The server answered with a status other than 200.
-    #[error("answered {0}")]
-    Status(StatusCode),
-    /// The body is larger than allowed or broke off.
-    #[error("the body is unreadable or larger than 64 KiB")]
-    Body,
-    /// The body is not a usable key set.
-    #[error("{0}")]
-    Invalid(String),
-}
 
 /// One URL's keys as last fetched.
 struct Cached {
@@ -106,27 +76,13 @@ impl RemoteKeys {
 }
 
 async fn fetch(client: &HttpsClient, url: &str) -> Result<JwkSet, FetchError> {
-    let request = Request::builder()
-        .method(Method::GET)
-        .uri(url)
-        .header(header::ACCEPT, "application/jwk-set+json, application/json")
-        .body(Full::new(Bytes::new()))
-        .map_err(FetchError::Request)?;
-    let response = tokio::time::timeout(FETCH_TIMEOUT, client.request(request))
-        .await
-        .map_err(|_| FetchError::Timeout)?
-        .map_err(FetchError::Connection)?;
-    if response.status() != StatusCode::OK {
-        return Err(FetchError::Status(response.status()));
-    }
-    let body = tokio::time::timeout(
-        FETCH_TIMEOUT,
-        Limited::new(response.into_body(), MAX_JWKS_BYTES).collect(),
+    let body = outbound::get(
+        client,
+        url,
+        "application/jwk-set+json, application/json",
+        MAX_JWKS_BYTES,
     )
-    .await
-    .map_err(|_| FetchError::Timeout)?
-    .map_err(|_| FetchError::Body)?
-    .to_bytes();
+    .await?;
     parse_fetched_jwks(&body).map_err(FetchError::Invalid)
 }
 

@@ -43,7 +43,6 @@ pub mod exchange;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
-pub mod outbound;
 pub mod par;
 pub mod provider;
 pub mod reply;

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode, header};
 use pforte_directory::{AuthError, FailureReason as DirectoryFailure, UserRecord};
 use pforte_session::{
-    AuthMethod, NewSession, SessionId, StoreError, Throttle, ThrottleKind, Timestamp,
+    AuthMethod, Federated, NewSession, SessionId, StoreError, Throttle, ThrottleKind, Timestamp,
 };
 
 use super::return_to::ReturnTo;
@@ -24,7 +24,7 @@ use crate::policy::engine::LoginStrength;
 use crate::telemetry::audit::{self, AuditEvent, FailureReason};
 use crate::telemetry::metrics::LoginResult;
 use crate::web::error::GatewayError;
-use crate::web::pages::{self, LoginProblem, LoginView};
+use crate::web::pages::{self, LoginProblem, LoginView, PartnerButton};
 use crate::web::reply::{respond_html, respond_html_with_passkeys, see_other};
 use crate::web::{cookies, csrf, device};
 
@@ -108,6 +108,16 @@ pub fn show(
         username,
         problem,
         passkeys: host.passwordless_offered(),
+        partners: host
+            .snapshot
+            .partners
+            .iter()
+            .flat_map(|partners| partners.providers.iter())
+            .map(|p| PartnerButton {
+                id: &p.id,
+                name: &p.name,
+            })
+            .collect(),
     });
     let response = if host.passwordless_offered() {
         respond_html_with_passkeys(status, body)
@@ -130,6 +140,15 @@ pub async fn submit(
         .as_deref()
         .and_then(|raw| super::check_return_to(host, raw));
     let handover = form.handover.as_deref().and_then(Binding::parse);
+    // A user name in a partner's domain logs in at the partner's provider, not here.
+    if let Some(response) = super::federation::start_for_hint(
+        host,
+        form.username.trim(),
+        return_to.as_ref(),
+        handover.as_ref(),
+    ) {
+        return Ok(response);
+    }
     match authenticate(host, headers, &form, now).await {
         Ok(user) => Ok(log_in(
             host,
@@ -293,6 +312,8 @@ pub(super) struct Proof {
     pub(super) login: LoginStrength,
     /// What was done, in order.
     pub(super) methods: Vec<AuthMethod>,
+    /// The partner's provider the person logged in at, for a federated login.
+    pub(super) federated: Option<Federated>,
 }
 
 impl Proof {
@@ -301,6 +322,7 @@ impl Proof {
         Self {
             login: LoginStrength::Password,
             methods: vec![AuthMethod::Password],
+            federated: None,
         }
     }
 }
@@ -316,6 +338,21 @@ pub(super) async fn log_in(
     handover: Option<&Binding>,
     now: Timestamp,
 ) -> Result<Response<Bytes>, StoreError> {
+    let (response, _) = log_in_as(host, user, proof, headers, return_to, handover, now).await?;
+    Ok(response)
+}
+
+/// [`log_in`], also giving the new session's public handle (a federated login notes it for
+/// the provider's back-channel logout).
+pub(super) async fn log_in_as(
+    host: &LoginHost<'_>,
+    user: UserRecord,
+    proof: Proof,
+    headers: &HeaderMap,
+    return_to: Option<&ReturnTo>,
+    handover: Option<&Binding>,
+    now: Timestamp,
+) -> Result<(Response<Bytes>, String), StoreError> {
     let must_enrol = must_enrol_first(host, &user).await;
     let (id, sid) = open_session(host, user, proof, device::describe(headers), now).await?;
     let mut response = if must_enrol {
@@ -342,7 +379,7 @@ pub(super) async fn log_in(
         .append(header::SET_COOKIE, cookies::clear(cookies::CSRF));
     host.shared.metrics.record_login(LoginResult::Success);
     tracing::debug!(session = %sid, "session opened");
-    Ok(response)
+    Ok((response, sid))
 }
 
 /// Whether the person belongs to a group that must have a second factor and has none yet: then
@@ -389,19 +426,26 @@ async fn open_session(
         auth_time: now,
         source,
         device,
-        federated: None,
+        federated: proof.federated,
     };
     let (id, session) = host.sessions().create(new, now).await?;
     let sid = session.sid.to_string();
     host.ctx.learned_subject(&session.subject);
-    audit::record(
-        host.audit_context(),
-        AuditEvent::LoginSuccess {
+    let event = match &session.federated {
+        Some(federated) => AuditEvent::FederatedLogin {
+            provider: &federated.provider,
+            mode: if federated.guest { "guest" } else { "link" },
             subject: &session.subject,
             username: &session.username,
             session: &sid,
         },
-    );
+        None => AuditEvent::LoginSuccess {
+            subject: &session.subject,
+            username: &session.username,
+            session: &sid,
+        },
+    };
+    audit::record(host.audit_context(), event);
     Ok((id, sid))
 }
 

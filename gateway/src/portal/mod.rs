@@ -10,8 +10,10 @@
 //! GET|POST /mfa       second_factor: step-up to a second factor
 //! GET  /security…     security: factors, recovery codes, sessions (and their forms)
 //! POST …/passkey/…     passkey: the JSON of passkey ceremonies (register, step up, log in)
+//! …  /federation/…     federation: logging in at a partner's OpenID provider
 //! ```
 
+pub mod federation;
 pub mod login;
 pub mod passkey;
 pub mod return_to;
@@ -121,6 +123,16 @@ pub async fn handle<B: FromClient>(
             let binding = query_value(query.as_deref(), "handover")
                 .as_deref()
                 .and_then(Binding::parse);
+            // A partner's person (a login hint, or an app's OIDC login_hint passed on as the
+            // user name, in their domain) goes to their provider.
+            if visitor.is_none()
+                && let Some(hint) = query_value(query.as_deref(), "login_hint")
+                    .or_else(|| (!username.is_empty()).then(|| username.clone()))
+                && let Some(response) =
+                    federation::start_for_hint(host, &hint, return_to.as_ref(), binding.as_ref())
+            {
+                return Ok(response);
+            }
             match visitor {
                 Some(visitor) if !again => {
                     Ok(
@@ -198,6 +210,7 @@ pub async fn handle<B: FromClient>(
             passkey::answer(host, visitor.as_ref(), &path, req).await
         }
         (_, path) if passkey::is_endpoint(path) => Err(GatewayError::MethodNotAllowed),
+        (_, path) if federation::is_endpoint(path) => federation::answer(host, req).await,
         (&Method::POST, "/logout") => {
             let headers = req.headers().clone();
             let Some(body) = read_form(req).await else {
@@ -264,13 +277,18 @@ async fn logout(
     visitor: Option<Visitor>,
     lang: Lang,
 ) -> Result<Response<Bytes>, GatewayError> {
+    let mut upstream_logout = None;
     if let Some(visitor) = visitor {
         signout::sign_out(host, &visitor).await?;
+        upstream_logout = federation::logout_url(host, &visitor.session).await;
     }
-    let mut response = respond_html(
-        StatusCode::OK,
-        pages::signed_out(lang, &host.config().portal.theme),
-    );
+    let mut response = match upstream_logout {
+        Some(url) => see_other(&url),
+        None => respond_html(
+            StatusCode::OK,
+            pages::signed_out(lang, &host.config().portal.theme),
+        ),
+    };
     signout::clear_session_cookies(host, response.headers_mut());
     Ok(response)
 }

@@ -216,6 +216,33 @@ pub enum AuditEvent<'a> {
         /// The session's public handle.
         session: &'a str,
     },
+    /// A person logged in through a partner's provider (federation).
+    FederatedLogin {
+        /// The provider's id in `idps.toml`.
+        provider: &'a str,
+        /// `guest` or `link`.
+        mode: &'a str,
+        /// The local subject (a guest's `guest-…`, else the directory person's).
+        subject: &'a str,
+        /// The local user name.
+        username: &'a str,
+        /// The session's public handle.
+        session: &'a str,
+    },
+    /// A login through a partner's provider was refused.
+    FederatedLoginRefused {
+        /// The provider's id.
+        provider: &'a str,
+        /// Why, as a short name (`state`, `binding`, `issuer_mixup`, `id_token`, …).
+        reason: &'a str,
+    },
+    /// A partner's provider ended sessions through its back-channel logout.
+    FederatedLogout {
+        /// The provider's id.
+        provider: &'a str,
+        /// How many sessions ended.
+        sessions: usize,
+    },
     /// A login attempt failed.
     LoginFailure {
         /// The user name typed (it may not exist).
@@ -397,6 +424,24 @@ pub fn record(ctx: AuditContext<'_>, event: AuditEvent<'_>) {
         } => tracing::info!(
             target: TARGET, event = "login_success", request_id, source, subject, username, session,
             "login"
+        ),
+        AuditEvent::FederatedLogin {
+            provider,
+            mode,
+            subject,
+            username,
+            session,
+        } => tracing::info!(
+            target: TARGET, event = "federated_login", request_id, source, provider, mode,
+            subject, username, session, "federated login"
+        ),
+        AuditEvent::FederatedLoginRefused { provider, reason } => tracing::info!(
+            target: TARGET, event = "federated_login_refused", request_id, source, provider,
+            reason, "federated login refused"
+        ),
+        AuditEvent::FederatedLogout { provider, sessions } => tracing::info!(
+            target: TARGET, event = "federated_logout", request_id, source, provider, sessions,
+            "sessions ended by the provider"
         ),
         AuditEvent::LoginFailure { username, reason } => tracing::info!(
             target: TARGET, event = "login_failure", request_id, source, username,

@@ -58,16 +58,19 @@ pub enum ReloadPart {
     Keys,
     /// The OpenID Connect clients file.
     Clients,
+    /// The partners' providers file (`idps.toml`).
+    Providers,
 }
 
 impl ReloadPart {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Config,
         Self::Certificates,
         Self::Upstreams,
         Self::Policy,
         Self::Keys,
         Self::Clients,
+        Self::Providers,
     ];
 
     fn label(self) -> &'static str {
@@ -78,6 +81,7 @@ impl ReloadPart {
             Self::Policy => "policy",
             Self::Keys => "keys",
             Self::Clients => "clients",
+            Self::Providers => "providers",
         }
     }
 }

@@ -18,6 +18,9 @@ pub const DOMAIN_SESSION: &str = "pforte_sso";
 pub const CSRF: &str = "__Host-pforte-csrf";
 /// The id of a passwordless passkey login's ceremony, between its two requests (minutes).
 pub const PASSKEY: &str = "__Host-pforte-passkey";
+/// The browser's binding to a login sent to a partner's provider, between the start and the
+/// callback (minutes): a callback from another browser is refused (login CSRF).
+pub const FEDERATION: &str = "__Host-pforte-federation";
 /// An app host's proof that this browser asked for the hand-over it receives (see
 /// `portal::handover`).
 pub const HANDOVER: &str = "__Host-pforte-handover";

@@ -30,6 +30,20 @@ pub enum LoginProblem {
     DirectoryUnavailable,
     /// The CSRF check failed (old form, or a form from another site).
     FormExpired,
+    /// A partner's provider cannot be reached.
+    PartnerUnreachable,
+    /// A partner's provider's answer was refused.
+    PartnerFailed,
+    /// The partner account may not log in here.
+    PartnerRefused,
+}
+
+/// A partner's provider on the login page: its button.
+pub struct PartnerButton<'a> {
+    /// The provider's id (its start URL).
+    pub id: &'a str,
+    /// The name on the button.
+    pub name: &'a str,
 }
 
 /// The login form.
@@ -51,6 +65,8 @@ pub struct LoginView<'a> {
     /// Whether passwordless passkey logins are offered (the button, and the browser's passkey
     /// autofill in the user name field).
     pub passkeys: bool,
+    /// The partners' providers a person may log in at instead.
+    pub partners: Vec<PartnerButton<'a>>,
 }
 
 /// One app tile of the portal.
@@ -89,6 +105,9 @@ pub fn login(view: &LoginView<'_>) -> String {
         Some(LoginProblem::Throttled) => (Some(t.throttled), None, None),
         Some(LoginProblem::DirectoryUnavailable) => (Some(t.directory_unavailable), None, None),
         Some(LoginProblem::FormExpired) => (Some(t.form_expired), None, None),
+        Some(LoginProblem::PartnerUnreachable) => (Some(t.partner_unreachable), None, None),
+        Some(LoginProblem::PartnerFailed) => (Some(t.partner_failed), None, None),
+        Some(LoginProblem::PartnerRefused) => (Some(t.partner_refused), None, None),
     };
     let mut body = format!(
         "<h1>{}</h1><p>{}</p>",
@@ -159,11 +178,46 @@ pub fn login(view: &LoginView<'_>) -> String {
             name_field: false,
         }));
     }
+    if !view.partners.is_empty() {
+        body.push_str(&partner_buttons(view, t));
+    }
     body.push_str(&language_switch(view.lang, view.return_to, view.handover));
     if view.passkeys {
         body.push_str(&passkey_script());
     }
     layout(view.lang, view.theme, t.sign_in, &body)
+}
+
+/// The partners' providers as links to their start, carrying the return URL and hand-over
+/// binding the form carries.
+fn partner_buttons(view: &LoginView<'_>, t: &texts::Texts) -> String {
+    let mut carried = form_urlencoded::Serializer::new(String::new());
+    if let Some(return_to) = view.return_to {
+        carried.append_pair("return_to", return_to);
+    }
+    if let Some(handover) = view.handover {
+        carried.append_pair("handover", handover);
+    }
+    let query = carried.finish();
+    let mut html = format!(
+        "<nav aria-label=\"{0}\" class=\"partners\"><h2>{0}</h2><ul>",
+        escape(t.partner_logins)
+    );
+    for partner in &view.partners {
+        let href = if query.is_empty() {
+            format!("/federation/{}/start", partner.id)
+        } else {
+            format!("/federation/{}/start?{query}", partner.id)
+        };
+        html.push_str(&format!(
+            "<li><a class=\"federation\" href=\"{}\">{} {}</a></li>",
+            escape(&href),
+            escape(t.sign_in_with),
+            escape(partner.name)
+        ));
+    }
+    html.push_str("</ul></nav>");
+    html
 }
 
 /// The portal.
@@ -259,6 +313,7 @@ mod tests {
             username: "<alice>",
             problem,
             passkeys: false,
+            partners: Vec::new(),
         })
     }
 
@@ -273,6 +328,28 @@ mod tests {
         assert!(page.contains("<html lang=\"en\">"));
         assert!(!page.contains("aria-invalid=\"true\""));
         assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn partner_buttons_carry_the_return_url_and_binding() {
+        let page = login(&LoginView {
+            lang: Lang::En,
+            theme: &Theme::default(),
+            csrf: "t",
+            return_to: Some("https://mail.example.org/a?b=c"),
+            handover: Some("bind"),
+            username: "",
+            problem: Some(LoginProblem::PartnerUnreachable),
+            passkeys: false,
+            partners: vec![PartnerButton {
+                id: "partner",
+                name: "Partner ministry",
+            }],
+        });
+        assert!(page.contains(
+            "href=\"/federation/partner/start?return_to=https%3A%2F%2Fmail.example.org%2Fa%3Fb%3Dc&amp;handover=bind\">Log in with Partner ministry</a>"
+        ), "{page}");
+        assert!(page.contains("cannot be reached right now"));
     }
 
     #[test]
@@ -304,7 +381,14 @@ mod tests {
             username: "",
             problem: None,
             passkeys: true,
+            partners: vec![PartnerButton {
+                id: "partner",
+                name: "Partner <ministry>",
+            }],
         });
+        assert!(german.contains(
+            "<a class=\"federation\" href=\"/federation/partner/start\">Anmelden mit Partner &lt;ministry&gt;</a>"
+        ));
         assert!(german.contains("<html lang=\"de\">") && german.contains("Benutzername"));
         assert!(german.contains("autocomplete=\"username webauthn\""));
         assert!(

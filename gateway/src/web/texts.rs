@@ -34,6 +34,16 @@ pub struct Texts {
     pub directory_unavailable: &'static str,
     /// The form was too old or not ours (CSRF check failed).
     pub form_expired: &'static str,
+    /// Before a partner provider's name on its button.
+    pub sign_in_with: &'static str,
+    /// The heading of the partner providers' buttons.
+    pub partner_logins: &'static str,
+    /// A partner's provider cannot be reached.
+    pub partner_unreachable: &'static str,
+    /// A partner's provider's answer was refused (state, issuer, token checks).
+    pub partner_failed: &'static str,
+    /// The partner account may not log in here (unmapped, unverified, no such person).
+    pub partner_refused: &'static str,
     /// Label of the language switch.
     pub language: &'static str,
     /// Heading of the portal.
@@ -69,6 +79,11 @@ const EN: Texts = Texts {
     throttled: "Too many failed attempts. Please wait a moment and try again.",
     directory_unavailable: "The user directory cannot be reached right now. Please try again in a moment.",
     form_expired: "This form has expired. Please sign in again.",
+    sign_in_with: "Log in with",
+    partner_logins: "Partner organisations",
+    partner_unreachable: "The login service of the partner organisation cannot be reached right now. Please try again in a moment, or log in with your password.",
+    partner_failed: "The login at the partner organisation could not be completed safely. Please start again.",
+    partner_refused: "Your account at the partner organisation may not log in here. Ask your contact person for access.",
     language: "Language",
     your_apps: "Your apps",
     signed_in_as: "Signed in as",
@@ -93,6 +108,11 @@ const DE: Texts = Texts {
     throttled: "Zu viele Fehlversuche. Bitte warten Sie einen Moment und versuchen Sie es erneut.",
     directory_unavailable: "Das Benutzerverzeichnis ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.",
     form_expired: "Dieses Formular ist abgelaufen. Bitte melden Sie sich erneut an.",
+    sign_in_with: "Anmelden mit",
+    partner_logins: "Partnerorganisationen",
+    partner_unreachable: "Der Anmeldedienst der Partnerorganisation ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal oder melden Sie sich mit Ihrem Passwort an.",
+    partner_failed: "Die Anmeldung bei der Partnerorganisation konnte nicht sicher abgeschlossen werden. Bitte beginnen Sie erneut.",
+    partner_refused: "Ihr Konto bei der Partnerorganisation darf sich hier nicht anmelden. Bitten Sie Ihre Ansprechperson um Zugang.",
     language: "Sprache",
     your_apps: "Ihre Anwendungen",
     signed_in_as: "Angemeldet als",

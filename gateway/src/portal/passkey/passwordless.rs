@@ -127,6 +127,7 @@ pub(super) async fn finish(host: &LoginHost<'_>, headers: &HeaderMap, body: &str
     let proof = Proof {
         login: LoginStrength::Mfa,
         methods: vec![method_of(verified.backup_eligible)],
+        federated: None,
     };
     let logged_in = login::log_in(
         host,
