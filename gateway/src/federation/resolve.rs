@@ -36,6 +36,9 @@ pub enum Refusal {
     /// No enabled directory person has the claim's value, or the linked person is gone.
     #[error("no enabled directory person matches")]
     NoPerson,
+    /// Two directory people have the claim's value: a link must name one.
+    #[error("two directory people match")]
+    Ambiguous,
     /// The person is linked to another account at this provider.
     #[error("the directory person is linked to another account at this provider")]
     LinkedElsewhere,
@@ -58,7 +61,7 @@ impl Refusal {
     pub fn reason(&self) -> &'static str {
         match self {
             Self::Unverified(_) => "unverified",
-            Self::NoPerson | Self::NoDirectory => "no_person",
+            Self::NoPerson | Self::NoDirectory | Self::Ambiguous => "no_person",
             Self::LinkedElsewhere => "linked_elsewhere",
             Self::Unmapped(_) => "unmapped",
             Self::Directory(_) | Self::Store(_) => "unavailable",
@@ -116,10 +119,15 @@ pub async fn resolve(
             }
             let value = rule.value(&claims.all)?;
             let found = match rule.match_by {
-                Match::Mail => directory.find_by_mail(value).await?,
-                Match::Username => directory.lookup(value).await?,
+                Match::Mail => directory.find_by_mail(value).await,
+                Match::Username => directory.lookup(value).await,
             };
-            let person = found.ok_or(Refusal::NoPerson)?;
+            let person = match found {
+                Ok(Some(person)) => person,
+                Ok(None) => return Err(Refusal::NoPerson),
+                Err(DirectoryError::Ambiguous) => return Err(Refusal::Ambiguous),
+                Err(error) => return Err(error.into()),
+            };
             match records::link(store, &provider.issuer, &claims.sub, &person.subject).await? {
                 Linked::Yes => Ok(Local {
                     person,

@@ -14,7 +14,7 @@ use pforte_federation::metadata::Metadata;
 use pforte_federation::response::{Callback, ResponseError};
 use pforte_federation::token::TokenRequest;
 use pforte_policy::LoginStrength;
-use pforte_session::{AuthMethod, Federated};
+use pforte_session::{AuthMethod, Federated, StoreError};
 use subtle::ConstantTimeEq;
 
 use super::{callback_uri, refuse};
@@ -35,6 +35,8 @@ enum Failure {
     Protocol(&'static str),
     /// The provider could not be reached (200, the notice).
     Unreachable,
+    /// The session store did not answer (the gateway's own fault: 503).
+    Store(StoreError),
 }
 
 /// Finishes a login at `provider`.
@@ -49,6 +51,7 @@ pub(super) async fn finish(
     let outcome = verify(host, partners, provider, &callback, headers).await;
     let (pending, claims, id_token) = match outcome {
         Ok(verified) => verified,
+        Err(Failure::Store(error)) => return Err(error.into()),
         Err(Failure::Protocol(reason)) => {
             return Ok(cleared(refuse(
                 host,
@@ -162,7 +165,7 @@ async fn verify(
         .ok_or(Failure::Protocol("state"))?;
     let pending = records::take_pending(host.sessions(), state)
         .await
-        .map_err(|_| Failure::Unreachable)?
+        .map_err(Failure::Store)?
         .ok_or(Failure::Protocol("state"))?;
     if pending.provider != provider.id {
         return Err(Failure::Protocol("issuer_mixup"));

@@ -33,6 +33,7 @@ use crate::handover::Binding;
 use crate::login_host::LoginHost;
 use crate::proxy::body::FromClient;
 use crate::telemetry::audit::{self, AuditEvent};
+use crate::telemetry::limit_metrics::LimitedEndpoint;
 use crate::web::error::GatewayError;
 use crate::web::pages::LoginProblem;
 
@@ -62,6 +63,9 @@ pub async fn answer<B: FromClient>(
     let Some(provider) = partners.providers.get(id) else {
         return Err(GatewayError::NotFound);
     };
+    if matches!(page, "start" | "callback") {
+        host.rate_limit(LimitedEndpoint::Login, req.headers())?;
+    }
     match (req.method(), page) {
         (&Method::GET | &Method::HEAD, "start") => {
             start::begin(host, provider, req.uri().query(), req.headers()).await
