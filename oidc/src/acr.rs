@@ -159,6 +159,8 @@ mod tests {
             (&[Password, Passkey], &["pwd", "swk", "mfa", "user"]),
             (&[Passkey], &["swk", "user"]),
             (&[Password, Totp, RecoveryCode], &["pwd", "otp", "mfa"]),
+            (&[Federated], &["fed"]),
+            (&[Federated, Totp], &["fed", "otp", "mfa"]),
             (&[], &["pwd"]),
         ] {
             assert_eq!(amr(methods), expected, "{methods:?}");
