@@ -268,6 +268,14 @@ impl Validator<'_> {
             Ok(url) if !url.username().is_empty() || url.password().is_some() => {
                 Some("an issuer carries no credentials".to_owned())
             }
+            Ok(url)
+                if url.as_str().trim_end_matches('/') != issuer.get_ref().trim_end_matches('/') =>
+            {
+                Some(format!(
+                    "the issuer is not written in its normal form; write \"{}\"",
+                    url.as_str().trim_end_matches('/')
+                ))
+            }
             Ok(url) if url.scheme() == "https" => None,
             Ok(url) if url.scheme() == "http" && is_loopback(&url) => None,
             Ok(_) => Some(

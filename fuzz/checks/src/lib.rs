@@ -23,6 +23,7 @@
 
 mod config;
 mod cookie;
+mod federation;
 mod headers;
 mod jwt;
 mod oidc;
@@ -33,6 +34,7 @@ mod ticket;
 
 pub use config::{apps, clients, config};
 pub use cookie::cookie;
+pub use federation::federation;
 pub use headers::headers;
 pub use jwt::jwt;
 pub use oidc::oidc_params;
@@ -57,6 +59,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("headers", headers),
     ("oidc_params", oidc_params),
     ("jwt", jwt),
+    ("federation", federation),
 ];
 
 /// The repository's root, for the committed files the checks load once (clients, keys, policy
