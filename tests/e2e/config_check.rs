@@ -187,3 +187,47 @@ fn a_missing_config_file_is_named() {
         "{text}"
     );
 }
+
+/// The partners' providers file is checked with the rest: a problem is named with its file,
+/// line and column, a missing secret with its provider's entry, and a good file passes.
+#[test]
+fn the_providers_file_is_checked_with_the_rest() {
+    let dir = valid_setup();
+    std::fs::write(dir.path().join("partner.secret"), "s3cret\n").unwrap();
+    std::fs::write(
+        dir.path().join("idps.toml"),
+        "[[idp]]\nid = \"partner\"\nname = \"Partner ministry\"\nissuer = \"https://idp.partner.example\"\nclient_id = \"pforte\"\nclient_secret = { file = \"partner.secret\" }\nmode = \"guest\"\n\n[idp.guest]\ndefault_group = \"partners\"\n",
+    )
+    .unwrap();
+    edit(
+        dir.path(),
+        "gateway.toml",
+        "[policy]",
+        "[federation]\nproviders = \"idps.toml\"\n\n[policy]",
+    );
+    let config = dir.path().join("gateway.toml");
+    let (ok, text) = pforte(&["check"], &config);
+    assert!(ok, "{text}");
+
+    edit(dir.path(), "idps.toml", "https://idp", "http://idp");
+    let (ok, text) = pforte(&["check"], &config);
+    assert!(!ok, "an http issuer passed");
+    assert!(
+        text.contains("idps.toml:4:10: an issuer must be https"),
+        "{text}"
+    );
+    edit(dir.path(), "idps.toml", "http://idp", "https://idp");
+
+    std::fs::remove_file(dir.path().join("partner.secret")).unwrap();
+    let (ok, text) = pforte(&["check"], &config);
+    assert!(!ok, "a missing secret passed");
+    assert!(
+        text.contains("idps.toml:6:17: client_secret: secret file"),
+        "{text}"
+    );
+
+    edit(dir.path(), "gateway.toml", "\"idps.toml\"", "\"nope.toml\"");
+    let (ok, text) = pforte(&["check"], &config);
+    assert!(!ok);
+    assert!(text.contains("federation.providers: file"), "{text}");
+}
