@@ -57,6 +57,7 @@ pub struct GatewayBuilder {
     keys: bool,
     shared_keys: Option<PathBuf>,
     oidc: Option<String>,
+    federation: Option<String>,
     mfa: Option<String>,
     extra_files: Vec<(String, String)>,
     tls: String,
@@ -93,6 +94,7 @@ impl Default for GatewayBuilder {
             keys: false,
             shared_keys: None,
             oidc: None,
+            federation: None,
             mfa: None,
             extra_files: Vec::new(),
             tls: String::new(),
@@ -189,6 +191,14 @@ impl GatewayBuilder {
     pub fn oidc(mut self, clients_toml: &str) -> Self {
         self.keys = true;
         self.oidc = Some(clients_toml.to_string());
+        self
+    }
+
+    /// Logins at upstream OpenID providers: `idps.toml` with this content, and the test CA
+    /// trusted for the providers' HTTPS (their servers present its leaves). Secret files the
+    /// providers name are added with [`Self::file`].
+    pub fn federation(mut self, idps_toml: &str) -> Self {
+        self.federation = Some(idps_toml.to_string());
         self
     }
 
@@ -355,6 +365,12 @@ impl GatewayBuilder {
             config.push_str(
                 "\n[oidc]\nclients = \"clients.toml\"\nbackchannel_ca_file = \"test-ca.pem\"\n",
             );
+        }
+        if let Some(idps) = &self.federation {
+            std::fs::write(dir.path().join("idps.toml"), idps).unwrap();
+            ca.write_pem(&dir.path().join("test-ca.pem"));
+            config
+                .push_str("\n[federation]\nproviders = \"idps.toml\"\nca_file = \"test-ca.pem\"\n");
         }
         for section in [&self.directory, &self.sessions, &self.mfa, &self.audit]
             .into_iter()

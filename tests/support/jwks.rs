@@ -62,8 +62,15 @@ impl ClientKey {
 
     /// Signs `claims` as an ES256 JWT naming this key.
     pub fn sign(&self, claims: &serde_json::Value) -> String {
+        self.sign_typed("JWT", claims)
+    }
+
+    /// Signs `claims` as an ES256 JWT naming this key, with header `typ` (a provider's logout
+    /// token is `logout+jwt`).
+    pub fn sign_typed(&self, typ: &str, claims: &serde_json::Value) -> String {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
+        header.typ = Some(typ.to_owned());
         jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
     }
 

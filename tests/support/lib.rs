@@ -15,6 +15,7 @@ pub mod faults_report;
 pub mod faults_scenario;
 pub mod faults_servers;
 pub mod gateway;
+pub mod hostile_idp;
 pub mod in_process;
 pub mod jwks;
 pub mod monitored;
