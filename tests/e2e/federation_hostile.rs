@@ -256,6 +256,46 @@ async fn an_honest_provider_lets_its_guest_in() {
     assert_eq!(logins[0]["username"], "paula@partner");
 }
 
+/// A broken `idps.toml` is refused at reload with its file and line, and the last good
+/// providers go on serving; a fixed file applies, and a provider removed from it is gone.
+#[tokio::test]
+async fn a_broken_providers_file_keeps_the_last_good_providers() {
+    let f = partner().await;
+    let good = std::fs::read_to_string(f.gw.path("idps.toml")).unwrap();
+    f.gw.replace_file(
+        "idps.toml",
+        good.replace("mode = \"guest\"", "mode = \"trust\""),
+    );
+    let reply = pforte_e2e::client::plain(f.gw.admin, "POST", "/reload", &[]).await;
+    assert_eq!(reply.status, 422, "{}", reply.text());
+    assert!(
+        reply.text().contains("idps.toml:") && reply.text().contains("mode is"),
+        "{}",
+        reply.text()
+    );
+    let mut b = f.browser();
+    let still = f.login(&mut b, "partner").await;
+    f.assert_logged_in(&mut b, &still).await;
+
+    f.gw.replace_file(
+        "idps.toml",
+        good.replace("id = \"partner\"", "id = \"renamed\""),
+    );
+    let reply = pforte_e2e::client::plain(f.gw.admin, "POST", "/reload", &[]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let gone = f
+        .browser()
+        .get(&format!("{LOGIN}/federation/partner/start"))
+        .await;
+    assert_eq!(gone.status, 404);
+    let page = f.browser().get(&format!("{LOGIN}/login")).await;
+    assert!(
+        page.text().contains("/federation/renamed/start"),
+        "{}",
+        page.text()
+    );
+}
+
 mod backchannel;
 mod id_token;
 mod people;
