@@ -140,15 +140,6 @@ pub async fn submit(
         .as_deref()
         .and_then(|raw| super::check_return_to(host, raw));
     let handover = form.handover.as_deref().and_then(Binding::parse);
-    // A user name in a partner's domain logs in at the partner's provider, not here.
-    if let Some(response) = super::federation::start_for_hint(
-        host,
-        form.username.trim(),
-        return_to.as_ref(),
-        handover.as_ref(),
-    ) {
-        return Ok(response);
-    }
     match authenticate(host, headers, &form, now).await {
         Ok(user) => Ok(log_in(
             host,

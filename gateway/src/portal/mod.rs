@@ -157,7 +157,22 @@ pub async fn handle<B: FromClient>(
             let Some(body) = read_form(req).await else {
                 return Err(GatewayError::BadForm);
             };
-            login::submit(host, &headers, login::LoginForm::parse(&body), now).await
+            let form = login::LoginForm::parse(&body);
+            // A user name in a partner's domain logs in at the partner's provider, not here.
+            let return_to = form
+                .return_to
+                .as_deref()
+                .and_then(|raw| check_return_to(host, raw));
+            let binding = form.handover.as_deref().and_then(Binding::parse);
+            if let Some(response) = federation::start_for_hint(
+                host,
+                form.username.trim(),
+                return_to.as_ref(),
+                binding.as_ref(),
+            ) {
+                return Ok(response);
+            }
+            login::submit(host, &headers, form, now).await
         }
         (&Method::GET | &Method::HEAD, "/mfa") => {
             let return_to = query_value(query.as_deref(), "return_to")
