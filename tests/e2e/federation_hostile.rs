@@ -256,6 +256,51 @@ async fn an_honest_provider_lets_its_guest_in() {
     assert_eq!(logins[0]["username"], "paula@partner");
 }
 
+/// A person who types a user name of the partner's domain into the login form (here after an
+/// app sent them to log in) goes to the partner's provider and, logged in there, lands in the
+/// app; the password field is never checked.
+#[tokio::test]
+async fn a_user_name_of_the_partners_domain_goes_to_the_partner() {
+    let guest_with_domain = format!("domains = [\"partner.example\"]\n{GUEST}");
+    let f = start(&[("partner", &guest_with_domain)]).await;
+    let mut b = f.browser();
+    let hops = b.follow(&format!("{DOCS}/")).await;
+    let form = hops[0].reply.text();
+    let csrf = pforte_e2e::browser::hidden_value(&form, "csrf").unwrap();
+    let return_to = pforte_e2e::browser::hidden_value(&form, "return_to").unwrap();
+    let handover = pforte_e2e::browser::hidden_value(&form, "handover").unwrap();
+    let reply = b
+        .post(
+            &format!("{LOGIN}/login"),
+            &[
+                ("username", "Paula@Partner.Example"),
+                ("password", "not-checked"),
+                ("csrf", &csrf),
+                ("return_to", &return_to),
+                ("handover", &handover),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.text());
+    let start = pforte_e2e::browser::absolute(LOGIN, reply.header("location").unwrap());
+    assert!(
+        start.starts_with(&format!("{LOGIN}/federation/partner/start?")),
+        "{start}"
+    );
+    let authorize = b.get(&start).await;
+    assert_eq!(authorize.status, 303);
+    let authorize = authorize.header("location").unwrap().to_string();
+    assert!(
+        authorize.contains("login_hint=Paula%40Partner.Example"),
+        "{authorize}"
+    );
+    let callback = f.at_provider(&mut b, "partner", &authorize).await;
+    // The hops, the last one first: docs opens with the partner's session.
+    let done = b.follow(&callback).await;
+    assert_eq!(done[0].reply.status, 200, "{}", done[0].reply.text());
+    assert!(done[0].url.starts_with(DOCS), "landed at {}", done[0].url);
+}
+
 /// A broken `idps.toml` is refused at reload with its file and line, and the last good
 /// providers go on serving; a fixed file applies, and a provider removed from it is gone.
 #[tokio::test]
