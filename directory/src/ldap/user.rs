@@ -96,24 +96,7 @@ pub(crate) async fn username_by_subject(
         },
         ServerKind::OpenLdap => filter::equals(&a.subject, subject),
     };
-    let both = filter::and(&filter::all_users(&s.user_filter), &by_subject);
-    let attributes = [a.username.as_str()];
-    let query = Query {
-        base: s.user_base(),
-        scope: Scope::Subtree,
-        filter: &both,
-        attributes: &attributes,
-        limit: 2,
-    };
-    let found = search(ldap, s.operation_timeout, query).await?;
-    if found.truncated || found.entries.len() > 1 {
-        return Err(DirectoryError::Ambiguous.into());
-    }
-    Ok(found
-        .entries
-        .first()
-        .and_then(|entry| entry.text(&a.username))
-        .map(str::to_owned))
+    username_where(s, ldap, &by_subject).await
 }
 
 /// The login name of the entry whose mail attribute is `mail`, disabled or not; `None` when no
@@ -124,11 +107,18 @@ pub(crate) async fn username_by_mail(
     ldap: Ldap,
     mail: &str,
 ) -> Result<Option<String>, OpError> {
+    username_where(s, ldap, &filter::equals(&s.attributes.mail, mail)).await
+}
+
+/// The login name of the one user entry that `condition` (an escaped filter) matches, disabled
+/// or not; `None` when none does, [`DirectoryError::Ambiguous`] when two do.
+async fn username_where(
+    s: &LdapSettings,
+    ldap: Ldap,
+    condition: &str,
+) -> Result<Option<String>, OpError> {
     let a = &s.attributes;
-    let both = filter::and(
-        &filter::all_users(&s.user_filter),
-        &filter::equals(&a.mail, mail),
-    );
+    let both = filter::and(&filter::all_users(&s.user_filter), condition);
     let attributes = [a.username.as_str()];
     let query = Query {
         base: s.user_base(),

@@ -32,9 +32,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode, header};
-use http_body_util::Full;
+use http::StatusCode;
 use pforte_oidc::Authentication;
 use pforte_oidc::claims::{Issue, logout_token_claims};
 use pforte_policy::LoginStrength;
@@ -42,13 +40,13 @@ use pforte_session::{LogoutNotice, StoreError};
 use tokio::sync::Semaphore;
 
 use super::grants::Grants;
-use crate::outbound::HttpsClient;
+use crate::outbound::{self, FetchError, HttpsClient};
 use crate::state::Shared;
 use crate::telemetry::audit::{self, AuditContext, AuditEvent, OidcEvent};
 use crate::telemetry::error_chain;
 
-/// How long a client may take to answer a logout call.
-const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most of a client's answer read: only its status matters.
+const MAX_ANSWER_BYTES: usize = 16 * 1024;
 
 /// How long one wait for a notice lasts before the loop looks at shutdown again.
 const WAIT: Duration = Duration::from_secs(2);
@@ -78,15 +76,9 @@ enum Failure {
     /// The token could not be signed.
     #[error("cannot sign the logout token")]
     Sign(#[source] pforte_keys::TokenError),
-    /// The request could not be made from the client's URI.
-    #[error("cannot make the request")]
-    Request(#[source] http::Error),
-    /// No connection, or it broke before an answer.
-    #[error("no answer")]
-    Connection(#[source] hyper_util::client::legacy::Error),
-    /// No answer within [`CALL_TIMEOUT`].
-    #[error("no answer in time")]
-    Timeout,
+    /// The call got no answer (see [`FetchError`]; its timeout is the outbound client's).
+    #[error(transparent)]
+    Call(FetchError),
     /// The client answered with a status other than 2xx.
     #[error("answered {0}")]
     Status(StatusCode),
@@ -98,11 +90,17 @@ impl Failure {
     /// token, and our own failures to sign or build the call would recur.
     fn transient(&self) -> bool {
         match self {
-            Self::Connection(_) | Self::Timeout => true,
+            Self::Call(FetchError::Connection(_) | FetchError::Timeout) => true,
             Self::Status(status) => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
-            Self::Sign(_) | Self::Request(_) => false,
+            Self::Call(
+                FetchError::Request(_)
+                | FetchError::Status(_)
+                | FetchError::Body
+                | FetchError::Invalid(_),
+            )
+            | Self::Sign(_) => false,
         }
     }
 }
@@ -272,22 +270,13 @@ impl Notifier {
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &token)
             .finish();
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(uri)
-            .header(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/x-www-form-urlencoded"),
-            )
-            .body(Full::new(Bytes::from(body)))
-            .map_err(Failure::Request)?;
-        let response = tokio::time::timeout(CALL_TIMEOUT, self.client.request(request))
+        let (status, _) = outbound::post_form(&self.client, uri, body, None, MAX_ANSWER_BYTES)
             .await
-            .map_err(|_| Failure::Timeout)?
-            .map_err(Failure::Connection)?;
-        match response.status() {
-            status if status.is_success() => Ok(()),
-            status => Err(Failure::Status(status)),
+            .map_err(Failure::Call)?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(Failure::Status(status))
         }
     }
 }
@@ -362,6 +351,9 @@ async fn revoke_families(shared: &Shared, notice: &LogoutNotice) -> Result<(), S
 
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use http::Request;
+    use http_body_util::Full;
     use hyper_util::client::legacy::Client;
     use hyper_util::client::legacy::connect::HttpConnector;
     use hyper_util::rt::TokioExecutor;
@@ -390,8 +382,8 @@ mod tests {
     #[tokio::test]
     async fn unreachable_slow_failing_and_throttling_clients_are_retried() {
         for failure in [
-            Failure::Connection(refused().await),
-            Failure::Timeout,
+            Failure::Call(FetchError::Connection(refused().await)),
+            Failure::Call(FetchError::Timeout),
             status(500),
             status(502),
             status(503),
@@ -414,7 +406,9 @@ mod tests {
             status(403),
             status(404),
             status(301),
-            Failure::Request(Request::builder().uri("no uri").body(()).unwrap_err()),
+            Failure::Call(FetchError::Request(
+                Request::builder().uri("no uri").body(()).unwrap_err(),
+            )),
             Failure::Sign(pforte_keys::TokenError::Signing("no key".into())),
         ] {
             assert_eq!(retry_after(&failure, 1), None, "{failure}");
@@ -424,7 +418,7 @@ mod tests {
     #[test]
     fn retries_follow_the_schedule_then_stop() {
         let waits: Vec<_> = (1..=6)
-            .map(|attempts| retry_after(&Failure::Timeout, attempts))
+            .map(|attempts| retry_after(&Failure::Call(FetchError::Timeout), attempts))
             .collect();
         assert_eq!(
             waits,
@@ -437,6 +431,6 @@ mod tests {
                 None,
             ]
         );
-        assert_eq!(retry_after(&Failure::Timeout, 0), None);
+        assert_eq!(retry_after(&Failure::Call(FetchError::Timeout), 0), None);
     }
 }
