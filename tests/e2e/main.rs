@@ -22,6 +22,7 @@ mod deploy;
 mod directories;
 mod failover;
 mod faults;
+mod federation;
 mod federation_hostile;
 mod follows_directory;
 mod health;

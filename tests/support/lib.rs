@@ -27,6 +27,7 @@ pub mod raw;
 pub mod sentinel;
 pub mod syslog;
 pub mod upstream;
+pub mod upstream_idp;
 
 /// Ports handed to servers the tests start. They lie below the kernel's ephemeral range
 /// (32768 and up), so no outgoing connection and no `bind(0)` can take one between the moment it
