@@ -29,6 +29,7 @@ mod tests {
         completions(Shell::Bash, &mut out);
         let script = String::from_utf8(out).unwrap();
         assert!(script.contains("sessions") && script.contains("who-can"));
+        assert!(script.contains("idps"), "idps list|show|test");
         assert!(script.contains("--dir"), "keys --dir");
     }
 

@@ -108,6 +108,9 @@ pub enum CmdError {
     /// A clients command was refused or failed (its own exit code).
     #[error(transparent)]
     Clients(#[from] crate::cmd::clients::ClientsCmdError),
+    /// An idps command could not read the providers (its own exit code).
+    #[error(transparent)]
+    Idps(#[from] crate::cmd::idps::IdpsCmdError),
     /// An audit command could not read what it was given (exit 2; a break is exit 1).
     #[error(transparent)]
     Audit(#[from] crate::cmd::audit::AuditCmdError),
@@ -124,6 +127,7 @@ impl CmdError {
     pub fn exit(&self) -> Exit {
         match self {
             Self::Clients(e) => e.exit(),
+            Self::Idps(e) => e.exit(),
             Self::Audit(e) => e.exit(),
             Self::People(e) => match e.class() {
                 pforte_directory::ErrorClass::BadInput => Exit::BAD_INPUT,

@@ -17,8 +17,9 @@ otherwise /etc/pforte/gateway.toml is read only by a command that needs it. `pol
 1  failed, refused or not allowed\n  2  bad input or config\n  3  unhealthy: the directory or \
 the session store does not answer";
 
-/// Manage the policies, keys, users, groups, sessions and OpenID Connect clients of a Pforte
-/// gateway, from the gateway's own config file (`pforte` itself only runs the gateway).
+/// Manage the policies, keys, users, groups, sessions, OpenID Connect clients and partners'
+/// providers of a Pforte gateway, from the gateway's own config file (`pforte` itself only runs
+/// the gateway).
 #[derive(Parser)]
 #[command(name = "pforte-admin", version, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
@@ -56,6 +57,10 @@ pub enum Command {
     /// a new secret.
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// List or show the partners' OpenID providers of `[federation] providers`, or test that
+    /// they can be used: discovery, keys, client secret.
+    #[command(subcommand)]
+    Idps(IdpsCommand),
     /// Ask the running gateway (its admin listener) what it has loaded and whether the
     /// directory and the session store answer. Exit 3 when something is unhealthy or the
     /// gateway does not answer: usable from monitoring.
@@ -332,6 +337,44 @@ pforte-admin clients add cli --app files --public --redirect-uri http://127.0.0.
     Remove {
         /// The client id.
         id: String,
+    },
+}
+
+/// `pforte-admin idps ...`: the upstream providers partners log in with (docs/federation.md).
+#[derive(Subcommand)]
+pub enum IdpsCommand {
+    /// The providers: id, name, issuer, mode (guest or link) and the e-mail domains they serve.
+    List {
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// One provider in full, but for its client secret.
+    ///
+    /// Its client, where the client secret comes from and whether it can be read (never the
+    /// secret), scopes, the guest rules or the link rule, logout, and the URIs to register at
+    /// the provider.
+    #[command(after_help = "Example:\n  pforte-admin idps show partner")]
+    Show {
+        /// The provider's id, as in idps.toml.
+        id: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Fetch each provider's discovery document and keys now, and name every problem.
+    ///
+    /// Errors: unreachable, wrong issuer, insecure endpoints, no PKCE S256, no usable client
+    /// authentication, no accepted signing key, an unreadable client secret. Warnings (the
+    /// provider still passes): no RFC 9207 `iss`, no end_session_endpoint, no back-channel
+    /// logout.
+    ///
+    /// Exit code 0: every provider tested passes (warnings allowed); 1: one fails.
+    #[command(after_help = "Examples:\n  pforte-admin idps test\n  \
+pforte-admin idps test partner --json")]
+    Test {
+        /// The provider's id (default: every provider).
+        id: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
     },
 }
 

@@ -23,7 +23,7 @@ const IAT_SKEW: TimeDelta = TimeDelta::minutes(2);
 
 /// The signature algorithms accepted. HMAC (`HS*`) is not: it would make the client secret a
 /// signing key, which Pforte keeps out of token checks.
-const ALGORITHMS: [CoreJwsSigningAlgorithm; 10] = [
+pub(crate) const ALGORITHMS: [CoreJwsSigningAlgorithm; 10] = [
     CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
     CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
     CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,

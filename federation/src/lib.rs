@@ -15,6 +15,10 @@
 //!            ─▶ Mode::Guest: groups::GuestRules::map   upstream groups ─▶ local groups | refuse
 //!               Mode::Link:  link::LinkRule::claim     the verified claim naming the person
 //! provider's back-channel logout ─▶ logout_token::verify ─▶ sid and/or sub
+//!
+//! an administrator's check (pforte-admin idps test):
+//!            metadata::Metadata::review   every problem of a discovery document at once
+//!            jwks::signing_keys           the keys that could verify an ID token
 //! ```
 //!
 //! Identities are keyed by (issuer, `sub`) ([`identity`]), never by an e-mail address alone.
@@ -25,6 +29,7 @@
 pub mod groups;
 pub mod id_token;
 pub mod identity;
+pub mod jwks;
 pub mod link;
 pub mod logout;
 pub mod logout_token;

@@ -1,8 +1,13 @@
 //! A provider's discovery document (OpenID Connect Discovery 1.0 §3), read and checked: the
 //! issuer it names must be the configured one exactly (§4.3), or an attacker who can answer
 //! for one URL could speak for another provider.
+//!
+//! [`Metadata::parse`] stops at the first problem (the gateway only needs to know the provider
+//! is unusable); [`Metadata::review`] names every problem at once, for an administrator mending
+//! a provider's setup (`pforte-admin idps test`).
 
 use serde::Deserialize;
+use serde_json::Value;
 use url::{Host, Url};
 
 /// Why a discovery document cannot be used.
@@ -63,6 +68,13 @@ pub struct Metadata {
     pub iss_parameter_supported: bool,
     /// How the client secret is sent.
     pub client_auth: ClientAuth,
+    /// Whether the provider can tell Pforte that a session there ended (Back-Channel Logout
+    /// 1.0 §2.1, `backchannel_logout_supported`); without it a partner's logout at home leaves
+    /// the Pforte session running until it expires.
+    pub backchannel_logout_supported: bool,
+    /// The algorithms the provider signs ID tokens with
+    /// (`id_token_signing_alg_values_supported`), as listed; empty when it lists none.
+    pub id_token_signing_algs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,61 +88,131 @@ struct Document {
     authorization_response_iss_parameter_supported: bool,
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
     code_challenge_methods_supported: Option<Vec<String>>,
+    // Read loosely (any JSON, misfits taken as absent): these two only inform
+    // `pforte-admin idps test`, so a document the gateway used before is not refused for them.
+    backchannel_logout_supported: Option<Value>,
+    id_token_signing_alg_values_supported: Option<Value>,
 }
 
 impl Metadata {
-    /// Reads the document a provider served for `expected_issuer`.
+    /// Reads the document a provider served for `expected_issuer`; the first problem found.
     pub fn parse(expected_issuer: &str, body: &[u8]) -> Result<Self, MetadataError> {
-        let doc: Document =
-            serde_json::from_slice(body).map_err(|e| MetadataError::Malformed(e.to_string()))?;
-        if doc.issuer != expected_issuer {
-            return Err(MetadataError::WrongIssuer {
-                expected: expected_issuer.to_owned(),
-                found: doc.issuer,
-            });
+        check(expected_issuer, body).map_err(|(first, _)| first)
+    }
+
+    /// Reads the document like [`Self::parse`], but names every problem, in the order `parse`
+    /// meets them (the first is the one `parse` returns).
+    pub fn review(expected_issuer: &str, body: &[u8]) -> Result<Self, Vec<MetadataError>> {
+        check(expected_issuer, body).map_err(|(first, more)| {
+            let mut all = Vec::with_capacity(1 + more.len());
+            all.push(first);
+            all.extend(more);
+            all
+        })
+    }
+}
+
+/// The document's metadata, or its first problem and any others.
+fn check(
+    expected_issuer: &str,
+    body: &[u8],
+) -> Result<Metadata, (MetadataError, Vec<MetadataError>)> {
+    let doc: Document = serde_json::from_slice(body)
+        .map_err(|e| (MetadataError::Malformed(e.to_string()), Vec::new()))?;
+    let mut problems = Vec::new();
+    if doc.issuer != expected_issuer {
+        problems.push(MetadataError::WrongIssuer {
+            expected: expected_issuer.to_owned(),
+            found: doc.issuer.clone(),
+        });
+    }
+    let loopback = Url::parse(expected_issuer).is_ok_and(|u| is_loopback(&u));
+    let client_auth = match &doc.token_endpoint_auth_methods_supported {
+        None => Some(ClientAuth::Basic),
+        Some(methods) if methods.iter().any(|m| m == "client_secret_basic") => {
+            Some(ClientAuth::Basic)
         }
-        let loopback = Url::parse(expected_issuer).is_ok_and(|u| is_loopback(&u));
-        let endpoint = |field: &'static str, raw: &str| -> Result<Url, MetadataError> {
-            let insecure = || MetadataError::Insecure {
+        Some(methods) if methods.iter().any(|m| m == "client_secret_post") => {
+            Some(ClientAuth::Post)
+        }
+        Some(_) => {
+            problems.push(MetadataError::NoClientAuth);
+            None
+        }
+    };
+    if let Some(methods) = &doc.code_challenge_methods_supported
+        && !methods.iter().any(|m| m == "S256")
+    {
+        problems.push(MetadataError::NoPkce);
+    }
+    let mut endpoint = |field: &'static str, raw: &str| -> Option<Url> {
+        let url = Url::parse(raw).ok().filter(|url| match url.scheme() {
+            "https" => true,
+            "http" => loopback && is_loopback(url),
+            _ => false,
+        });
+        if url.is_none() {
+            problems.push(MetadataError::Insecure {
                 field,
                 url: raw.to_owned(),
-            };
-            let url = Url::parse(raw).map_err(|_| insecure())?;
-            match url.scheme() {
-                "https" => Ok(url),
-                "http" if loopback && is_loopback(&url) => Ok(url),
-                _ => Err(insecure()),
-            }
-        };
-        let client_auth = match &doc.token_endpoint_auth_methods_supported {
-            None => ClientAuth::Basic,
-            Some(methods) if methods.iter().any(|m| m == "client_secret_basic") => {
-                ClientAuth::Basic
-            }
-            Some(methods) if methods.iter().any(|m| m == "client_secret_post") => ClientAuth::Post,
-            Some(_) => return Err(MetadataError::NoClientAuth),
-        };
-        if let Some(methods) = &doc.code_challenge_methods_supported
-            && !methods.iter().any(|m| m == "S256")
-        {
-            return Err(MetadataError::NoPkce);
+            });
         }
-        Ok(Self {
-            authorization_endpoint: endpoint(
-                "authorization_endpoint",
-                &doc.authorization_endpoint,
-            )?,
-            token_endpoint: endpoint("token_endpoint", &doc.token_endpoint)?,
-            jwks_uri: endpoint("jwks_uri", &doc.jwks_uri)?,
-            end_session_endpoint: doc
-                .end_session_endpoint
-                .as_deref()
-                .map(|raw| endpoint("end_session_endpoint", raw))
-                .transpose()?,
+        url
+    };
+    let authorization_endpoint = endpoint("authorization_endpoint", &doc.authorization_endpoint);
+    let token_endpoint = endpoint("token_endpoint", &doc.token_endpoint);
+    let jwks_uri = endpoint("jwks_uri", &doc.jwks_uri);
+    let end_session_endpoint = match doc.end_session_endpoint.as_deref() {
+        Some(raw) => endpoint("end_session_endpoint", raw).map(Some),
+        None => Some(None),
+    };
+    let mut problems = problems.into_iter();
+    if let Some(first) = problems.next() {
+        return Err((first, problems.collect()));
+    }
+    match (
+        authorization_endpoint,
+        token_endpoint,
+        jwks_uri,
+        end_session_endpoint,
+        client_auth,
+    ) {
+        (
+            Some(authorization_endpoint),
+            Some(token_endpoint),
+            Some(jwks_uri),
+            Some(end_session_endpoint),
+            Some(client_auth),
+        ) => Ok(Metadata {
+            issuer: doc.issuer,
+            authorization_endpoint,
+            token_endpoint,
+            jwks_uri,
+            end_session_endpoint,
             iss_parameter_supported: doc.authorization_response_iss_parameter_supported,
             client_auth,
-            issuer: doc.issuer,
-        })
+            backchannel_logout_supported: doc
+                .backchannel_logout_supported
+                .as_ref()
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            id_token_signing_algs: doc
+                .id_token_signing_alg_values_supported
+                .as_ref()
+                .and_then(Value::as_array)
+                .map(|algs| {
+                    algs.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }),
+        // Every missing part recorded a problem above.
+        _ => Err((
+            MetadataError::Malformed("the discovery document is incomplete".into()),
+            Vec::new(),
+        )),
     }
 }
 
@@ -209,6 +291,58 @@ mod tests {
                 .client_auth,
             ClientAuth::Post
         );
+    }
+
+    #[test]
+    fn a_review_names_every_problem_in_the_order_parse_meets_them() {
+        let bad = r#"{"issuer":"https://elsewhere.example","authorization_endpoint":"http://idp.example/auth",
+            "token_endpoint":"https://idp.example/token","jwks_uri":"ftp://idp.example/jwks",
+            "token_endpoint_auth_methods_supported":["private_key_jwt"],
+            "code_challenge_methods_supported":["plain"]}"#;
+        let problems = Metadata::review(ISSUER, bad.as_bytes()).unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                MetadataError::WrongIssuer {
+                    expected: ISSUER.into(),
+                    found: "https://elsewhere.example".into(),
+                },
+                MetadataError::NoClientAuth,
+                MetadataError::NoPkce,
+                MetadataError::Insecure {
+                    field: "authorization_endpoint",
+                    url: "http://idp.example/auth".into(),
+                },
+                MetadataError::Insecure {
+                    field: "jwks_uri",
+                    url: "ftp://idp.example/jwks".into(),
+                },
+            ]
+        );
+        assert_eq!(
+            Metadata::parse(ISSUER, bad.as_bytes()).unwrap_err(),
+            problems[0]
+        );
+        let good = Metadata::review(ISSUER, doc("").as_bytes()).unwrap();
+        assert_eq!(good, Metadata::parse(ISSUER, doc("").as_bytes()).unwrap());
+    }
+
+    #[test]
+    fn back_channel_logout_and_signing_algorithms_are_read() {
+        let m = Metadata::parse(ISSUER, doc("").as_bytes()).unwrap();
+        assert!(!m.backchannel_logout_supported);
+        assert!(m.id_token_signing_algs.is_empty());
+        let listed = doc(r#","backchannel_logout_supported":true,
+            "id_token_signing_alg_values_supported":["RS256","ES256"]"#);
+        let m = Metadata::parse(ISSUER, listed.as_bytes()).unwrap();
+        assert!(m.backchannel_logout_supported);
+        assert_eq!(m.id_token_signing_algs, ["RS256", "ES256"]);
+        // Misfits count as absent: they never make a usable document unusable.
+        let odd = doc(r#","backchannel_logout_supported":"yes",
+            "id_token_signing_alg_values_supported":null"#);
+        let m = Metadata::parse(ISSUER, odd.as_bytes()).unwrap();
+        assert!(!m.backchannel_logout_supported);
+        assert!(m.id_token_signing_algs.is_empty());
     }
 
     #[test]

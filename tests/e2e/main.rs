@@ -7,6 +7,7 @@
 mod admin;
 mod admin_clients;
 mod admin_factors;
+mod admin_idps;
 mod admin_people;
 mod admin_sessions;
 mod alerts;

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod client;
 pub mod cut;
 pub mod demo;
+pub mod discovery;
 pub mod faults_client;
 pub mod faults_load;
 pub mod faults_report;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod clients;
 mod ctx;
 pub mod groups;
+pub mod idps;
 pub mod keys;
 pub mod policy;
 mod reach;
@@ -25,6 +26,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Exit, CmdError> {
         Command::Users(command) => users::run(ctx, command).await,
         Command::Groups(command) => groups::run(ctx, command).await,
         Command::Clients(command) => clients::run(ctx, command),
+        Command::Idps(command) => idps::run(ctx, command).await,
         Command::Audit(command) => audit::run(ctx, command),
         Command::Status { json } => status::run(ctx, json.json).await,
         // Printed by `main` before any config is read.

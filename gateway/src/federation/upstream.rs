@@ -77,12 +77,7 @@ impl Upstreams {
         if let Some(metadata) = self.cached_metadata(issuer, now) {
             return Ok(metadata);
         }
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        );
-        let body =
-            outbound::get(&self.client, &url, "application/json", MAX_DOCUMENT_BYTES).await?;
+        let body = self.discovery_document(issuer).await?;
         let metadata = Arc::new(Metadata::parse(issuer, &body)?);
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         let keys = known.remove(issuer).and_then(|k| k.keys);
@@ -95,6 +90,16 @@ impl Upstreams {
             },
         );
         Ok(metadata)
+    }
+
+    /// The provider's discovery document as served, fetched now and neither checked nor kept:
+    /// `pforte-admin idps test` reads it with `Metadata::review` to name every problem at once.
+    pub async fn discovery_document(&self, issuer: &str) -> Result<Bytes, UpstreamError> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        Ok(outbound::get(&self.client, &url, "application/json", MAX_DOCUMENT_BYTES).await?)
     }
 
     /// The provider's key set: the cached one, fetched anew when there is none, when it is an
