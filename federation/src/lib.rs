@@ -37,7 +37,9 @@ pub mod metadata;
 pub mod providers;
 pub mod request;
 pub mod response;
+mod signature;
 pub mod token;
+pub mod userinfo;
 
 pub use groups::{GuestRules, Unmapped};
 pub use id_token::{IdTokenError, UpstreamClaims};

@@ -2,15 +2,16 @@
 //! as §2.6 asks): signed by a key of the provider's JWKS with an asymmetric algorithm, `iss` the
 //! provider's, `aud` holding Pforte's client id, `iat` present and not in the future, `exp` (if
 //! present) not passed, the back-channel logout event, `sub` or `sid`, and no `nonce` (so an ID
-//! token can never pass as a logout token). Checked with the jsonwebtoken crate, which takes a
-//! JWK as it is published.
+//! token can never pass as a logout token). The key is found as for ID tokens
+//! ([`crate::signature`]); the jsonwebtoken crate checks signature, issuer and audience.
 
 use std::collections::HashSet;
 
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use jsonwebtoken::{Validation, decode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use crate::signature::{self, SignatureError};
 
 /// The event member a logout token must carry.
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
@@ -64,24 +65,11 @@ pub fn verify(
     jwks: &[u8],
     now: u64,
 ) -> Result<LogoutRequest, LogoutTokenError> {
-    let header = decode_header(raw).map_err(|e| LogoutTokenError::Malformed(e.to_string()))?;
-    if matches!(
-        header.alg,
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-    ) {
-        return Err(LogoutTokenError::Invalid(
-            "an HMAC signature is not accepted".into(),
-        ));
-    }
-    let set: JwkSet =
-        serde_json::from_slice(jwks).map_err(|e| LogoutTokenError::Malformed(e.to_string()))?;
-    let jwk = match &header.kid {
-        Some(kid) => set.find(kid),
-        None if set.keys.len() == 1 => set.keys.first(),
-        None => None,
-    }
-    .ok_or(LogoutTokenError::UnknownKey)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|e| LogoutTokenError::Invalid(e.to_string()))?;
+    let (header, key) = signature::key_for(raw, jwks).map_err(|e| match e {
+        SignatureError::Malformed(m) | SignatureError::KeySet(m) => LogoutTokenError::Malformed(m),
+        SignatureError::UnknownKey => LogoutTokenError::UnknownKey,
+        SignatureError::Invalid(m) => LogoutTokenError::Invalid(m),
+    })?;
     let mut validation = Validation::new(header.alg);
     validation.required_spec_claims = HashSet::from(["iss".to_owned(), "aud".to_owned()]);
     validation.validate_exp = false;

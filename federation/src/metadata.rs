@@ -62,6 +62,8 @@ pub struct Metadata {
     pub token_endpoint: Url,
     /// The provider's signing keys.
     pub jwks_uri: Url,
+    /// Where the claims the ID token leaves out are read (OIDC Core §5.3), if offered.
+    pub userinfo_endpoint: Option<Url>,
     /// Where the browser is sent to log out there (RP-Initiated Logout 1.0), if offered.
     pub end_session_endpoint: Option<Url>,
     /// Whether authorization responses carry `iss` (RFC 9207); then one without it is refused.
@@ -83,6 +85,7 @@ struct Document {
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
+    userinfo_endpoint: Option<String>,
     end_session_endpoint: Option<String>,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
@@ -166,6 +169,10 @@ fn check(
         Some(raw) => endpoint("end_session_endpoint", raw).map(Some),
         None => Some(None),
     };
+    let userinfo_endpoint = match doc.userinfo_endpoint.as_deref() {
+        Some(raw) => endpoint("userinfo_endpoint", raw).map(Some),
+        None => Some(None),
+    };
     let mut problems = problems.into_iter();
     if let Some(first) = problems.next() {
         return Err((first, problems.collect()));
@@ -174,20 +181,21 @@ fn check(
         authorization_endpoint,
         token_endpoint,
         jwks_uri,
-        end_session_endpoint,
+        (end_session_endpoint, userinfo_endpoint),
         client_auth,
     ) {
         (
             Some(authorization_endpoint),
             Some(token_endpoint),
             Some(jwks_uri),
-            Some(end_session_endpoint),
+            (Some(end_session_endpoint), Some(userinfo_endpoint)),
             Some(client_auth),
         ) => Ok(Metadata {
             issuer: doc.issuer,
             authorization_endpoint,
             token_endpoint,
             jwks_uri,
+            userinfo_endpoint,
             end_session_endpoint,
             iss_parameter_supported: doc.authorization_response_iss_parameter_supported,
             client_auth,

@@ -76,7 +76,23 @@ impl std::fmt::Debug for TokenRequest {
 #[derive(Deserialize)]
 struct Success {
     id_token: Option<String>,
+    access_token: Option<String>,
     token_type: Option<String>,
+}
+
+/// What Pforte uses of a successful answer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// The ID token, to be verified.
+    pub id_token: String,
+    /// The access token, for the provider's userinfo endpoint (claims the ID token leaves out).
+    pub access_token: Option<String>,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tokens(***)")
+    }
 }
 
 #[derive(Deserialize)]
@@ -84,9 +100,8 @@ struct Failure {
     error: String,
 }
 
-/// The ID token of a successful answer (the access token is not used: every claim Pforte
-/// needs is in the signed ID token).
-pub fn id_token_of(status: u16, body: &[u8]) -> Result<String, TokenError> {
+/// The tokens of a successful answer: a Bearer token type and an ID token are required.
+pub fn tokens_of(status: u16, body: &[u8]) -> Result<Tokens, TokenError> {
     if !(200..300).contains(&status) {
         return Err(match serde_json::from_slice::<Failure>(body) {
             Ok(f) => TokenError::Refused(f.error.chars().take(64).collect()),
@@ -98,14 +113,18 @@ pub fn id_token_of(status: u16, body: &[u8]) -> Result<String, TokenError> {
     if !success
         .token_type
         .as_deref()
-        .is_some_and(|t| t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("dpop"))
+        .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
     {
         return Err(TokenError::Malformed("token_type is not Bearer".into()));
     }
-    success
+    let id_token = success
         .id_token
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| TokenError::Malformed("no id_token".into()))
+        .ok_or_else(|| TokenError::Malformed("no id_token".into()))?;
+    Ok(Tokens {
+        id_token,
+        access_token: success.access_token.filter(|t| !t.is_empty()),
+    })
 }
 
 #[cfg(test)]
@@ -115,22 +134,32 @@ mod tests {
     #[test]
     fn answers_read_as_token_or_error() {
         assert_eq!(
-            id_token_of(
+            tokens_of(
                 200,
                 br#"{"access_token":"a","token_type":"Bearer","id_token":"x.y.z"}"#
             ),
-            Ok("x.y.z".into())
+            Ok(Tokens {
+                id_token: "x.y.z".into(),
+                access_token: Some("a".into())
+            })
         );
         assert!(matches!(
-            id_token_of(200, br#"{"access_token":"a","token_type":"Bearer"}"#),
+            tokens_of(
+                200,
+                br#"{"access_token":"a","token_type":"DPoP","id_token":"x"}"#
+            ),
+            Err(TokenError::Malformed(_))
+        ));
+        assert!(matches!(
+            tokens_of(200, br#"{"access_token":"a","token_type":"Bearer"}"#),
             Err(TokenError::Malformed(_))
         ));
         assert_eq!(
-            id_token_of(400, br#"{"error":"invalid_grant"}"#),
+            tokens_of(400, br#"{"error":"invalid_grant"}"#),
             Err(TokenError::Refused("invalid_grant".into()))
         );
         assert_eq!(
-            id_token_of(502, b"<html>"),
+            tokens_of(502, b"<html>"),
             Err(TokenError::Refused("status 502".into()))
         );
     }

@@ -88,17 +88,22 @@ pub enum FetchError {
 }
 
 /// `GET url` for a `200` answer's body of at most `max_bytes`, each step within
-/// [`FETCH_TIMEOUT`].
+/// [`FETCH_TIMEOUT`]; `authorization` is sent as the `Authorization` header when given.
 pub async fn get(
     client: &HttpsClient,
     url: &str,
     accept: &str,
+    authorization: Option<&str>,
     max_bytes: usize,
 ) -> Result<Bytes, FetchError> {
-    let request = Request::builder()
+    let mut request = Request::builder()
         .method(Method::GET)
         .uri(url)
-        .header(header::ACCEPT, accept)
+        .header(header::ACCEPT, accept);
+    if let Some(value) = authorization {
+        request = request.header(header::AUTHORIZATION, value);
+    }
+    let request = request
         .body(Full::new(Bytes::new()))
         .map_err(FetchError::Request)?;
     let (status, body) = send(client, request, max_bytes).await?;

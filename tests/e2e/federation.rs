@@ -143,10 +143,18 @@ struct Setup {
 /// logout endpoint), apps `video` and `mail`, the demo people, the audit log, and what `more`
 /// adds.
 async fn start(partner: Partner, more: impl FnOnce(GatewayBuilder) -> GatewayBuilder) -> Setup {
+    start_with(partner, partner.provider(), more).await
+}
+
+/// [`start`] with the provider configured as `provider` says.
+async fn start_with(
+    partner: Partner,
+    provider: IdpConfig,
+    more: impl FnOnce(GatewayBuilder) -> GatewayBuilder,
+) -> Setup {
     let video = Upstream::start("video").await;
     let mail = Upstream::start("mail").await;
     let ca = TestCa::new();
-    let provider = partner.provider();
     let apps = app_toml(
         "video",
         "video.gw.test",
@@ -653,4 +661,28 @@ async fn the_providers_back_channel_logout_ends_the_session_at_pforte() {
     assert_eq!(logouts.len(), 1, "{logouts:?}");
     assert_eq!(logouts[0]["provider"], "partner");
     assert_eq!(logouts[0]["sessions"], 1);
+}
+
+/// oidc-provider's default: profile, e-mail and groups only at userinfo, none in the ID token.
+/// Pforte reads them there with the access token, so the guest still gets her mapped group.
+#[tokio::test]
+async fn claims_the_id_token_leaves_out_are_read_at_userinfo() {
+    let provider = Partner::Guests.provider().claims_in_id_token(false);
+    let s = start_with(Partner::Guests, provider, |b| b).await;
+    let mut b = s.browser();
+    let hops = s.log_in(&mut b, PAULA, PAULA_PW).await;
+    assert_eq!(
+        hops[0].reply.status,
+        200,
+        "{}\n{}",
+        hops[0].reply.text(),
+        s.logs()
+    );
+    let video = b.follow(&format!("{VIDEO}/")).await;
+    assert_eq!(video[0].reply.status, 200, "{}", video[0].reply.text());
+    let seen = video[0].reply.json();
+    assert_eq!(seen["upstream"], "video");
+    let logins = s.events("federated_login");
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert_eq!(logins[0]["username"], "paula@partner");
 }

@@ -28,6 +28,7 @@ pub(super) struct ProviderEntry {
     pub(super) mode: Spanned<String>,
     pub(super) username_claim: Option<Spanned<String>>,
     pub(super) logout: Option<bool>,
+    pub(super) userinfo: Option<bool>,
     pub(super) guest: Option<Spanned<GuestEntry>>,
     pub(super) link: Option<Spanned<LinkEntry>>,
 }

@@ -254,6 +254,7 @@ impl Validator<'_> {
             mode: mode?,
             username_claim,
             logout: e.logout.unwrap_or(true),
+            userinfo: e.userinfo.unwrap_or(true),
         })
     }
 

@@ -13,6 +13,7 @@
 //! mode = "guest"                      # or "link"
 //! username_claim = "preferred_username"   # a guest's name (then email, then sub)
 //! logout = true                       # RP-initiated logout at the provider after ours
+//! userinfo = true                     # claims the ID token lacks read from userinfo
 //!
 //! [idp.guest]
 //! groups_claim = "groups"
@@ -96,6 +97,9 @@ pub struct Provider {
     pub username_claim: String,
     /// Whether logging out at Pforte sends the person on to the provider's logout.
     pub logout: bool,
+    /// Whether the provider's userinfo endpoint is asked for the claims its ID tokens leave
+    /// out (when it has one).
+    pub userinfo: bool,
 }
 
 impl fmt::Debug for Provider {

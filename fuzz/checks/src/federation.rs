@@ -1,6 +1,6 @@
 //! Federation's parsers of what partners' providers send and of the file an operator writes:
 //! `idps.toml` (`Providers::parse`), the callback query (`Callback::parse` and `check`), a
-//! discovery document (`Metadata::parse`), a token endpoint's answer (`id_token_of`), an ID
+//! discovery document (`Metadata::parse`), a token endpoint's answer (`tokens_of`), an ID
 //! token (`id_token::verify`) and a back-channel logout token (`logout_token::verify`) against a
 //! fixed key set.
 
@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 use pforte_federation::id_token::{self, Expected};
 use pforte_federation::metadata::Metadata;
 use pforte_federation::response::Callback;
-use pforte_federation::token::id_token_of;
+use pforte_federation::token::tokens_of;
 use pforte_federation::{Providers, logout_token};
 
 const ISSUER: &str = "https://idp.partner.example";
@@ -36,8 +36,8 @@ pub fn federation(data: &[u8]) {
     providers_hold(idps);
     callback_holds(query);
     metadata_holds(discovery);
-    let _ = id_token_of(200, token_response.as_bytes());
-    let _ = id_token_of(400, token_response.as_bytes());
+    let _ = tokens_of(200, token_response.as_bytes());
+    let _ = tokens_of(400, token_response.as_bytes());
     let now = Utc
         .timestamp_opt(1_800_000_000, 0)
         .single()

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use pforte_federation::metadata::{Metadata, MetadataError};
-use pforte_federation::token::{TokenError, TokenRequest, id_token_of};
+use pforte_federation::token::{TokenError, TokenRequest, Tokens, tokens_of};
 use rustls::crypto::CryptoProvider;
 
 use crate::outbound::{self, CaError, FetchError, HttpsClient};
@@ -99,7 +99,14 @@ impl Upstreams {
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
-        Ok(outbound::get(&self.client, &url, "application/json", MAX_DOCUMENT_BYTES).await?)
+        Ok(outbound::get(
+            &self.client,
+            &url,
+            "application/json",
+            None,
+            MAX_DOCUMENT_BYTES,
+        )
+        .await?)
     }
 
     /// The provider's key set: the cached one, fetched anew when there is none, when it is an
@@ -121,6 +128,7 @@ impl Upstreams {
             &self.client,
             metadata.jwks_uri.as_str(),
             "application/jwk-set+json, application/json",
+            None,
             MAX_DOCUMENT_BYTES,
         )
         .await?;
@@ -140,7 +148,7 @@ impl Upstreams {
         &self,
         metadata: &Metadata,
         request: TokenRequest,
-    ) -> Result<String, UpstreamError> {
+    ) -> Result<Tokens, UpstreamError> {
         let (status, body) = outbound::post_form(
             &self.client,
             metadata.token_endpoint.as_str(),
@@ -149,7 +157,28 @@ impl Upstreams {
             MAX_TOKEN_RESPONSE_BYTES,
         )
         .await?;
-        Ok(id_token_of(status.as_u16(), &body)?)
+        Ok(tokens_of(status.as_u16(), &body)?)
+    }
+
+    /// The provider's userinfo answer for `access_token` (a JSON object, checked by the
+    /// caller); `None` when the provider has no userinfo endpoint.
+    pub async fn userinfo(
+        &self,
+        metadata: &Metadata,
+        access_token: &str,
+    ) -> Result<Option<Bytes>, UpstreamError> {
+        let Some(endpoint) = &metadata.userinfo_endpoint else {
+            return Ok(None);
+        };
+        let body = outbound::get(
+            &self.client,
+            endpoint.as_str(),
+            "application/json",
+            Some(&format!("Bearer {access_token}")),
+            MAX_TOKEN_RESPONSE_BYTES,
+        )
+        .await?;
+        Ok(Some(body))
     }
 
     /// Forgets what was fetched from `issuer` (`pforte-admin idps test` asks afresh).

@@ -80,6 +80,7 @@ async fn fetch(client: &HttpsClient, url: &str) -> Result<JwkSet, FetchError> {
         client,
         url,
         "application/jwk-set+json, application/json",
+        None,
         MAX_JWKS_BYTES,
     )
     .await?;

@@ -13,6 +13,7 @@ use pforte_federation::identity::hashed;
 use pforte_federation::metadata::Metadata;
 use pforte_federation::response::{Callback, ResponseError};
 use pforte_federation::token::TokenRequest;
+use pforte_federation::userinfo;
 use pforte_policy::LoginStrength;
 use pforte_session::{AuthMethod, Federated, StoreError};
 use subtle::ConstantTimeEq;
@@ -200,7 +201,7 @@ async fn verify(
         &callback_uri(host, &provider.id),
         &pending.verifier,
     );
-    let id_token = upstreams
+    let tokens = upstreams
         .exchange(&metadata, request)
         .await
         .map_err(|e| match e {
@@ -210,11 +211,11 @@ async fn verify(
                 Failure::Protocol("token_exchange")
             }
         })?;
-    let claims = check_id_token(
+    let mut claims = check_id_token(
         upstreams,
         &metadata,
         provider,
-        &id_token,
+        &tokens.id_token,
         &pending.nonce,
         now,
     )
@@ -223,7 +224,21 @@ async fn verify(
     if claims.sub.len() > 255 {
         return Err(Failure::Protocol("id_token"));
     }
-    Ok((pending, claims, id_token))
+    if provider.userinfo
+        && let Some(access_token) = &tokens.access_token
+    {
+        let answer = upstreams
+            .userinfo(&metadata, access_token)
+            .await
+            .map_err(|_| Failure::Unreachable)?;
+        if let Some(body) = answer
+            && let Err(error) = userinfo::merge(&mut claims, &body)
+        {
+            tracing::info!(provider = %provider.id, %error, "a partner's userinfo answer was refused");
+            return Err(Failure::Protocol("userinfo"));
+        }
+    }
+    Ok((pending, claims, tokens.id_token))
 }
 
 /// The ID token checked with the provider's keys; an unknown key id fetches the set once more.
