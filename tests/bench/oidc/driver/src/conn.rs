@@ -1,5 +1,5 @@
-//! One keep-alive HTTPS connection to the provider (HTTP/1.1 over rustls, the certificate
-//! checked against the benchmark's own CA), and the two request shapes the grants need.
+//! One keep-alive HTTPS connection to the server (HTTP/1.1 over rustls, the certificate
+//! checked against the benchmark's own CA), and the request shapes the grants and logins need.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri, header};
+use http::{HeaderName, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -17,8 +17,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore, crypto};
 
-/// Where the provider listens and who it claims to be: connections go to `addr`, while SNI,
-/// the certificate check and the `Host` header use the issuer's name, as a real client's would.
+/// Where the server listens and who it claims to be: connections go to `addr`, while SNI,
+/// the certificate check and the `Host` header use the URL's name, as a real client's would.
 pub struct Target {
     addr: SocketAddr,
     server_name: ServerName<'static>,
@@ -27,7 +27,7 @@ pub struct Target {
 }
 
 impl Target {
-    /// A target for the provider `issuer` reached at `addr`, trusting the CA in `ca_pem`.
+    /// A target for the server at URL `issuer` reached at `addr`, trusting the CA in `ca_pem`.
     pub fn new(addr: SocketAddr, issuer: &Uri, ca_pem: &Path) -> anyhow::Result<Self> {
         let authority = issuer
             .authority()
@@ -87,6 +87,8 @@ pub struct Reply {
     pub status: StatusCode,
     /// The `Location` header, if any.
     pub location: Option<String>,
+    /// The `Set-Cookie` headers, as sent.
+    pub set_cookies: Vec<String>,
     /// The whole body.
     pub body: Bytes,
 }
@@ -108,13 +110,31 @@ impl Conn {
         authorization: &str,
         form: String,
     ) -> anyhow::Result<Reply> {
-        let request = Request::post(path)
+        self.post_form_with(
+            path,
+            &[
+                (header::AUTHORIZATION, authorization),
+                (header::ACCEPT, "application/json"),
+            ],
+            form,
+        )
+        .await
+    }
+
+    /// `POST path` with a form body and the given headers.
+    pub async fn post_form_with(
+        &mut self,
+        path: &str,
+        headers: &[(HeaderName, &str)],
+        form: String,
+    ) -> anyhow::Result<Reply> {
+        let mut request = Request::post(path)
             .header(header::HOST, &self.authority)
-            .header(header::AUTHORIZATION, authorization)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json")
-            .body(Full::new(Bytes::from(form)))?;
-        self.send(request).await
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        self.send(request.body(Full::new(Bytes::from(form)))?).await
     }
 
     async fn send(&mut self, request: Request<Full<Bytes>>) -> anyhow::Result<Reply> {
@@ -126,6 +146,12 @@ impl Conn {
             .get(header::LOCATION)
             .map(|v| v.to_str().map(str::to_owned))
             .transpose()?;
+        let set_cookies = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().map(str::to_owned))
+            .collect::<Result<_, _>>()?;
         let body = response.into_body().collect().await?.to_bytes();
         if status.is_server_error() {
             bail!("{status}: {}", String::from_utf8_lossy(&body));
@@ -133,7 +159,19 @@ impl Conn {
         Ok(Reply {
             status,
             location,
+            set_cookies,
             body,
+        })
+    }
+}
+
+impl Reply {
+    /// The value the reply sets for cookie `name` (the first, if several), unless it clears it.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies.iter().find_map(|line| {
+            let pair = line.split(';').next()?;
+            let (n, v) = pair.split_once('=')?;
+            (n.trim() == name && !v.is_empty()).then_some(v.trim())
         })
     }
 }

@@ -1,20 +1,29 @@
-//! Load driver for `tests/bench/oidc.sh`: one OAuth grant, over and over, on N keep-alive
-//! HTTPS connections for a fixed time, against any OpenID provider found by discovery.
+//! Load driver for `tests/bench/oidc.sh` and `tests/bench/federation.sh`: one OAuth grant
+//! against any OpenID provider found by discovery, or one kind of login at Pforte's login host,
+//! over and over, on N keep-alive HTTPS connections for a fixed time.
 //!
 //! ```text
-//! discovery ─▶ N workers (one connection each; refresh: each its own token chain; exchange:
-//!              each its own access token to trade)
-//!           ─▶ warm-up ─▶ measured window (ops, latencies, CPU of the given processes) ─▶ report
+//! --grant G:  discovery ─▶ N workers (one connection each; refresh: each its own token chain;
+//!                          exchange: each its own access token to trade)
+//! --login L:  (federated: the stub provider starts on a thread of its own, provider.rs)
+//!             ─▶ N workers (one connection and one person each; logins.rs)
+//!          ─▶ warm-up ─▶ measured window (ops, latencies, CPU of the given processes) ─▶ report
 //! ```
 //!
 //! The report is `key=value` lines on standard output: `ops_per_second`, `errors`, `p50_ms`,
 //! `p99_ms`, `driver_cpu_share`, and for every `--pid NAME=PID` `cpu_share_NAME` (CPU seconds
-//! per second of the window) and `ops_per_cpu_second_NAME` (grants per CPU second: the
-//! per-core figure), and with several `ops_per_cpu_second_all` (their CPU added up).
+//! per second of the window), `ops_per_cpu_second_NAME` (operations per CPU second: the
+//! per-core figure) and `cpu_us_per_op_NAME`, and with several `ops_per_cpu_second_all` (their
+//! CPU added up). Federated logins add the stub provider's figures: `stub_cpu_share` (its
+//! thread, part of `driver_cpu_share`), `provider_connections` (connections Pforte opened to it
+//! in the window, each a TLS handshake), `provider_connections_total` (since it started),
+//! `provider_tokens` (codes it exchanged in the window) and `provider_refused`.
 
 mod conn;
 mod cpu;
 mod grants;
+mod logins;
+mod provider;
 mod worker;
 
 use std::net::SocketAddr;
@@ -24,12 +33,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::{Parser, ValueEnum};
+use clap::{ArgGroup, Parser, ValueEnum};
 use http::Uri;
 
 use crate::conn::Target;
 use crate::grants::Client;
-use crate::worker::{Shared, Worker};
+use crate::logins::Login;
+use crate::worker::{Shared, Work, Worker};
 
 /// Which grant to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,31 +55,46 @@ pub enum Grant {
     Exchange,
 }
 
+/// Which login to measure (at Pforte's login host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoginKind {
+    /// Through the stub partner provider: start, the provider's code, callback.
+    Federated,
+    /// The login form with the directory's password.
+    Directory,
+}
+
 #[derive(Debug, Parser)]
-#[command(about = "OAuth grants per second against an OpenID provider")]
+#[command(about = "OAuth grants or Pforte logins per second")]
+#[command(group(ArgGroup::new("what").required(true).args(["grant", "login"])))]
 struct Args {
     /// The grant to measure.
     #[arg(long, value_enum)]
-    grant: Grant,
-    /// The provider's issuer URL (discovery is fetched from it; its host is used for SNI,
-    /// the certificate check and `Host`).
+    grant: Option<Grant>,
+    /// The login to measure.
+    #[arg(long, value_enum)]
+    login: Option<LoginKind>,
+    /// The server's URL: the provider's issuer for grants (discovery is fetched from it),
+    /// Pforte's login origin for logins. Its host is used for SNI, the certificate check and
+    /// `Host`.
     #[arg(long)]
     issuer: Uri,
     /// Where to connect (the issuer's name need not resolve).
     #[arg(long)]
     connect: SocketAddr,
-    /// PEM file of the CA that signed the provider's certificate.
+    /// PEM file of the CA that signed the server's certificate.
     #[arg(long)]
     ca: PathBuf,
-    /// The client's id.
-    #[arg(long)]
-    client_id: String,
-    /// The client's secret (client_secret_basic).
-    #[arg(long)]
-    client_secret: String,
-    /// The client's registered redirect URI; authorization responses must come back to it.
-    #[arg(long)]
-    redirect_uri: String,
+    /// The client's id (grants).
+    #[arg(long, required_unless_present = "login")]
+    client_id: Option<String>,
+    /// The client's secret (grants; client_secret_basic).
+    #[arg(long, required_unless_present = "login")]
+    client_secret: Option<String>,
+    /// The client's registered redirect URI; authorization responses must come back to it
+    /// (grants).
+    #[arg(long, required_unless_present = "login")]
+    redirect_uri: Option<String>,
     /// Scopes asked for at the authorization endpoint.
     #[arg(long, default_value = "openid profile email")]
     scope: String,
@@ -83,6 +108,33 @@ struct Args {
     /// grants); worker i uses line i modulo their number, as people with their own sessions.
     #[arg(long)]
     cookies: Option<PathBuf>,
+    /// The user name of directory logins.
+    #[arg(long, required_if_eq("login", "directory"))]
+    username: Option<String>,
+    /// Their password.
+    #[arg(long, required_if_eq("login", "directory"))]
+    password: Option<String>,
+    /// Federated logins: Pforte's id of the partner provider (`/federation/{id}/…`).
+    #[arg(long, required_if_eq("login", "federated"))]
+    provider_id: Option<String>,
+    /// Federated logins: the stub provider's issuer, `https://IP:PORT`, where it listens.
+    #[arg(long, required_if_eq("login", "federated"))]
+    provider_issuer: Option<Uri>,
+    /// The stub provider's TLS certificate chain (PEM; Pforte trusts its CA via ca_file).
+    #[arg(long, required_if_eq("login", "federated"))]
+    provider_cert: Option<PathBuf>,
+    /// The key of that certificate (PEM).
+    #[arg(long, required_if_eq("login", "federated"))]
+    provider_key: Option<PathBuf>,
+    /// The stub provider's ID token signing key (PEM, PKCS#8, P-256: ES256).
+    #[arg(long, required_if_eq("login", "federated"))]
+    provider_signing_key: Option<PathBuf>,
+    /// Pforte's client id at the stub provider.
+    #[arg(long, default_value = "pforte")]
+    provider_client_id: String,
+    /// Pforte's client secret at the stub provider.
+    #[arg(long, required_if_eq("login", "federated"))]
+    provider_client_secret: Option<String>,
     /// Keep-alive connections, one worker each.
     #[arg(long, default_value_t = 32)]
     connections: usize,
@@ -110,32 +162,17 @@ async fn main() -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let target = Arc::new(Target::new(args.connect, &args.issuer, &args.ca)?);
-    let (authorize_path, token_path) = discover(&target, &args.issuer).await?;
-    let cookies = match &args.cookies {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => Vec::new(),
+    let (work, cookies, stub) = match (args.grant, args.login) {
+        (_, Some(kind)) => {
+            let (login, stub) = login(&args, kind)?;
+            (Work::Login(Arc::new(login)), Vec::new(), stub)
+        }
+        (Some(grant), None) => {
+            let (client, cookies) = grant_client(&args, grant, &target).await?;
+            (Work::Grant(grant, Arc::new(client)), cookies, None)
+        }
+        (None, None) => bail!("say --grant or --login"),
     };
-    if args.grant != Grant::ClientCredentials && cookies.is_empty() {
-        bail!(
-            "the {:?} grant needs --cookies with at least one session",
-            args.grant
-        );
-    }
-    let client = Arc::new(Client {
-        basic: Client::basic_auth(&args.client_id, &args.client_secret),
-        id: args.client_id,
-        redirect_uri: args.redirect_uri,
-        scope: args.scope,
-        service_scope: args.service_scope,
-        audience: args.audience,
-        authorize_path,
-        token_path,
-    });
 
     let shared = Arc::new(Shared::default());
     let workers = (0..args.connections)
@@ -144,13 +181,7 @@ async fn main() -> anyhow::Result<()> {
                 .get(i % cookies.len().max(1))
                 .cloned()
                 .unwrap_or_default();
-            let worker = Worker::new(
-                target.clone(),
-                client.clone(),
-                shared.clone(),
-                args.grant,
-                cookie,
-            );
+            let worker = Worker::new(target.clone(), work.clone(), shared.clone(), cookie, i);
             tokio::spawn(worker.run())
         })
         .collect::<Vec<_>>();
@@ -158,6 +189,9 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let cpu_before = cpu_seconds(&pids)?;
     let self_before = cpu::seconds("self")?;
+    let stub_before = stub.as_ref().map(StubMark::take).transpose()?;
+    // A benchmark's window is wall-clock time (the repository's clippy.toml asks for its Clock).
+    #[allow(clippy::disallowed_methods)]
     let started = Instant::now();
     shared.measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
@@ -165,6 +199,7 @@ async fn main() -> anyhow::Result<()> {
     let window = started.elapsed().as_secs_f64();
     let cpu_after = cpu_seconds(&pids)?;
     let self_used = cpu::seconds("self")? - self_before;
+    let stub_after = stub.as_ref().map(StubMark::take).transpose()?;
     shared.stop.store(true, Ordering::Relaxed);
 
     let mut latencies = Vec::new();
@@ -189,14 +224,135 @@ async fn main() -> anyhow::Result<()> {
         used_by_all += used;
         println!("cpu_share_{name}={:.2}", used / window);
         println!("ops_per_cpu_second_{name}={:.0}", per_cpu(used));
+        println!("cpu_us_per_op_{name}={:.1}", used * 1e6 / ops.max(1) as f64);
     }
     if pids.len() > 1 {
         println!("ops_per_cpu_second_all={:.0}", per_cpu(used_by_all));
     }
+    if let (Some(before), Some(after), Some(stub)) = (stub_before, stub_after, &stub) {
+        println!("stub_cpu_share={:.2}", (after.cpu - before.cpu) / window);
+        println!(
+            "provider_connections={}",
+            after.connections - before.connections
+        );
+        println!("provider_connections_total={}", after.connections);
+        println!("provider_tokens={}", after.tokens - before.tokens);
+        println!(
+            "provider_refused={}",
+            stub.counts.refused.load(Ordering::Relaxed)
+        );
+    }
     if ops == 0 {
-        bail!("no grant completed");
+        bail!("nothing completed");
     }
     Ok(())
+}
+
+/// The client of the OAuth grants, from the arguments and the provider's discovery document,
+/// and the SSO sessions the grants that need one use.
+async fn grant_client(
+    args: &Args,
+    grant: Grant,
+    target: &Target,
+) -> anyhow::Result<(Client, Vec<String>)> {
+    let (authorize_path, token_path) = discover(target, &args.issuer).await?;
+    let cookies: Vec<String> = match &args.cookies {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => Vec::new(),
+    };
+    if grant != Grant::ClientCredentials && cookies.is_empty() {
+        bail!("the {grant:?} grant needs --cookies with at least one session");
+    }
+    let required = |value: &Option<String>, name: &str| {
+        value
+            .clone()
+            .with_context(|| format!("grants need --{name}"))
+    };
+    let id = required(&args.client_id, "client-id")?;
+    let secret = required(&args.client_secret, "client-secret")?;
+    let client = Client {
+        basic: Client::basic_auth(&id, &secret),
+        id,
+        redirect_uri: required(&args.redirect_uri, "redirect-uri")?,
+        scope: args.scope.clone(),
+        service_scope: args.service_scope.clone(),
+        audience: args.audience.clone(),
+        authorize_path,
+        token_path,
+    };
+    Ok((client, cookies))
+}
+
+/// The login to make, and for federated logins the stub provider, started.
+fn login(args: &Args, kind: LoginKind) -> anyhow::Result<(Login, Option<provider::Running>)> {
+    let origin = args.issuer.to_string();
+    let origin = origin.trim_end_matches('/');
+    let required = |value: &Option<String>, name: &str| {
+        value
+            .clone()
+            .with_context(|| format!("--login {kind:?} needs --{name}"))
+    };
+    let path = |value: &Option<PathBuf>, name: &str| {
+        value
+            .clone()
+            .with_context(|| format!("--login {kind:?} needs --{name}"))
+    };
+    match kind {
+        LoginKind::Directory => Ok((
+            Login::Directory(logins::Directory::new(
+                origin,
+                &required(&args.username, "username")?,
+                &required(&args.password, "password")?,
+            )),
+            None,
+        )),
+        LoginKind::Federated => {
+            let id = required(&args.provider_id, "provider-id")?;
+            let issuer = args
+                .provider_issuer
+                .clone()
+                .context("--login federated needs --provider-issuer")?;
+            let redirect_uri = format!("{origin}/federation/{id}/callback");
+            let login = logins::Federated::new(
+                &id,
+                &issuer.to_string(),
+                &args.provider_client_id,
+                &redirect_uri,
+            );
+            let running = provider::start(provider::Settings {
+                issuer,
+                cert: path(&args.provider_cert, "provider-cert")?,
+                key: path(&args.provider_key, "provider-key")?,
+                signing_key: path(&args.provider_signing_key, "provider-signing-key")?,
+                client_id: args.provider_client_id.clone(),
+                client_secret: required(&args.provider_client_secret, "provider-client-secret")?,
+                redirect_uri,
+            })?;
+            Ok((Login::Federated(login), Some(running)))
+        }
+    }
+}
+
+/// The stub provider's counters and CPU time at one moment.
+struct StubMark {
+    cpu: f64,
+    connections: u64,
+    tokens: u64,
+}
+
+impl StubMark {
+    fn take(stub: &provider::Running) -> anyhow::Result<Self> {
+        Ok(Self {
+            cpu: cpu::seconds(&stub.thread)?,
+            connections: stub.counts.connections.load(Ordering::Relaxed),
+            tokens: stub.counts.tokens.load(Ordering::Relaxed),
+        })
+    }
 }
 
 /// The authorization and token endpoints' paths, from the provider's discovery document.
