@@ -181,14 +181,6 @@ impl Upstreams {
         Ok(Some(body))
     }
 
-    /// Forgets what was fetched from `issuer` (`pforte-admin idps test` asks afresh).
-    pub fn forget(&self, issuer: &str) {
-        self.known
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(issuer);
-    }
-
     fn cached_metadata(&self, issuer: &str, now: u64) -> Option<Arc<Metadata>> {
         let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = known.get(issuer)?;
