@@ -53,8 +53,30 @@ struct Known {
 struct Keys {
     set: Bytes,
     fetched_at: u64,
-    /// When an unknown key id last made the set be fetched again.
-    refetched_at: Option<u64>,
+    /// When an unknown key id in a login's ID token last made the set be fetched again.
+    refetched_for_login: Option<u64>,
+    /// The same for a back-channel logout token: kept apart, so tokens with made-up key ids
+    /// posted to the public logout endpoint cannot use up the refetch a login after a real
+    /// rotation needs.
+    refetched_for_logout: Option<u64>,
+}
+
+impl Keys {
+    fn refetched(&self, purpose: Refetch) -> Option<u64> {
+        match purpose {
+            Refetch::ForLogin => self.refetched_for_login,
+            Refetch::ForLogout => self.refetched_for_logout,
+        }
+    }
+}
+
+/// Why a key set is fetched again before its time: a token named a key it lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refetch {
+    /// A login's ID token.
+    ForLogin,
+    /// A back-channel logout token.
+    ForLogout,
 }
 
 /// The HTTPS client for the providers and what it fetched, by issuer.
@@ -110,13 +132,13 @@ impl Upstreams {
     }
 
     /// The provider's key set: the cached one, fetched anew when there is none, when it is an
-    /// hour old, or when `refresh` asks (a token named a key the set lacks) and no such refetch
-    /// happened in the last [`REFETCH_INTERVAL_SECS`]. `None` when a refresh is not due: the
-    /// caller's token stays refused.
+    /// hour old, or when `refresh` asks (a token named a key the set lacks) and no refetch for
+    /// the same purpose happened in the last [`REFETCH_INTERVAL_SECS`]. `None` when a refresh
+    /// is not due: the caller's token stays refused.
     pub async fn keys(
         &self,
         metadata: &Metadata,
-        refresh: bool,
+        refresh: Option<Refetch>,
         now: u64,
     ) -> Result<Option<Bytes>, UpstreamError> {
         match self.cached_keys(&metadata.issuer, refresh, now) {
@@ -134,10 +156,19 @@ impl Upstreams {
         .await?;
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(entry) = known.get_mut(&metadata.issuer) {
+            let before = entry.keys.as_ref();
+            let mark = |purpose: Refetch| {
+                if refresh == Some(purpose) {
+                    Some(now)
+                } else {
+                    before.and_then(|k| k.refetched(purpose))
+                }
+            };
             entry.keys = Some(Keys {
                 set: set.clone(),
                 fetched_at: now,
-                refetched_at: refresh.then_some(now),
+                refetched_for_login: mark(Refetch::ForLogin),
+                refetched_for_logout: mark(Refetch::ForLogout),
             });
         }
         Ok(Some(set))
@@ -187,7 +218,7 @@ impl Upstreams {
         (now.saturating_sub(entry.fetched_at) < MAX_AGE_SECS).then(|| entry.metadata.clone())
     }
 
-    fn cached_keys(&self, issuer: &str, refresh: bool, now: u64) -> Cached {
+    fn cached_keys(&self, issuer: &str, refresh: Option<Refetch>, now: u64) -> Cached {
         let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(keys) = known.get(issuer).and_then(|k| k.keys.as_ref()) else {
             return Cached::Missing;
@@ -195,11 +226,11 @@ impl Upstreams {
         if now.saturating_sub(keys.fetched_at) >= MAX_AGE_SECS {
             return Cached::Missing;
         }
-        if !refresh {
+        let Some(purpose) = refresh else {
             return Cached::Fresh(keys.set.clone());
-        }
+        };
         let refetched_lately = keys
-            .refetched_at
+            .refetched(purpose)
             .is_some_and(|at| now.saturating_sub(at) < REFETCH_INTERVAL_SECS);
         if refetched_lately {
             Cached::RefreshNotDue
@@ -238,7 +269,7 @@ mod tests {
         let u = upstreams();
         let m = metadata();
         assert!(matches!(
-            u.cached_keys(&m.issuer, false, 1_000),
+            u.cached_keys(&m.issuer, None, 1_000),
             Cached::Missing
         ));
         u.known.lock().unwrap().insert(
@@ -249,33 +280,50 @@ mod tests {
                 keys: Some(Keys {
                     set: Bytes::from_static(b"{}"),
                     fetched_at: 1_000,
-                    refetched_at: None,
+                    refetched_for_login: None,
+                    refetched_for_logout: None,
                 }),
             },
         );
         assert!(matches!(
-            u.cached_keys(&m.issuer, false, 1_001),
+            u.cached_keys(&m.issuer, None, 1_001),
             Cached::Fresh(_)
         ));
         assert!(matches!(
-            u.cached_keys(&m.issuer, true, 1_001),
+            u.cached_keys(&m.issuer, Some(Refetch::ForLogin), 1_001),
             Cached::Missing
         ));
         u.known.lock().unwrap().get_mut(&m.issuer).unwrap().keys = Some(Keys {
             set: Bytes::from_static(b"{}"),
             fetched_at: 1_001,
-            refetched_at: Some(1_001),
+            refetched_for_login: Some(1_001),
+            refetched_for_logout: None,
         });
+        assert!(
+            matches!(
+                u.cached_keys(&m.issuer, Some(Refetch::ForLogout), 1_002),
+                Cached::Missing
+            ),
+            "a logout token's refetch is counted apart from a login's"
+        );
         assert!(matches!(
-            u.cached_keys(&m.issuer, true, 1_001 + REFETCH_INTERVAL_SECS - 1),
+            u.cached_keys(
+                &m.issuer,
+                Some(Refetch::ForLogin),
+                1_001 + REFETCH_INTERVAL_SECS - 1
+            ),
             Cached::RefreshNotDue
         ));
         assert!(matches!(
-            u.cached_keys(&m.issuer, true, 1_001 + REFETCH_INTERVAL_SECS),
+            u.cached_keys(
+                &m.issuer,
+                Some(Refetch::ForLogin),
+                1_001 + REFETCH_INTERVAL_SECS
+            ),
             Cached::Missing
         ));
         assert!(matches!(
-            u.cached_keys(&m.issuer, false, 1_001 + MAX_AGE_SECS),
+            u.cached_keys(&m.issuer, None, 1_001 + MAX_AGE_SECS),
             Cached::Missing
         ));
         assert!(

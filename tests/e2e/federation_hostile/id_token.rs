@@ -158,3 +158,24 @@ fn form_nonce(authorize: &str) -> String {
         .map(|(_, v)| v.into_owned())
         .expect("the authorization request carries a nonce")
 }
+
+/// Logout tokens with made-up key ids, posted by anyone to the public back-channel endpoint,
+/// spend only the logout side's refetch: a login right after a real rotation still gets the
+/// one refetch it needs.
+#[tokio::test]
+async fn logout_tokens_with_unknown_keys_do_not_use_up_a_logins_refetch() {
+    let f = partner().await;
+    let idp = f.idp("partner");
+    let mut b = f.browser();
+    let first = f.login(&mut b, "partner").await;
+    f.assert_logged_in(&mut b, &first).await;
+
+    let forged = idp.sign_logout(&idp.logout_claims(), Signer::UnknownKey);
+    for _ in 0..3 {
+        assert_eq!(f.backchannel("partner", &forged).await.status, 400);
+    }
+    idp.rotate_key();
+    let mut other = f.browser();
+    let second = f.login(&mut other, "partner").await;
+    f.assert_logged_in(&mut other, &second).await;
+}

@@ -60,7 +60,7 @@ pub async fn probe(upstreams: &Upstreams, issuer: &str, now: u64) -> Fetched {
             };
         }
     };
-    let keys = match upstreams.keys(&metadata, false, now).await {
+    let keys = match upstreams.keys(&metadata, None, now).await {
         Ok(Some(set)) => KeySet::Served(set),
         // Only a refresh can be "not due"; this asks for no refresh.
         Ok(None) => KeySet::NotFetched,

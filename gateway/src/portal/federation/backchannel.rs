@@ -12,6 +12,7 @@ use pforte_federation::logout_token::{self, LogoutRequest, LogoutTokenError};
 use pforte_session::{Sid, StoreError};
 
 use crate::federation::records;
+use crate::federation::upstream::Refetch;
 use crate::login_host::LoginHost;
 use crate::proxy::body::FromClient;
 use crate::telemetry::audit::{self, AuditEvent};
@@ -74,7 +75,7 @@ async fn verify(
         .metadata(&provider.issuer, now)
         .await
         .map_err(|e| Unverified::Keys(e.to_string()))?;
-    let mut refresh = false;
+    let mut refresh = None;
     loop {
         let keys = upstreams
             .keys(&metadata, refresh, now)
@@ -82,7 +83,9 @@ async fn verify(
             .map_err(|e| Unverified::Keys(e.to_string()))?
             .ok_or(LogoutTokenError::UnknownKey)?;
         match logout_token::verify(token, &provider.issuer, &provider.client_id, &keys, now) {
-            Err(LogoutTokenError::UnknownKey) if !refresh => refresh = true,
+            Err(LogoutTokenError::UnknownKey) if refresh.is_none() => {
+                refresh = Some(Refetch::ForLogout);
+            }
             other => return Ok(other?),
         }
     }

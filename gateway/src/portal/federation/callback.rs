@@ -22,7 +22,7 @@ use super::{callback_uri, refuse};
 use crate::federation::partners::Partners;
 use crate::federation::records::{self, PendingLogin};
 use crate::federation::resolve::{self, Refusal};
-use crate::federation::upstream::{UpstreamError, Upstreams};
+use crate::federation::upstream::{Refetch, UpstreamError, Upstreams};
 use crate::handover::Binding;
 use crate::login_host::LoginHost;
 use crate::portal::login::{self, Proof};
@@ -257,7 +257,7 @@ async fn check_id_token(
     };
     let at = DateTime::<Utc>::from_timestamp(i64::try_from(now).unwrap_or(i64::MAX), 0)
         .unwrap_or_default();
-    let mut refresh = false;
+    let mut refresh = None;
     loop {
         let keys = upstreams
             .keys(metadata, refresh, now)
@@ -266,7 +266,9 @@ async fn check_id_token(
             .ok_or(Failure::Protocol("id_token"))?;
         match id_token::verify(raw, expected, &keys, at) {
             Ok(claims) => return Ok(claims),
-            Err(IdTokenError::UnknownKey) if !refresh => refresh = true,
+            Err(IdTokenError::UnknownKey) if refresh.is_none() => {
+                refresh = Some(Refetch::ForLogin);
+            }
             Err(error) => {
                 tracing::info!(provider = %provider.id, %error, "a partner's ID token was refused");
                 return Err(Failure::Protocol("id_token"));
