@@ -58,10 +58,8 @@ PROVIDER=partner
 PROVIDER_CLIENT=pforte
 PROVIDER_SECRET=bench-partner-secret-0123456789
 
-export PATH=$PATH:/usr/sbin
-for tool in openssl taskset redis-cli slapd python3 cargo; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: run ./tests/run once (it installs everything)" >&2; exit 1; }
-done
+source tests/bench/lib.sh
+require_tools openssl taskset redis-cli slapd python3 cargo
 export RUST_BACKTRACE=0
 
 work=$(mktemp -d)
@@ -74,8 +72,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
 
 target=${CARGO_TARGET_DIR:-target}
 echo "building release binaries..." >&2

@@ -1,4 +1,4 @@
-# Shared by tests/bench/latency.sh, handshakes.sh and soak.sh (sourced, not run): the tools
+# Shared by tests/bench/latency.sh, handshakes.sh, soak.sh and federation.sh (sourced, not run): the tools
 # check, the scratch folder, ports, an nginx config, a CA with a P-256 server certificate, CPU
 # time of a process, the load driver.
 

@@ -174,6 +174,29 @@ impl Upstreams {
         Ok(Some(set))
     }
 
+    /// `verify` run with the provider's key set and, when it finds the token's key missing
+    /// (`unknown_key`), once more with the set fetched again for `purpose` (a rotation).
+    /// `None` when that refetch is not due yet: the token stays refused.
+    pub async fn verify_with_keys<T, E>(
+        &self,
+        metadata: &Metadata,
+        purpose: Refetch,
+        now: u64,
+        verify: impl Fn(&[u8]) -> Result<T, E>,
+        unknown_key: impl Fn(&E) -> bool,
+    ) -> Result<Option<Result<T, E>>, UpstreamError> {
+        let mut refresh = None;
+        loop {
+            let Some(keys) = self.keys(metadata, refresh, now).await? else {
+                return Ok(None);
+            };
+            match verify(&keys) {
+                Err(e) if refresh.is_none() && unknown_key(&e) => refresh = Some(purpose),
+                outcome => return Ok(Some(outcome)),
+            }
+        }
+    }
+
     /// Exchanges a code at the provider's token endpoint; the ID token of the answer.
     pub async fn exchange(
         &self,

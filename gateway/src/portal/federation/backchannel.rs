@@ -75,20 +75,18 @@ async fn verify(
         .metadata(&provider.issuer, now)
         .await
         .map_err(|e| Unverified::Keys(e.to_string()))?;
-    let mut refresh = None;
-    loop {
-        let keys = upstreams
-            .keys(&metadata, refresh, now)
-            .await
-            .map_err(|e| Unverified::Keys(e.to_string()))?
-            .ok_or(LogoutTokenError::UnknownKey)?;
-        match logout_token::verify(token, &provider.issuer, &provider.client_id, &keys, now) {
-            Err(LogoutTokenError::UnknownKey) if refresh.is_none() => {
-                refresh = Some(Refetch::ForLogout);
-            }
-            other => return Ok(other?),
-        }
-    }
+    let outcome = upstreams
+        .verify_with_keys(
+            &metadata,
+            Refetch::ForLogout,
+            now,
+            |keys| logout_token::verify(token, &provider.issuer, &provider.client_id, keys, now),
+            |error| *error == LogoutTokenError::UnknownKey,
+        )
+        .await
+        .map_err(|e| Unverified::Keys(e.to_string()))?
+        .unwrap_or(Err(LogoutTokenError::UnknownKey));
+    Ok(outcome?)
 }
 
 /// Ends the session the provider's `sid` opened, or every session of the account `sub` that

@@ -257,24 +257,21 @@ async fn check_id_token(
     };
     let at = DateTime::<Utc>::from_timestamp(i64::try_from(now).unwrap_or(i64::MAX), 0)
         .unwrap_or_default();
-    let mut refresh = None;
-    loop {
-        let keys = upstreams
-            .keys(metadata, refresh, now)
-            .await
-            .map_err(|_| Failure::Unreachable)?
-            .ok_or(Failure::Protocol("id_token"))?;
-        match id_token::verify(raw, expected, &keys, at) {
-            Ok(claims) => return Ok(claims),
-            Err(IdTokenError::UnknownKey) if refresh.is_none() => {
-                refresh = Some(Refetch::ForLogin);
-            }
-            Err(error) => {
-                tracing::info!(provider = %provider.id, %error, "a partner's ID token was refused");
-                return Err(Failure::Protocol("id_token"));
-            }
-        }
-    }
+    let outcome = upstreams
+        .verify_with_keys(
+            metadata,
+            Refetch::ForLogin,
+            now,
+            |keys| id_token::verify(raw, expected, keys, at),
+            |error| *error == IdTokenError::UnknownKey,
+        )
+        .await
+        .map_err(|_| Failure::Unreachable)?
+        .unwrap_or(Err(IdTokenError::UnknownKey));
+    outcome.map_err(|error| {
+        tracing::info!(provider = %provider.id, %error, "a partner's ID token was refused");
+        Failure::Protocol("id_token")
+    })
 }
 
 /// The response with the browser's binding cookie removed: it served its one login.
