@@ -15,6 +15,17 @@ pub enum SecretSource {
     Env(String),
 }
 
+/// A partner provider's client secret (`idps.toml`) is read by the same rule as the gateway's
+/// own secrets; its file is already resolved against the providers file's folder.
+impl From<&pforte_federation::SecretRef> for SecretSource {
+    fn from(secret: &pforte_federation::SecretRef) -> Self {
+        match secret {
+            pforte_federation::SecretRef::File(path) => Self::File(path.clone()),
+            pforte_federation::SecretRef::Env(name) => Self::Env(name.clone()),
+        }
+    }
+}
+
 /// A secret value; its `Debug` never shows the value, so it cannot leak into a log by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

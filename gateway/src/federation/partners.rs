@@ -25,11 +25,9 @@ impl Partners {
     pub fn load(config: &Federation) -> Result<Self, ProvidersError> {
         let read: RefCell<HashMap<String, Secret>> = RefCell::default();
         let providers = Providers::load(&config.providers_file, |secret| {
-            let source = match secret {
-                SecretRef::File(path) => SecretSource::File(path.clone()),
-                SecretRef::Env(name) => SecretSource::Env(name.clone()),
-            };
-            let value = source.read(Path::new("")).map_err(|e| e.to_string())?;
+            let value = SecretSource::from(secret)
+                .read(Path::new(""))
+                .map_err(|e| e.to_string())?;
             read.borrow_mut().insert(key(secret), value);
             Ok(())
         })?;

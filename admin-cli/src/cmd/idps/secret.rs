@@ -30,16 +30,12 @@ pub struct SecretInfo {
 
 /// Reads the secret `secret` names, keeping only whether that worked.
 pub fn inspect(secret: &SecretRef) -> SecretInfo {
-    let (source, name, read) = match secret {
-        SecretRef::File(path) => (
-            "file",
-            path.display().to_string(),
-            SecretSource::File(path.clone()),
-        ),
-        SecretRef::Env(var) => ("env", var.clone(), SecretSource::Env(var.clone())),
+    let (source, name) = match secret {
+        SecretRef::File(path) => ("file", path.display().to_string()),
+        SecretRef::Env(var) => ("env", var.clone()),
     };
     // The file path is already resolved against the providers file's folder.
-    let outcome = read.read(Path::new("")).map(drop);
+    let outcome = SecretSource::from(secret).read(Path::new("")).map(drop);
     SecretInfo {
         source,
         name,
